@@ -1,0 +1,801 @@
+// metaprune: the headless command line of MetaPrune Studio (train, search, evaluate, pareto,
+// demo, bench, arch). Parses options with QCommandLineParser and drives the core.
+
+#include "metaprune/architecture.h"
+#include "metaprune/bench.h"
+#include "metaprune/evaluator.h"
+#include "metaprune/pareto.h"
+#include "metaprune/project.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace mp;
+
+namespace {
+
+std::atomic<bool> gCancel{false};
+
+extern "C" void onInterrupt(int) {
+    if (gCancel.load())
+        _exit(130); // a second Ctrl-C quits at once
+    gCancel.store(true);
+}
+
+using Clock = std::chrono::steady_clock;
+
+std::string duration(double s) {
+    char buf[32];
+    const long t = long(s + 0.5);
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
+}
+
+/// Progress with percentage and ETA on stderr: one rewritten line on a terminal, a line per
+/// 10% (or 30 s) otherwise, so logs stay readable.
+class Progress {
+public:
+    explicit Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO)), start_(Clock::now()) {}
+    ~Progress() { done(); }
+
+    void update(int64_t done, int64_t total, const std::string& extra = {}) {
+        if (total <= 0)
+            return;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+        const int pct = int(100.0 * double(done) / double(total));
+        if (first_ < 0)
+            first_ = done;
+        const int64_t doneHere = done - first_;
+        const std::string eta =
+            doneHere > 0 && done < total ? " ETA " + duration(elapsed / double(doneHere) * double(total - done)) : "";
+        char line[256];
+        std::snprintf(line, sizeof line, "%-8s %3d%%  %lld/%lld  %s%s  %s", label_.c_str(), pct,
+                      static_cast<long long>(done), static_cast<long long>(total), duration(elapsed).c_str(),
+                      eta.c_str(), extra.c_str());
+        if (tty_) {
+            std::fprintf(stderr, "\r%-110s", line);
+            open_ = true;
+        } else if (pct / 10 != lastDecile_ || elapsed - lastPrint_ > 30 || done == total) {
+            std::fprintf(stderr, "%s\n", line);
+            lastDecile_ = pct / 10;
+            lastPrint_ = elapsed;
+        }
+        std::fflush(stderr);
+    }
+    /// Ends the rewritten line before other output.
+    void done() {
+        if (open_)
+            std::fprintf(stderr, "\n");
+        open_ = false;
+    }
+
+private:
+    std::string label_;
+    bool tty_;
+    Clock::time_point start_;
+    int64_t first_ = -1;
+    int lastDecile_ = -1;
+    double lastPrint_ = 0;
+    bool open_ = false;
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// ---- option helpers -------------------------------------------------------------------------
+
+int intValue(const QCommandLineParser& p, const QString& name, int lo, int hi) {
+    bool ok = false;
+    const int v = p.value(name).toInt(&ok);
+    if (!ok || v < lo || v > hi)
+        throw UsageError("--" + name.toStdString() + " must be an integer in " + std::to_string(lo) + ".." +
+                         std::to_string(hi) + ", got '" + p.value(name).toStdString() + "'");
+    return v;
+}
+
+double doubleValue(const QCommandLineParser& p, const QString& name, double lo, double hi) {
+    bool ok = false;
+    const double v = p.value(name).toDouble(&ok);
+    if (!ok || v < lo || v > hi)
+        throw UsageError("--" + name.toStdString() + " must be a number in " + std::to_string(lo) + ".." +
+                         std::to_string(hi) + ", got '" + p.value(name).toStdString() + "'");
+    return v;
+}
+
+uint64_t seedValue(const QCommandLineParser& p) {
+    bool ok = false;
+    const uint64_t v = p.value("seed").toULongLong(&ok);
+    if (!ok)
+        throw UsageError("--seed must be a non-negative integer");
+    return v;
+}
+
+void addCommon(QCommandLineParser& p, const QString& defaultDb) {
+    p.addOption({"db", "Project database (SQLite) file.", "file", defaultDb});
+    p.addOption({"threads", "LibTorch threads (0 = all cores).", "n", "0"});
+}
+
+void addDataOptions(QCommandLineParser& p) {
+    p.addOption({"data", "Data folder: IDX files, CIFAR binary batches, or one folder per class.", "path",
+                 kDefaultDataPath});
+    p.addOption({"format", "Data format: auto, idx, cifar, folder.", "name", "auto"});
+    p.addOption({"train-per-class", "Use at most this many training images per class (0 = all).", "n", "0"});
+    p.addOption({"test-per-class", "Use at most this many test images per class (0 = all).", "n", "0"});
+    p.addOption({"search-per-class", "Images per class held out of training as the search split.", "n", "500"});
+}
+
+void addTrainOptions(QCommandLineParser& p, const TrainConfig& d) {
+    p.addOption({"family", "Architecture family (mobilenetv2).", "name", QString::fromStdString(d.family)});
+    p.addOption({"preset", "Architecture preset: small (28x28/32x32 data) or paper (reference widths).", "name",
+                 QString::fromStdString(d.preset)});
+    p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
+    p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
+    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x", QString::number(d.lr)});
+    p.addOption({"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
+    p.addOption({"weight-decay", "Weight decay (the reference uses 0).", "x", QString::number(d.weightDecay)});
+    p.addOption({"label-smoothing", "Label smoothing.", "x", QString::number(d.labelSmoothing)});
+    p.addOption({"augment", "Random shifts (size/8 pixels) and horizontal flips while training."});
+    p.addOption({"full-width-prob", "Probability of training the full-width network in a step (0 = reference).",
+                 "p", QString::number(d.fullWidthProb)});
+    p.addOption({"generator-update",
+                 "Generator update: sparse (only this step's weight slice, fast) or dense (every row, "
+                 "exactly the reference SGD).",
+                 "mode", "sparse"});
+    p.addOption({"seed", "Seed of data order, encodings, search split and initialisation.", "n", "1"});
+    p.addOption({"checkpoint", "Checkpoint file (default: next to the project, named by the settings).", "file"});
+}
+
+TrainConfig trainConfigOf(const QCommandLineParser& p) {
+    TrainConfig c;
+    c.family = p.value("family").toStdString();
+    c.preset = p.value("preset").toStdString();
+    c.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    c.dataFormat = p.value("format").toStdString();
+    c.trainPerClass = intValue(p, "train-per-class", 0, 1 << 30);
+    c.testPerClass = intValue(p, "test-per-class", 0, 1 << 30);
+    c.searchPerClass = intValue(p, "search-per-class", 1, 1 << 30);
+    c.epochs = intValue(p, "epochs", 1, 100000);
+    c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
+    c.lr = doubleValue(p, "lr", 1e-8, 100);
+    c.warmupSteps = intValue(p, "warmup-steps", 0, 1 << 30);
+    c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
+    c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
+    c.augment = p.isSet("augment");
+    c.fullWidthProb = doubleValue(p, "full-width-prob", 0, 1);
+    const QString u = p.value("generator-update");
+    if (u != "sparse" && u != "dense")
+        throw UsageError("--generator-update must be sparse or dense");
+    c.update = u == "dense" ? GeneratorUpdate::Dense : GeneratorUpdate::Sparse;
+    c.seed = seedValue(p);
+    return c;
+}
+
+void addEvalOptions(QCommandLineParser& p, const EvalSettings& d) {
+    p.addOption({"recal-batches", "BN recalibration batches per candidate.", "n", QString::number(d.recalBatches)});
+    p.addOption({"recal-batch-size", "BN recalibration batch size.", "n", QString::number(d.recalBatchSize)});
+    p.addOption({"eval-images", "Search-split images scored per candidate (0 = all).", "n",
+                 QString::number(d.evalImages)});
+}
+
+EvalSettings evalSettingsOf(const QCommandLineParser& p) {
+    EvalSettings e;
+    e.recalBatches = intValue(p, "recal-batches", 1, 100000);
+    e.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
+    e.evalImages = intValue(p, "eval-images", 0, 1 << 30);
+    return e;
+}
+
+void addSearchOptions(QCommandLineParser& p, const SearchConfig& d, const QString& defaultMax) {
+    p.addOption({"max-macs", "MACs constraint per image: 3.5M, 800k, or 50% of the full network.", "macs",
+                 defaultMax});
+    p.addOption({"min-macs", "Lower MACs bound, for a [min, max] band.", "macs", "0"});
+    p.addOption({"population", "Population size.", "n", QString::number(d.population)});
+    p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
+    p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
+    p.addOption({"crossovers", "Crossovers per generation.", "n", QString::number(d.crossovers)});
+    p.addOption({"mutation-prob", "Per-gene mutation probability.", "p", QString::number(d.mutationProb)});
+    p.addOption({"generations", "Generations.", "n", QString::number(d.generations)});
+    p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
+    p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
+}
+
+SearchConfig searchConfigOf(const QCommandLineParser& p, const ArchSpec& arch) {
+    SearchConfig c;
+    const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    c.maxMacs = parseMacs(p.value("max-macs").toStdString(), full);
+    c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
+    c.population = intValue(p, "population", 1, 100000);
+    c.parents = intValue(p, "parents", 1, 100000);
+    c.mutations = intValue(p, "mutations", 0, 100000);
+    c.crossovers = intValue(p, "crossovers", 0, 100000);
+    c.mutationProb = doubleValue(p, "mutation-prob", 0, 1);
+    c.generations = intValue(p, "generations", 1, 100000);
+    bool ok = false;
+    c.seed = p.value("search-seed").toULongLong(&ok);
+    if (!ok)
+        throw UsageError("--search-seed must be a non-negative integer");
+    c.uniformBaselines = !p.isSet("no-uniform");
+    c.eval = evalSettingsOf(p);
+    return c;
+}
+
+// ---- printing -------------------------------------------------------------------------------
+
+std::string genesText(const Encoding& e) { return encodingToString(e); }
+
+void printFront(const std::vector<CandidateRecord>& all, int64_t fullMacs, const SearchConfig* cfg) {
+    std::vector<CandidateRecord> searched;
+    for (const CandidateRecord& c : all)
+        if (c.origin != "uniform" && (!cfg || meetsConstraint(*cfg, c.macs)))
+            searched.push_back(c);
+    std::vector<ParetoPoint> pts;
+    for (const CandidateRecord& c : searched)
+        pts.push_back({c.macs, c.top1});
+    const std::vector<size_t> front = paretoFront(pts);
+    std::printf("Pareto front (top-1 on the search split vs MACs; MACs = conv + linear multiply-accumulates per "
+                "image):\n");
+    std::printf("  %8s %7s %9s %7s %7s  %-9s %4s  %s\n", "MACs", "of full", "params", "top-1", "loss", "origin",
+                "gen", "encoding");
+    for (size_t i : front) {
+        const CandidateRecord& c = searched[i];
+        std::printf("  %8s %6.1f%% %9lld %6.2f%% %7.4f  %-9s %4d  %s\n", formatMacs(c.macs).c_str(),
+                    100.0 * double(c.macs) / double(fullMacs), static_cast<long long>(c.params), c.top1, c.loss,
+                    c.origin.c_str(), c.generation, genesText(c.genes).c_str());
+    }
+    if (front.empty())
+        std::printf("  (no searched candidates)\n");
+}
+
+void printBestVsUniform(const CandidateRecord& best, const std::vector<CandidateRecord>& all, int64_t fullMacs) {
+    std::printf("Best searched structure: %s MACs (%.1f%% of full), %lld params, top-1 %.2f%% (search split)\n",
+                formatMacs(best.macs).c_str(), 100.0 * double(best.macs) / double(fullMacs),
+                static_cast<long long>(best.params), best.top1);
+    std::printf("  channels: %s\n", channelsToString(best.channels).c_str());
+    std::printf("  encoding: %s\n", genesText(best.genes).c_str());
+    const std::optional<CandidateRecord> u = uniformBaselineAtLeast(all, best.macs);
+    if (u)
+        std::printf("Uniform baseline at equal-or-higher MACs: scale %.2f, %s MACs, top-1 %.2f%%  ->  searched %+.2f "
+                    "points\n",
+                    grid::scale(u->genes.empty() ? 0 : u->genes[0]), formatMacs(u->macs).c_str(), u->top1,
+                    best.top1 - u->top1);
+    std::vector<ParetoPoint> uniform;
+    for (const CandidateRecord& c : all)
+        if (c.origin == "uniform")
+            uniform.push_back({c.macs, c.top1});
+    double interp = 0;
+    if (interpolateTop1(uniform, best.macs, &interp))
+        std::printf("Uniform curve interpolated at the same MACs: top-1 %.2f%%  ->  searched %+.2f points\n", interp,
+                    best.top1 - interp);
+}
+
+// ---- commands -------------------------------------------------------------------------------
+
+struct TrainedRef {
+    std::string checkpoint;
+    int64_t trainingId = 0;
+};
+
+/// The checkpoint a command works on: --checkpoint, else --training N of the project, else the
+/// project's latest finished training.
+TrainedRef resolveCheckpoint(const QCommandLineParser& p) {
+    TrainedRef ref;
+    if (p.isSet("checkpoint")) {
+        ref.checkpoint = QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString();
+        if (QFileInfo::exists(p.value("db"))) {
+            Store store(p.value("db").toStdString());
+            if (auto t = store.trainingByCheckpoint(ref.checkpoint))
+                ref.trainingId = t->id;
+        }
+        return ref;
+    }
+    const std::string db = p.value("db").toStdString();
+    if (!QFileInfo::exists(p.value("db")))
+        throw UsageError("project " + db + " does not exist; train first, or give --checkpoint");
+    Store store(db);
+    std::optional<TrainingRecord> t;
+    if (p.isSet("training")) {
+        t = store.training(intValue(p, "training", 1, 1 << 30));
+        if (!t)
+            throw UsageError("project " + db + " has no training " + p.value("training").toStdString());
+    } else {
+        for (const TrainingRecord& r : store.trainings())
+            if (r.status == "finished")
+                t = r;
+        if (!t)
+            throw UsageError("project " + db + " has no finished training; run `metaprune train` first");
+    }
+    ref.checkpoint = t->checkpoint;
+    ref.trainingId = t->id;
+    return ref;
+}
+
+DataBundle dataForCheckpoint(const CheckpointInfo& info, const QCommandLineParser& p) {
+    TrainConfig cfg = info.config;
+    if (p.isSet("data"))
+        cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    return loadTrainingData(cfg);
+}
+
+TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainConfig& cfg, const std::string& ckpt) {
+    std::printf("Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
+                "%d epochs, batch %d\n",
+                cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(), static_cast<long long>(data.train.size()),
+                cfg.searchPerClass, cfg.epochs, cfg.batchSize);
+    std::printf("  checkpoint: %s\n", ckpt.c_str());
+    std::fflush(stdout);
+    Progress bar("train");
+    TrainCallbacks cb;
+    cb.progress = [&bar](const TrainProgress& p) {
+        char extra[96];
+        std::snprintf(extra, sizeof extra, "epoch %d  loss %.3f  top-1 %.1f%%  lr %.3f", p.epoch + 1, p.loss, p.top1,
+                      p.lr);
+        bar.update(p.step, p.totalSteps, extra);
+    };
+    cb.epochEnd = [&bar](const TrainProgress& p) {
+        bar.done();
+        std::printf("  epoch %d done: loss %.4f, training top-1 %.2f%% (random structures, batch statistics)\n",
+                    p.epoch + 1, p.loss, p.top1);
+        std::fflush(stdout);
+    };
+    const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel);
+    bar.done();
+    if (job.resumed)
+        std::printf("  (resumed training %lld from its checkpoint)\n", static_cast<long long>(job.trainingId));
+    return job;
+}
+
+void reportFullWidth(const std::string& ckpt, const DataBundle& data, const EvalSettings& eval) {
+    const Evaluator ev(ckpt, data, eval);
+    const Encoding full = uniformEncoding(ev.arch(), grid::kSize - 1);
+    const EvalResult r = ev.evaluate(full, EvalSplit::Test, &gCancel);
+    std::printf("Full-width PruningNet after BN recalibration: top-1 %.2f%% on the test set (%lld images, %s MACs)\n",
+                r.top1, static_cast<long long>(r.images), formatMacs(countMacs(ev.arch(), full)).c_str());
+}
+
+int cmdTrain(QCommandLineParser& p, const QStringList& args) {
+    TrainConfig d;
+    addCommon(p, "metaprune.sqlite");
+    addDataOptions(p);
+    addTrainOptions(p, d);
+    p.process(args);
+    setThreads(intValue(p, "threads", 0, 1024));
+    const TrainConfig cfg = trainConfigOf(p);
+    const std::string db = p.value("db").toStdString();
+    const std::string ckpt = p.isSet("checkpoint") ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
+                                                   : defaultCheckpointPath(db, cfg);
+    const DataBundle data = loadTrainingData(cfg);
+    const TrainJob job = runTraining(db, data, cfg, ckpt);
+    if (!job.outcome.finished) {
+        std::printf("Cancelled at step %lld; the checkpoint is saved. Run the same command to resume.\n",
+                    static_cast<long long>(job.outcome.steps));
+        return 130;
+    }
+    std::printf("Training %lld finished in %s.\n", static_cast<long long>(job.trainingId),
+                duration(job.outcome.seconds).c_str());
+    reportFullWidth(ckpt, data, EvalSettings{});
+    return 0;
+}
+
+SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg, int64_t trainingId) {
+    const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
+    std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d generations, eval %d images "
+                "after %d x %d BN recalibration images\n",
+                ev.checkpoint().config.family.c_str(), ev.checkpoint().config.preset.c_str(),
+                formatMacs(cfg.minMacs).c_str(), cfg.maxMacs > 0 ? formatMacs(cfg.maxMacs).c_str() : "inf",
+                formatMacs(full).c_str(), cfg.population, cfg.generations, cfg.eval.evalImages, cfg.eval.recalBatches,
+                cfg.eval.recalBatchSize);
+    std::fflush(stdout);
+    Progress bar("search");
+    double best = -1;
+    SearchCallbacks cb;
+    cb.candidate = [&](const CandidateRecord& c, bool) {
+        if (c.origin != "uniform" && meetsConstraint(cfg, c.macs))
+            best = std::max(best, c.top1);
+    };
+    cb.progress = [&](int64_t done, int64_t total) {
+        char extra[64] = "";
+        if (best >= 0)
+            std::snprintf(extra, sizeof extra, "best top-1 %.2f%%", best);
+        bar.update(done, total, extra);
+    };
+    const SearchJob job = searchInProject(db, ev, cfg, trainingId, cb, &gCancel);
+    bar.done();
+    std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
+                static_cast<long long>(job.outcome.runId), static_cast<long long>(job.outcome.evaluated),
+                static_cast<long long>(job.outcome.cached), job.resumed ? " (resumed run)" : "",
+                duration(job.outcome.seconds).c_str());
+    return job;
+}
+
+int cmdSearch(QCommandLineParser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"training", "Training (id in the project) whose PruningNet to search with.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint to search with (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addSearchOptions(p, SearchConfig{}, "50%");
+    addEvalOptions(p, EvalSettings{});
+    p.process(args);
+    setThreads(intValue(p, "threads", 0, 1024));
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const ArchSpec arch =
+        makeArchitecture(info.config.family, info.config.preset, info.inChannels, info.inHeight, info.inWidth,
+                         info.classes);
+    const SearchConfig cfg = searchConfigOf(p, arch);
+    checkSearchConfig(arch, cfg);
+    const Evaluator ev(ref.checkpoint, data, cfg.eval);
+    const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId);
+    Store store(p.value("db").toStdString());
+    const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
+    const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    printFront(all, full, &cfg);
+    if (job.outcome.best)
+        printBestVsUniform(*job.outcome.best, all, full);
+    if (!job.outcome.finished) {
+        std::printf("Cancelled; every evaluated candidate is stored. Run the same command to resume.\n");
+        return 130;
+    }
+    return 0;
+}
+
+int cmdEvaluate(QCommandLineParser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"training", "Training (id in the project) whose PruningNet to use.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    p.addOption({"encoding", "Comma-separated scale indices (0..30), one per gene (see `metaprune arch`).", "genes"});
+    p.addOption({"uniform", "Uniform network at scale index i (0..30; 30 = full width).", "i"});
+    p.addOption({"test", "Score on the official test set instead of the search split."});
+    p.addOption({"no-recal", "Skip BN recalibration (shows why it is mandatory)."});
+    addEvalOptions(p, EvalSettings{});
+    p.process(args);
+    setThreads(intValue(p, "threads", 0, 1024));
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    EvalSettings es = evalSettingsOf(p);
+    es.recalibrate = !p.isSet("no-recal");
+    const Evaluator ev(ref.checkpoint, data, es);
+    Encoding enc;
+    if (p.isSet("encoding") == p.isSet("uniform"))
+        throw UsageError("give exactly one of --encoding or --uniform");
+    if (p.isSet("encoding"))
+        enc = parseEncoding(ev.arch(), p.value("encoding").toStdString());
+    else
+        enc = uniformEncoding(ev.arch(), intValue(p, "uniform", 0, grid::kSize - 1));
+    const EvalResult r = ev.evaluate(enc, p.isSet("test") ? EvalSplit::Test : EvalSplit::Search, &gCancel);
+    const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
+    std::printf("encoding: %s\nchannels: %s\nMACs: %s (%.1f%% of full)  params: %lld\n", genesText(enc).c_str(),
+                channelsToString(geneChannels(ev.arch(), enc)).c_str(), formatMacs(countMacs(ev.arch(), enc)).c_str(),
+                100.0 * double(countMacs(ev.arch(), enc)) / double(full),
+                static_cast<long long>(countParams(ev.arch(), enc)));
+    std::printf("top-1 %.2f%%  loss %.4f  on %lld %s images%s  (%.0f ms)\n", r.top1, r.loss,
+                static_cast<long long>(r.images), p.isSet("test") ? "test" : "search-split",
+                es.recalibrate ? "" : " WITHOUT BN recalibration", r.milliseconds);
+    return 0;
+}
+
+int cmdPareto(QCommandLineParser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"run", "Search run id (default: every search run of the project).", "id"});
+    p.addOption({"all", "List every stored candidate, not only the Pareto front."});
+    p.addOption({"format", "Output format: table, csv or json.", "name", "table"});
+    p.process(args);
+    const std::string db = p.value("db").toStdString();
+    if (!QFileInfo::exists(p.value("db")))
+        throw UsageError("project " + db + " does not exist");
+    const QString format = p.value("format");
+    if (format != "table" && format != "csv" && format != "json")
+        throw UsageError("--format must be table, csv or json");
+    Store store(db);
+    std::vector<RunRecord> runs;
+    if (p.isSet("run")) {
+        const auto r = store.run(intValue(p, "run", 1, 1 << 30));
+        if (!r)
+            throw UsageError("project " + db + " has no run " + p.value("run").toStdString());
+        runs.push_back(*r);
+    } else {
+        runs = store.runs();
+    }
+    QJsonArray json;
+    if (format == "csv")
+        std::printf("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels\n");
+    for (const RunRecord& run : runs) {
+        const std::vector<CandidateRecord> all = store.candidates(run.id);
+        const SearchConfig cfg = searchConfigFromJson(run.config);
+        std::vector<ParetoPoint> pts;
+        std::vector<size_t> searchedIdx;
+        for (size_t i = 0; i < all.size(); ++i)
+            if (all[i].origin != "uniform" && meetsConstraint(cfg, all[i].macs)) {
+                pts.push_back({all[i].macs, all[i].top1});
+                searchedIdx.push_back(i);
+            }
+        std::vector<bool> onFront(all.size(), false);
+        for (size_t f : paretoFront(pts))
+            onFront[searchedIdx[f]] = true;
+        if (format == "table")
+            std::printf("Run %lld (%s, %s, status %s, %lld candidates, MACs in [%s, %s])\n",
+                        static_cast<long long>(run.id), run.arch.c_str(), run.created.c_str(), run.status.c_str(),
+                        static_cast<long long>(all.size()), formatMacs(cfg.minMacs).c_str(),
+                        cfg.maxMacs > 0 ? formatMacs(cfg.maxMacs).c_str() : "inf");
+        if (format == "table")
+            std::printf("  %6s %8s %9s %7s %7s  %-9s %4s %5s  %s\n", "id", "MACs", "params", "top-1", "loss", "origin",
+                        "gen", "front", "encoding");
+        for (size_t i = 0; i < all.size(); ++i) {
+            const CandidateRecord& c = all[i];
+            if (!p.isSet("all") && !onFront[i])
+                continue;
+            if (format == "table")
+                std::printf("  %6lld %8s %9lld %6.2f%% %7.4f  %-9s %4d %5s  %s\n", static_cast<long long>(c.id),
+                            formatMacs(c.macs).c_str(), static_cast<long long>(c.params), c.top1, c.loss,
+                            c.origin.c_str(), c.generation, onFront[i] ? "*" : "", genesText(c.genes).c_str());
+            else if (format == "csv")
+                std::printf("%lld,%lld,%lld,%lld,%.4f,%.6f,%s,%d,%d,\"%s\",\"%s\"\n", static_cast<long long>(run.id),
+                            static_cast<long long>(c.id), static_cast<long long>(c.macs),
+                            static_cast<long long>(c.params), c.top1, c.loss, c.origin.c_str(), c.generation,
+                            onFront[i] ? 1 : 0, genesText(c.genes).c_str(), channelsToString(c.channels).c_str());
+            else {
+                QJsonObject o;
+                o["run"] = qint64(run.id);
+                o["id"] = qint64(c.id);
+                o["macs"] = qint64(c.macs);
+                o["params"] = qint64(c.params);
+                o["top1"] = c.top1;
+                o["loss"] = c.loss;
+                o["origin"] = QString::fromStdString(c.origin);
+                o["generation"] = c.generation;
+                o["on_front"] = bool(onFront[i]);
+                QJsonArray g, ch;
+                for (int v : c.genes)
+                    g.append(v);
+                for (int v : c.channels)
+                    ch.append(v);
+                o["genes"] = g;
+                o["channels"] = ch;
+                json.append(o);
+            }
+        }
+    }
+    if (format == "json")
+        std::printf("%s\n", QJsonDocument(json).toJson(QJsonDocument::Indented).constData());
+    return 0;
+}
+
+int cmdDemo(QCommandLineParser& p, const QStringList& args) {
+    TrainConfig d;
+    d.epochs = 4;
+    addCommon(p, "metaprune-demo.sqlite");
+    addDataOptions(p);
+    addTrainOptions(p, d);
+    SearchConfig sd;
+    sd.generations = 6;
+    sd.population = 40;
+    sd.mutations = 20;
+    sd.crossovers = 20;
+    sd.eval.evalImages = 1000;
+    sd.eval.recalBatches = 4;
+    addSearchOptions(p, sd, "50%");
+    addEvalOptions(p, sd.eval);
+    p.process(args);
+    const auto start = Clock::now();
+    setThreads(intValue(p, "threads", 0, 1024));
+    const TrainConfig cfg = trainConfigOf(p);
+    const std::string db = p.value("db").toStdString();
+    std::printf("MetaPrune Studio demo (project %s, %d LibTorch threads)\n", db.c_str(), threads());
+    const std::string ckpt = p.isSet("checkpoint") ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
+                                                   : defaultCheckpointPath(db, cfg);
+    const DataBundle data = loadTrainingData(cfg);
+    const TrainJob job = runTraining(db, data, cfg, ckpt);
+    if (!job.outcome.finished) {
+        std::printf("Cancelled during training; run the same command to resume.\n");
+        return 130;
+    }
+    reportFullWidth(ckpt, data, EvalSettings{});
+    const ArchSpec arch = makeArchitecture(cfg.family, cfg.preset, data.train.channels, data.train.height,
+                                           data.train.width, data.train.numClasses());
+    const SearchConfig scfg = searchConfigOf(p, arch);
+    const Evaluator ev(ckpt, data, scfg.eval);
+    const SearchJob sj = runSearchJob(db, ev, scfg, job.trainingId);
+    Store store(db);
+    const std::vector<CandidateRecord> all = store.candidates(sj.outcome.runId);
+    const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    printFront(all, full, &scfg);
+    if (sj.outcome.best) {
+        printBestVsUniform(*sj.outcome.best, all, full);
+        const EvalResult t = ev.evaluate(sj.outcome.best->genes, EvalSplit::Test, &gCancel);
+        std::printf("Best structure on the test set (PruningNet weights, BN recalibrated, no retraining): top-1 "
+                    "%.2f%%\n",
+                    t.top1);
+    }
+    if (!sj.outcome.finished) {
+        std::printf("Cancelled during search; every evaluated candidate is stored. Run the same command to resume.\n");
+        return 130;
+    }
+    std::printf("Demo finished in %s. Inspect with: metaprune pareto --db %s --all\n",
+                duration(std::chrono::duration<double>(Clock::now() - start).count()).c_str(), db.c_str());
+    return 0;
+}
+
+int cmdBench(QCommandLineParser& p, const QStringList& args) {
+    p.addOption({"threads", "LibTorch threads (0 = all cores).", "n", "0"});
+    p.addOption({"steps", "Timed training steps per configuration.", "n", "5"});
+    p.addOption({"candidates", "Timed candidate evaluations.", "n", "20"});
+    p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
+    p.addOption({"data", "Data for the evaluation timing.", "path", kDefaultDataPath});
+    p.process(args);
+    setThreads(intValue(p, "threads", 0, 1024));
+    const int steps = intValue(p, "steps", 1, 1000);
+    const double gflops = sgemmGflops();
+    std::printf("threads %d, sgemm 1024^3: %.1f GFLOP/s\n", threads(), gflops);
+    std::fflush(stdout);
+    if (!p.isSet("skip-paper")) {
+        constexpr double kReferenceSeconds = 2.2; // platform.md: reference Python step, same CPU and LibTorch
+        for (GeneratorUpdate u : {GeneratorUpdate::Sparse, GeneratorUpdate::Dense}) {
+            double work = 0;
+            int64_t genParams = 0;
+            const Timing t = benchTrainingStep("mobilenetv2", "paper", 3, 224, 1000, 16, u, steps, &work, &genParams);
+            std::printf("paper MobileNetV2 PruningNet (%lld M generator params), training step at batch 16, %s "
+                        "generator update: median %.0f ms (p95 %.0f, first %.0f); reference Python 2200 ms -> %.2fx "
+                        "faster; pruned-network work %.1f GFLOP/step = %.1f GFLOP/s = %.2f of sgemm\n",
+                        static_cast<long long>(genParams / 1000000), u == GeneratorUpdate::Sparse ? "sparse" : "dense",
+                        t.median, t.p95, t.first, kReferenceSeconds * 1000 / t.median, work, work / (t.median / 1000),
+                        work / (t.median / 1000) / gflops);
+            std::fflush(stdout);
+        }
+    }
+    {
+        double work = 0;
+        const Timing t =
+            benchTrainingStep("mobilenetv2", "small", 1, 28, 10, 128, GeneratorUpdate::Sparse, steps * 4, &work);
+        std::printf("small MobileNetV2 PruningNet, training step at batch 128 (28x28): median %.0f ms = %.0f images/s "
+                    "(%.1f GFLOP/s)\n",
+                    t.median, 128 / (t.median / 1000), work / (t.median / 1000));
+        std::fflush(stdout);
+    }
+    // Candidate evaluation needs a checkpoint: a briefly trained one (timing does not depend
+    // on the weights) in a temporary folder.
+    TrainConfig cfg;
+    cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    cfg.epochs = 1;
+    cfg.trainPerClass = 700;
+    const DataBundle data = loadTrainingData(cfg);
+    const std::string ckpt = QDir::tempPath().toStdString() + "/metaprune-bench-" + std::to_string(getpid()) + ".pt";
+    trainPruningNet(data, cfg, ckpt, {}, &gCancel);
+    const int n = intValue(p, "candidates", 1, 100000);
+    struct Setting {
+        const char* name;
+        EvalSettings s;
+    };
+    EvalSettings probe;
+    probe.recalBatches = 2;
+    probe.evalImages = 500;
+    for (const Setting& s : {Setting{"search default", EvalSettings{}}, Setting{"interactive probe", probe}}) {
+        const Evaluator ev(ckpt, data, s.s);
+        std::mt19937_64 rng(3);
+        std::vector<double> ms;
+        double first = 0;
+        for (int i = 0; i <= n; ++i) {
+            const EvalResult r = ev.evaluate(randomEncoding(ev.arch(), rng));
+            if (i == 0)
+                first = r.milliseconds;
+            else
+                ms.push_back(r.milliseconds);
+        }
+        const Timing t = summarize(ms, first);
+        std::printf("candidate evaluation (%s: %d x %d recalibration + %d scored images, small preset, random "
+                    "encodings): median %.0f ms, p95 %.0f ms, first %.0f ms\n",
+                    s.name, s.s.recalBatches, s.s.recalBatchSize, s.s.evalImages, t.median, t.p95, t.first);
+    }
+    std::remove(ckpt.c_str());
+    return 0;
+}
+
+int cmdArch(QCommandLineParser& p, const QStringList& args) {
+    p.addOption({"family", "Architecture family.", "name", "mobilenetv2"});
+    p.addOption({"preset", "Preset: small or paper.", "name", "small"});
+    p.addOption({"channels", "Input channels.", "n", "1"});
+    p.addOption({"size", "Input height and width.", "n", "28"});
+    p.addOption({"classes", "Classes.", "n", "10"});
+    p.process(args);
+    const ArchSpec a =
+        makeArchitecture(p.value("family").toStdString(), p.value("preset").toStdString(),
+                         intValue(p, "channels", 1, 1024), intValue(p, "size", 1, 4096), intValue(p, "size", 1, 4096),
+                         intValue(p, "classes", 1, 1 << 20));
+    const Encoding full = uniformEncoding(a, grid::kSize - 1), small = uniformEncoding(a, 0);
+    std::printf("%s/%s for %dx%dx%d input, %d classes\n", a.family.c_str(), a.preset.c_str(), a.inChannels,
+                a.inHeight, a.inWidth, a.classes);
+    std::printf("MACs (conv + linear multiply-accumulates per image): full %s, smallest %s; params full %lld\n",
+                formatMacs(countMacs(a, full)).c_str(), formatMacs(countMacs(a, small)).c_str(),
+                static_cast<long long>(countParams(a, full)));
+    std::printf("Genes (encoding order; scale grid (10 + 3 i)/100, i = 0..30):\n");
+    for (size_t g = 0; g < a.genes.size(); ++g)
+        std::printf("  %2zu  %-12s %-5s max %4d channels\n", g, a.genes[g].name.c_str(),
+                    a.genes[g].kind == GeneKind::Stage ? "stage" : "mid", a.genes[g].maxChannels);
+    std::printf("Layers at full width:\n");
+    for (const LayerShape& s : layerShapes(a, full)) {
+        const Op& op = a.ops[size_t(s.op)];
+        std::printf("  %-18s %4d -> %4d  k%d s%d g%-4d %3dx%-3d  %10lld MACs\n", op.name.c_str(), s.inChannels,
+                    s.outChannels, s.kernel, s.stride, s.groups, s.outHeight, s.outWidth,
+                    static_cast<long long>(s.macs));
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("metaprune");
+    QCoreApplication::setApplicationVersion(METAPRUNE_VERSION);
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+
+    const QStringList args = QCoreApplication::arguments();
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "MetaPrune Studio command line: MetaPruning (Liu et al., ICCV 2019) channel pruning.\n"
+        "Commands:\n"
+        "  train     train a PruningNet (stochastic structure sampling)\n"
+        "  search    evolutionary search under a MACs constraint\n"
+        "  evaluate  evaluate one encoding (BN recalibration + top-1)\n"
+        "  pareto    print the Pareto front of a project's runs\n"
+        "  demo      train briefly, search at 50% MACs, compare with uniform baselines\n"
+        "  bench     speed figures of this machine\n"
+        "  arch      describe an architecture's genes and layers\n"
+        "Run `metaprune <command> --help` for a command's options.");
+    p.addHelpOption();
+    p.addVersionOption();
+    p.addPositionalArgument("command", "train, search, evaluate, pareto, demo, bench or arch.");
+    p.parse(args);
+    const QString cmd = p.positionalArguments().value(0);
+    try {
+        p.clearPositionalArguments();
+        p.addPositionalArgument(cmd, "Command.");
+        if (cmd == "train")
+            return cmdTrain(p, args);
+        if (cmd == "search")
+            return cmdSearch(p, args);
+        if (cmd == "evaluate")
+            return cmdEvaluate(p, args);
+        if (cmd == "pareto")
+            return cmdPareto(p, args);
+        if (cmd == "demo")
+            return cmdDemo(p, args);
+        if (cmd == "bench")
+            return cmdBench(p, args);
+        if (cmd == "arch")
+            return cmdArch(p, args);
+        if (p.isSet("version"))
+            p.showVersion();
+        if (cmd.isEmpty())
+            p.showHelp(p.isSet("help") ? 0 : 2);
+        std::fprintf(stderr, "metaprune: unknown command '%s' (see metaprune --help)\n", qPrintable(cmd));
+        return 2;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
+        return 2;
+    } catch (const Cancelled&) {
+        std::fprintf(stderr, "metaprune %s: cancelled\n", qPrintable(cmd));
+        return 130;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "\nmetaprune %s: error: %s\n", qPrintable(cmd), e.what());
+        return 1;
+    }
+}

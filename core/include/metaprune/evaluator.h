@@ -1,0 +1,62 @@
+#pragma once
+// Candidate evaluation (metapruning.md, "Search"): generate the pruned network's weights with
+// the PruningNet, recalibrate batch norm, then measure top-1 and loss. Torch-free API.
+
+#include "metaprune/architecture.h"
+#include "metaprune/dataset.h"
+#include "metaprune/training.h"
+
+#include <atomic>
+#include <memory>
+
+namespace mp {
+
+/// Cost/precision knobs of one evaluation.
+struct EvalSettings {
+    int recalBatches = 8;    ///< BN recalibration batches, fixed images of the training part
+    int recalBatchSize = 128;
+    int evalImages = 2000;   ///< images of the split to score (0 = the whole split)
+    int batchSize = 500;
+    /// false keeps the training-time BN buffers: only to show why recalibration is mandatory.
+    bool recalibrate = true;
+};
+
+enum class EvalSplit {
+    Search, ///< the held-out search split of the training set (fitness during search)
+    Test,   ///< the official test set (final reports only)
+};
+
+struct EvalResult {
+    double top1 = 0;        ///< percent
+    double loss = 0;        ///< mean cross-entropy (no label smoothing)
+    int64_t images = 0;
+    double milliseconds = 0; ///< wall time of generation + recalibration + scoring
+};
+
+/// Holds a trained PruningNet with its data prepared for fast repeated evaluation.
+/// evaluate() may be called from any one thread at a time per Evaluator.
+class Evaluator {
+public:
+    /// Loads the checkpoint and checks that `data` has its shape and classes. Throws
+    /// CheckpointError or DataError naming the file and the mismatch.
+    Evaluator(const std::string& checkpoint, const DataBundle& data, const EvalSettings& settings = {});
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+
+    const ArchSpec& arch() const;
+    const CheckpointInfo& checkpoint() const;
+    const EvalSettings& settings() const;
+
+    /// Generates the weights of `enc`, recalibrates BN (reset, train-mode forward passes under
+    /// no-grad, exact cumulative averaging) and scores it on `split`. Throws
+    /// std::invalid_argument for a bad encoding, Cancelled when `cancel` becomes true.
+    EvalResult evaluate(const Encoding& enc, EvalSplit split = EvalSplit::Search,
+                        const std::atomic<bool>* cancel = nullptr) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace mp

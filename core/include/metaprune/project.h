@@ -1,0 +1,48 @@
+#pragma once
+// Jobs shared by the CLI and the desktop app: training and search inside a project database.
+// Each opens its own Store connection in the calling thread (one connection per thread).
+
+#include "metaprune/evaluator.h"
+#include "metaprune/search.h"
+#include "metaprune/store.h"
+#include "metaprune/training.h"
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+namespace mp {
+
+/// <dir of db>/<db stem>.checkpoints/<family>-<preset>-<first 12 hex of the config's SHA-256>.pt:
+/// the same settings map to the same file, so re-running a training resumes it.
+std::string defaultCheckpointPath(const std::string& dbPath, const TrainConfig& cfg);
+
+struct TrainJob {
+    TrainOutcome outcome;
+    int64_t trainingId = 0;
+    bool resumed = false;
+};
+
+/// Trains (or resumes) a PruningNet and records it in the project: a trainings row (status,
+/// steps, checkpoint hash) and one training_log row per progress report. Throws what
+/// trainPruningNet() and Store throw; the row is marked failed on an error.
+TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const TrainConfig& cfg,
+                        const std::string& checkpoint, const TrainCallbacks& callbacks = {},
+                        const std::atomic<bool>* cancel = nullptr);
+
+struct SearchJob {
+    SearchOutcome outcome;
+    bool resumed = false; ///< an earlier run with the same settings and checkpoint was continued
+};
+
+/// Runs (or resumes) a search with `evaluator` in the project. `trainingId` links the run to
+/// its training row (0 = none).
+SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
+                          int64_t trainingId, const SearchCallbacks& callbacks = {},
+                          const std::atomic<bool>* cancel = nullptr);
+
+/// The uniform baseline with the fewest MACs that is not cheaper than `macs` (the paper's
+/// comparison at equal-or-higher MACs), among `candidates` of origin "uniform".
+std::optional<CandidateRecord> uniformBaselineAtLeast(const std::vector<CandidateRecord>& candidates, int64_t macs);
+
+} // namespace mp

@@ -1,0 +1,80 @@
+#pragma once
+// Evolutionary search over encodings under a MACs constraint (metapruning.md, "Search";
+// reference settings as defaults). Every evaluated candidate is committed to the Store as it is
+// evaluated; re-running the same search replays it from the store and continues where it
+// stopped. Torch-free: the fitness comes through a callback (normally Evaluator::evaluate).
+
+#include "metaprune/architecture.h"
+#include "metaprune/evaluator.h"
+#include "metaprune/store.h"
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mp {
+
+struct SearchConfig {
+    int population = 50;       ///< candidates per generation, and size of the kept pool
+    int parents = 10;          ///< top-k of the pool that breed
+    int mutations = 25;        ///< mutants per generation
+    int crossovers = 25;       ///< uniform crossovers per generation (the rest is random)
+    double mutationProb = 0.1; ///< per gene; a mutated gene takes a different scale index
+    int generations = 20;
+    uint64_t seed = 1;
+    int64_t maxMacs = 0; ///< upper MACs bound per image (0 = none)
+    int64_t minMacs = 0; ///< lower bound of a [min, max] band (0 = none)
+    bool uniformBaselines = true; ///< also evaluate the 31 uniform width-multiplier networks
+    EvalSettings eval;            ///< recorded with the run: candidates are only comparable under equal settings
+};
+
+/// JSON of a search config (stable key order) and back; fromJson throws std::invalid_argument.
+std::string toJson(const SearchConfig& cfg);
+SearchConfig searchConfigFromJson(const std::string& json);
+
+/// Throws ConfigError when the settings are out of range or no encoding of `arch` can meet the
+/// MACs constraint (naming the smallest/largest MACs possible).
+void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg);
+
+/// Whether an encoding's MACs satisfy the constraint.
+bool meetsConstraint(const SearchConfig& cfg, int64_t macs);
+
+/// Parses "12.5M", "300k", "7131232" or "50%" (of `fullMacs`) into MACs; throws ConfigError.
+int64_t parseMacs(const std::string& text, int64_t fullMacs);
+
+/// "7.13M" style.
+std::string formatMacs(int64_t macs);
+
+using EvaluateFn = std::function<EvalResult(const Encoding&, const std::atomic<bool>* cancel)>;
+
+struct SearchCallbacks {
+    /// Each candidate as it is settled; `cached` when it came from the store.
+    std::function<void(const CandidateRecord&, bool cached)> candidate;
+    /// done / total candidate slots (uniform baselines + population x generations).
+    std::function<void(int64_t done, int64_t total)> progress;
+    /// After each generation: the kept pool, best first.
+    std::function<void(int generation, const std::vector<CandidateRecord>& pool)> generationEnd;
+};
+
+struct SearchOutcome {
+    int64_t runId = 0;
+    bool finished = false;
+    int64_t evaluated = 0; ///< evaluated now
+    int64_t cached = 0;    ///< taken from the store
+    std::optional<CandidateRecord> best; ///< best searched (non-uniform) candidate
+    double seconds = 0;
+};
+
+/// Runs (or resumes) the search of run `runId`. Returns with finished = false when `cancel`
+/// was set; everything evaluated so far stays committed. Throws ConfigError for bad settings,
+/// StoreError when the database fails, and whatever `evaluate` throws other than Cancelled.
+SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
+                        const SearchConfig& cfg, const SearchCallbacks& callbacks = {},
+                        const std::atomic<bool>* cancel = nullptr);
+
+/// The run record of a search with `evaluator`'s checkpoint and data.
+RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId);
+
+} // namespace mp

@@ -1,0 +1,114 @@
+#pragma once
+// The project database (SQLite, WAL) through Qt's SQL module: trainings, search runs and every
+// evaluated encoding. One Store = one connection, used from the thread that created it
+// (design.md example 3); each candidate is committed in its own short transaction.
+
+#include "metaprune/architecture.h"
+#include "metaprune/errors.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mp {
+
+/// A PruningNet training of the project.
+struct TrainingRecord {
+    int64_t id = 0;
+    std::string created;    ///< ISO-8601 UTC
+    std::string config;     ///< TrainConfig JSON
+    std::string checkpoint; ///< path of the checkpoint file
+    std::string sha256;     ///< of the checkpoint, when last written
+    int64_t steps = 0;
+    int64_t totalSteps = 0;
+    std::string status; ///< running, finished, cancelled, failed
+    double seconds = 0; ///< training wall time so far
+};
+
+/// One point of a training curve.
+struct TrainingLogEntry {
+    int64_t step = 0;
+    int epoch = 0;
+    double loss = 0;
+    double top1 = 0; ///< percent, sampled structures of the epoch so far
+    double lr = 0;
+    double seconds = 0;
+};
+
+/// One search (or probing) run: everything that decides its candidates' numbers.
+struct RunRecord {
+    int64_t id = 0;
+    std::string created;
+    std::string kind = "search"; ///< search, probe
+    std::string config;          ///< SearchConfig JSON
+    std::string dataset;         ///< data path and format
+    uint64_t seed = 0;
+    std::string arch; ///< family/preset
+    int64_t trainingId = 0; ///< 0 when the checkpoint is not a training of this project
+    std::string checkpoint;
+    std::string checkpointSha256;
+    std::string status; ///< running, finished, cancelled, failed
+    std::string finished;
+    int64_t candidates = 0; ///< filled by runs()
+};
+
+/// One evaluated encoding.
+struct CandidateRecord {
+    int64_t id = 0;
+    int64_t runId = 0;
+    Encoding genes; ///< canonical encoding (canonicalEncoding())
+    std::vector<int> channels;
+    int64_t macs = 0;
+    int64_t params = 0;
+    double top1 = 0; ///< percent on the search split
+    double loss = 0;
+    std::string origin; ///< random, mutation, crossover, probe, uniform
+    int generation = 0; ///< -1 for uniform baselines and probes
+    double evalMs = 0;
+    std::string created;
+};
+
+class Store {
+public:
+    /// Opens or creates the project database at `path` (WAL journal, 5 s busy timeout).
+    /// Throws StoreError naming the file when it cannot be opened, is not a MetaPrune project,
+    /// is damaged or was written by a newer version.
+    explicit Store(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::string& path() const { return path_; }
+
+    int64_t addTraining(const std::string& configJson, const std::string& checkpoint, int64_t totalSteps);
+    void updateTraining(int64_t id, int64_t steps, int64_t totalSteps, const std::string& status,
+                        const std::string& sha256, double seconds);
+    void addTrainingLog(int64_t trainingId, const TrainingLogEntry& entry);
+    std::vector<TrainingLogEntry> trainingLog(int64_t trainingId) const;
+    std::vector<TrainingRecord> trainings() const;
+    std::optional<TrainingRecord> training(int64_t id) const;
+    /// The training with this checkpoint path, if any.
+    std::optional<TrainingRecord> trainingByCheckpoint(const std::string& checkpoint) const;
+
+    /// Returns the run with the same kind, config and checkpoint hash (so an interrupted search
+    /// resumes), or creates one. `resumed` tells which.
+    int64_t findOrCreateRun(const RunRecord& run, bool* resumed = nullptr);
+    void setRunStatus(int64_t runId, const std::string& status);
+    std::vector<RunRecord> runs() const;
+    std::optional<RunRecord> run(int64_t id) const;
+
+    /// The stored candidate of `runId` with this canonical encoding, if any.
+    std::optional<CandidateRecord> findCandidate(int64_t runId, const Encoding& genes) const;
+    /// Commits one candidate in its own transaction; returns it with id and time set. Throws
+    /// StoreError when the encoding is already stored for the run or the origin is unknown.
+    CandidateRecord addCandidate(const CandidateRecord& c);
+    /// Candidates of a run in insertion order; with `afterId`, only newer ones.
+    std::vector<CandidateRecord> candidates(int64_t runId, int64_t afterId = 0) const;
+
+private:
+    std::string path_;
+    std::string connection_;
+};
+
+} // namespace mp

@@ -1,0 +1,95 @@
+// Qt-side helpers of core (no LibTorch here): JSON of settings, file hashing.
+#include "metaprune/training.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace mp {
+
+namespace {
+QString updateName(GeneratorUpdate u) { return u == GeneratorUpdate::Dense ? "dense" : "sparse"; }
+
+GeneratorUpdate parseUpdate(const QString& s) {
+    if (s == "dense")
+        return GeneratorUpdate::Dense;
+    if (s == "sparse")
+        return GeneratorUpdate::Sparse;
+    throw std::invalid_argument("unknown generator update '" + s.toStdString() + "' (sparse, dense)");
+}
+} // namespace
+
+std::string toJson(const TrainConfig& c) {
+    QJsonObject o;
+    o["family"] = QString::fromStdString(c.family);
+    o["preset"] = QString::fromStdString(c.preset);
+    o["data_path"] = QString::fromStdString(c.dataPath);
+    o["data_format"] = QString::fromStdString(c.dataFormat);
+    o["train_per_class"] = qint64(c.trainPerClass);
+    o["test_per_class"] = qint64(c.testPerClass);
+    o["search_per_class"] = c.searchPerClass;
+    o["epochs"] = c.epochs;
+    o["batch_size"] = c.batchSize;
+    o["lr"] = c.lr;
+    o["warmup_steps"] = c.warmupSteps;
+    o["momentum"] = c.momentum;
+    o["weight_decay"] = c.weightDecay;
+    o["label_smoothing"] = c.labelSmoothing;
+    o["augment"] = c.augment;
+    o["full_width_prob"] = c.fullWidthProb;
+    o["generator_update"] = updateName(c.update);
+    o["seed"] = QString::number(c.seed); // 64-bit seeds do not fit a JSON double
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+TrainConfig trainConfigFromJson(const std::string& json) {
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
+    if (!doc.isObject())
+        throw std::invalid_argument("training settings are not a JSON object: " + err.errorString().toStdString());
+    const QJsonObject o = doc.object();
+    TrainConfig c;
+    c.family = o["family"].toString(QString::fromStdString(c.family)).toStdString();
+    c.preset = o["preset"].toString(QString::fromStdString(c.preset)).toStdString();
+    c.dataPath = o["data_path"].toString(QString::fromStdString(c.dataPath)).toStdString();
+    c.dataFormat = o["data_format"].toString(QString::fromStdString(c.dataFormat)).toStdString();
+    c.trainPerClass = o["train_per_class"].toInteger(c.trainPerClass);
+    c.testPerClass = o["test_per_class"].toInteger(c.testPerClass);
+    c.searchPerClass = o["search_per_class"].toInt(c.searchPerClass);
+    c.epochs = o["epochs"].toInt(c.epochs);
+    c.batchSize = o["batch_size"].toInt(c.batchSize);
+    c.lr = o["lr"].toDouble(c.lr);
+    c.warmupSteps = o["warmup_steps"].toInt(c.warmupSteps);
+    c.momentum = o["momentum"].toDouble(c.momentum);
+    c.weightDecay = o["weight_decay"].toDouble(c.weightDecay);
+    c.labelSmoothing = o["label_smoothing"].toDouble(c.labelSmoothing);
+    c.augment = o["augment"].toBool(c.augment);
+    c.fullWidthProb = o["full_width_prob"].toDouble(c.fullWidthProb);
+    c.update = parseUpdate(o["generator_update"].toString("sparse"));
+    bool ok = true;
+    c.seed = o["seed"].toString("1").toULongLong(&ok);
+    if (!ok)
+        throw std::invalid_argument("training settings: seed is not an unsigned integer");
+    return c;
+}
+
+std::string fileSha256(const std::string& path) {
+    QFile f(QString::fromStdString(path));
+    if (!f.open(QIODevice::ReadOnly))
+        throw std::runtime_error(path + ": cannot read (" + f.errorString().toStdString() + ")");
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    h.addData(&f);
+    return h.result().toHex().toStdString();
+}
+
+DataBundle loadTrainingData(const TrainConfig& cfg) {
+    DataBundle b = loadData(cfg.dataPath, parseDataFormat(cfg.dataFormat));
+    if (cfg.trainPerClass > 0)
+        b.train = subsetPerClass(b.train, cfg.trainPerClass);
+    if (cfg.testPerClass > 0)
+        b.test = subsetPerClass(b.test, cfg.testPerClass);
+    return b;
+}
+
+} // namespace mp

@@ -1,0 +1,151 @@
+#include "training_p.h"
+
+#include "metaprune/evaluator.h"
+
+#include <chrono>
+#include <mutex>
+#include <numeric>
+
+namespace mp {
+
+struct Evaluator::Impl {
+    CheckpointInfo info;
+    EvalSettings settings;
+    detail::PruningNetModule net{nullptr};
+    std::vector<torch::Tensor> recal;                // [recalBatchSize, C, H, W]
+    std::vector<torch::Tensor> searchX, searchY;     // scored batches of the search split
+    Dataset test; // a copy: the caller's DataBundle may go away
+    mutable std::once_flag testOnce;
+    mutable std::vector<torch::Tensor> testX, testY;
+
+    void batches(const Dataset& data, const std::vector<int64_t>& idx, std::vector<torch::Tensor>& xs,
+                 std::vector<torch::Tensor>& ys) const {
+        const detail::Normalization norm = detail::normalizationOf(info);
+        for (size_t at = 0; at < idx.size(); at += size_t(settings.batchSize)) {
+            const int64_t n = std::min<int64_t>(settings.batchSize, int64_t(idx.size() - at));
+            xs.push_back(detail::makeBatch(data, idx.data() + at, n, norm));
+            ys.push_back(detail::makeLabels(data, idx.data() + at, n));
+        }
+    }
+};
+
+namespace {
+// Orders indices round-robin over classes so that any prefix is class-balanced.
+std::vector<int64_t> interleaveClasses(const Dataset& data, const std::vector<int64_t>& idx) {
+    std::vector<std::vector<int64_t>> byClass(size_t(data.numClasses()));
+    for (int64_t i : idx)
+        byClass[size_t(data.labels[size_t(i)])].push_back(i);
+    std::vector<int64_t> out;
+    for (size_t k = 0; out.size() < idx.size(); ++k)
+        for (const auto& v : byClass)
+            if (k < v.size())
+                out.push_back(v[k]);
+    return out;
+}
+
+void checkCancel(const std::atomic<bool>* cancel) {
+    if (cancel && cancel->load())
+        throw Cancelled();
+}
+} // namespace
+
+Evaluator::Evaluator(const std::string& checkpoint, const DataBundle& data, const EvalSettings& settings)
+    : d(std::make_unique<Impl>()) {
+    if (settings.recalBatches < 1 || settings.recalBatchSize < 1 || settings.batchSize < 1 || settings.evalImages < 0)
+        throw ConfigError("evaluation settings must be positive (recalibration batches, batch sizes)");
+    d->settings = settings;
+    d->net = detail::loadCheckpoint(checkpoint, d->info);
+    d->net->eval();
+    const CheckpointInfo& i = d->info;
+    const Dataset& train = data.train;
+    if (train.channels != i.inChannels || train.height != i.inHeight || train.width != i.inWidth ||
+        train.numClasses() != i.classes)
+        throw DataError(data.path + ": images are " + std::to_string(train.channels) + "x" +
+                        std::to_string(train.height) + "x" + std::to_string(train.width) + " with " +
+                        std::to_string(train.numClasses()) + " classes, but " + checkpoint + " was trained on " +
+                        std::to_string(i.inChannels) + "x" + std::to_string(i.inHeight) + "x" +
+                        std::to_string(i.inWidth) + " with " + std::to_string(i.classes) + " classes");
+    const SearchSplit split = makeSearchSplit(train, i.config.searchPerClass, i.config.seed);
+
+    // Fixed recalibration images: a seeded draw from the training part (never the search split).
+    std::vector<int64_t> pool = split.train;
+    std::mt19937_64 rng(i.config.seed + 7);
+    std::shuffle(pool.begin(), pool.end(), rng);
+    const detail::Normalization norm = detail::normalizationOf(i);
+    for (int b = 0; b < settings.recalBatches; ++b) {
+        const int64_t at = int64_t(b) * settings.recalBatchSize;
+        if (at + settings.recalBatchSize > int64_t(pool.size()))
+            break;
+        d->recal.push_back(detail::makeBatch(train, pool.data() + at, settings.recalBatchSize, norm));
+    }
+    if (d->recal.empty())
+        throw DataError(data.path + ": fewer training images than one recalibration batch of " +
+                        std::to_string(settings.recalBatchSize));
+
+    std::vector<int64_t> scored = interleaveClasses(train, split.search);
+    if (settings.evalImages > 0 && int64_t(scored.size()) > settings.evalImages)
+        scored.resize(size_t(settings.evalImages));
+    d->batches(train, scored, d->searchX, d->searchY);
+    d->test = data.test;
+    if (data.test.size() > 0 && (data.test.channels != i.inChannels || data.test.height != i.inHeight ||
+                                 data.test.width != i.inWidth))
+        throw DataError(data.path + ": test images differ in shape from the checkpoint's training images");
+}
+
+Evaluator::~Evaluator() = default;
+
+const ArchSpec& Evaluator::arch() const { return d->net->arch(); }
+const CheckpointInfo& Evaluator::checkpoint() const { return d->info; }
+const EvalSettings& Evaluator::settings() const { return d->settings; }
+
+EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel) const {
+    const auto start = std::chrono::steady_clock::now();
+    validateEncoding(arch(), enc);
+    torch::NoGradGuard noGrad;
+    detail::PruningNetModuleImpl& net = *d->net;
+    const detail::PrunedWeights w = net.generate(enc);
+
+    detail::BnStats stats;
+    if (d->settings.recalibrate) {
+        stats = net.emptyStats(enc);
+        for (size_t b = 0; b < d->recal.size(); ++b) {
+            checkCancel(cancel);
+            net.forward(d->recal[b], enc, w, detail::BnMode::Recal, &stats, int(b));
+        }
+    } else {
+        stats = net.trainingStats(enc);
+    }
+
+    const std::vector<torch::Tensor>* xs = &d->searchX;
+    const std::vector<torch::Tensor>* ys = &d->searchY;
+    if (split == EvalSplit::Test) {
+        std::call_once(d->testOnce, [this] {
+            std::vector<int64_t> all(size_t(d->test.size()));
+            std::iota(all.begin(), all.end(), 0);
+            d->batches(d->test, all, d->testX, d->testY);
+        });
+        xs = &d->testX;
+        ys = &d->testY;
+    }
+    EvalResult r;
+    double lossSum = 0;
+    int64_t correct = 0;
+    for (size_t b = 0; b < xs->size(); ++b) {
+        checkCancel(cancel);
+        const torch::Tensor logits = net.forward((*xs)[b], enc, w, detail::BnMode::Eval, &stats);
+        const torch::Tensor& y = (*ys)[b];
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        r.images += y.size(0);
+    }
+    if (r.images > 0) {
+        r.top1 = 100.0 * double(correct) / double(r.images);
+        r.loss = lossSum / double(r.images);
+    }
+    r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return r;
+}
+
+} // namespace mp

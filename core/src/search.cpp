@@ -1,0 +1,373 @@
+#include "metaprune/search.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace mp {
+
+std::string toJson(const SearchConfig& c) {
+    QJsonObject o;
+    o["population"] = c.population;
+    o["parents"] = c.parents;
+    o["mutations"] = c.mutations;
+    o["crossovers"] = c.crossovers;
+    o["mutation_prob"] = c.mutationProb;
+    o["generations"] = c.generations;
+    o["seed"] = QString::number(c.seed);
+    o["max_macs"] = qint64(c.maxMacs);
+    o["min_macs"] = qint64(c.minMacs);
+    o["uniform_baselines"] = c.uniformBaselines;
+    QJsonObject e;
+    e["recal_batches"] = c.eval.recalBatches;
+    e["recal_batch_size"] = c.eval.recalBatchSize;
+    e["eval_images"] = c.eval.evalImages;
+    e["batch_size"] = c.eval.batchSize;
+    e["recalibrate"] = c.eval.recalibrate;
+    o["eval"] = e;
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+SearchConfig searchConfigFromJson(const std::string& json) {
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
+    if (!doc.isObject())
+        throw std::invalid_argument("search settings are not a JSON object: " + err.errorString().toStdString());
+    const QJsonObject o = doc.object();
+    SearchConfig c;
+    c.population = o["population"].toInt(c.population);
+    c.parents = o["parents"].toInt(c.parents);
+    c.mutations = o["mutations"].toInt(c.mutations);
+    c.crossovers = o["crossovers"].toInt(c.crossovers);
+    c.mutationProb = o["mutation_prob"].toDouble(c.mutationProb);
+    c.generations = o["generations"].toInt(c.generations);
+    c.seed = o["seed"].toString("1").toULongLong();
+    c.maxMacs = o["max_macs"].toInteger(c.maxMacs);
+    c.minMacs = o["min_macs"].toInteger(c.minMacs);
+    c.uniformBaselines = o["uniform_baselines"].toBool(c.uniformBaselines);
+    const QJsonObject e = o["eval"].toObject();
+    c.eval.recalBatches = e["recal_batches"].toInt(c.eval.recalBatches);
+    c.eval.recalBatchSize = e["recal_batch_size"].toInt(c.eval.recalBatchSize);
+    c.eval.evalImages = e["eval_images"].toInt(c.eval.evalImages);
+    c.eval.batchSize = e["batch_size"].toInt(c.eval.batchSize);
+    c.eval.recalibrate = e["recalibrate"].toBool(c.eval.recalibrate);
+    return c;
+}
+
+std::string formatMacs(int64_t macs) {
+    char s[32];
+    if (macs >= 1000000000)
+        std::snprintf(s, sizeof s, "%.2fG", double(macs) / 1e9);
+    else if (macs >= 1000000)
+        std::snprintf(s, sizeof s, "%.2fM", double(macs) / 1e6);
+    else if (macs >= 1000)
+        std::snprintf(s, sizeof s, "%.1fk", double(macs) / 1e3);
+    else
+        std::snprintf(s, sizeof s, "%lld", static_cast<long long>(macs));
+    return s;
+}
+
+int64_t parseMacs(const std::string& text, int64_t fullMacs) {
+    if (text.empty())
+        throw ConfigError("empty MACs value");
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        throw ConfigError("MACs value '" + text + "' is not a number (examples: 3.5M, 800k, 50%)");
+    }
+    const std::string unit = text.substr(used);
+    double mult = 1;
+    if (unit == "%")
+        mult = double(fullMacs) / 100.0;
+    else if (unit == "k" || unit == "K")
+        mult = 1e3;
+    else if (unit == "M" || unit == "m")
+        mult = 1e6;
+    else if (unit == "G" || unit == "g")
+        mult = 1e9;
+    else if (!unit.empty())
+        throw ConfigError("MACs value '" + text + "' has unknown unit '" + unit + "' (k, M, G or %)");
+    if (v < 0)
+        throw ConfigError("MACs value '" + text + "' is negative");
+    return int64_t(std::llround(v * mult));
+}
+
+bool meetsConstraint(const SearchConfig& cfg, int64_t macs) {
+    return macs >= cfg.minMacs && (cfg.maxMacs <= 0 || macs <= cfg.maxMacs);
+}
+
+void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg) {
+    if (cfg.population < 1 || cfg.generations < 1)
+        throw ConfigError("population and generations must be at least 1");
+    if (cfg.parents < 1 || cfg.parents > cfg.population)
+        throw ConfigError("parents must be between 1 and the population (" + std::to_string(cfg.population) + ")");
+    if (cfg.mutations < 0 || cfg.crossovers < 0 || cfg.mutations + cfg.crossovers > cfg.population)
+        throw ConfigError("mutations + crossovers (" + std::to_string(cfg.mutations + cfg.crossovers) +
+                          ") must not exceed the population (" + std::to_string(cfg.population) + ")");
+    if (cfg.crossovers > 0 && cfg.parents < 2)
+        throw ConfigError("crossover needs at least 2 parents");
+    if (cfg.mutationProb < 0 || cfg.mutationProb > 1)
+        throw ConfigError("mutation probability must be within 0..1");
+    if (cfg.maxMacs < 0 || cfg.minMacs < 0)
+        throw ConfigError("MACs bounds must not be negative");
+    if (cfg.maxMacs > 0 && cfg.minMacs > cfg.maxMacs)
+        throw ConfigError("MACs band is empty: min " + formatMacs(cfg.minMacs) + " > max " + formatMacs(cfg.maxMacs));
+    const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
+    const int64_t largest = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    if (cfg.maxMacs > 0 && cfg.maxMacs < smallest)
+        throw ConfigError("impossible constraint: max " + formatMacs(cfg.maxMacs) + " MACs, but the smallest " +
+                          arch.family + "/" + arch.preset + " network has " + formatMacs(smallest));
+    if (cfg.minMacs > largest)
+        throw ConfigError("impossible constraint: min " + formatMacs(cfg.minMacs) + " MACs, but the full " +
+                          arch.family + "/" + arch.preset + " network has only " + formatMacs(largest));
+}
+
+RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId) {
+    const CheckpointInfo& info = evaluator.checkpoint();
+    RunRecord r;
+    r.kind = "search";
+    r.config = toJson(cfg);
+    r.dataset = info.config.dataPath + " (" + info.config.dataFormat + ")";
+    r.seed = cfg.seed;
+    r.arch = info.config.family + "/" + info.config.preset;
+    r.trainingId = trainingId;
+    r.checkpoint = info.path;
+    r.checkpointSha256 = info.sha256;
+    return r;
+}
+
+namespace {
+
+bool better(const CandidateRecord& a, const CandidateRecord& b) {
+    if (a.top1 != b.top1)
+        return a.top1 > b.top1;
+    if (a.loss != b.loss)
+        return a.loss < b.loss;
+    return a.genes < b.genes; // deterministic order for a deterministic replay
+}
+
+class Search {
+public:
+    Search(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId, const SearchConfig& cfg,
+           const SearchCallbacks& cb, const std::atomic<bool>* cancel)
+        : arch_(arch), evaluate_(evaluate), store_(store), runId_(runId), cfg_(cfg), cb_(cb), cancel_(cancel),
+          rng_(cfg.seed) {}
+
+    SearchOutcome run() {
+        const auto start = std::chrono::steady_clock::now();
+        out_.runId = runId_;
+        std::vector<Encoding> uniform;
+        if (cfg_.uniformBaselines) {
+            std::set<Encoding> u;
+            for (int i = 0; i < grid::kSize; ++i)
+                if (u.insert(canonicalEncoding(arch_, uniformEncoding(arch_, i))).second)
+                    uniform.push_back(canonicalEncoding(arch_, uniformEncoding(arch_, i)));
+        }
+        total_ = int64_t(uniform.size()) + int64_t(cfg_.population) * cfg_.generations;
+        report();
+        for (const Encoding& e : uniform)
+            if (!settle(e, "uniform", -1))
+                return finish(start, false);
+
+        std::vector<std::pair<Encoding, std::string>> next;
+        for (const Encoding& e : randomFill(cfg_.population, {}))
+            next.emplace_back(e, "random");
+        std::vector<CandidateRecord> pool;
+        for (int gen = 0; gen < cfg_.generations; ++gen) {
+            for (const auto& [enc, origin] : next) {
+                std::optional<CandidateRecord> c = settle(enc, origin, gen);
+                if (!c)
+                    return finish(start, false);
+                pool.push_back(*c);
+            }
+            // Unfilled slots (constraint space exhausted) still count as done.
+            done_ += cfg_.population - int64_t(next.size());
+            report();
+            std::sort(pool.begin(), pool.end(), better);
+            if (int(pool.size()) > cfg_.population)
+                pool.resize(size_t(cfg_.population));
+            if (cb_.generationEnd)
+                cb_.generationEnd(gen, pool);
+            if (gen + 1 == cfg_.generations)
+                break;
+            const std::vector<CandidateRecord> parents(pool.begin(),
+                                                       pool.begin() + std::min<int64_t>(cfg_.parents, int64_t(pool.size())));
+            next.clear();
+            std::set<Encoding> pending;
+            for (const Encoding& e : mutate(parents, pending))
+                next.emplace_back(e, "mutation");
+            for (const Encoding& e : crossover(parents, pending))
+                next.emplace_back(e, "crossover");
+            for (const Encoding& e : randomFill(cfg_.population - int(next.size()), pending))
+                next.emplace_back(e, "random");
+        }
+        return finish(start, true);
+    }
+
+private:
+    SearchOutcome finish(std::chrono::steady_clock::time_point start, bool finished) {
+        out_.finished = finished;
+        out_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return out_;
+    }
+
+    void report() {
+        if (cb_.progress)
+            cb_.progress(std::min(done_, total_), total_);
+    }
+
+    // Evaluates (or takes from the store) one candidate. Returns nullopt when cancelled.
+    std::optional<CandidateRecord> settle(const Encoding& enc, const std::string& origin, int generation) {
+        tested_.insert(enc);
+        std::optional<CandidateRecord> c = store_.findCandidate(runId_, enc);
+        const bool cached = bool(c);
+        if (cached) {
+            ++out_.cached;
+        } else {
+            if (cancel_ && cancel_->load())
+                return std::nullopt;
+            EvalResult r;
+            try {
+                r = evaluate_(enc, cancel_);
+            } catch (const Cancelled&) {
+                return std::nullopt;
+            }
+            CandidateRecord rec;
+            rec.runId = runId_;
+            rec.genes = enc;
+            rec.channels = geneChannels(arch_, enc);
+            rec.macs = countMacs(arch_, enc);
+            rec.params = countParams(arch_, enc);
+            rec.top1 = r.top1;
+            rec.loss = r.loss;
+            rec.origin = origin;
+            rec.generation = generation;
+            rec.evalMs = r.milliseconds;
+            c = store_.addCandidate(rec);
+            ++out_.evaluated;
+        }
+        if (c->origin != "uniform" && meetsConstraint(cfg_, c->macs) && (!out_.best || better(*c, *out_.best)))
+            out_.best = *c;
+        ++done_;
+        if (cb_.candidate)
+            cb_.candidate(*c, cached);
+        report();
+        return c;
+    }
+
+    // A new canonical encoding that meets the constraint and was not tested or queued.
+    bool acceptable(const Encoding& canonical, const std::set<Encoding>& pending) const {
+        return !tested_.count(canonical) && !pending.count(canonical) && meetsConstraint(cfg_, countMacs(arch_, canonical));
+    }
+
+    std::vector<Encoding> mutate(const std::vector<CandidateRecord>& parents, std::set<Encoding>& pending) {
+        std::vector<Encoding> res;
+        std::uniform_int_distribution<size_t> pick(0, parents.size() - 1);
+        std::uniform_real_distribution<double> coin(0.0, 1.0);
+        std::uniform_int_distribution<int> shift(1, grid::kSize - 1);
+        for (int attempt = 0; int(res.size()) < cfg_.mutations && attempt < 10 * cfg_.mutations; ++attempt) {
+            Encoding e = parents[pick(rng_)].genes;
+            for (int& g : e)
+                if (coin(rng_) < cfg_.mutationProb)
+                    g = (g + shift(rng_)) % grid::kSize; // always a different scale index
+            e = canonicalEncoding(arch_, e);
+            if (acceptable(e, pending)) {
+                pending.insert(e);
+                res.push_back(e);
+            }
+        }
+        return res;
+    }
+
+    std::vector<Encoding> crossover(const std::vector<CandidateRecord>& parents, std::set<Encoding>& pending) {
+        std::vector<Encoding> res;
+        if (parents.size() < 2)
+            return res;
+        std::uniform_int_distribution<size_t> pick(0, parents.size() - 1);
+        std::bernoulli_distribution coin(0.5);
+        for (int attempt = 0; int(res.size()) < cfg_.crossovers && attempt < 10 * cfg_.crossovers; ++attempt) {
+            const size_t a = pick(rng_);
+            size_t b = pick(rng_);
+            while (b == a)
+                b = pick(rng_);
+            Encoding e = parents[a].genes;
+            for (size_t g = 0; g < e.size(); ++g)
+                if (coin(rng_))
+                    e[g] = parents[b].genes[g];
+            e = canonicalEncoding(arch_, e);
+            if (acceptable(e, pending)) {
+                pending.insert(e);
+                res.push_back(e);
+            }
+        }
+        return res;
+    }
+
+    // Random encodings under the constraint: rejection sampling, and where the constraint is
+    // too tight for that, a random encoding repaired gene by gene into the band.
+    std::vector<Encoding> randomFill(int count, std::set<Encoding> pending) {
+        std::vector<Encoding> res;
+        std::uniform_int_distribution<size_t> geneDist(0, arch_.genes.size() - 1);
+        for (int attempt = 0; int(res.size()) < count && attempt < 2000 * std::max(1, count); ++attempt) {
+            Encoding e = randomEncoding(arch_, rng_);
+            if (attempt >= 100 * std::max(1, count)) {
+                for (int step = 0; step < 100000; ++step) {
+                    const int64_t macs = countMacs(arch_, e);
+                    if (meetsConstraint(cfg_, macs))
+                        break;
+                    int& g = e[geneDist(rng_)];
+                    if (cfg_.maxMacs > 0 && macs > cfg_.maxMacs && g > 0)
+                        --g;
+                    else if (macs < cfg_.minMacs && g < grid::kSize - 1)
+                        ++g;
+                }
+            }
+            e = canonicalEncoding(arch_, e);
+            if (acceptable(e, pending)) {
+                pending.insert(e);
+                res.push_back(e);
+            }
+        }
+        return res;
+    }
+
+    const ArchSpec& arch_;
+    const EvaluateFn& evaluate_;
+    Store& store_;
+    int64_t runId_;
+    SearchConfig cfg_;
+    const SearchCallbacks& cb_;
+    const std::atomic<bool>* cancel_;
+    std::mt19937_64 rng_;
+    std::set<Encoding> tested_; // this replay's tested encodings (not the store's: keeps resume exact)
+    SearchOutcome out_;
+    int64_t done_ = 0;
+    int64_t total_ = 0;
+};
+
+} // namespace
+
+SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
+                        const SearchConfig& cfg, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel) {
+    checkSearchConfig(arch, cfg);
+    store.setRunStatus(runId, "running");
+    Search search(arch, evaluate, store, runId, cfg, callbacks, cancel);
+    SearchOutcome out;
+    try {
+        out = search.run();
+    } catch (...) {
+        store.setRunStatus(runId, "failed");
+        throw;
+    }
+    store.setRunStatus(runId, out.finished ? "finished" : "cancelled");
+    return out;
+}
+
+} // namespace mp

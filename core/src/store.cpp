@@ -1,0 +1,448 @@
+#include "metaprune/store.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStringList>
+#include <QUuid>
+#include <QVariant>
+
+namespace mp {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kApplicationId = 0x4D505331; // "MPS1": marks a MetaPrune Studio project file
+
+const char* const kSchema[] = {
+    R"(CREATE TABLE IF NOT EXISTS trainings(
+        id INTEGER PRIMARY KEY,
+        created TEXT NOT NULL,
+        config TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        checkpoint_sha256 TEXT NOT NULL DEFAULT '',
+        steps INTEGER NOT NULL DEFAULT 0,
+        total_steps INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK(status IN ('running','finished','cancelled','failed')),
+        seconds REAL NOT NULL DEFAULT 0))",
+    R"(CREATE TABLE IF NOT EXISTS training_log(
+        training_id INTEGER NOT NULL REFERENCES trainings(id),
+        step INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        loss REAL NOT NULL,
+        top1 REAL NOT NULL,
+        lr REAL NOT NULL,
+        seconds REAL NOT NULL,
+        PRIMARY KEY(training_id, step)))",
+    R"(CREATE TABLE IF NOT EXISTS runs(
+        id INTEGER PRIMARY KEY,
+        created TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK(kind IN ('search','probe')),
+        config TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        training_id INTEGER,
+        checkpoint TEXT NOT NULL,
+        checkpoint_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL CHECK(status IN ('running','finished','cancelled','failed')),
+        finished TEXT NOT NULL DEFAULT ''))",
+    R"(CREATE TABLE IF NOT EXISTS candidates(
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        genes TEXT NOT NULL,
+        channels TEXT NOT NULL,
+        macs INTEGER NOT NULL,
+        params INTEGER NOT NULL,
+        top1 REAL NOT NULL,
+        loss REAL NOT NULL,
+        origin TEXT NOT NULL CHECK(origin IN ('random','mutation','crossover','probe','uniform')),
+        generation INTEGER NOT NULL,
+        eval_ms REAL NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE(run_id, genes)))",
+    "CREATE INDEX IF NOT EXISTS candidates_by_run ON candidates(run_id, id)",
+};
+
+QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+std::string join(const std::vector<int>& v) { return encodingToString(v); }
+
+std::vector<int> splitInts(const QString& s) {
+    std::vector<int> out;
+    if (s.isEmpty())
+        return out;
+    for (const QString& part : s.split(','))
+        out.push_back(part.toInt());
+    return out;
+}
+
+} // namespace
+
+// A prepared query that throws StoreError naming the database on failure.
+class Query {
+public:
+    Query(const QSqlDatabase& db, const std::string& path, const QString& sql) : q_(db), path_(path) {
+        if (!q_.prepare(sql))
+            fail("prepare");
+    }
+    Query& bind(const QVariant& v) {
+        q_.addBindValue(v);
+        return *this;
+    }
+    /// Runs the statement and hands the result over (QSqlQuery is movable since Qt 6.2).
+    QSqlQuery exec() {
+        if (!q_.exec())
+            fail("execute");
+        return std::move(q_);
+    }
+
+private:
+    [[noreturn]] void fail(const char* what) {
+        const QSqlError e = q_.lastError();
+        QString text = e.text();
+        if (text.contains("locked") || text.contains("busy"))
+            throw StoreError(path_ + ": database is locked by another process (" + text.toStdString() + ")");
+        if (text.contains("malformed") || text.contains("not a database"))
+            throw StoreError(path_ + ": database file is damaged (" + text.toStdString() + ")");
+        throw StoreError(path_ + ": cannot " + what + " query: " + text.toStdString());
+    }
+    QSqlQuery q_;
+    std::string path_;
+};
+
+namespace {
+QSqlDatabase database(const std::string& connection) {
+    return QSqlDatabase::database(QString::fromStdString(connection), false);
+}
+
+Query query(const std::string& connection, const std::string& path, const char* sql) {
+    return Query(database(connection), path, QString::fromUtf8(sql));
+}
+
+CandidateRecord readCandidate(const QSqlQuery& r) {
+    CandidateRecord c;
+    c.id = r.value(0).toLongLong();
+    c.runId = r.value(1).toLongLong();
+    c.genes = splitInts(r.value(2).toString());
+    c.channels = splitInts(r.value(3).toString());
+    c.macs = r.value(4).toLongLong();
+    c.params = r.value(5).toLongLong();
+    c.top1 = r.value(6).toDouble();
+    c.loss = r.value(7).toDouble();
+    c.origin = r.value(8).toString().toStdString();
+    c.generation = r.value(9).toInt();
+    c.evalMs = r.value(10).toDouble();
+    c.created = r.value(11).toString().toStdString();
+    return c;
+}
+
+constexpr const char* kCandidateColumns =
+    "SELECT id, run_id, genes, channels, macs, params, top1, loss, origin, generation, eval_ms, created "
+    "FROM candidates ";
+
+TrainingRecord readTraining(const QSqlQuery& r) {
+    TrainingRecord t;
+    t.id = r.value(0).toLongLong();
+    t.created = r.value(1).toString().toStdString();
+    t.config = r.value(2).toString().toStdString();
+    t.checkpoint = r.value(3).toString().toStdString();
+    t.sha256 = r.value(4).toString().toStdString();
+    t.steps = r.value(5).toLongLong();
+    t.totalSteps = r.value(6).toLongLong();
+    t.status = r.value(7).toString().toStdString();
+    t.seconds = r.value(8).toDouble();
+    return t;
+}
+
+constexpr const char* kTrainingColumns =
+    "SELECT id, created, config, checkpoint, checkpoint_sha256, steps, total_steps, status, seconds FROM trainings ";
+
+RunRecord readRun(const QSqlQuery& r) {
+    RunRecord run;
+    run.id = r.value(0).toLongLong();
+    run.created = r.value(1).toString().toStdString();
+    run.kind = r.value(2).toString().toStdString();
+    run.config = r.value(3).toString().toStdString();
+    run.dataset = r.value(4).toString().toStdString();
+    run.seed = r.value(5).toString().toULongLong();
+    run.arch = r.value(6).toString().toStdString();
+    run.trainingId = r.value(7).toLongLong();
+    run.checkpoint = r.value(8).toString().toStdString();
+    run.checkpointSha256 = r.value(9).toString().toStdString();
+    run.status = r.value(10).toString().toStdString();
+    run.finished = r.value(11).toString().toStdString();
+    run.candidates = r.value(12).toLongLong();
+    return run;
+}
+
+constexpr const char* kRunColumns =
+    "SELECT r.id, r.created, r.kind, r.config, r.dataset, r.seed, r.arch, r.training_id, r.checkpoint, "
+    "r.checkpoint_sha256, r.status, r.finished, (SELECT COUNT(*) FROM candidates c WHERE c.run_id = r.id) "
+    "FROM runs r ";
+} // namespace
+
+Store::Store(const std::string& path) : path_(path) {
+    connection_ = "metaprune-" + QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+    const QFileInfo info(q(path));
+    const bool existed = info.exists() && info.size() > 0;
+    if (info.exists() && info.isDir())
+        throw StoreError(path + ": is a folder, not a project database");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", q(connection_));
+        db.setDatabaseName(q(path));
+        db.setConnectOptions("QSQLITE_BUSY_TIMEOUT=5000");
+        if (!db.open()) {
+            const std::string err = db.lastError().text().toStdString();
+            db = QSqlDatabase();
+            QSqlDatabase::removeDatabase(q(connection_));
+            throw StoreError(path + ": cannot open project database (" + err + ")");
+        }
+    }
+    try {
+        int appId = 0, tables = 0, version = 0;
+        {
+            // Each probe is finished before WAL is switched on: an open statement holds a transaction.
+            QSqlQuery check(database(connection_));
+            if (!check.exec("PRAGMA application_id") || !check.next())
+                throw StoreError(path + ": not a project database or damaged (" +
+                                 check.lastError().text().toStdString() + ")");
+            appId = check.value(0).toInt();
+            check.finish();
+            if (!check.exec("SELECT COUNT(*) FROM sqlite_master") || !check.next())
+                throw StoreError(path + ": not a project database or damaged (" +
+                                 check.lastError().text().toStdString() + ")");
+            tables = check.value(0).toInt();
+            check.finish();
+            check.exec("PRAGMA user_version");
+            check.next();
+            version = check.value(0).toInt();
+        }
+        if (existed && appId != kApplicationId && tables > 0)
+            throw StoreError(path + ": is an SQLite database but not a MetaPrune Studio project");
+        if (version > kSchemaVersion)
+            throw StoreError(path + ": written by a newer MetaPrune Studio (schema " + std::to_string(version) +
+                             ", this build reads " + std::to_string(kSchemaVersion) + ")");
+        query(connection_, path_, "PRAGMA journal_mode=WAL").exec();
+        query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
+        // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
+        query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
+        QSqlDatabase db = database(connection_);
+        if (!db.transaction())
+            throw StoreError(path + ": cannot start transaction (" + db.lastError().text().toStdString() + ")");
+        for (const char* sql : kSchema)
+            query(connection_, path_, sql).exec();
+        query(connection_, path_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()).exec();
+        query(connection_, path_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()).exec();
+        if (!db.commit())
+            throw StoreError(path + ": cannot create tables (" + db.lastError().text().toStdString() + ")");
+        if (existed) {
+            QSqlQuery integrity(database(connection_));
+            if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok")
+                throw StoreError(path + ": database file is damaged (quick_check: " +
+                                 integrity.value(0).toString().toStdString() + integrity.lastError().text().toStdString() +
+                                 ")");
+        }
+    } catch (...) {
+        {
+            QSqlDatabase db = database(connection_);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(q(connection_));
+        throw;
+    }
+}
+
+Store::~Store() {
+    {
+        QSqlDatabase db = database(connection_);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(q(connection_));
+}
+
+int64_t Store::addTraining(const std::string& configJson, const std::string& checkpoint, int64_t totalSteps) {
+    QSqlQuery r = query(connection_, path_,
+                         "INSERT INTO trainings(created, config, checkpoint, total_steps, status) "
+                         "VALUES (?, ?, ?, ?, 'running')")
+                       .bind(now())
+                       .bind(q(configJson))
+                       .bind(q(checkpoint))
+                       .bind(qint64(totalSteps))
+                       .exec();
+    return r.lastInsertId().toLongLong();
+}
+
+void Store::updateTraining(int64_t id, int64_t steps, int64_t totalSteps, const std::string& status,
+                           const std::string& sha256, double seconds) {
+    query(connection_, path_,
+          "UPDATE trainings SET steps = ?, total_steps = ?, status = ?, checkpoint_sha256 = ?, seconds = ? "
+          "WHERE id = ?")
+        .bind(qint64(steps))
+        .bind(qint64(totalSteps))
+        .bind(q(status))
+        .bind(q(sha256))
+        .bind(seconds)
+        .bind(qint64(id))
+        .exec();
+}
+
+void Store::addTrainingLog(int64_t trainingId, const TrainingLogEntry& e) {
+    query(connection_, path_,
+          "INSERT OR REPLACE INTO training_log(training_id, step, epoch, loss, top1, lr, seconds) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(qint64(trainingId))
+        .bind(qint64(e.step))
+        .bind(e.epoch)
+        .bind(e.loss)
+        .bind(e.top1)
+        .bind(e.lr)
+        .bind(e.seconds)
+        .exec();
+}
+
+std::vector<TrainingLogEntry> Store::trainingLog(int64_t trainingId) const {
+    QSqlQuery r = query(connection_, path_,
+                         "SELECT step, epoch, loss, top1, lr, seconds FROM training_log "
+                         "WHERE training_id = ? ORDER BY step")
+                       .bind(qint64(trainingId))
+                       .exec();
+    std::vector<TrainingLogEntry> out;
+    while (r.next())
+        out.push_back({r.value(0).toLongLong(), r.value(1).toInt(), r.value(2).toDouble(), r.value(3).toDouble(),
+                       r.value(4).toDouble(), r.value(5).toDouble()});
+    return out;
+}
+
+std::vector<TrainingRecord> Store::trainings() const {
+    QSqlQuery r = query(connection_, path_, (std::string(kTrainingColumns) + "ORDER BY id").c_str()).exec();
+    std::vector<TrainingRecord> out;
+    while (r.next())
+        out.push_back(readTraining(r));
+    return out;
+}
+
+std::optional<TrainingRecord> Store::training(int64_t id) const {
+    QSqlQuery r =
+        query(connection_, path_, (std::string(kTrainingColumns) + "WHERE id = ?").c_str()).bind(qint64(id)).exec();
+    if (!r.next())
+        return std::nullopt;
+    return readTraining(r);
+}
+
+std::optional<TrainingRecord> Store::trainingByCheckpoint(const std::string& checkpoint) const {
+    QSqlQuery r = query(connection_, path_,
+                         (std::string(kTrainingColumns) + "WHERE checkpoint = ? ORDER BY id DESC LIMIT 1").c_str())
+                       .bind(q(checkpoint))
+                       .exec();
+    if (!r.next())
+        return std::nullopt;
+    return readTraining(r);
+}
+
+int64_t Store::findOrCreateRun(const RunRecord& run, bool* resumed) {
+    QSqlQuery found = query(connection_, path_,
+                             "SELECT id FROM runs WHERE kind = ? AND config = ? AND checkpoint_sha256 = ? "
+                             "ORDER BY id LIMIT 1")
+                           .bind(q(run.kind))
+                           .bind(q(run.config))
+                           .bind(q(run.checkpointSha256))
+                           .exec();
+    if (found.next()) {
+        const int64_t id = found.value(0).toLongLong();
+        if (resumed)
+            *resumed = true;
+        return id;
+    }
+    if (resumed)
+        *resumed = false;
+    QSqlQuery r = query(connection_, path_,
+                         "INSERT INTO runs(created, kind, config, dataset, seed, arch, training_id, checkpoint, "
+                         "checkpoint_sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')")
+                       .bind(now())
+                       .bind(q(run.kind))
+                       .bind(q(run.config))
+                       .bind(q(run.dataset))
+                       .bind(QString::number(run.seed))
+                       .bind(q(run.arch))
+                       .bind(run.trainingId > 0 ? QVariant(qint64(run.trainingId)) : QVariant())
+                       .bind(q(run.checkpoint))
+                       .bind(q(run.checkpointSha256))
+                       .exec();
+    return r.lastInsertId().toLongLong();
+}
+
+void Store::setRunStatus(int64_t runId, const std::string& status) {
+    query(connection_, path_, "UPDATE runs SET status = ?, finished = ? WHERE id = ?")
+        .bind(q(status))
+        .bind(status == "running" ? QString("") : now())
+        .bind(qint64(runId))
+        .exec();
+}
+
+std::vector<RunRecord> Store::runs() const {
+    QSqlQuery r = query(connection_, path_, (std::string(kRunColumns) + "ORDER BY r.id").c_str()).exec();
+    std::vector<RunRecord> out;
+    while (r.next())
+        out.push_back(readRun(r));
+    return out;
+}
+
+std::optional<RunRecord> Store::run(int64_t id) const {
+    QSqlQuery r =
+        query(connection_, path_, (std::string(kRunColumns) + "WHERE r.id = ?").c_str()).bind(qint64(id)).exec();
+    if (!r.next())
+        return std::nullopt;
+    return readRun(r);
+}
+
+std::optional<CandidateRecord> Store::findCandidate(int64_t runId, const Encoding& genes) const {
+    QSqlQuery r = query(connection_, path_, (std::string(kCandidateColumns) + "WHERE run_id = ? AND genes = ?").c_str())
+                       .bind(qint64(runId))
+                       .bind(q(join(genes)))
+                       .exec();
+    if (!r.next())
+        return std::nullopt;
+    return readCandidate(r);
+}
+
+CandidateRecord Store::addCandidate(const CandidateRecord& c) {
+    CandidateRecord out = c;
+    out.created = now().toStdString();
+    // A single INSERT is its own transaction in SQLite: committed when exec() returns.
+    QSqlQuery r = query(connection_, path_,
+                         "INSERT INTO candidates(run_id, genes, channels, macs, params, top1, loss, origin, "
+                         "generation, eval_ms, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                       .bind(qint64(c.runId))
+                       .bind(q(join(c.genes)))
+                       .bind(q(join(c.channels)))
+                       .bind(qint64(c.macs))
+                       .bind(qint64(c.params))
+                       .bind(c.top1)
+                       .bind(c.loss)
+                       .bind(q(c.origin))
+                       .bind(c.generation)
+                       .bind(c.evalMs)
+                       .bind(q(out.created))
+                       .exec();
+    out.id = r.lastInsertId().toLongLong();
+    return out;
+}
+
+std::vector<CandidateRecord> Store::candidates(int64_t runId, int64_t afterId) const {
+    QSqlQuery r =
+        query(connection_, path_, (std::string(kCandidateColumns) + "WHERE run_id = ? AND id > ? ORDER BY id").c_str())
+            .bind(qint64(runId))
+            .bind(qint64(afterId))
+            .exec();
+    std::vector<CandidateRecord> out;
+    while (r.next())
+        out.push_back(readCandidate(r));
+    return out;
+}
+
+} // namespace mp

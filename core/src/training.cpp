@@ -1,0 +1,368 @@
+#include "training_p.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace mp {
+
+namespace detail {
+
+ArchSpec architectureFor(const TrainConfig& cfg, int channels, int height, int width, int classes) {
+    return makeArchitecture(cfg.family, cfg.preset, channels, height, width, classes);
+}
+
+namespace {
+constexpr const char* kFormat = "metaprune-pruningnet-1";
+
+std::string joinLines(const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i)
+        s += (i ? "\n" : "") + v[i];
+    return s;
+}
+
+std::vector<std::string> splitLines(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string line;
+    while (std::getline(ss, line))
+        out.push_back(line);
+    return out;
+}
+
+torch::Tensor floats(const std::vector<float>& v) { return torch::tensor(v); }
+
+std::vector<float> toFloats(const torch::Tensor& t) {
+    const torch::Tensor c = t.contiguous().to(torch::kFloat);
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// Reads the metadata entries; the network itself is read by the caller.
+void readInfo(torch::serialize::InputArchive& ar, CheckpointInfo& info) {
+    c10::IValue v;
+    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kFormat)
+        throw CheckpointError(info.path + ": not a MetaPrune PruningNet checkpoint (no '" +
+                              std::string(kFormat) + "' marker)");
+    ar.read("config", v);
+    info.config = trainConfigFromJson(v.toStringRef());
+    ar.read("step", v);
+    info.step = v.toInt();
+    ar.read("total_steps", v);
+    info.totalSteps = v.toInt();
+    ar.read("input_shape", v);
+    const auto shape = v.toIntVector();
+    if (shape.size() != 4)
+        throw CheckpointError(info.path + ": bad input_shape entry");
+    info.inChannels = int(shape[0]);
+    info.inHeight = int(shape[1]);
+    info.inWidth = int(shape[2]);
+    info.classes = int(shape[3]);
+    ar.read("class_names", v);
+    info.classNames = splitLines(v.toStringRef());
+    torch::Tensor t;
+    ar.read("mean", t);
+    info.mean = toFloats(t);
+    ar.read("std", t);
+    info.stddev = toFloats(t);
+}
+} // namespace
+
+void saveCheckpoint(const std::string& path, const CheckpointInfo& info, PruningNetModule& net,
+                    torch::optim::Optimizer* optimizer) {
+    const std::string tmp = path + ".tmp";
+    try {
+        torch::serialize::OutputArchive ar;
+        ar.write("format", c10::IValue(std::string(kFormat)));
+        ar.write("config", c10::IValue(toJson(info.config)));
+        ar.write("step", c10::IValue(info.step));
+        ar.write("total_steps", c10::IValue(info.totalSteps));
+        ar.write("input_shape", c10::IValue(std::vector<int64_t>{info.inChannels, info.inHeight, info.inWidth,
+                                                                 info.classes}));
+        ar.write("class_names", c10::IValue(joinLines(info.classNames)));
+        ar.write("mean", floats(info.mean), true);
+        ar.write("std", floats(info.stddev), true);
+        torch::serialize::OutputArchive netAr;
+        net->save(netAr);
+        ar.write("net", netAr);
+        if (optimizer) {
+            torch::serialize::OutputArchive optAr;
+            optimizer->save(optAr);
+            ar.write("optimizer", optAr);
+        }
+        if (!fs::path(path).parent_path().empty())
+            fs::create_directories(fs::path(path).parent_path());
+        ar.save_to(tmp);
+        fs::rename(tmp, path);
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw CheckpointError(path + ": cannot write checkpoint: " + e.what());
+    }
+}
+
+PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info, torch::optim::Optimizer* optimizer) {
+    if (!fs::exists(path))
+        throw CheckpointError(path + ": checkpoint not found");
+    info.path = path;
+    try {
+        torch::serialize::InputArchive ar;
+        ar.load_from(path);
+        readInfo(ar, info);
+        PruningNetModule net(
+            architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes));
+        torch::serialize::InputArchive netAr;
+        ar.read("net", netAr);
+        net->load(netAr);
+        if (optimizer) {
+            torch::serialize::InputArchive optAr;
+            if (ar.try_read("optimizer", optAr))
+                optimizer->load(optAr);
+        }
+        info.sha256 = fileSha256(path);
+        return net;
+    } catch (const CheckpointError&) {
+        throw;
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        what = what.substr(0, what.find('\n'));
+        throw CheckpointError(path + ": corrupt or incompatible checkpoint: " + what);
+    }
+}
+
+namespace {
+/// Momentum SGD on the generator output layers from the gradients of this step's slices
+/// (reference semantics with dampening 0: buf = m * buf + (g + wd * p); p -= lr * buf).
+void updateGenerators(PruningNetModuleImpl& net, const std::vector<SliceLeaf>& leaves,
+                      const TrainConfig& cfg, double lr) {
+    torch::NoGradGuard noGrad;
+    const double m = cfg.momentum, wd = cfg.weightDecay;
+    for (const SliceLeaf& leaf : leaves) {
+        Generator& g = net.generators()[size_t(leaf.gen)];
+        const int64_t cols = int64_t(g.maxInPerGroup) * g.kk;
+        const int64_t used = int64_t(leaf.inPerGroup) * g.kk;
+        auto slice3 = [&](const torch::Tensor& t) {
+            return t.view({g.maxOut, cols, g.hidden}).narrow(0, 0, leaf.out).narrow(1, 0, used);
+        };
+        auto slice2 = [&](const torch::Tensor& t) {
+            return t.view({g.maxOut, cols}).narrow(0, 0, leaf.out).narrow(1, 0, used);
+        };
+        const torch::Tensor gW = leaf.W.grad().view({leaf.out, used, g.hidden});
+        const torch::Tensor gb = leaf.b.grad().view({leaf.out, used});
+        if (cfg.update == GeneratorUpdate::Dense) {
+            g.W2mom.mul_(m);
+            g.b2mom.mul_(m);
+            if (wd != 0) {
+                g.W2mom.add_(g.W2, wd);
+                g.b2mom.add_(g.b2, wd);
+            }
+            slice3(g.W2mom).add_(gW);
+            slice2(g.b2mom).add_(gb);
+            g.W2.add_(g.W2mom, -lr);
+            g.b2.add_(g.b2mom, -lr);
+        } else {
+            torch::Tensor mW = slice3(g.W2mom), mb = slice2(g.b2mom);
+            torch::Tensor W = slice3(g.W2), b = slice2(g.b2);
+            mW.mul_(m).add_(gW);
+            mb.mul_(m).add_(gb);
+            if (wd != 0) {
+                mW.add_(W, wd);
+                mb.add_(b, wd);
+            }
+            W.add_(mW, -lr);
+            b.add_(mb, -lr);
+        }
+    }
+}
+
+} // namespace
+
+StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
+                     const Encoding& enc, const TrainConfig& cfg, double lr) {
+    std::vector<SliceLeaf> leaves;
+    const PrunedWeights w = net->generateForTraining(enc, leaves);
+    const torch::Tensor logits = net->forward(x, enc, w, BnMode::Train);
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(
+        logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
+    sgd.zero_grad();
+    loss.backward();
+    for (auto& group : sgd.param_groups())
+        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    sgd.step();
+    updateGenerators(*net, leaves, cfg, lr);
+    StepResult r;
+    r.loss = loss.item<double>();
+    r.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    return r;
+}
+
+} // namespace detail
+
+CheckpointInfo readCheckpointInfo(const std::string& path) {
+    CheckpointInfo info;
+    detail::loadCheckpoint(path, info);
+    return info;
+}
+
+void setThreads(int n) {
+    if (n <= 0)
+        n = int(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+}
+
+int threads() { return at::get_num_threads(); }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+double learningRate(const TrainConfig& cfg, int64_t step, int64_t total) {
+    const double warm = cfg.warmupSteps > 0 ? std::min(1.0, double(step + 1) / cfg.warmupSteps) : 1.0;
+    return cfg.lr * warm * std::max(0.0, 1.0 - double(step) / double(total));
+}
+
+uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + a * 0xBF58476D1CE4E5B9ull + b * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return x;
+}
+
+} // namespace
+
+TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, const std::string& checkpointPath,
+                             const TrainCallbacks& callbacks, const std::atomic<bool>* cancel,
+                             double checkpointSeconds) {
+    const Clock::time_point start = Clock::now();
+    const Dataset& train = data.train;
+    const SearchSplit split = makeSearchSplit(train, cfg.searchPerClass, cfg.seed);
+    if (int64_t(split.train.size()) < cfg.batchSize)
+        throw DataError(data.path + ": " + std::to_string(split.train.size()) +
+                        " training images left after the search split, fewer than one batch of " +
+                        std::to_string(cfg.batchSize));
+    const int64_t stepsPerEpoch = int64_t(split.train.size()) / cfg.batchSize;
+    const int64_t totalSteps = stepsPerEpoch * cfg.epochs;
+
+    CheckpointInfo info;
+    info.path = checkpointPath;
+    info.config = cfg;
+    info.totalSteps = totalSteps;
+    info.inChannels = train.channels;
+    info.inHeight = train.height;
+    info.inWidth = train.width;
+    info.classes = train.numClasses();
+    info.classNames = train.classNames;
+    channelStats(train, split.train, info.mean, info.stddev);
+
+    const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
+    detail::PruningNetModule net(nullptr);
+    const bool resume = fs::exists(checkpointPath);
+    if (resume) {
+        CheckpointInfo old;
+        net = detail::loadCheckpoint(checkpointPath, old);
+        if (toJson(old.config) != toJson(cfg))
+            throw CheckpointError(checkpointPath + ": exists but was trained with other settings (" +
+                                  toJson(old.config) + "); choose another checkpoint path");
+        if (old.inChannels != info.inChannels || old.inHeight != info.inHeight || old.inWidth != info.inWidth ||
+            old.classes != info.classes)
+            throw CheckpointError(checkpointPath + ": was trained on data of another shape");
+        info.step = old.step;
+    } else {
+        torch::manual_seed(int64_t(cfg.seed));
+        net = detail::PruningNetModule(arch);
+    }
+    torch::optim::SGD sgd(net->denseParameters(),
+                          torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay));
+    if (resume) {
+        // The optimizer's momentum can only be restored once it holds the loaded parameters.
+        CheckpointInfo again;
+        detail::loadCheckpoint(checkpointPath, again, &sgd);
+    }
+    net->train();
+
+    TrainOutcome outcome;
+    outcome.checkpoint = checkpointPath;
+    const int pad = cfg.augment ? std::max(1, train.height / 8) : 0;
+    const detail::Normalization norm{info.mean, info.stddev};
+
+    Clock::time_point lastSave = Clock::now();
+    const int64_t firstStep = info.step;
+    std::vector<int64_t> order;
+    int currentEpoch = -1;
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0;
+
+    auto report = [&](int64_t step) {
+        TrainProgress p;
+        p.step = step;
+        p.totalSteps = totalSteps;
+        p.epoch = currentEpoch;
+        p.loss = seen ? lossSum / double(seen) : 0;
+        p.top1 = seen ? 100.0 * double(correct) / double(seen) : 0;
+        p.lr = learningRate(cfg, std::min(step, totalSteps - 1), totalSteps);
+        p.elapsedSeconds = seconds(start, Clock::now());
+        const int64_t doneHere = step - firstStep;
+        p.etaSeconds = doneHere > 0 ? p.elapsedSeconds / double(doneHere) * double(totalSteps - step) : 0;
+        return p;
+    };
+
+    for (int64_t step = info.step; step < totalSteps; ++step) {
+        if (cancel && cancel->load()) {
+            info.step = step;
+            detail::saveCheckpoint(checkpointPath, info, net, &sgd);
+            outcome.steps = step;
+            outcome.seconds = seconds(start, Clock::now());
+            return outcome;
+        }
+        const int epoch = int(step / stepsPerEpoch);
+        if (epoch != currentEpoch) {
+            currentEpoch = epoch;
+            order = split.train;
+            std::mt19937_64 shuffleRng(mix(cfg.seed, 1, uint64_t(epoch)));
+            std::shuffle(order.begin(), order.end(), shuffleRng);
+            lossSum = 0;
+            correct = seen = 0;
+        }
+        const int64_t offset = (step % stepsPerEpoch) * cfg.batchSize;
+        std::mt19937_64 rng(mix(cfg.seed, 2, uint64_t(step)));
+        Encoding enc = randomEncoding(arch, rng);
+        if (cfg.fullWidthProb > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < cfg.fullWidthProb)
+            enc = uniformEncoding(arch, grid::kSize - 1);
+        const torch::Tensor x = detail::makeBatch(train, order.data() + offset, cfg.batchSize, norm,
+                                                  cfg.augment ? &rng : nullptr, pad, cfg.augment);
+        const torch::Tensor y = detail::makeLabels(train, order.data() + offset, cfg.batchSize);
+
+        const detail::StepResult r =
+            detail::trainStep(net, sgd, x, y, enc, cfg, learningRate(cfg, step, totalSteps));
+        lossSum += r.loss * double(cfg.batchSize);
+        correct += r.correct;
+        seen += cfg.batchSize;
+
+        const int64_t done = step + 1;
+        const bool epochDone = done % stepsPerEpoch == 0;
+        if (callbacks.progress && (done % 20 == 0 || epochDone || done == totalSteps))
+            callbacks.progress(report(done));
+        if (epochDone || done == totalSteps || seconds(lastSave, Clock::now()) > checkpointSeconds) {
+            info.step = done;
+            detail::saveCheckpoint(checkpointPath, info, net, &sgd);
+            lastSave = Clock::now();
+        }
+        if (epochDone && callbacks.epochEnd)
+            callbacks.epochEnd(report(done));
+    }
+    outcome.finished = true;
+    outcome.steps = totalSteps;
+    outcome.seconds = seconds(start, Clock::now());
+    if (info.step != totalSteps) {
+        info.step = totalSteps;
+        detail::saveCheckpoint(checkpointPath, info, net, &sgd);
+    }
+    return outcome;
+}
+
+} // namespace mp

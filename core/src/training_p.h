@@ -1,0 +1,38 @@
+#pragma once
+// Private to core: the training step and PruningNet checkpoints (a LibTorch archive).
+
+#include "batch.h"
+#include "pruningnet_module.h"
+
+#include "metaprune/training.h"
+
+namespace mp::detail {
+
+/// Builds the architecture a config and data shape describe.
+ArchSpec architectureFor(const TrainConfig& cfg, int channels, int height, int width, int classes);
+
+/// Writes the checkpoint to `path` + ".tmp" and renames it into place, so a failed write
+/// never destroys the previous good file. Throws CheckpointError naming the file.
+void saveCheckpoint(const std::string& path, const CheckpointInfo& info, PruningNetModule& net,
+                    torch::optim::Optimizer* optimizer);
+
+/// Loads the network (and the optimizer state when given). Throws CheckpointError naming the
+/// file when it is missing, corrupt, or was not written by MetaPrune.
+PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info,
+                                torch::optim::Optimizer* optimizer = nullptr);
+
+/// Loss and correct predictions of one training step.
+struct StepResult {
+    double loss = 0;
+    int64_t correct = 0;
+};
+
+/// One PruningNet training step on batch `x` [N, C, H, W] / labels `y` [N] with encoding
+/// `enc`: generate weights, forward, label-smoothed cross-entropy, backward, SGD momentum on
+/// the dense parameters and on the generator slices (cfg.update decides sparse or dense).
+StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
+                     const Encoding& enc, const TrainConfig& cfg, double lr);
+
+inline Normalization normalizationOf(const CheckpointInfo& info) { return {info.mean, info.stddev}; }
+
+} // namespace mp::detail

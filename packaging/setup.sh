@@ -1,0 +1,37 @@
+#!/bin/sh
+# One-step set-up on Debian 12 (run as root): installs the Debian packages that are missing,
+# builds with CMake + Ninja, then runs the main job (`demo`) or every test (`test`).
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="build-essential cmake ninja-build ccache pkg-config zlib1g-dev libstb-dev \
+libtorch-dev libopenblas0-openmp \
+qt6-base-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev \
+dataset-fashion-mnist xvfb xauth"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "Installing:$missing"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build
+
+case "${1:-demo}" in
+demo)
+    exec build/app/metaprune demo
+    ;;
+test)
+    cd build
+    exec ctest --output-on-failure --timeout 1200
+    ;;
+*)
+    echo "usage: packaging/setup.sh [demo|test]" >&2
+    exit 2
+    ;;
+esac

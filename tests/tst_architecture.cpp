@@ -1,0 +1,221 @@
+// The architecture description: scale grid, gene layout, MACs/params against hand-computed
+// values (depthwise included), canonical encodings and encoding text.
+#include "metaprune/architecture.h"
+#include "metaprune/search.h"
+
+#include <QtTest>
+
+using namespace mp;
+
+class TestArchitecture : public QObject {
+    Q_OBJECT
+private slots:
+    void gridChannels_data() {
+        QTest::addColumn<int>("maxChannels");
+        QTest::addColumn<int>("index");
+        QTest::addColumn<int>("expected");
+        QTest::newRow("44 at 0.10") << 44 << 0 << 4;       // 4.4 floored
+        QTest::newRow("44 at 1.00") << 44 << 30 << 44;
+        QTest::newRow("448 at 0.55") << 448 << 15 << 246;  // 246.4
+        QTest::newRow("24 at 0.10") << 24 << 0 << 2;       // 2.4
+        QTest::newRow("16 at 0.10") << 16 << 0 << 1;       // 1.6
+        QTest::newRow("5 at 0.10 clamps") << 5 << 0 << 1;  // 0.5 -> at least one channel
+        QTest::newRow("100 at 0.70") << 100 << 20 << 70;   // exact, no float rounding down to 69
+        QTest::newRow("1280 at 0.28") << 1280 << 6 << 358; // 358.4
+    }
+    void gridChannels() {
+        QFETCH(int, maxChannels);
+        QFETCH(int, index);
+        QFETCH(int, expected);
+        QCOMPARE(grid::channels(maxChannels, index), expected);
+    }
+
+    void gridRange() {
+        QCOMPARE(grid::kSize, 31);
+        QCOMPARE(grid::scale(0), 0.10);
+        QCOMPARE(grid::scale(30), 1.00);
+        QVERIFY_THROWS_EXCEPTION(std::out_of_range, grid::scale(31));
+        QVERIFY_THROWS_EXCEPTION(std::out_of_range, grid::channels(10, -1));
+    }
+
+    void paperGeneLayout() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "paper", 3, 224, 224, 1000);
+        // 8 stage genes (stem + 7 stages) + 17 mid genes, as in the reference code.
+        QCOMPARE(int(a.genes.size()), 25);
+        const std::vector<int> stageMax = {44, 22, 33, 44, 88, 132, 224, 448};
+        for (int s = 0; s < 8; ++s) {
+            QCOMPARE(a.genes[size_t(s)].kind, GeneKind::Stage);
+            QCOMPARE(a.genes[size_t(s)].maxChannels, stageMax[size_t(s)]);
+        }
+        // Mid width = block input width x expansion: block1 44x1, block2 22x6, block3 33x6.
+        QCOMPARE(a.genes[8].maxChannels, 44);
+        QCOMPARE(a.genes[9].maxChannels, 132);
+        QCOMPARE(a.genes[10].maxChannels, 198);
+        QCOMPARE(a.genes[24].maxChannels, 224 * 6);
+    }
+
+    void paperFullMacs() {
+        // 569,521,240 MACs: computed independently with a Python walk of the reference layer list.
+        const ArchSpec a = makeArchitecture("mobilenetv2", "paper", 3, 224, 224, 1000);
+        QCOMPARE(countMacs(a, uniformEncoding(a, 30)), int64_t(569521240));
+        // Conv weights 5,265,838 (same walk) + classifier bias 1000.
+        QCOMPARE(countParams(a, uniformEncoding(a, 30)), int64_t(5265838 + 1000));
+    }
+
+    void smallFullMacs() {
+        // 4,467,520 MACs: the same independent Python walk as for the paper preset.
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        QCOMPARE(countMacs(a, uniformEncoding(a, 30)), int64_t(4467520));
+    }
+
+    void smallAllMinByHand() {
+        // Every gene at index 0: stage widths 2,1,2,3,4,6,9; mid widths 2,6,9,9,12,12,19,19,25,25.
+        // 28x28 input, stride-2 stem -> 14x14; strides 2 at block2 (7x7) and block6 (4x4).
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const Encoding e = uniformEncoding(a, 0);
+        const std::vector<int64_t> expected = {
+            14 * 14 * 9 * 1 * 2,                      // stem
+            196 * 2 * 2,  196 * 9 * 2,  196 * 2 * 1,  // block1
+            196 * 1 * 6,  49 * 9 * 6,   49 * 6 * 2,   // block2 (stride 2)
+            49 * 2 * 9,   49 * 9 * 9,   49 * 9 * 2,   // block3
+            49 * 2 * 9,   49 * 9 * 9,   49 * 9 * 3,   // block4
+            49 * 3 * 12,  49 * 9 * 12,  49 * 12 * 3,  // block5
+            49 * 3 * 12,  16 * 9 * 12,  16 * 12 * 4,  // block6 (stride 2)
+            16 * 4 * 19,  16 * 9 * 19,  16 * 19 * 4,  // block7
+            16 * 4 * 19,  16 * 9 * 19,  16 * 19 * 6,  // block8
+            16 * 6 * 25,  16 * 9 * 25,  16 * 25 * 6,  // block9
+            16 * 6 * 25,  16 * 9 * 25,  16 * 25 * 9,  // block10
+            16 * 9 * 384,                             // last 1x1
+            384 * 10,                                 // classifier
+        };
+        const std::vector<LayerShape> shapes = layerShapes(a, e);
+        QCOMPARE(shapes.size(), expected.size());
+        int64_t total = 0;
+        for (size_t i = 0; i < shapes.size(); ++i) {
+            QCOMPARE(shapes[i].macs, expected[i]);
+            total += expected[i];
+        }
+        QCOMPARE(countMacs(a, e), total);
+        QCOMPARE(total, int64_t(125709));
+        // Params: conv weights are MACs / (Hout*Wout); classifier 384*10 + 10 bias.
+        int64_t params = 0;
+        for (const LayerShape& s : shapes)
+            params += s.params;
+        QCOMPARE(countParams(a, e), params);
+        QCOMPARE(shapes.back().params, int64_t(384 * 10 + 10));
+        QCOMPARE(shapes[0].params, int64_t(9 * 1 * 2));
+    }
+
+    void depthwiseCountsKkCHW() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const Encoding full = uniformEncoding(a, 30);
+        for (const LayerShape& s : layerShapes(a, full)) {
+            const Op& op = a.ops[size_t(s.op)];
+            if (!op.depthwise)
+                continue;
+            QCOMPARE(s.groups, s.inChannels);
+            QCOMPARE(s.outChannels, s.inChannels);
+            QCOMPARE(s.macs, int64_t(s.kernel) * s.kernel * s.inChannels * s.outHeight * s.outWidth);
+            QCOMPARE(s.params, int64_t(s.kernel) * s.kernel * s.inChannels);
+        }
+        // block2.depthwise at full width: 64 channels, stride 2 -> 7x7: 9*64*49.
+        const std::vector<LayerShape> shapes = layerShapes(a, full);
+        QCOMPARE(shapes[5].macs, int64_t(9 * 64 * 49));
+    }
+
+    void residualAddsShareStageGene() {
+        for (const char* preset : {"small", "paper"}) {
+            const ArchSpec a = makeArchitecture("mobilenetv2", preset, 3, 32, 32, 10);
+            int adds = 0;
+            for (const Op& op : a.ops) {
+                if (op.kind != OpKind::Add)
+                    continue;
+                ++adds;
+                // Both inputs of an add are produced with the same stage gene as output width.
+                for (int v : op.inputs) {
+                    const Op& src = a.ops[size_t(v - 1)];
+                    QCOMPARE(src.out.gene, op.out.gene);
+                    QCOMPARE(a.genes[size_t(src.out.gene)].kind, GeneKind::Stage);
+                }
+            }
+            QVERIFY(adds > 0);
+        }
+    }
+
+    void macsMonotoneInEveryGene() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 3, 32, 32, 100);
+        std::mt19937_64 rng(11);
+        for (int trial = 0; trial < 20; ++trial) {
+            Encoding e = randomEncoding(a, rng);
+            const size_t g = size_t(trial) % e.size();
+            if (e[g] == 30)
+                e[g] = 29;
+            const int64_t before = countMacs(a, e);
+            Encoding up = e;
+            up[g] += 1;
+            QVERIFY(countMacs(a, up) >= before);
+        }
+    }
+
+    void canonicalEncoding() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        // stage1 has max 16 channels: indices 0 (1.6) and 1 (2.08) give 1 and 2 channels;
+        // indices 1 and 2 (2.56) both give 2 channels, so index 2 canonicalises to 1.
+        Encoding e = uniformEncoding(a, 30);
+        e[1] = 2;
+        const Encoding c = mp::canonicalEncoding(a, e);
+        QCOMPARE(c[1], 1);
+        QCOMPARE(geneChannels(a, c), geneChannels(a, e));
+        QCOMPARE(countMacs(a, c), countMacs(a, e));
+        QCOMPARE(mp::canonicalEncoding(a, c), c);
+    }
+
+    void encodingText() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        std::mt19937_64 rng(3);
+        const Encoding e = randomEncoding(a, rng);
+        QCOMPARE(parseEncoding(a, encodingToString(e)), e);
+        QCOMPARE(parseEncoding(a, " 1, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17")[16], 17);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parseEncoding(a, "1,2,3"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parseEncoding(a, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,31"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parseEncoding(a, "1,2,x,4,5,6,7,8,9,10,11,12,13,14,15,16,17"));
+        try {
+            validateEncoding(a, Encoding(17, 40));
+            QFAIL("no error for an out-of-range gene");
+        } catch (const std::invalid_argument& err) {
+            QVERIFY(QString(err.what()).contains("stage0"));
+        }
+    }
+
+    void inputFollowsData() {
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 3, 32, 32, 100);
+        const std::vector<LayerShape> s = layerShapes(a, uniformEncoding(a, 30));
+        QCOMPARE(s.front().inChannels, 3);
+        QCOMPARE(s.front().outHeight, 16);
+        QCOMPARE(s.back().outChannels, 100);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, makeArchitecture("mobilenetv2", "huge", 3, 32, 32, 10));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, makeArchitecture("mobilenetv2", "small", 0, 32, 32, 10));
+    }
+
+    void macsText_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<qint64>("expected");
+        QTest::newRow("mega") << "3.5M" << qint64(3500000);
+        QTest::newRow("kilo") << "800k" << qint64(800000);
+        QTest::newRow("plain") << "1234" << qint64(1234);
+        QTest::newRow("percent of 7131232") << "50%" << qint64(3565616);
+    }
+    void macsText() {
+        QFETCH(QString, text);
+        QFETCH(qint64, expected);
+        QCOMPARE(parseMacs(text.toStdString(), 7131232), int64_t(expected));
+    }
+    void macsTextErrors() {
+        QVERIFY_THROWS_EXCEPTION(ConfigError, parseMacs("abc", 100));
+        QVERIFY_THROWS_EXCEPTION(ConfigError, parseMacs("5X", 100));
+        QVERIFY_THROWS_EXCEPTION(ConfigError, parseMacs("-5M", 100));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestArchitecture)
+#include "tst_architecture.moc"

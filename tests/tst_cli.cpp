@@ -1,0 +1,201 @@
+// The `metaprune` command line end to end on a tiny subset of the real Fashion-MNIST: demo,
+// a search killed with SIGKILL and restarted, pareto output, and bad input.
+#include "metaprune/search.h"
+#include "metaprune/store.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <map>
+
+using namespace mp;
+
+namespace {
+
+struct Result {
+    int code = -1;
+    QString out, err;
+};
+
+Result runCli(const QStringList& args, int timeoutMs = 600000) {
+    QProcess p;
+    p.start(METAPRUNE_CLI, args);
+    Result r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+// A few hundred real images: fast enough for CI, real enough to exercise every reader path.
+const QStringList kTinyData = {"--data", FASHION_MNIST_DIR, "--train-per-class", "60", "--test-per-class", "20",
+                               "--search-per-class", "10", "--epochs", "1", "--batch-size", "32",
+                               "--warmup-steps", "5", "--threads", "2"};
+const QStringList kTinySearch = {"--population", "8", "--parents", "3", "--mutations", "3", "--crossovers", "3",
+                                 "--eval-images", "100", "--recal-batches", "2", "--recal-batch-size", "32"};
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp;
+    QString project;
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(QFile::exists(QString(FASHION_MNIST_DIR) + "/train-images-idx3-ubyte.gz"),
+                 "Fashion-MNIST missing: apt-get install dataset-fashion-mnist");
+        project = tmp.filePath("cli.sqlite");
+        const Result r = runCli(QStringList{"train", "--db", project} + kTinyData);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains("Full-width PruningNet after BN recalibration: top-1"));
+    }
+
+    void demoOnTinyRealSubset() {
+        const QString db = tmp.filePath("demo.sqlite");
+        const Result r = runCli(QStringList{"demo", "--db", db, "--generations", "2"} + kTinyData + kTinySearch);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        for (const char* expected : {"Full-width PruningNet after BN recalibration", "Pareto front",
+                                     "Best searched structure", "Uniform baseline at equal-or-higher MACs",
+                                     "Demo finished"})
+            QVERIFY2(r.out.contains(expected), qPrintable(r.out));
+
+        Store store(db.toStdString());
+        QCOMPARE(store.trainings().size(), size_t(1));
+        const TrainingRecord t = store.trainings()[0];
+        QCOMPARE(QString::fromStdString(t.status), QString("finished"));
+        QCOMPARE(t.steps, int64_t((10 * 50) / 32)); // 60 - 10 held out per class, batch 32
+        QCOMPARE(t.totalSteps, t.steps);
+        QVERIFY(!store.trainingLog(t.id).empty());
+        QCOMPARE(store.runs().size(), size_t(1));
+        const RunRecord run = store.runs()[0];
+        QCOMPARE(QString::fromStdString(run.status), QString("finished"));
+        const SearchConfig cfg = searchConfigFromJson(run.config);
+        const std::vector<CandidateRecord> all = store.candidates(run.id);
+        int uniform = 0;
+        for (const CandidateRecord& c : all) {
+            if (c.origin == "uniform")
+                ++uniform;
+            else
+                QVERIFY(meetsConstraint(cfg, c.macs));
+            QVERIFY(c.top1 >= 0 && c.top1 <= 100);
+        }
+        QCOMPARE(uniform, 31);
+        QCOMPARE(int(all.size()), 31 + 8 * 2);
+        // The demo's constraint is 50% of the full network's MACs.
+        QCOMPARE(cfg.maxMacs, int64_t(4467520 / 2));
+    }
+
+    void killedSearchLosesNoCommittedRow() {
+        const QStringList args = QStringList{"search", "--db", project, "--generations", "6", "--max-macs", "40%"} +
+                                 kTinySearch + QStringList{"--threads", "1"};
+        QProcess p;
+        p.start(METAPRUNE_CLI, args);
+        QVERIFY(p.waitForStarted());
+        std::vector<CandidateRecord> before;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 300000) {
+            QTest::qWait(50);
+            Store s(project.toStdString());
+            const auto runs = s.runs();
+            if (!runs.empty() && s.candidates(runs.back().id).size() >= 40)
+                break;
+            QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
+        }
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished());
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+        {
+            Store s(project.toStdString());
+            before = s.candidates(s.runs().back().id);
+        }
+        QVERIFY(before.size() >= 40);
+        QVERIFY(before.size() < size_t(31 + 8 * 6));
+
+        const Result r = runCli(args);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("(resumed run)"), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QString("%1 taken from the store").arg(before.size())), qPrintable(r.out));
+        Store s(project.toStdString());
+        QCOMPARE(s.runs().size(), size_t(1));
+        const std::vector<CandidateRecord> after = s.candidates(s.runs().back().id);
+        QCOMPARE(int(after.size()), 31 + 8 * 6);
+        for (size_t i = 0; i < before.size(); ++i) {
+            QCOMPARE(after[i].id, before[i].id);
+            QCOMPARE(after[i].genes, before[i].genes);
+            QCOMPARE(after[i].top1, before[i].top1);
+        }
+    }
+
+    void paretoFormats() {
+        const Result csv = runCli({"pareto", "--db", project, "--all", "--format", "csv"});
+        QVERIFY2(csv.code == 0, qPrintable(csv.err));
+        const QStringList lines = csv.out.trimmed().split('\n');
+        QCOMPARE(lines[0], QString("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels"));
+        QCOMPARE(lines.size(), 1 + 31 + 8 * 6);
+        const Result front = runCli({"pareto", "--db", project, "--format", "json"});
+        QVERIFY2(front.code == 0, qPrintable(front.err));
+        const QJsonArray arr = QJsonDocument::fromJson(front.out.toUtf8()).array();
+        QVERIFY(!arr.isEmpty());
+        double lastTop1 = -1;
+        qint64 lastMacs = -1;
+        for (const QJsonValue& v : arr) { // front: MACs and top-1 both strictly increase
+            QVERIFY(v["on_front"].toBool());
+            QVERIFY(v["macs"].toInteger() > lastMacs);
+            QVERIFY(v["top1"].toDouble() > lastTop1);
+            lastMacs = v["macs"].toInteger();
+            lastTop1 = v["top1"].toDouble();
+        }
+    }
+
+    void badInput_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("missing data folder") << QStringList{"train", "--db", "x.sqlite", "--data", "/nonexistent/fm"}
+                                             << 1 << "/nonexistent/fm: data path not found";
+        QTest::newRow("impossible constraint")
+            << QStringList{"search", "--db", "PROJECT", "--max-macs", "1k"} << 1 << "impossible constraint";
+        QTest::newRow("empty band") << QStringList{"search", "--db", "PROJECT", "--max-macs", "1M", "--min-macs", "2M"}
+                                    << 1 << "MACs band is empty";
+        QTest::newRow("bad MACs text") << QStringList{"search", "--db", "PROJECT", "--max-macs", "lots"} << 1
+                                       << "not a number";
+        QTest::newRow("bad encoding") << QStringList{"evaluate", "--db", "PROJECT", "--encoding", "1,2,3"} << 1
+                                      << "encoding has 3 genes";
+        QTest::newRow("no such project") << QStringList{"search", "--db", "/nonexistent/p.sqlite"} << 2
+                                         << "does not exist";
+        QTest::newRow("bad option value") << QStringList{"train", "--epochs", "zero"} << 2 << "--epochs";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
+    }
+    void badInput() {
+        QFETCH(QStringList, args);
+        QFETCH(int, code);
+        QFETCH(QString, message);
+        args.replaceInStrings("PROJECT", project);
+        const Result r = runCli(args);
+        QCOMPARE(r.code, code);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void helpListsEveryCommandOption() {
+        const Result r = runCli({"search", "--help"});
+        QCOMPARE(r.code, 0);
+        for (const char* o : {"--max-macs", "--min-macs", "--population", "--generations", "--eval-images",
+                              "--recal-batches"})
+            QVERIFY2(r.out.contains(o), o);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

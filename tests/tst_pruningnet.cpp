@@ -1,0 +1,344 @@
+// The LibTorch PruningNet: generated weight shapes for edge encodings, slice gradients against
+// plain autograd, the training step, BN recalibration (exact averaging, restores accuracy),
+// checkpoints and deterministic resume.
+#include "training_p.h" // LibTorch first: Qt defines `slots` (platform.md)
+
+#include "metaprune/evaluator.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+#include <numeric>
+
+using namespace mp;
+using namespace mp::detail;
+
+namespace {
+
+// Four classes, 1x16x16: a bright square in quadrant k on a noisy background.
+Dataset toyData(int perClass, uint64_t seed) {
+    Dataset d;
+    d.channels = 1;
+    d.height = d.width = 16;
+    d.classNames = {"tl", "tr", "bl", "br"};
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> noise(0, 60);
+    for (int i = 0; i < perClass * 4; ++i) {
+        const int k = i % 4;
+        for (int y = 0; y < 16; ++y)
+            for (int x = 0; x < 16; ++x) {
+                const bool on = (y / 8) == (k / 2) && (x / 8) == (k % 2) && y % 8 > 1 && x % 8 > 1;
+                d.pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
+            }
+        d.labels.push_back(k);
+    }
+    return d;
+}
+
+DataBundle toyBundle() {
+    DataBundle b;
+    b.path = "toy";
+    b.format = "toy";
+    b.train = toyData(200, 1);
+    b.test = toyData(50, 2);
+    return b;
+}
+
+TrainConfig toyConfig() {
+    TrainConfig c;
+    c.dataPath = "toy";
+    c.searchPerClass = 10;
+    c.epochs = 3;
+    c.batchSize = 32;
+    c.lr = 0.2;
+    c.warmupSteps = 10;
+    c.augment = false;
+    c.seed = 5;
+    return c;
+}
+
+ArchSpec smallArch(int c = 1, int hw = 28, int classes = 10) {
+    return makeArchitecture("mobilenetv2", "small", c, hw, hw, classes);
+}
+
+torch::Tensor input(const ArchSpec& a, int n) {
+    torch::manual_seed(3);
+    return torch::randn({n, a.inChannels, a.inHeight, a.inWidth}).contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+} // namespace
+
+class TestPruningNet : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp;
+
+private slots:
+    void initTestCase() { at::set_num_threads(2); }
+
+    void generatedShapes_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("channels");
+        QTest::addColumn<int>("size");
+        QTest::newRow("all-min 28x28x1") << "min" << 1 << 28;
+        QTest::newRow("all-max 28x28x1") << "max" << 1 << 28;
+        QTest::newRow("mixed 32x32x3") << "mixed" << 3 << 32;
+        QTest::newRow("tied stages, alternating mids") << "tied" << 1 << 28;
+    }
+    void generatedShapes() {
+        QFETCH(QString, name);
+        QFETCH(int, channels);
+        QFETCH(int, size);
+        const ArchSpec a = smallArch(channels, size, 7);
+        Encoding e = uniformEncoding(a, name == "min" ? 0 : 30);
+        if (name == "mixed") {
+            std::mt19937_64 rng(17);
+            e = randomEncoding(a, rng);
+        } else if (name == "tied") {
+            for (size_t g = 0; g < e.size(); ++g)
+                e[g] = a.genes[g].kind == GeneKind::Stage ? int(g * 4 % 31) : (g % 2 ? 0 : 30);
+        }
+        PruningNetModule net(a);
+        const PrunedWeights w = net->generate(e);
+        for (const LayerShape& s : layerShapes(a, e)) {
+            const Op& op = a.ops[size_t(s.op)];
+            if (op.kind != OpKind::Conv)
+                continue;
+            const std::vector<int64_t> expected = {s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel};
+            QCOMPARE(w.conv[size_t(s.op)].sizes().vec(), expected);
+        }
+        QCOMPARE(w.fcWeight.sizes().vec(), (std::vector<int64_t>{7, 384}));
+        torch::NoGradGuard noGrad;
+        BnStats stats = net->emptyStats(e);
+        net->forward(input(a, 4), e, w, BnMode::Recal, &stats, 0);
+        const torch::Tensor out = net->forward(input(a, 4), e, w, BnMode::Eval, &stats);
+        QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{4, 7}));
+        QVERIFY(torch::isfinite(out).all().item<bool>());
+    }
+
+    void sliceGradientsMatchAutograd() {
+        // The training path computes only the generator rows of the used slice; plain autograd
+        // through the full max-size weight must give the same gradient there and zero elsewhere.
+        const ArchSpec a = smallArch();
+        torch::manual_seed(1);
+        PruningNetModule net(a);
+        Encoding e = uniformEncoding(a, 15);
+        e[2] = 20; // block3's input (stage2) and mid widths differ
+        const torch::Tensor x = input(a, 8);
+        const torch::Tensor y = torch::arange(8, torch::kLong) % 10;
+
+        const size_t gi = 7; // generators follow the convs: stem, 3 per block -> block3.expand
+        Generator& g = net->generators()[gi];
+        const Op& op = a.ops[size_t(g.op)];
+        QCOMPARE(QString::fromStdString(op.name), QString("block3.expand"));
+        const torch::Tensor W2 = g.W2.detach().clone().requires_grad_(true);
+        const torch::Tensor b2 = g.b2.detach().clone().requires_grad_(true);
+        const torch::Tensor h = torch::relu(g.fc1->forward(net->condition(op, e))).detach();
+        const torch::Tensor full = (torch::matmul(W2, h) + b2).view({g.maxOut, g.maxInPerGroup, 1, 1});
+        const int out = widthChannels(a, op.out, e), in = widthChannels(a, op.in, e);
+        QVERIFY(out < g.maxOut && in < g.maxInPerGroup);
+        std::vector<SliceLeaf> leaves;
+        PrunedWeights ref = net->generateForTraining(e, leaves);
+        ref.conv[size_t(g.op)] = full.narrow(0, 0, out).narrow(1, 0, in).contiguous(at::MemoryFormat::ChannelsLast);
+        torch::nn::functional::cross_entropy(net->forward(x, e, ref, BnMode::Train), y).backward();
+
+        std::vector<SliceLeaf> check; // the training path, same values
+        PrunedWeights w2 = net->generateForTraining(e, check);
+        torch::nn::functional::cross_entropy(net->forward(x, e, w2, BnMode::Train), y).backward();
+        const torch::Tensor sliceGrad = check[gi].W.grad().view({out, in, g.hidden});
+        const torch::Tensor denseGrad = W2.grad().view({g.maxOut, g.maxInPerGroup, g.hidden});
+        // Same values up to float summation order (gradients are of order 0.1).
+        QVERIFY(torch::allclose(denseGrad.narrow(0, 0, out).narrow(1, 0, in), sliceGrad, 1e-4, 1e-6));
+        QCOMPARE(denseGrad.narrow(0, out, g.maxOut - out).abs().max().item<float>(), 0.0f);
+        QCOMPARE(denseGrad.narrow(1, in, g.maxInPerGroup - in).abs().max().item<float>(), 0.0f);
+        QVERIFY(torch::allclose(b2.grad().view({g.maxOut, g.maxInPerGroup}).narrow(0, 0, out).narrow(1, 0, in),
+                                check[gi].b.grad().view({out, in}), 1e-4, 1e-6));
+    }
+
+    void trainingStepLowersLoss_data() {
+        QTest::addColumn<bool>("dense");
+        QTest::newRow("sparse generator update") << false;
+        QTest::newRow("dense generator update") << true;
+    }
+    void trainingStepLowersLoss() {
+        QFETCH(bool, dense);
+        const ArchSpec a = smallArch();
+        torch::manual_seed(2);
+        PruningNetModule net(a);
+        TrainConfig cfg;
+        cfg.update = dense ? GeneratorUpdate::Dense : GeneratorUpdate::Sparse;
+        cfg.labelSmoothing = 0;
+        torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+        std::mt19937_64 rng(8);
+        const Encoding e = randomEncoding(a, rng);
+        const torch::Tensor x = input(a, 32);
+        const torch::Tensor y = torch::arange(32, torch::kLong) % 10;
+        auto lossNow = [&] {
+            torch::NoGradGuard noGrad;
+            return torch::nn::functional::cross_entropy(net->forward(x, e, net->generate(e), BnMode::Train), y)
+                .item<double>();
+        };
+        const double before = lossNow();
+        const StepResult r = trainStep(net, sgd, x, y, e, cfg, 0.05);
+        QVERIFY(std::abs(r.loss - before) < 1e-4); // the step saw the same loss
+        const double after = lossNow();
+        QVERIFY2(after < before, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
+    }
+
+    void denseMomentumMovesRowsOutsideTheSlice() {
+        const ArchSpec a = smallArch();
+        TrainConfig sparse, dense;
+        dense.update = GeneratorUpdate::Dense;
+        torch::manual_seed(3);
+        PruningNetModule ns(a);
+        torch::manual_seed(3);
+        PruningNetModule nd(a);
+        torch::optim::SGD ss(ns->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+        torch::optim::SGD sd(nd->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+        const torch::Tensor x = input(a, 16);
+        const torch::Tensor y = torch::arange(16, torch::kLong) % 10;
+        const Encoding wide = uniformEncoding(a, 30), narrow = uniformEncoding(a, 0);
+        trainStep(ns, ss, x, y, wide, sparse, 0.05);
+        trainStep(nd, sd, x, y, wide, dense, 0.05);
+        // First step from zero momentum: both updates are identical.
+        QVERIFY(torch::equal(ns->generators()[4].W2, nd->generators()[4].W2));
+        const torch::Tensor sBefore = ns->generators()[4].W2.clone(), dBefore = nd->generators()[4].W2.clone();
+        trainStep(ns, ss, x, y, narrow, sparse, 0.05);
+        trainStep(nd, sd, x, y, narrow, dense, 0.05);
+        // The last row is outside the narrow slice: dense keeps moving it by momentum, sparse not.
+        const int64_t last = ns->generators()[4].W2.size(0) - 1;
+        QVERIFY(torch::equal(ns->generators()[4].W2[last], sBefore[last]));
+        QVERIFY(!torch::equal(nd->generators()[4].W2[last], dBefore[last]));
+    }
+
+    void recalibrationAveragesExactly() {
+        const ArchSpec a = smallArch();
+        torch::manual_seed(4);
+        PruningNetModule net(a);
+        std::mt19937_64 rng(1);
+        const Encoding e = randomEncoding(a, rng);
+        torch::NoGradGuard noGrad;
+        const PrunedWeights w = net->generate(e);
+        BnStats stats = net->emptyStats(e);
+        torch::Tensor meanSum = torch::zeros_like(stats.mean[0]), varSum = torch::zeros_like(stats.var[0]);
+        for (int b = 0; b < 3; ++b) {
+            torch::manual_seed(100 + b);
+            const torch::Tensor x = (torch::randn({16, 1, 28, 28}) * (1 + b) + b).contiguous(at::MemoryFormat::ChannelsLast);
+            net->forward(x, e, w, BnMode::Recal, &stats, b);
+            const torch::Tensor stem = at::conv2d(x, w.conv[0], {}, 2, 1);
+            meanSum += stem.mean({0, 2, 3});
+            varSum += stem.var({0, 2, 3}, /*unbiased=*/true);
+        }
+        QVERIFY(stats.mean[0].abs().sum().item<float>() > 0); // changed from the reset value
+        QVERIFY(torch::allclose(stats.mean[0], meanSum / 3, 1e-4, 1e-5));
+        QVERIFY(torch::allclose(stats.var[0], varSum / 3, 1e-4, 1e-5));
+    }
+
+    void recalibrationRestoresAccuracy() {
+        const DataBundle data = toyBundle();
+        const std::string ckpt = tmp.filePath("toy.pt").toStdString();
+        const TrainOutcome out = trainPruningNet(data, toyConfig(), ckpt);
+        QVERIFY(out.finished);
+        EvalSettings s;
+        s.recalBatches = 4;
+        s.recalBatchSize = 32;
+        s.evalImages = 0;
+        const Evaluator withRecal(ckpt, data, s);
+        const ArchSpec& a = withRecal.arch();
+        const Encoding full = uniformEncoding(a, 30);
+        const EvalResult good = withRecal.evaluate(full, EvalSplit::Test);
+        QCOMPARE(good.images, int64_t(200));
+        QVERIFY2(good.top1 > 90, qPrintable(QString::number(good.top1)));
+
+        // Reset statistics without recalibration (mean 0, variance 1) break the network.
+        CheckpointInfo info;
+        PruningNetModule net = loadCheckpoint(ckpt, info);
+        torch::NoGradGuard noGrad;
+        const PrunedWeights w = net->generate(full);
+        BnStats reset = net->emptyStats(full);
+        const Normalization norm = normalizationOf(info);
+        std::vector<int64_t> idx(200);
+        std::iota(idx.begin(), idx.end(), 0);
+        const torch::Tensor x = makeBatch(data.test, idx.data(), 200, norm);
+        const torch::Tensor y = makeLabels(data.test, idx.data(), 200);
+        const double resetTop1 =
+            100.0 * net->forward(x, full, w, BnMode::Eval, &reset).argmax(1).eq(y).sum().item<double>() / 200;
+        QVERIFY2(resetTop1 < good.top1 - 20,
+                 qPrintable(QString("reset %1 vs recalibrated %2").arg(resetTop1).arg(good.top1)));
+    }
+
+    void checkpointRoundTripAndDamage() {
+        const DataBundle data = toyBundle();
+        const std::string ckpt = tmp.filePath("round.pt").toStdString();
+        TrainConfig cfg = toyConfig();
+        cfg.epochs = 1;
+        trainPruningNet(data, cfg, ckpt);
+        CheckpointInfo a, b;
+        PruningNetModule n1 = loadCheckpoint(ckpt, a);
+        PruningNetModule n2 = loadCheckpoint(ckpt, b);
+        QCOMPARE(a.sha256, fileSha256(ckpt));
+        QCOMPARE(a.sha256.size(), size_t(64));
+        QCOMPARE(a.classes, 4);
+        QCOMPARE(a.inHeight, 16);
+        QVERIFY(a.finished());
+        QCOMPARE(QString::fromStdString(toJson(a.config)), QString::fromStdString(toJson(cfg)));
+        std::mt19937_64 rng(2);
+        const Encoding e = randomEncoding(n1->arch(), rng);
+        QVERIFY(torch::equal(n1->generate(e).conv[5], n2->generate(e).conv[5]));
+
+        // Truncated and garbage files give an error naming the file.
+        std::ifstream in(ckpt, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string cut = tmp.filePath("cut.pt").toStdString();
+        std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+        const std::string junk = tmp.filePath("junk.pt").toStdString();
+        std::ofstream(junk, std::ios::binary) << "not a checkpoint";
+        for (const std::string& bad : {cut, junk, tmp.filePath("missing.pt").toStdString()}) {
+            try {
+                readCheckpointInfo(bad);
+                QFAIL("no error for a bad checkpoint");
+            } catch (const CheckpointError& err) {
+                QVERIFY2(QString(err.what()).contains(QString::fromStdString(bad)), err.what());
+            }
+        }
+        // A checkpoint of other settings is not silently resumed.
+        TrainConfig other = cfg;
+        other.lr = 0.01;
+        QVERIFY_THROWS_EXCEPTION(CheckpointError, trainPruningNet(data, other, ckpt));
+    }
+
+    void cancelAndResumeIsDeterministic() {
+        const DataBundle data = toyBundle();
+        const TrainConfig cfg = toyConfig();
+        const std::string whole = tmp.filePath("whole.pt").toStdString();
+        trainPruningNet(data, cfg, whole);
+
+        const std::string parts = tmp.filePath("parts.pt").toStdString();
+        std::atomic<bool> cancel{false};
+        TrainCallbacks cb;
+        cb.progress = [&cancel](const TrainProgress& p) {
+            if (p.step >= 20)
+                cancel = true;
+        };
+        const TrainOutcome first = trainPruningNet(data, cfg, parts, cb, &cancel);
+        QVERIFY(!first.finished);
+        QCOMPARE(first.steps, int64_t(20));
+        QCOMPARE(readCheckpointInfo(parts).step, int64_t(20)); // a usable checkpoint at the cancel point
+        cancel = false;
+        const TrainOutcome second = trainPruningNet(data, cfg, parts, {}, &cancel);
+        QVERIFY(second.finished);
+
+        CheckpointInfo ia, ib;
+        PruningNetModule a = loadCheckpoint(whole, ia);
+        PruningNetModule b = loadCheckpoint(parts, ib);
+        QCOMPARE(ia.step, ib.step);
+        const Encoding e = uniformEncoding(a->arch(), 20);
+        const PrunedWeights wa = a->generate(e), wb = b->generate(e);
+        for (size_t i = 0; i < wa.conv.size(); ++i)
+            if (wa.conv[i].defined())
+                QVERIFY(torch::allclose(wa.conv[i], wb.conv[i], 1e-4, 1e-6));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPruningNet)
+#include "tst_pruningnet.moc"
