@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <numeric>
 #include <cstdio>
 #include <unistd.h>
 
@@ -374,7 +375,7 @@ int cmdTrain(QCommandLineParser& p, const QStringList& args) {
     addDataOptions(p);
     addTrainOptions(p, d);
     p.process(args);
-    setThreads(intValue(p, "threads", 0, 1024));
+    configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
     const std::string db = p.value("db").toStdString();
     const std::string ckpt = p.isSet("checkpoint") ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
@@ -431,7 +432,7 @@ int cmdSearch(QCommandLineParser& p, const QStringList& args) {
     addSearchOptions(p, SearchConfig{}, "50%");
     addEvalOptions(p, EvalSettings{});
     p.process(args);
-    setThreads(intValue(p, "threads", 0, 1024));
+    configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
@@ -466,7 +467,7 @@ int cmdEvaluate(QCommandLineParser& p, const QStringList& args) {
     p.addOption({"no-recal", "Skip BN recalibration (shows why it is mandatory)."});
     addEvalOptions(p, EvalSettings{});
     p.process(args);
-    setThreads(intValue(p, "threads", 0, 1024));
+    configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
@@ -528,8 +529,15 @@ int cmdPareto(QCommandLineParser& p, const QStringList& args) {
                 searchedIdx.push_back(i);
             }
         std::vector<bool> onFront(all.size(), false);
-        for (size_t f : paretoFront(pts))
+        std::vector<size_t> order; // the front by increasing MACs, or every candidate by id
+        for (size_t f : paretoFront(pts)) {
             onFront[searchedIdx[f]] = true;
+            order.push_back(searchedIdx[f]);
+        }
+        if (p.isSet("all")) {
+            order.resize(all.size());
+            std::iota(order.begin(), order.end(), size_t(0));
+        }
         if (format == "table")
             std::printf("Run %lld (%s, %s, status %s, %lld candidates, MACs in [%s, %s])\n",
                         static_cast<long long>(run.id), run.arch.c_str(), run.created.c_str(), run.status.c_str(),
@@ -538,10 +546,8 @@ int cmdPareto(QCommandLineParser& p, const QStringList& args) {
         if (format == "table")
             std::printf("  %6s %8s %9s %7s %7s  %-9s %4s %5s  %s\n", "id", "MACs", "params", "top-1", "loss", "origin",
                         "gen", "front", "encoding");
-        for (size_t i = 0; i < all.size(); ++i) {
+        for (size_t i : order) {
             const CandidateRecord& c = all[i];
-            if (!p.isSet("all") && !onFront[i])
-                continue;
             if (format == "table")
                 std::printf("  %6lld %8s %9lld %6.2f%% %7.4f  %-9s %4d %5s  %s\n", static_cast<long long>(c.id),
                             formatMacs(c.macs).c_str(), static_cast<long long>(c.params), c.top1, c.loss,
@@ -595,7 +601,7 @@ int cmdDemo(QCommandLineParser& p, const QStringList& args) {
     addEvalOptions(p, sd.eval);
     p.process(args);
     const auto start = Clock::now();
-    setThreads(intValue(p, "threads", 0, 1024));
+    configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
     const std::string db = p.value("db").toStdString();
     std::printf("MetaPrune Studio demo (project %s, %d LibTorch threads)\n", db.c_str(), threads());
@@ -640,7 +646,7 @@ int cmdBench(QCommandLineParser& p, const QStringList& args) {
     p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
     p.addOption({"data", "Data for the evaluation timing.", "path", kDefaultDataPath});
     p.process(args);
-    setThreads(intValue(p, "threads", 0, 1024));
+    configureRuntime(intValue(p, "threads", 0, 1024));
     const int steps = intValue(p, "steps", 1, 1000);
     const double gflops = sgemmGflops();
     std::printf("threads %d, sgemm 1024^3: %.1f GFLOP/s\n", threads(), gflops);

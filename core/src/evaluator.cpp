@@ -116,6 +116,7 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
         stats = net.trainingStats(enc);
     }
 
+    const detail::PrunedWeights folded = detail::foldBatchNorm(w, stats);
     const std::vector<torch::Tensor>* xs = &d->searchX;
     const std::vector<torch::Tensor>* ys = &d->searchY;
     if (split == EvalSplit::Test) {
@@ -132,7 +133,7 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     int64_t correct = 0;
     for (size_t b = 0; b < xs->size(); ++b) {
         checkCancel(cancel);
-        const torch::Tensor logits = net.forward((*xs)[b], enc, w, detail::BnMode::Eval, &stats);
+        const torch::Tensor logits = net.forward((*xs)[b], enc, folded, detail::BnMode::Folded);
         const torch::Tensor& y = (*ys)[b];
         lossSum += torch::nn::functional::cross_entropy(
                        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))

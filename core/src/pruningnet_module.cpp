@@ -11,12 +11,14 @@ int maxWidth(const ArchSpec& arch, const Width& w) {
     return w.gene < 0 ? w.fixed : arch.genes[size_t(w.gene)].maxChannels;
 }
 
-torch::Tensor activate(const torch::Tensor& y, Activation act) {
+// In place when no gradient is recorded: the input is always a fresh conv or add output.
+torch::Tensor activate(torch::Tensor y, Activation act) {
+    const bool inPlace = !torch::GradMode::is_enabled();
     switch (act) {
     case Activation::ReLU:
-        return torch::relu(y);
+        return inPlace ? y.relu_() : torch::relu(y);
     case Activation::ReLU6:
-        return torch::hardtanh(y, 0.0, 6.0);
+        return inPlace ? torch::hardtanh_(y, 0.0, 6.0) : torch::hardtanh(y, 0.0, 6.0);
     case Activation::None:
         break;
     }
@@ -83,12 +85,11 @@ PrunedWeights PruningNetModuleImpl::generate(const Encoding& enc) {
         const int in = widthChannels(arch_, op.in, enc);
         const int out = op.depthwise ? in : widthChannels(arch_, op.out, enc);
         const int inPG = op.depthwise ? 1 : in;
-        const torch::Tensor h = torch::relu(g.fc1->forward(condition(op, enc)));
-        const int64_t cols = int64_t(g.maxInPerGroup) * g.kk;
-        const torch::Tensor W3 =
-            g.W2.view({g.maxOut, cols, g.hidden}).narrow(0, 0, out).narrow(1, 0, int64_t(inPG) * g.kk);
-        const torch::Tensor b = g.b2.view({g.maxOut, cols}).narrow(0, 0, out).narrow(1, 0, int64_t(inPG) * g.kk);
-        torch::Tensor weight = torch::matmul(W3, h) + b;
+        const torch::Tensor h = torch::relu(g.fc1->forward(condition(op, enc))).contiguous();
+        const SliceShape shape = g.slice(out, inPG);
+        torch::Tensor weight = torch::empty({shape.out * shape.used});
+        generateSlice(shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
+                      weight.data_ptr<float>());
         w.conv[size_t(g.op)] = weight.view({out, inPG, op.kernel, op.kernel}).contiguous(at::MemoryFormat::ChannelsLast);
     }
     for (const Op& op : arch_.ops)
@@ -108,32 +109,19 @@ PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std
         Generator& g = gens_[gi];
         const Op& op = arch_.ops[size_t(g.op)];
         const int in = widthChannels(arch_, op.in, enc);
-        const int out = op.depthwise ? in : widthChannels(arch_, op.out, enc);
-        const int inPG = op.depthwise ? 1 : in;
-        const torch::Tensor h = torch::relu(g.fc1->forward(condition(op, enc)));
-        const int64_t cols = int64_t(g.maxInPerGroup) * g.kk;
         SliceLeaf leaf;
         leaf.gen = int(gi);
-        leaf.out = out;
-        leaf.inPerGroup = inPG;
-        {
-            torch::NoGradGuard noGrad;
-            leaf.W = g.W2.view({g.maxOut, cols, g.hidden})
-                         .narrow(0, 0, out)
-                         .narrow(1, 0, int64_t(inPG) * g.kk)
-                         .clone(at::MemoryFormat::Contiguous)
-                         .view({-1, g.hidden});
-            leaf.b = g.b2.view({g.maxOut, cols})
-                         .narrow(0, 0, out)
-                         .narrow(1, 0, int64_t(inPG) * g.kk)
-                         .clone(at::MemoryFormat::Contiguous)
-                         .view({-1});
-        }
-        leaf.W.requires_grad_(true);
-        leaf.b.requires_grad_(true);
-        const torch::Tensor weight = torch::addmv(leaf.b, leaf.W, h);
-        w.conv[size_t(g.op)] =
-            weight.view({out, inPG, op.kernel, op.kernel}).contiguous(at::MemoryFormat::ChannelsLast);
+        leaf.out = op.depthwise ? in : widthChannels(arch_, op.out, enc);
+        leaf.inPerGroup = op.depthwise ? 1 : in;
+        leaf.h = torch::relu(g.fc1->forward(condition(op, enc)));
+        const SliceShape shape = g.slice(leaf.out, leaf.inPerGroup);
+        leaf.weight = torch::empty({shape.out * shape.used});
+        const torch::Tensor h = leaf.h.detach().contiguous();
+        generateSlice(shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
+                      leaf.weight.data_ptr<float>());
+        leaf.weight.requires_grad_(true);
+        w.conv[size_t(g.op)] = leaf.weight.view({leaf.out, leaf.inPerGroup, op.kernel, op.kernel})
+                                   .contiguous(at::MemoryFormat::ChannelsLast);
         leaves.push_back(leaf);
     }
     for (const Op& op : arch_.ops)
@@ -173,23 +161,38 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
         case OpKind::Conv: {
             const torch::Tensor& weight = w.conv[i];
             const int64_t groups = op.depthwise ? weight.size(0) : 1;
-            y = at::conv2d(in, weight, {}, op.stride, op.kernel / 2, 1, groups);
-            if (op.batchNorm) {
-                const int64_t c = y.size(1);
+            const torch::Tensor bias = mode == BnMode::Folded ? w.convBias[i] : torch::Tensor();
+            y = at::conv2d(in, weight, bias, op.stride, op.kernel / 2, 1, groups);
+            if (!op.batchNorm || mode == BnMode::Folded) {
+                y = activate(y, op.act);
+                break;
+            }
+            if (mode == BnMode::Eval) {
+                y = normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), op.act);
+                break;
+            }
+            // Batch statistics; running statistics get EMA (Train) or the exact cumulative average
+            // over recalibration batches: momentum 1/(k+1) at batch k (Recal).
+            const auto [mean, var] = channelMeanVar(y);
+            const double n = double(y.numel() / y.size(1));
+            const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
+            {
+                torch::NoGradGuard noGrad;
+                torch::Tensor rm, rv;
+                double momentum = 0.1;
                 if (mode == BnMode::Train) {
                     const int key = bnKey(op, enc);
-                    torch::Tensor rm = bnMean_[i].select(0, key).narrow(0, 0, c);
-                    torch::Tensor rv = bnVar_[i].select(0, key).narrow(0, 0, c);
-                    y = at::batch_norm(y, {}, {}, rm, rv, true, 0.1, kBnEps, false);
-                } else if (mode == BnMode::Recal) {
-                    // momentum 1/(k+1) at batch k = exact average of the batch statistics.
-                    y = at::batch_norm(y, {}, {}, stats->mean[i], stats->var[i], true,
-                                       1.0 / double(recalStep + 1), kBnEps, false);
+                    rm = bnMean_[i].select(0, key).narrow(0, 0, y.size(1));
+                    rv = bnVar_[i].select(0, key).narrow(0, 0, y.size(1));
                 } else {
-                    y = at::batch_norm(y, {}, {}, stats->mean[i], stats->var[i], false, 0.0, kBnEps, false);
+                    rm = stats->mean[i];
+                    rv = stats->var[i];
+                    momentum = 1.0 / double(recalStep + 1);
                 }
+                rm.mul_(1 - momentum).add_(mean, momentum);
+                rv.mul_(1 - momentum).add_(var * (n / std::max(1.0, n - 1)), momentum); // unbiased, as torch
             }
-            y = activate(y, op.act);
+            y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, op.act) : normalizeAct(y, mean, invstd, op.act);
             break;
         }
         case OpKind::Add:
@@ -205,6 +208,20 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
         v[i + 1] = y;
     }
     return v.back();
+}
+
+PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats) {
+    torch::NoGradGuard noGrad;
+    PrunedWeights f = w;
+    f.convBias.assign(w.conv.size(), torch::Tensor());
+    for (size_t i = 0; i < w.conv.size(); ++i) {
+        if (!w.conv[i].defined() || !stats.mean[i].defined())
+            continue;
+        const torch::Tensor invstd = torch::rsqrt(stats.var[i] + kBnEps);
+        f.conv[i] = (w.conv[i] * invstd.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
+        f.convBias[i] = -stats.mean[i] * invstd;
+    }
+    return f;
 }
 
 BnStats PruningNetModuleImpl::trainingStats(const Encoding& enc) const {

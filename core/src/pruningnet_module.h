@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "bn_kernels.h"
+#include "generator_kernels.h"
 #include "metaprune/architecture.h"
 
 #include <vector>
@@ -16,6 +18,10 @@ namespace mp::detail {
 /// The second Linear is stored as raw tensors (W2 [numel, hidden], b2 [numel]) so that only
 /// the rows of the slice are computed and updated.
 struct Generator {
+    /// The used slice's shape for an (out, inPerGroup) pair (generator_kernels.h).
+    SliceShape slice(int out, int inPerGroup) const {
+        return {out, int64_t(inPerGroup) * kk, int64_t(maxInPerGroup) * kk, hidden};
+    }
     int op = -1;
     int maxOut = 0;
     int maxInPerGroup = 0;
@@ -27,9 +33,11 @@ struct Generator {
 };
 
 /// Weights of one pruned network: conv weights [out, in/groups, k, k] (channels_last) in op
-/// order (undefined for non-conv ops), and the classifier.
+/// order (undefined for non-conv ops), and the classifier. convBias is only set once BN has
+/// been folded into the convs (foldBatchNorm).
 struct PrunedWeights {
     std::vector<torch::Tensor> conv;
+    std::vector<torch::Tensor> convBias;
     torch::Tensor fcWeight; // [classes, in]
     torch::Tensor fcBias;   // [classes]
 };
@@ -39,20 +47,27 @@ struct BnStats {
     std::vector<torch::Tensor> mean, var;
 };
 
-/// For the training step: the leaf copies of generator slices whose gradients drive the
-/// row-sparse (or dense) momentum update of W2/b2.
+/// For the training step: one conv's generated weight as an autograd leaf. Its gradient g and
+/// the generator's hidden activation h give everything else: dL/dW2 on the used slice is the
+/// outer product g h^T (rows outside the slice get zero), dL/db2 = g, dL/dh = W2_slice^T g.
 struct SliceLeaf {
     int gen = -1;
     int out = 0;
     int inPerGroup = 0;
-    torch::Tensor W, b; // [out * inPerGroup * kk, hidden], [out * inPerGroup * kk]
+    torch::Tensor h;      ///< [hidden], still attached to the generator's first layer
+    torch::Tensor weight; ///< [out * inPerGroup * kk] leaf that requires grad
 };
 
 enum class BnMode {
     Train, ///< batch statistics, EMA (momentum 0.1) into the per-(position, scale) buffers
     Recal, ///< batch statistics, exact cumulative average into a BnStats (BN recalibration)
     Eval,  ///< normalise with a BnStats
+    Folded, ///< BN already folded into conv weights and biases (foldBatchNorm)
 };
+
+/// Folds BN statistics into the conv weights: w' = w * invstd, b' = -mean * invstd per output
+/// channel, invstd = 1 / sqrt(var + eps). Evaluating the result in Folded mode equals Eval mode.
+PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats);
 
 class PruningNetModuleImpl : public torch::nn::Module {
 public:
@@ -68,7 +83,8 @@ public:
     /// Generates every weight of the pruned network `enc` (no autograd).
     PrunedWeights generate(const Encoding& enc);
 
-    /// Same, with autograd: returns the leaves whose gradients update the generators.
+    /// Same, for training: conv weights are autograd leaves (see SliceLeaf). Only the rows of
+    /// W2 that produce the used slice are read.
     PrunedWeights generateForTraining(const Encoding& enc, std::vector<SliceLeaf>& leaves);
 
     /// Runs the backbone. `x` [N, C, H, W] channels_last float; returns logits [N, classes].

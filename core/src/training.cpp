@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <malloc.h>
 #include <sstream>
 #include <thread>
 
@@ -135,48 +136,42 @@ PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info, t
 }
 
 namespace {
-/// Momentum SGD on the generator output layers from the gradients of this step's slices
-/// (reference semantics with dampening 0: buf = m * buf + (g + wd * p); p -= lr * buf).
-void updateGenerators(PruningNetModuleImpl& net, const std::vector<SliceLeaf>& leaves,
-                      const TrainConfig& cfg, double lr) {
-    torch::NoGradGuard noGrad;
-    const double m = cfg.momentum, wd = cfg.weightDecay;
-    for (const SliceLeaf& leaf : leaves) {
-        Generator& g = net.generators()[size_t(leaf.gen)];
-        const int64_t cols = int64_t(g.maxInPerGroup) * g.kk;
-        const int64_t used = int64_t(leaf.inPerGroup) * g.kk;
-        auto slice3 = [&](const torch::Tensor& t) {
-            return t.view({g.maxOut, cols, g.hidden}).narrow(0, 0, leaf.out).narrow(1, 0, used);
-        };
-        auto slice2 = [&](const torch::Tensor& t) {
-            return t.view({g.maxOut, cols}).narrow(0, 0, leaf.out).narrow(1, 0, used);
-        };
-        const torch::Tensor gW = leaf.W.grad().view({leaf.out, used, g.hidden});
-        const torch::Tensor gb = leaf.b.grad().view({leaf.out, used});
-        if (cfg.update == GeneratorUpdate::Dense) {
-            g.W2mom.mul_(m);
-            g.b2mom.mul_(m);
-            if (wd != 0) {
-                g.W2mom.add_(g.W2, wd);
-                g.b2mom.add_(g.b2, wd);
+/// Backward into the generators and their momentum SGD (reference semantics, dampening 0:
+/// buf = m * buf + (grad + wd * p); p -= lr * buf). Sparse: only the used rows, in one fused
+/// pass each. Dense: every row decays and moves, as the reference's torch SGD does.
+void backwardAndUpdateGenerators(PruningNetModuleImpl& net, const std::vector<SliceLeaf>& leaves,
+                                 const TrainConfig& cfg, double lr) {
+    const bool dense = cfg.update == GeneratorUpdate::Dense;
+    const float m = float(cfg.momentum), wd = float(cfg.weightDecay);
+    std::vector<torch::Tensor> hs, dhs;
+    {
+        torch::NoGradGuard noGrad;
+        for (const SliceLeaf& leaf : leaves) {
+            Generator& g = net.generators()[size_t(leaf.gen)];
+            if (dense) {
+                g.W2mom.mul_(m);
+                g.b2mom.mul_(m);
+                if (wd != 0) {
+                    g.W2mom.add_(g.W2, wd);
+                    g.b2mom.add_(g.b2, wd);
+                }
             }
-            slice3(g.W2mom).add_(gW);
-            slice2(g.b2mom).add_(gb);
-            g.W2.add_(g.W2mom, -lr);
-            g.b2.add_(g.b2mom, -lr);
-        } else {
-            torch::Tensor mW = slice3(g.W2mom), mb = slice2(g.b2mom);
-            torch::Tensor W = slice3(g.W2), b = slice2(g.b2);
-            mW.mul_(m).add_(gW);
-            mb.mul_(m).add_(gb);
-            if (wd != 0) {
-                mW.add_(W, wd);
-                mb.add_(b, wd);
+            torch::Tensor dh = torch::zeros({g.hidden});
+            const torch::Tensor h = leaf.h.detach().contiguous();
+            const torch::Tensor grad = leaf.weight.grad().contiguous();
+            backwardUpdateSlice(g.slice(leaf.out, leaf.inPerGroup), g.W2.data_ptr<float>(), g.W2mom.data_ptr<float>(),
+                                g.b2.data_ptr<float>(), g.b2mom.data_ptr<float>(), h.data_ptr<float>(),
+                                grad.data_ptr<float>(), dense ? 1.0f : m, dense ? 0.0f : wd,
+                                dense ? 0.0f : float(lr), dh.data_ptr<float>());
+            if (dense) {
+                g.W2.add_(g.W2mom, -lr);
+                g.b2.add_(g.b2mom, -lr);
             }
-            W.add_(mW, -lr);
-            b.add_(mb, -lr);
+            hs.push_back(leaf.h);
+            dhs.push_back(dh);
         }
     }
+    torch::autograd::backward(hs, dhs);
 }
 
 } // namespace
@@ -190,10 +185,10 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
         logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
     sgd.zero_grad();
     loss.backward();
+    backwardAndUpdateGenerators(*net, leaves, cfg, lr);
     for (auto& group : sgd.param_groups())
         static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
     sgd.step();
-    updateGenerators(*net, leaves, cfg, lr);
     StepResult r;
     r.loss = loss.item<double>();
     r.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
@@ -208,7 +203,9 @@ CheckpointInfo readCheckpointInfo(const std::string& path) {
     return info;
 }
 
-void setThreads(int n) {
+void configureRuntime(int n) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (n <= 0)
         n = int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);

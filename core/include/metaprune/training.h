@@ -34,7 +34,7 @@ struct TrainConfig {
     int searchPerClass = 500;  ///< held-out search split taken from the training set
     int epochs = 6;
     int batchSize = 128;
-    double lr = 0.2;            ///< peak learning rate, decayed linearly to 0 per step
+    double lr = 0.4;            ///< peak learning rate, decayed linearly to 0 per step
     int warmupSteps = 200;      ///< linear warm-up from 0 to lr
     double momentum = 0.9;
     double weightDecay = 0.0; ///< reference PruningNet training uses 0
@@ -43,9 +43,11 @@ struct TrainConfig {
     /// slows learning more than it helps (Fashion-MNIST, 1 epoch: 83.3% with, 88.3% without).
     bool augment = false;
     /// Probability that a step trains the full-width encoding instead of a random one (0 = the
-    /// reference's pure uniform sampling). Keeps the largest network well trained on short
-    /// budgets, like the sandwich rule of slimmable networks.
-    double fullWidthProb = 0.0;
+    /// reference's pure uniform sampling). Keeps the largest network, which every pruned one
+    /// shares its leading channels with, well trained on short budgets (like the sandwich rule
+    /// of slimmable networks). Fashion-MNIST, 2 epochs: full-width top-1 85.0% at 0.5 against
+    /// 81.8% at 0.25.
+    double fullWidthProb = 0.5;
     GeneratorUpdate update = GeneratorUpdate::Sparse;
     uint64_t seed = 1;
 };
@@ -109,8 +111,10 @@ CheckpointInfo readCheckpointInfo(const std::string& path);
 /// SHA-256 of a file, hex. Throws std::runtime_error naming the file if it cannot be read.
 std::string fileSha256(const std::string& path);
 
-/// Sets LibTorch's intra-op thread count (0 = hardware threads).
-void setThreads(int threads);
+/// Sets LibTorch's intra-op thread count (0 = hardware threads) and lets glibc keep freed
+/// large buffers for reuse: by default every activation tensor over 128 KiB is a fresh mmap
+/// whose page faults cost 20-30% of a paper-preset training step. Call once at start-up.
+void configureRuntime(int threads);
 int threads();
 
 } // namespace mp

@@ -1,0 +1,207 @@
+#include "bn_kernels.h"
+
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <vector>
+
+namespace mp::detail {
+
+namespace {
+
+constexpr int64_t kRowBlock = 512; // rows summed in float before adding into double totals
+
+template <Activation A>
+inline float activate(float v) {
+    if constexpr (A == Activation::ReLU)
+        return v > 0 ? v : 0;
+    else if constexpr (A == Activation::ReLU6)
+        return v > 0 ? (v < 6 ? v : 6) : 0;
+    else
+        return v;
+}
+
+// The gradient passes where the activation's input (the normalised value) was in its open
+// linear range, hardtanh's backward rule. Recomputed from x: cheaper than reading y back.
+template <Activation A>
+inline float mask(float xhat, float g) {
+    if constexpr (A == Activation::ReLU)
+        return xhat > 0 ? g : 0.0f;
+    else if constexpr (A == Activation::ReLU6)
+        return xhat > 0 && xhat < 6 ? g : 0.0f;
+    else
+        return g;
+}
+
+// Calls f with the activation as a compile-time constant, so the inner loops vectorise.
+template <typename F>
+void dispatch(Activation act, F&& f) {
+    switch (act) {
+    case Activation::ReLU:
+        f(std::integral_constant<Activation, Activation::ReLU>{});
+        break;
+    case Activation::ReLU6:
+        f(std::integral_constant<Activation, Activation::ReLU6>{});
+        break;
+    case Activation::None:
+        f(std::integral_constant<Activation, Activation::None>{});
+        break;
+    }
+}
+
+int64_t channelsOf(const torch::Tensor& x) { return x.dim() == 4 ? x.size(1) : x.size(-1); }
+
+torch::Tensor rowsView(const torch::Tensor& x) {
+    TORCH_CHECK(x.dim() == 4 && x.scalar_type() == torch::kFloat, "batch norm kernels need a 4-D float tensor");
+    return x.is_contiguous(at::MemoryFormat::ChannelsLast) ? x : x.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+// Sums f(row r, channel c) over rows into two double vectors, parallel over row blocks.
+template <typename F>
+void channelSums(int64_t M, int64_t C, std::vector<double>& a, std::vector<double>& b, F&& f) {
+    a.assign(size_t(C), 0.0);
+    b.assign(size_t(C), 0.0);
+    std::mutex merge;
+    at::parallel_for(0, (M + kRowBlock - 1) / kRowBlock, 1, [&](int64_t begin, int64_t end) {
+        std::vector<double> la(size_t(C), 0.0), lb(size_t(C), 0.0);
+        std::vector<float> fa(static_cast<size_t>(C)), fb(static_cast<size_t>(C));
+        for (int64_t blk = begin; blk < end; ++blk) {
+            std::fill(fa.begin(), fa.end(), 0.0f);
+            std::fill(fb.begin(), fb.end(), 0.0f);
+            const int64_t r1 = std::min(M, (blk + 1) * kRowBlock);
+            for (int64_t r = blk * kRowBlock; r < r1; ++r)
+                f(r, fa.data(), fb.data());
+            for (int64_t c = 0; c < C; ++c) {
+                la[size_t(c)] += fa[size_t(c)];
+                lb[size_t(c)] += fb[size_t(c)];
+            }
+        }
+        std::lock_guard<std::mutex> lock(merge);
+        for (int64_t c = 0; c < C; ++c) {
+            a[size_t(c)] += la[size_t(c)];
+            b[size_t(c)] += lb[size_t(c)];
+        }
+    });
+}
+
+class BatchNormAct : public torch::autograd::Function<BatchNormAct> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& mean, const torch::Tensor& invstd, int64_t act) {
+        const torch::Tensor xc = rowsView(x);
+        const torch::Tensor y = normalizeAct(xc, mean, invstd, Activation(act));
+        ctx->save_for_backward({xc, mean, invstd});
+        ctx->saved_data["act"] = act;
+        ctx->mark_non_differentiable({mean, invstd});
+        return y;
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::tensor_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor& x = saved[0];
+        const Activation act = Activation(ctx->saved_data["act"].toInt());
+        const torch::Tensor dy = rowsView(grads[0]);
+        const int64_t C = channelsOf(x), M = x.numel() / C;
+        const float* xp = x.data_ptr<float>();
+        const float* dyp = dy.data_ptr<float>();
+        const float* mp = saved[1].data_ptr<float>();
+        const float* ip = saved[2].data_ptr<float>();
+        // Pass 1: sum of dy and of dy * (x - mean) per channel, after the activation's mask.
+        std::vector<double> sdy, sdyx;
+        dispatch(act, [&](auto A) {
+            channelSums(M, C, sdy, sdyx, [&](int64_t r, float* a, float* b) {
+                const float* xr = xp + r * C;
+                const float* dr = dyp + r * C;
+                for (int64_t c = 0; c < C; ++c) {
+                    const float xc = xr[c] - mp[c];
+                    const float g = mask<decltype(A)::value>(xc * ip[c], dr[c]);
+                    a[c] += g;
+                    b[c] += g * xc;
+                }
+            });
+        });
+        std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C));
+        for (int64_t c = 0; c < C; ++c) {
+            k1[size_t(c)] = float(sdy[size_t(c)] / double(M));
+            k2[size_t(c)] = float(sdyx[size_t(c)] / double(M)) * ip[c] * ip[c];
+        }
+        // Pass 2: dx = invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean))).
+        torch::Tensor dx = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
+        float* dxp = dx.data_ptr<float>();
+        const float* k1p = k1.data();
+        const float* k2p = k2.data();
+        dispatch(act, [&](auto A) {
+            at::parallel_for(0, M, 2048, [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                    const float* xr = xp + r * C;
+                    const float* dr = dyp + r * C;
+                    float* o = dxp + r * C;
+                    for (int64_t c = 0; c < C; ++c) {
+                        const float xc = xr[c] - mp[c];
+                        o[c] = ip[c] * (mask<decltype(A)::value>(xc * ip[c], dr[c]) - k1p[c] - xc * k2p[c]);
+                    }
+                }
+            });
+        });
+        return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
+} // namespace
+
+std::pair<torch::Tensor, torch::Tensor> channelMeanVar(const torch::Tensor& x) {
+    const torch::Tensor xc = rowsView(x);
+    const int64_t C = channelsOf(xc), M = xc.numel() / C;
+    const float* xp = xc.data_ptr<float>();
+    // Shifted sums (by the first row) keep the variance accurate when |mean| >> std.
+    std::vector<float> shift(xp, xp + C);
+    std::vector<double> s, q;
+    channelSums(M, C, s, q, [&](int64_t r, float* a, float* b) {
+        const float* xr = xp + r * C;
+        for (int64_t c = 0; c < C; ++c) {
+            const float d = xr[c] - shift[size_t(c)];
+            a[c] += d;
+            b[c] += d * d;
+        }
+    });
+    torch::Tensor mean = torch::empty({C}), var = torch::empty({C});
+    float* mp = mean.data_ptr<float>();
+    float* vp = var.data_ptr<float>();
+    for (int64_t c = 0; c < C; ++c) {
+        const double m = s[size_t(c)] / double(M);
+        mp[c] = float(shift[size_t(c)] + m);
+        vp[c] = float(std::max(0.0, q[size_t(c)] / double(M) - m * m));
+    }
+    return {mean, var};
+}
+
+torch::Tensor normalizeAct(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& invstd,
+                           Activation act) {
+    const torch::Tensor xc = rowsView(x);
+    const int64_t C = channelsOf(xc), M = xc.numel() / C;
+    torch::Tensor y = torch::empty_like(xc, at::MemoryFormat::ChannelsLast);
+    const torch::Tensor mc = mean.contiguous(), ic = invstd.contiguous();
+    const float* xp = xc.data_ptr<float>();
+    const float* mp = mc.data_ptr<float>();
+    const float* ip = ic.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    dispatch(act, [&](auto A) {
+        at::parallel_for(0, M, 2048, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                const float* xr = xp + r * C;
+                float* yr = yp + r * C;
+                for (int64_t c = 0; c < C; ++c)
+                    yr[c] = activate<decltype(A)::value>((xr[c] - mp[c]) * ip[c]);
+            }
+        });
+    });
+    return y;
+}
+
+torch::Tensor batchNormActTrain(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& invstd,
+                                Activation act) {
+    return BatchNormAct::apply(x, mean, invstd, int64_t(act));
+}
+
+} // namespace mp::detail

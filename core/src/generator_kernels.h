@@ -1,0 +1,31 @@
+#pragma once
+// Private to core: the loops over a generator's used slice. A PruningNet's generators hold most
+// of its parameters (242 M for the paper MobileNetV2), so a training step is bound by how often
+// it streams the used rows through memory: these loops read each row once for the forward pass
+// and once more for backward + momentum update, where composing LibTorch ops takes 8-9 passes.
+
+#include <cstdint>
+
+namespace mp::detail {
+
+/// Shape of the used slice of one generator: W2 is [maxOut, cols, hidden] row-major (cols =
+/// maxInPerGroup * k * k), of which rows [:out, :used] are used; b2 is [maxOut, cols].
+struct SliceShape {
+    int64_t out = 0;
+    int64_t used = 0;
+    int64_t cols = 0;
+    int64_t hidden = 0;
+};
+
+/// weight[o, u] = b2[o, u] + W2[o, u, :] . h  -> weight [out, used] contiguous.
+void generateSlice(const SliceShape& s, const float* W2, const float* b2, const float* h, float* weight);
+
+/// Backward and momentum SGD of the used rows in one pass, given g = dL/dweight [out, used]:
+/// dh += sum_{o,u} g[o,u] W2[o,u,:] (with W2 before the update); then for every used row,
+/// mom = beta * mom + g h^T (+ wd * W2) and, if lr != 0, W2 -= lr * mom; same for b2/bmom with g.
+/// beta = momentum for the row-sparse update; the dense update decays all rows first and
+/// passes beta = 1, lr = 0 here.
+void backwardUpdateSlice(const SliceShape& s, float* W2, float* mom, float* b2, float* bmom, const float* h,
+                         const float* g, float beta, float wd, float lr, float* dh);
+
+} // namespace mp::detail
