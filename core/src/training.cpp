@@ -106,7 +106,11 @@ void saveCheckpoint(const std::string& path, const CheckpointInfo& info, Pruning
     }
 }
 
-PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info, torch::optim::Optimizer* optimizer) {
+namespace {
+// Opens a checkpoint, reads its metadata, then lets `load` read the rest; every failure becomes
+// a CheckpointError naming the file.
+template <typename F>
+void withCheckpoint(const std::string& path, CheckpointInfo& info, F&& load) {
     if (!fs::exists(path))
         throw CheckpointError(path + ": checkpoint not found");
     info.path = path;
@@ -114,18 +118,8 @@ PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info, t
         torch::serialize::InputArchive ar;
         ar.load_from(path);
         readInfo(ar, info);
-        PruningNetModule net(
-            architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes));
-        torch::serialize::InputArchive netAr;
-        ar.read("net", netAr);
-        net->load(netAr);
-        if (optimizer) {
-            torch::serialize::InputArchive optAr;
-            if (ar.try_read("optimizer", optAr))
-                optimizer->load(optAr);
-        }
+        load(ar);
         info.sha256 = fileSha256(path);
-        return net;
     } catch (const CheckpointError&) {
         throw;
     } catch (const std::exception& e) {
@@ -133,6 +127,30 @@ PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info, t
         what = what.substr(0, what.find('\n'));
         throw CheckpointError(path + ": corrupt or incompatible checkpoint: " + what);
     }
+}
+} // namespace
+
+PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info) {
+    PruningNetModule net(nullptr);
+    withCheckpoint(path, info, [&](torch::serialize::InputArchive& ar) {
+        net = PruningNetModule(architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes));
+        torch::serialize::InputArchive netAr;
+        ar.read("net", netAr);
+        net->load(netAr);
+    });
+    return net;
+}
+
+void loadCheckpointInto(const std::string& path, CheckpointInfo& info, PruningNetModule& net,
+                        torch::optim::Optimizer& optimizer, const std::function<void(const CheckpointInfo&)>& accept) {
+    withCheckpoint(path, info, [&](torch::serialize::InputArchive& ar) {
+        accept(info);
+        torch::serialize::InputArchive netAr, optAr;
+        ar.read("net", netAr);
+        net->load(netAr);
+        if (ar.try_read("optimizer", optAr))
+            optimizer.load(optAr);
+    });
 }
 
 namespace {
@@ -257,28 +275,21 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     channelStats(train, split.train, info.mean, info.stddev);
 
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
-    detail::PruningNetModule net(nullptr);
-    const bool resume = fs::exists(checkpointPath);
-    if (resume) {
-        CheckpointInfo old;
-        net = detail::loadCheckpoint(checkpointPath, old);
-        if (toJson(old.config) != toJson(cfg))
-            throw CheckpointError(checkpointPath + ": exists but was trained with other settings (" +
-                                  toJson(old.config) + "); choose another checkpoint path");
-        if (old.inChannels != info.inChannels || old.inHeight != info.inHeight || old.inWidth != info.inWidth ||
-            old.classes != info.classes)
-            throw CheckpointError(checkpointPath + ": was trained on data of another shape");
-        info.step = old.step;
-    } else {
-        torch::manual_seed(int64_t(cfg.seed));
-        net = detail::PruningNetModule(arch);
-    }
+    torch::manual_seed(int64_t(cfg.seed));
+    detail::PruningNetModule net(arch);
     torch::optim::SGD sgd(net->denseParameters(),
                           torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay));
-    if (resume) {
-        // The optimizer's momentum can only be restored once it holds the loaded parameters.
-        CheckpointInfo again;
-        detail::loadCheckpoint(checkpointPath, again, &sgd);
+    if (fs::exists(checkpointPath)) {
+        CheckpointInfo old;
+        detail::loadCheckpointInto(checkpointPath, old, net, sgd, [&](const CheckpointInfo& found) {
+            if (toJson(found.config) != toJson(cfg))
+                throw CheckpointError(checkpointPath + ": exists but was trained with other settings (" +
+                                      toJson(found.config) + "); choose another checkpoint path");
+            if (found.inChannels != info.inChannels || found.inHeight != info.inHeight ||
+                found.inWidth != info.inWidth || found.classes != info.classes)
+                throw CheckpointError(checkpointPath + ": was trained on data of another shape");
+        });
+        info.step = old.step;
     }
     net->train();
 

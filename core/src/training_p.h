@@ -6,6 +6,8 @@
 
 #include "metaprune/training.h"
 
+#include <functional>
+
 namespace mp::detail {
 
 /// Builds the architecture a config and data shape describe.
@@ -16,10 +18,14 @@ ArchSpec architectureFor(const TrainConfig& cfg, int channels, int height, int w
 void saveCheckpoint(const std::string& path, const CheckpointInfo& info, PruningNetModule& net,
                     torch::optim::Optimizer* optimizer);
 
-/// Loads the network (and the optimizer state when given). Throws CheckpointError naming the
-/// file when it is missing, corrupt, or was not written by MetaPrune.
-PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info,
-                                torch::optim::Optimizer* optimizer = nullptr);
+/// Loads the network. Throws CheckpointError naming the file when it is missing, corrupt, or
+/// was not written by MetaPrune.
+PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info);
+
+/// Loads a checkpoint into an existing network and optimizer (to resume training). `accept` sees
+/// the checkpoint's metadata first and throws to refuse it. Throws CheckpointError.
+void loadCheckpointInto(const std::string& path, CheckpointInfo& info, PruningNetModule& net,
+                        torch::optim::Optimizer& optimizer, const std::function<void(const CheckpointInfo&)>& accept);
 
 /// Loss and correct predictions of one training step.
 struct StepResult {
