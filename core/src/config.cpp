@@ -1,10 +1,13 @@
 // Qt-side helpers of core (no LibTorch here): JSON of settings, file hashing.
+#include "metaprune/export.h"
 #include "metaprune/training.h"
 
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QSaveFile>
 
 namespace mp {
 
@@ -90,6 +93,61 @@ DataBundle loadTrainingData(const TrainConfig& cfg) {
     if (cfg.testPerClass > 0)
         b.test = subsetPerClass(b.test, cfg.testPerClass);
     return b;
+}
+
+ExportDescription describeExport(const ArchSpec& arch, const CheckpointInfo& checkpoint, const Encoding& enc) {
+    auto ints = [](const std::vector<int>& v) {
+        QJsonArray a;
+        for (int x : v)
+            a.append(x);
+        return a;
+    };
+    auto floats = [](const std::vector<float>& v) {
+        QJsonArray a;
+        for (float x : v)
+            a.append(double(x));
+        return a;
+    };
+    QJsonObject o;
+    o["format"] = "metaprune-pruned-1";
+    o["family"] = QString::fromStdString(arch.family);
+    o["preset"] = QString::fromStdString(arch.preset);
+    o["input_shape"] = ints({arch.inChannels, arch.inHeight, arch.inWidth});
+    o["classes"] = arch.classes;
+    QJsonArray names;
+    for (const std::string& n : checkpoint.classNames)
+        names.append(QString::fromStdString(n));
+    o["class_names"] = names;
+    QJsonObject norm;
+    norm["mean"] = floats(checkpoint.mean);
+    norm["std"] = floats(checkpoint.stddev);
+    norm["pixel_scale"] = "0..1";
+    o["normalization"] = norm;
+    o["encoding"] = ints(enc);
+    QJsonArray genes;
+    for (size_t g = 0; g < arch.genes.size(); ++g) {
+        QJsonObject gene;
+        gene["name"] = QString::fromStdString(arch.genes[g].name);
+        gene["scale_index"] = enc[g];
+        gene["channels"] = grid::channels(arch.genes[g].maxChannels, enc[g]);
+        gene["max_channels"] = arch.genes[g].maxChannels;
+        genes.append(gene);
+    }
+    o["genes"] = genes;
+    o["macs"] = qint64(countMacs(arch, enc));
+    o["macs_convention"] = "conv + linear multiply-accumulates per image";
+    o["params"] = qint64(countParams(arch, enc));
+    o["bn"] = "folded";
+    o["pruningnet_checkpoint_sha256"] = QString::fromStdString(checkpoint.sha256);
+    return {QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString()};
+}
+
+void writeFileAtomically(const std::string& path, const std::string& bytes) {
+    QSaveFile f(QString::fromStdString(path));
+    if (!f.open(QIODevice::WriteOnly))
+        throw std::runtime_error(path + ": cannot write (" + f.errorString().toStdString() + ")");
+    if (f.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size()) || !f.commit())
+        throw std::runtime_error(path + ": cannot write (" + f.errorString().toStdString() + ")");
 }
 
 } // namespace mp

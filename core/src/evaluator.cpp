@@ -1,9 +1,13 @@
 #include "training_p.h"
 
 #include "metaprune/evaluator.h"
+#include "metaprune/export.h"
 
+#include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <mutex>
+#include <limits>
 #include <numeric>
 
 namespace mp {
@@ -98,7 +102,8 @@ const ArchSpec& Evaluator::arch() const { return d->net->arch(); }
 const CheckpointInfo& Evaluator::checkpoint() const { return d->info; }
 const EvalSettings& Evaluator::settings() const { return d->settings; }
 
-EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel) const {
+EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel,
+                               const EvalBudget& budget) const {
     const auto start = std::chrono::steady_clock::now();
     validateEncoding(arch(), enc);
     torch::NoGradGuard noGrad;
@@ -108,7 +113,9 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     detail::BnStats stats;
     if (d->settings.recalibrate) {
         stats = net.emptyStats(enc);
-        for (size_t b = 0; b < d->recal.size(); ++b) {
+        const size_t recalBatches =
+            budget.recalBatches > 0 ? std::min(d->recal.size(), size_t(budget.recalBatches)) : d->recal.size();
+        for (size_t b = 0; b < recalBatches; ++b) {
             checkCancel(cancel);
             net.forward(d->recal[b], enc, w, detail::BnMode::Recal, &stats, int(b));
         }
@@ -131,10 +138,12 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     EvalResult r;
     double lossSum = 0;
     int64_t correct = 0;
-    for (size_t b = 0; b < xs->size(); ++b) {
+    const int64_t limit = budget.images > 0 ? budget.images : std::numeric_limits<int64_t>::max();
+    for (size_t b = 0; b < xs->size() && r.images < limit; ++b) {
         checkCancel(cancel);
-        const torch::Tensor logits = net.forward((*xs)[b], enc, folded, detail::BnMode::Folded);
-        const torch::Tensor& y = (*ys)[b];
+        const int64_t n = std::min((*ys)[b].size(0), limit - r.images);
+        const torch::Tensor logits = net.forward((*xs)[b].narrow(0, 0, n), enc, folded, detail::BnMode::Folded);
+        const torch::Tensor y = (*ys)[b].narrow(0, 0, n);
         lossSum += torch::nn::functional::cross_entropy(
                        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();
@@ -147,6 +156,39 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     }
     r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return r;
+}
+
+void Evaluator::exportPrunedNetwork(const Encoding& enc, const std::string& path, const std::string& jsonPath) const {
+    validateEncoding(arch(), enc);
+    torch::NoGradGuard noGrad;
+    detail::PruningNetModuleImpl& net = *d->net;
+    const detail::PrunedWeights w = net.generate(enc);
+    detail::BnStats stats = net.emptyStats(enc);
+    for (size_t b = 0; b < d->recal.size(); ++b)
+        net.forward(d->recal[b], enc, w, detail::BnMode::Recal, &stats, int(b));
+    const detail::PrunedWeights folded = detail::foldBatchNorm(w, stats);
+
+    const ExportDescription desc = describeExport(arch(), d->info, enc);
+    torch::serialize::OutputArchive ar;
+    ar.write("format", c10::IValue(std::string("metaprune-pruned-1")));
+    ar.write("metadata", c10::IValue(desc.json));
+    for (size_t i = 0; i < arch().ops.size(); ++i) {
+        const Op& op = arch().ops[i];
+        std::string name = op.name;
+        std::replace(name.begin(), name.end(), '.', '_');
+        if (op.kind == OpKind::Conv) {
+            ar.write(name + "_weight", folded.conv[i].contiguous(), true);
+            ar.write(name + "_bias", folded.convBias[i].defined() ? folded.convBias[i] : torch::zeros({folded.conv[i].size(0)}),
+                     true);
+        } else if (op.kind == OpKind::Linear) {
+            ar.write("classifier_weight", folded.fcWeight.contiguous(), true);
+            ar.write("classifier_bias", folded.fcBias.contiguous(), true);
+        }
+    }
+    std::ostringstream bytes;
+    ar.save_to(bytes);
+    writeFileAtomically(path, bytes.str());
+    writeFileAtomically(jsonPath, desc.json);
 }
 
 } // namespace mp

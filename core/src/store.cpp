@@ -64,6 +64,7 @@ const char* const kSchema[] = {
         created TEXT NOT NULL,
         UNIQUE(run_id, genes)))",
     "CREATE INDEX IF NOT EXISTS candidates_by_run ON candidates(run_id, id)",
+    "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 };
 
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
@@ -431,6 +432,24 @@ CandidateRecord Store::addCandidate(const CandidateRecord& c) {
                        .exec();
     out.id = r.lastInsertId().toLongLong();
     return out;
+}
+
+std::optional<std::string> Store::setting(const std::string& key) const {
+    QSqlQuery r = query(connection_, path_, "SELECT value FROM settings WHERE key = ?").bind(q(key)).exec();
+    if (!r.next())
+        return std::nullopt;
+    return r.value(0).toString().toStdString();
+}
+
+void Store::setSetting(const std::string& key, const std::string& value) {
+    query(connection_, path_, "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)").bind(q(key)).bind(q(value)).exec();
+}
+
+std::optional<CandidateRecord> Store::candidate(int64_t id) const {
+    QSqlQuery r = query(connection_, path_, (std::string(kCandidateColumns) + "WHERE id = ?").c_str()).bind(qint64(id)).exec();
+    if (!r.next())
+        return std::nullopt;
+    return readCandidate(r);
 }
 
 std::vector<CandidateRecord> Store::candidates(int64_t runId, int64_t afterId) const {

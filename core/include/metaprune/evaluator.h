@@ -26,6 +26,14 @@ enum class EvalSplit {
     Test,   ///< the official test set (final reports only)
 };
 
+/// A cheaper evaluation than the Evaluator's settings, for interactive probing: the first
+/// `recalBatches` recalibration batches and the first `images` scored images (a class-balanced
+/// prefix). 0 keeps the settings' value; larger values are capped by the settings.
+struct EvalBudget {
+    int recalBatches = 0;
+    int images = 0;
+};
+
 struct EvalResult {
     double top1 = 0;        ///< percent
     double loss = 0;        ///< mean cross-entropy (no label smoothing)
@@ -52,7 +60,15 @@ public:
     /// no-grad, exact cumulative averaging) and scores it on `split`. Throws
     /// std::invalid_argument for a bad encoding, Cancelled when `cancel` becomes true.
     EvalResult evaluate(const Encoding& enc, EvalSplit split = EvalSplit::Search,
-                        const std::atomic<bool>* cancel = nullptr) const;
+                        const std::atomic<bool>* cancel = nullptr, const EvalBudget& budget = {}) const;
+
+    /// Writes the pruned network `enc` with PruningNet-generated weights and recalibrated BN
+    /// folded into conv biases to `path` (a LibTorch archive: per layer "<layer>_weight"
+    /// [out, in/groups, k, k] and "<layer>_bias" [out], "classifier_weight", "classifier_bias",
+    /// and a "metadata" JSON string), and its encoding, channels, MACs and params as JSON to
+    /// `jsonPath`. Both are written to a temporary file and renamed into place. Throws
+    /// std::runtime_error naming the file when it cannot be written.
+    void exportPrunedNetwork(const Encoding& enc, const std::string& path, const std::string& jsonPath) const;
 
 private:
     struct Impl;

@@ -105,6 +105,11 @@ public:
     CandidateRecord addCandidate(const CandidateRecord& c);
     /// Candidates of a run in insertion order; with `afterId`, only newer ones.
     std::vector<CandidateRecord> candidates(int64_t runId, int64_t afterId = 0) const;
+    std::optional<CandidateRecord> candidate(int64_t id) const;
+
+    /// Project-level key/value settings (the desktop app's selections, colour mode).
+    std::optional<std::string> setting(const std::string& key) const;
+    void setSetting(const std::string& key, const std::string& value);
 
 private:
     std::string path_;

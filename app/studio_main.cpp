@@ -1,0 +1,109 @@
+// metaprune-studio: the desktop app. Parses its command line, falls back to the headless demo
+// when there is no display, and opens a project in the main window.
+
+#include "mainwindow.h"
+#include "studiotools.h"
+
+#include "metaprune/training.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QLibraryInfo>
+#include <QTemporaryDir>
+#include <QTranslator>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace {
+
+bool hasDisplay() {
+    return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY") || std::getenv("QT_QPA_PLATFORM");
+}
+
+// The command-line tool installed next to this binary.
+std::string cliPath() {
+    char self[4096] = {};
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, size_t(n)) : std::string(".");
+    dir = dir.substr(0, dir.find_last_of('/'));
+    return dir + "/metaprune";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    bool demo = false;
+    for (int i = 1; i < argc; ++i)
+        demo = demo || std::strcmp(argv[i], "--demo") == 0;
+    if (!hasDisplay()) {
+        if (demo) {
+            std::fprintf(stderr, "metaprune-studio: no display ($DISPLAY and $WAYLAND_DISPLAY are unset): running the "
+                                 "headless demo instead (metaprune demo).\n");
+            const std::string cli = cliPath();
+            execl(cli.c_str(), "metaprune", "demo", static_cast<char*>(nullptr));
+            std::perror(cli.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "metaprune-studio: no display ($DISPLAY and $WAYLAND_DISPLAY are unset). Use the "
+                             "`metaprune` command line, or QT_QPA_PLATFORM=offscreen for screenshots.\n");
+        return 1;
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("MetaPrune");
+    QApplication::setApplicationName("MetaPrune Studio");
+    QApplication::setApplicationVersion(METAPRUNE_VERSION);
+    QTranslator qtTranslator, appTranslator;
+    if (qtTranslator.load(QLocale(), "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTranslator);
+    if (appTranslator.load(QLocale(), "metaprune", "_", ":/i18n"))
+        QApplication::installTranslator(&appTranslator);
+
+    QCommandLineParser p;
+    p.setApplicationDescription(QApplication::translate(
+        "main", "MetaPrune Studio: train a PruningNet, search pruned structures, steer channel widths."));
+    p.addHelpOption();
+    p.addVersionOption();
+    p.addPositionalArgument("project", QApplication::translate("main", "Project database to open or create."),
+                            "[project.sqlite]");
+    p.addOption({"demo", QApplication::translate("main", "Open metaprune-demo.sqlite in the current folder, train and "
+                                                         "search it at 50% MACs (falls back to `metaprune demo` "
+                                                         "without a display).")});
+    p.addOption({"threads", QApplication::translate("main", "LibTorch threads (0 = all cores)."), "n", "0"});
+    p.addOption({"screenshot", QApplication::translate("main", "Save a screenshot of the project's window and quit."),
+                 "file.png"});
+    p.addOption({"screenshot-training",
+                 QApplication::translate("main", "Save a screenshot during a training of the project and quit."),
+                 "file.png"});
+    p.addOption({"bench", QApplication::translate("main", "Measure probe latency and event-loop stalls, then quit.")});
+    p.addOption({"probes", QApplication::translate("main", "Drags timed by --bench."), "n", "30"});
+    p.process(app);
+
+    mp::configureRuntime(p.value("threads").toInt());
+    mpw::initResources();
+    mpw::MainWindow window;
+    QString project = p.positionalArguments().value(0);
+    if (demo)
+        project = QDir::current().absoluteFilePath("metaprune-demo.sqlite");
+    if (!project.isEmpty() && !window.openProject(project)) {
+        if (p.isSet("screenshot") || p.isSet("bench"))
+            return 1;
+    }
+    if (p.isSet("screenshot"))
+        return mpw::saveScreenshot(window, p.value("screenshot"), false, 0);
+    if (p.isSet("screenshot-training"))
+        return mpw::saveScreenshot(window, p.value("screenshot-training"), true, 45);
+    if (p.isSet("bench")) {
+        QTemporaryDir scratch;
+        return mpw::runGuiBenchmark(window, p.value("probes").toInt(), scratch.filePath("bench.sqlite"));
+    }
+    window.show();
+    if (demo)
+        window.startDemo();
+    return app.exec();
+}

@@ -1,0 +1,292 @@
+// The desktop app, offscreen: Pareto front logic on hand-made points, a simulated drag on the
+// width editor, a click on a scatter point, a probe landing in the store, cancel during
+// training, reopening a project, and closing the window during a search.
+#include "mainwindow.h"
+#include "paretoplot.h"
+#include "searchpanel.h"
+#include "structurepanel.h"
+#include "trainingpanel.h"
+#include "widtheditor.h"
+
+#include "metaprune/pareto.h"
+#include "metaprune/project.h"
+
+#include <qcustomplot.h>
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <random>
+
+using namespace mpw;
+
+namespace {
+
+PlotPoint point(int64_t id, int64_t macs, double top1, const char* origin = "random") {
+    PlotPoint p;
+    p.id = id;
+    p.macs = macs;
+    p.top1 = top1;
+    p.origin = origin;
+    return p;
+}
+
+std::vector<int64_t> ids(const std::vector<PlotPoint>& v) {
+    std::vector<int64_t> out;
+    for (const PlotPoint& p : v)
+        out.push_back(p.id);
+    return out;
+}
+
+// Tiny real data: enough for every code path, seconds to train.
+mp::TrainConfig tinyConfig(int epochs = 1) {
+    mp::TrainConfig c;
+    c.dataPath = FASHION_MNIST_DIR;
+    c.trainPerClass = 60;
+    c.testPerClass = 20;
+    c.searchPerClass = 10;
+    c.epochs = epochs;
+    c.batchSize = 32;
+    c.warmupSteps = 5;
+    return c;
+}
+
+} // namespace
+
+class TestStudio : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp;
+    QString project; // a project with a trained tiny PruningNet, shared by the window tests
+
+private slots:
+    void initTestCase() {
+        initResources();
+        mp::configureRuntime(2);
+        project = tmp.filePath("studio.sqlite");
+        const mp::TrainConfig cfg = tinyConfig();
+        const mp::DataBundle data = mp::loadTrainingData(cfg);
+        const mp::TrainJob job =
+            mp::trainInProject(project.toStdString(), data, cfg, mp::defaultCheckpointPath(project.toStdString(), cfg));
+        QVERIFY(job.outcome.finished);
+    }
+
+    void paretoFrontRules() {
+        ParetoModel m;
+        QVERIFY(m.add(point(1, 100, 70.0)));
+        QVERIFY(!m.add(point(2, 200, 69.0)));  // dominated: more MACs, less accurate
+        QVERIFY(m.add(point(3, 200, 75.0)));
+        QVERIFY(!m.add(point(4, 200, 75.0)));  // tie with 3: the first stays
+        QVERIFY(m.add(point(5, 150, 75.0)));   // equal top-1 at fewer MACs: removes 3
+        QVERIFY(!m.add(point(6, 90, 50.0, "uniform"))); // baselines never join the front
+        QVERIFY(m.add(point(7, 300, 80.0)));
+        QVERIFY(!m.add(point(7, 10, 99.0)));   // a repeated id is ignored
+        QCOMPARE(ids(m.front()), (std::vector<int64_t>{1, 5, 7}));
+        QCOMPARE(m.points().size(), size_t(7));
+        // Band [120, 250]: only 2..5 count; 5 dominates 2, 3 and 4.
+        m.setBand(120, 250);
+        QCOMPARE(ids(m.front()), (std::vector<int64_t>{5}));
+        m.setBand(0, 0);
+        QCOMPARE(ids(m.front()), (std::vector<int64_t>{1, 5, 7}));
+        QCOMPARE(m.uniformAtLeast(80)->id, int64_t(6));
+        QVERIFY(!m.uniformAtLeast(91).has_value());
+    }
+
+    void incrementalFrontMatchesCore() {
+        // The incremental front equals the core's batch computation on random points.
+        std::mt19937 rng(3);
+        std::uniform_int_distribution<int> macs(1, 60);
+        std::uniform_int_distribution<int> top1(0, 40);
+        ParetoModel m;
+        std::vector<mp::ParetoPoint> pts;
+        for (int i = 0; i < 400; ++i) {
+            const PlotPoint p = point(i + 1, macs(rng), 50 + top1(rng) * 0.5);
+            m.add(p);
+            pts.push_back({p.macs, p.top1});
+        }
+        std::vector<int64_t> expected;
+        for (size_t i : mp::paretoFront(pts))
+            expected.push_back(int64_t(i) + 1);
+        QCOMPARE(ids(m.front()), expected);
+    }
+
+    void dragChangesTheRightGeneAndSnaps() {
+        WidthEditor editor;
+        editor.resize(800, 500);
+        const mp::ArchSpec arch = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        editor.setArchitecture(arch);
+        editor.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&editor));
+        editor.plotWidget()->replot();
+        // Bar of block3.expand: its width is block3's mid gene (max 96 channels).
+        int layer = -1;
+        for (int l = 0; l < editor.layerCount(); ++l)
+            if (arch.ops[size_t(editor.opOfLayer(l))].name == "block3.expand")
+                layer = l;
+        QVERIFY(layer >= 0);
+        const int gene = editor.geneOfLayer(layer);
+        QCOMPARE(QString::fromStdString(arch.genes[size_t(gene)].name), QString("block3.mid"));
+        QSignalSpy edited(&editor, &WidthEditor::geneEdited);
+        QSignalSpy dragged(&editor, &WidthEditor::geneDragged);
+        // Drag the top from 96 channels down to the height of 37 channels. The grid offers
+        // 96 * 37 / 100 = 35 (index 9) and 96 * 40 / 100 = 38 (index 10): 38 is nearer.
+        QWidget* plot = editor.plotWidget();
+        QTest::mousePress(plot, Qt::LeftButton, {}, editor.pixelFor(layer, 96).toPoint());
+        QTest::mouseMove(plot, editor.pixelFor(layer, 60).toPoint());
+        QTest::mouseMove(plot, editor.pixelFor(layer, 37).toPoint());
+        QTest::mouseRelease(plot, Qt::LeftButton, {}, editor.pixelFor(layer, 37).toPoint());
+        QCOMPARE(edited.count(), 1);
+        QCOMPARE(edited[0][0].toInt(), gene);
+        QCOMPARE(edited[0][1].toInt(), 30);
+        QCOMPARE(edited[0][2].toInt(), 10);
+        QVERIFY(dragged.count() >= 2); // live updates while dragging
+        for (size_t g = 0; g < arch.genes.size(); ++g)
+            QCOMPARE(editor.encoding()[g], int(g) == gene ? 10 : 30);
+        QCOMPARE(mp::grid::channels(96, editor.encoding()[size_t(gene)]), 38);
+        // The depthwise layer of block3 shares the gene: it moved too.
+        for (int l = 0; l < editor.layerCount(); ++l)
+            if (arch.ops[size_t(editor.opOfLayer(l))].name == "block3.depthwise")
+                QCOMPARE(editor.geneOfLayer(l), gene);
+        QCOMPARE(WidthEditor::snap(arch, gene, 37), 10);
+        QCOMPARE(WidthEditor::snap(arch, gene, 0), 0);
+        QCOMPARE(WidthEditor::snap(arch, gene, 500), 30);
+    }
+
+    void clickOnPointSelectsIt() {
+        ParetoPlot plot;
+        plot.resize(700, 500);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        plot.addPoint(point(11, 1000000, 80));
+        plot.addPoint(point(12, 2000000, 85));
+        plot.addPoint(point(13, 3000000, 83, "mutation"));
+        plot.plotWidget()->replot();
+        QSignalSpy clicked(&plot, &ParetoPlot::candidateClicked);
+        QTest::mouseClick(plot.plotWidget(), Qt::LeftButton, {}, plot.pixelOf(point(12, 2000000, 85)).toPoint());
+        QCOMPARE(clicked.count(), 1);
+        QCOMPARE(clicked[0][0].toLongLong(), qint64(12));
+        QTest::mouseClick(plot.plotWidget(), Qt::LeftButton, {}, QPoint(5, 5)); // empty space
+        QCOMPARE(clicked.count(), 1);
+        QCOMPARE(ids(plot.model().front()), (std::vector<int64_t>{11, 12}));
+    }
+
+    void probeResultLandsInStoreAndReopenRestores() {
+        int64_t probed = 0;
+        mp::Encoding probedGenes;
+        {
+            MainWindow w;
+            QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+            QVERIFY(w.openProject(project));
+            QVERIFY(loaded.wait(60000));
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            WidthEditor* editor = w.structure()->editor();
+            editor->plotWidget()->replot();
+            QSignalSpy shown(&w, &MainWindow::probeShown);
+            const int gene = editor->geneOfLayer(0); // the stem: stage0, max 24 channels
+            const QPoint to = editor->pixelFor(0, 12).toPoint();
+            QTest::mousePress(editor->plotWidget(), Qt::LeftButton, {}, editor->pixelFor(0, 24).toPoint());
+            QTest::mouseMove(editor->plotWidget(), to);
+            QTest::mouseRelease(editor->plotWidget(), Qt::LeftButton, {}, to);
+            // A pixel spans about a channel here, so the target is where that pixel row snaps.
+            const double at = editor->plotWidget()->yAxis->pixelToCoord(to.y());
+            QCOMPARE(editor->encoding()[size_t(gene)], WidthEditor::snap(editor->architecture(), gene, at));
+            QVERIFY(std::abs(mp::grid::channels(24, editor->encoding()[size_t(gene)]) - 12) <= 1);
+            // The quick estimate, then the refined result, arrive through signals.
+            QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last()[1].toBool(), 60000);
+            QVERIFY(!shown.first()[1].toBool());
+            probedGenes = mp::canonicalEncoding(editor->architecture(), editor->encoding());
+            mp::Store store(project.toStdString());
+            std::optional<mp::CandidateRecord> row;
+            for (const mp::RunRecord& r : store.runs())
+                if (r.kind == "probe")
+                    row = store.findCandidate(r.id, probedGenes);
+            QVERIFY(row.has_value());
+            QCOMPARE(QString::fromStdString(row->origin), QString("probe"));
+            QCOMPARE(row->top1, shown.last()[0].toDouble());
+            QVERIFY(w.plot()->model().contains(row->id));
+            QCOMPARE(w.selectedCandidate(), row->id);
+            probed = row->id;
+            // Undo brings the full width back and probes it again.
+            w.structure()->undoStack()->undo();
+            QCOMPARE(editor->encoding()[size_t(gene)], 30);
+            QTRY_VERIFY_WITH_TIMEOUT(shown.last()[1].toBool() && shown.count() >= 3, 60000);
+            w.selectCandidate(probed);
+        }
+        // Reopen: the plot holds every stored point, the selection is restored.
+        MainWindow again;
+        QSignalSpy loaded(&again, &MainWindow::checkpointLoaded);
+        QVERIFY(again.openProject(project));
+        QVERIFY(loaded.wait(60000));
+        size_t stored = 0;
+        mp::Store store(project.toStdString());
+        for (const mp::RunRecord& r : store.runs())
+            stored += store.candidates(r.id).size();
+        QCOMPARE(again.plot()->model().points().size(), stored);
+        QCOMPARE(again.selectedCandidate(), probed);
+        QCOMPARE(again.structure()->editor()->encoding(), probedGenes);
+    }
+
+    void cancelDuringTrainingLeavesUsableCheckpoint() {
+        const QString db = tmp.filePath("cancel.sqlite");
+        MainWindow w;
+        QVERIFY(w.openProject(db));
+        mp::TrainConfig cfg = tinyConfig(400); // long enough to cancel in the middle
+        w.trainingPanel()->setConfig(cfg);
+        QSignalSpy finished(&w, &MainWindow::trainingFinished);
+        w.startTraining();
+        QVERIFY(w.isBusy());
+        const std::string ckpt = mp::defaultCheckpointPath(db.toStdString(), w.trainingPanel()->config());
+        // Wait for progress in the store, then cancel from the GUI thread.
+        QTRY_VERIFY_WITH_TIMEOUT(!mp::Store(db.toStdString()).trainings().empty() &&
+                                     !mp::Store(db.toStdString()).trainingLog(1).empty(),
+                                 60000);
+        w.cancelAll();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished[0][0].toBool(), false);
+        QVERIFY(!w.isBusy());
+        const mp::CheckpointInfo info = mp::readCheckpointInfo(ckpt);
+        QVERIFY(info.step > 0);
+        QVERIFY(info.step < info.totalSteps);
+        QCOMPARE(QString::fromStdString(mp::Store(db.toStdString()).trainings()[0].status), QString("cancelled"));
+    }
+
+    void closingDuringSearchCancelsAndWaits() {
+        mp::Store before(project.toStdString());
+        int64_t searchRun = 0;
+        {
+            auto* w = new MainWindow;
+            QSignalSpy loaded(w, &MainWindow::checkpointLoaded);
+            QVERIFY(w->openProject(project));
+            QVERIFY(loaded.wait(60000));
+            w->searchPanel()->setPopulationAndGenerations(10, 50);
+            w->startSearch();
+            QVERIFY2(w->isBusy(), qPrintable(w->lastError()));
+            QTRY_VERIFY_WITH_TIMEOUT(w->plot()->model().points().size() > 40, 60000);
+            QVERIFY(w->close()); // cancels, waits for the worker, then closes
+            delete w;
+        }
+        for (const mp::RunRecord& r : before.runs())
+            if (r.kind == "search")
+                searchRun = r.id;
+        QVERIFY(searchRun > 0);
+        QCOMPARE(QString::fromStdString(before.run(searchRun)->status), QString("cancelled"));
+        QVERIFY(before.candidates(searchRun).size() < size_t(31 + 10 * 50));
+    }
+
+    void badProjectFileShowsError() {
+        const QString path = tmp.filePath("not-a-project.sqlite");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is a text file, not an SQLite database at all, and long enough to be read");
+        f.close();
+        MainWindow w;
+        QSignalSpy errors(&w, &MainWindow::errorShown);
+        QVERIFY(!w.openProject(path));
+        QCOMPARE(errors.count(), 1);
+        QVERIFY2(w.lastError().contains(path), qPrintable(w.lastError()));
+    }
+};
+
+QTEST_MAIN(TestStudio)
+#include "tst_studio.moc"

@@ -1,0 +1,587 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US">
+<context>
+    <name>mpw::MainWindow</name>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="63"/>
+        <location filename="../widgets/mainwindow.cpp" line="278"/>
+        <source>MetaPrune Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="66"/>
+        <source>Training</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="67"/>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="68"/>
+        <source>Structure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="89"/>
+        <source>Loading data; checkpoint %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="97"/>
+        <source>Training %1 finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="98"/>
+        <source>Training cancelled; the checkpoint %1 is saved. Train again with the same settings to resume.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="115"/>
+        <source>Training failed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="131"/>
+        <source>Search run %1 finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="132"/>
+        <source>Search run %1 cancelled; its candidates are stored. Search again with the same settings to resume.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="145"/>
+        <source>Search failed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="179"/>
+        <source>Exported %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="199"/>
+        <source>Open or create a project (File menu) to start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="218"/>
+        <source>&amp;File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="219"/>
+        <source>&amp;Open or New Project...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="220"/>
+        <source>Open or create a project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="221"/>
+        <source>MetaPrune projects (*.sqlite);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="227"/>
+        <source>Open &amp;Recent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="229"/>
+        <source>&amp;Export Selected Structure...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="232"/>
+        <source>&amp;Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="234"/>
+        <source>&amp;Edit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="235"/>
+        <source>&amp;Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="237"/>
+        <source>&amp;Redo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="242"/>
+        <source>&amp;Run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="243"/>
+        <source>&amp;Train PruningNet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="244"/>
+        <source>&amp;Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="245"/>
+        <source>&amp;Cancel Running Jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="247"/>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="248"/>
+        <source>&amp;About MetaPrune Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="249"/>
+        <source>About MetaPrune Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="250"/>
+        <source>MetaPrune Studio: MetaPruning channel pruning (Liu et al., ICCV 2019) made visible.
+MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="296"/>
+        <source>Finish or cancel the running training or search before opening another project.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="309"/>
+        <source>%1 - MetaPrune Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="321"/>
+        <source>Project %1 opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="322"/>
+        <source>New project %1: choose the data and press Train.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="346"/>
+        <source>Training %1: %2, %3/%4 steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="392"/>
+        <source>Loading the PruningNet %1 ...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="408"/>
+        <source>PruningNet loaded: drag a bar to probe a structure, or run a search.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="479"/>
+        <source>Open or create a project first (File &gt; Open or New Project).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="483"/>
+        <location filename="../widgets/mainwindow.cpp" line="501"/>
+        <source>A training or search is already running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="497"/>
+        <source>Train a PruningNet first: the search evaluates structures with its generated weights.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="510"/>
+        <source>Searching: MACs in [%1, %2]</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="545"/>
+        <source>Nothing to export: train a PruningNet and select a structure first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="548"/>
+        <source>Export pruned network</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="549"/>
+        <source>LibTorch archive (*.pt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::ParetoPlot</name>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="38"/>
+        <source>MACs per image (millions; conv + linear multiply-accumulates)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="39"/>
+        <source>top-1 on the search split (%)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="54"/>
+        <source>Pareto front</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="58"/>
+        <source>uniform width multiplier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="63"/>
+        <source>selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="66"/>
+        <source>compared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="68"/>
+        <source>probe (refining)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="100"/>
+        <source>generation %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="216"/>
+        <source>%1 (run %2, generation %3)
+top-1 %4%
+%5 M MACs
+%6 params</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::SearchPanel</name>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="22"/>
+        <source>&amp;Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="23"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="29"/>
+        <source>Largest MACs allowed, in percent of the full-width network</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="33"/>
+        <source>Smallest MACs allowed (0 = no lower bound): together with the maximum, a band</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="40"/>
+        <source>by origin</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="40"/>
+        <source>by generation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="43"/>
+        <source>Max MACs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="44"/>
+        <source>Min MACs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="45"/>
+        <source>Population</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="46"/>
+        <source>Generations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="47"/>
+        <source>Seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="48"/>
+        <source>Colour points</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <source>run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <source>kind</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <source>MACs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <source>status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <source>points</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::StructurePanel</name>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="45"/>
+        <source>Compare with next clicked point</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="46"/>
+        <source>&amp;Export...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="49"/>
+        <source>Undo width edit (Ctrl+Z)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="52"/>
+        <source>Redo width edit (Ctrl+Shift+Z)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="85"/>
+        <source>Select a point on the plot, or drag a bar to edit a structure.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="93"/>
+        <source>%1: %2 -&gt; %3 channels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="98"/>
+        <location filename="../widgets/structurepanel.cpp" line="116"/>
+        <source>Edited structure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="99"/>
+        <location filename="../widgets/structurepanel.cpp" line="117"/>
+        <source>top-1: probing...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="125"/>
+        <source>Candidate %1: %2, run %3, generation %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="139"/>
+        <source>%1 M MACs (%2% of full), %3 params</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="146"/>
+        <source>top-1: %1% (search split)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="147"/>
+        <source>top-1: ~%1% (quick estimate, refining...)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="149"/>
+        <source>Probed structure (stored as candidate %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="156"/>
+        <source>Uniform baseline: none evaluated at equal or higher MACs yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="159"/>
+        <source>Uniform baseline at %1 M MACs (equal or higher): top-1 %2%  -&gt;  %3%4 points</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/structurepanel.cpp" line="168"/>
+        <source>Compared (blue outline): candidate %1, %2 M MACs, top-1 %3%</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::TrainingPanel</name>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="34"/>
+        <source>&amp;Train</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="35"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="38"/>
+        <source>...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="39"/>
+        <source>Choose a data folder: IDX files, CIFAR binary batches, or one folder per class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="41"/>
+        <source>Data folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="50"/>
+        <source>small: sized for 28x28 / 32x32 data; paper: the reference MobileNetV2 widths</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="58"/>
+        <source>Probability of training the full-width network in a step (0 = the reference&apos;s pure random sampling)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="63"/>
+        <source>Data</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="64"/>
+        <source>Format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="65"/>
+        <source>Preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="66"/>
+        <source>Epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="67"/>
+        <source>Batch size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="68"/>
+        <source>Learning rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="69"/>
+        <source>Full-width probability</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="70"/>
+        <source>Seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="79"/>
+        <location filename="../widgets/trainingpanel.cpp" line="85"/>
+        <source>loss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="82"/>
+        <source>training top-1 (%)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="84"/>
+        <source>step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="86"/>
+        <source>top-1 (%)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="158"/>
+        <source>Epoch %1, step %2/%3, loss %4, training top-1 %5% (random structures), ETA %6</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::WidthEditor</name>
+    <message>
+        <location filename="../widgets/widtheditor.cpp" line="27"/>
+        <source>maximum width</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/widtheditor.cpp" line="31"/>
+        <location filename="../widgets/widtheditor.cpp" line="40"/>
+        <source>channels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/widtheditor.cpp" line="35"/>
+        <source>compared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/widtheditor.cpp" line="43"/>
+        <source>layer (block number + expand / depthwise / project)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

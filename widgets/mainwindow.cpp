@@ -1,0 +1,565 @@
+#include "mainwindow.h"
+
+#include "paretoplot.h"
+#include "searchpanel.h"
+#include "structurepanel.h"
+#include "trainingpanel.h"
+#include "workers.h"
+
+#include "metaprune/search.h"
+#include "metaprune/store.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QThread>
+#include <QUndoStack>
+
+// Resources of a static library must be initialised explicitly, from the global namespace.
+static void initStudioResources() { Q_INIT_RESOURCE(resources); }
+
+namespace mpw {
+
+void initResources() { initStudioResources(); }
+
+namespace {
+constexpr int kMaxRecent = 8;
+
+QDockWidget* dock(const QString& title, const QString& name, QWidget* content, QWidget* parent) {
+    auto* d = new QDockWidget(title, parent);
+    d->setObjectName(name); // saveState() needs it
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    d->setWidget(scroll);
+    return d;
+}
+
+template <typename W>
+QThread* startThread(W* worker, QObject* parent) {
+    auto* thread = new QThread(parent);
+    worker->moveToThread(thread);
+    QObject::connect(thread, &QThread::finished, worker, &QObject::deleteLater);
+    thread->start();
+    return thread;
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), plot_(new ParetoPlot), structure_(new StructurePanel), trainingPanel_(new TrainingPanel),
+      searchPanel_(new SearchPanel), trainWorker_(new TrainWorker), searchWorker_(new SearchWorker),
+      probeWorker_(new ProbeWorker) {
+    registerMetaTypes();
+    setWindowTitle(tr("MetaPrune Studio"));
+    setWindowIcon(QIcon(":/icons/app.png"));
+    setCentralWidget(plot_);
+    QDockWidget* left = dock(tr("Training"), "training", trainingPanel_, this);
+    QDockWidget* search = dock(tr("Search"), "search", searchPanel_, this);
+    QDockWidget* right = dock(tr("Structure"), "structure", structure_, this);
+    addDockWidget(Qt::LeftDockWidgetArea, left);
+    addDockWidget(Qt::LeftDockWidgetArea, search);
+    tabifyDockWidget(left, search);
+    left->raise();
+    addDockWidget(Qt::RightDockWidgetArea, right);
+    structure_->setMinimumWidth(500);
+    resizeDocks({left, right}, {330, 560}, Qt::Horizontal);
+    trainingDock_ = left;
+    searchDock_ = search;
+    structure_->setUniformBaselines(&plot_->model());
+
+    trainThread_ = startThread(trainWorker_, this);
+    searchThread_ = startThread(searchWorker_, this);
+    probeThread_ = startThread(probeWorker_, this);
+
+    // Worker -> GUI: queued (the workers live on other threads).
+    connect(trainWorker_, &TrainWorker::progress, this,
+            [this](const mp::TrainProgress& p) { trainingPanel_->showProgress(p); }, Qt::QueuedConnection);
+    connect(trainWorker_, &TrainWorker::started, this,
+            [this](const QString& ckpt) {
+                trainingPanel_->setStatus(tr("Loading data; checkpoint %1").arg(ckpt));
+                trainingPanel_->clearCurve();
+            },
+            Qt::QueuedConnection);
+    connect(trainWorker_, &TrainWorker::finished, this,
+            [this](qint64 trainingId, bool completed, const QString& ckpt) {
+                training_ = false;
+                trainingPanel_->setRunning(false);
+                trainingPanel_->setStatus(completed ? tr("Training %1 finished.").arg(trainingId)
+                                                    : tr("Training cancelled; the checkpoint %1 is saved. Train "
+                                                         "again with the same settings to resume.")
+                                                          .arg(ckpt));
+                setSetting("current_training", QString::number(trainingId));
+                reloadTrainings();
+                if (completed)
+                    loadCheckpoint();
+                else
+                    demo_ = false;
+                emit trainingFinished(completed);
+            },
+            Qt::QueuedConnection);
+    connect(trainWorker_, &TrainWorker::failed, this,
+            [this](const QString& message) {
+                training_ = false;
+                demo_ = false;
+                trainingPanel_->setRunning(false);
+                trainingPanel_->setStatus(tr("Training failed."));
+                reloadTrainings();
+                showError(message);
+                emit trainingFinished(false);
+            },
+            Qt::QueuedConnection);
+
+    connect(searchWorker_, &SearchWorker::candidate, this,
+            [this](const mp::CandidateRecord& c) { plot_->addPoint(pointOf(c)); }, Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::progress, this,
+            [this](qint64 done, qint64 total) { searchPanel_->showProgress(done, total); }, Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::finished, this,
+            [this](qint64 runId, bool completed) {
+                searching_ = false;
+                demo_ = false;
+                searchPanel_->setRunning(false);
+                searchPanel_->setStatus(completed ? tr("Search run %1 finished.").arg(runId)
+                                                  : tr("Search run %1 cancelled; its candidates are stored. Search "
+                                                       "again with the same settings to resume.")
+                                                        .arg(runId));
+                if (store_)
+                    searchPanel_->setRuns(store_->runs());
+                emit searchFinished(completed);
+            },
+            Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::failed, this,
+            [this](const QString& message) {
+                searching_ = false;
+                demo_ = false;
+                searchPanel_->setRunning(false);
+                searchPanel_->setStatus(tr("Search failed."));
+                showError(message);
+                emit searchFinished(false);
+            },
+            Qt::QueuedConnection);
+
+    connect(probeWorker_, &ProbeWorker::loaded, this, &MainWindow::onCheckpointLoaded, Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::quickResult, this,
+            [this](quint64 id, const mp::Encoding& enc, double top1, double) {
+                if (id != probeSeq_ || !arch_)
+                    return; // a newer edit superseded it
+                structure_->showPrediction(top1, false, 0);
+                PlotPoint p;
+                p.macs = mp::countMacs(*arch_, enc);
+                p.top1 = top1;
+                p.origin = "probe";
+                plot_->setPending(p);
+                emit probeShown(top1, false);
+            },
+            Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::refinedResult, this,
+            [this](quint64 id, const mp::CandidateRecord& c, double) {
+                plot_->addPoint(pointOf(c));
+                if (id != probeSeq_)
+                    return;
+                plot_->setPending(std::nullopt);
+                structure_->showPrediction(c.top1, true, c.id);
+                selectedId_ = c.id;
+                plot_->setSelected(c.id);
+                setSetting("selected_candidate", QString::number(c.id));
+                emit probeShown(c.top1, true);
+            },
+            Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::exported, this,
+            [this](const QString& path) { statusBar()->showMessage(tr("Exported %1").arg(path), 10000); },
+            Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::failed, this, &MainWindow::showError, Qt::QueuedConnection);
+
+    connect(trainingPanel_, &TrainingPanel::trainRequested, this, &MainWindow::startTraining);
+    connect(trainingPanel_, &TrainingPanel::cancelRequested, this, [this] { trainWorker_->cancel = true; });
+    connect(searchPanel_, &SearchPanel::searchRequested, this, &MainWindow::startSearch);
+    connect(searchPanel_, &SearchPanel::cancelRequested, this, [this] { searchWorker_->cancel = true; });
+    connect(searchPanel_->colorModeBox(), &QComboBox::currentIndexChanged, this, [this](int i) {
+        plot_->setColorMode(i == 1 ? ParetoPlot::ColorMode::Generation : ParetoPlot::ColorMode::Origin);
+        setSetting("color_mode", QString::number(i));
+    });
+    connect(plot_, &ParetoPlot::candidateClicked, this, &MainWindow::onCandidateClicked);
+    connect(structure_, &StructurePanel::edited, this, &MainWindow::onEdited);
+    connect(structure_, &StructurePanel::exportRequested, this, &MainWindow::exportStructure);
+
+    buildMenus();
+    QSettings settings;
+    restoreGeometry(settings.value("geometry").toByteArray());
+    restoreState(settings.value("windowState").toByteArray());
+    statusBar()->showMessage(tr("Open or create a project (File menu) to start."));
+}
+
+MainWindow::~MainWindow() { shutdown(); }
+
+void MainWindow::shutdown() {
+    if (shutDown_)
+        return;
+    // Cancel and wait: workers stop at their next step or batch; checkpoints and rows are saved.
+    // Finished threads delete their workers, so this runs once.
+    cancelAll();
+    for (QThread* t : {trainThread_, searchThread_, probeThread_}) {
+        t->quit();
+        t->wait();
+    }
+    shutDown_ = true;
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open or New Project..."), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Open or create a project"), dbPath_,
+                                                          tr("MetaPrune projects (*.sqlite);;All files (*)"), nullptr,
+                                                          QFileDialog::DontConfirmOverwrite);
+        if (!path.isEmpty())
+            openProject(path);
+    });
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    updateRecentMenu();
+    file->addAction(QIcon(":/icons/export.png"), tr("&Export Selected Structure..."), this,
+                    [this] { exportStructure(structure_->editor()->encoding()); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = structure_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = structure_->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(QIcon(":/icons/train.png"), tr("&Train PruningNet"), this, &MainWindow::startTraining);
+    run->addAction(QIcon(":/icons/search.png"), tr("&Search"), this, &MainWindow::startSearch);
+    run->addAction(QIcon(":/icons/cancel.png"), tr("&Cancel Running Jobs"), this, &MainWindow::cancelAll);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About MetaPrune Studio"), this, [this] {
+        QMessageBox::about(this, tr("About MetaPrune Studio"),
+                           tr("MetaPrune Studio: MetaPruning channel pruning (Liu et al., ICCV 2019) made visible.\n"
+                              "MACs are conv + linear multiply-accumulates per image (the paper's FLOPs)."));
+    });
+}
+
+void MainWindow::updateRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value("recentProjects").toStringList();
+    for (const QString& path : recent)
+        recentMenu_->addAction(path, this, [this, path] { openProject(path); });
+    recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::rememberProject(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentProjects").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue("recentProjects", recent);
+    updateRecentMenu();
+}
+
+void MainWindow::showError(const QString& message) {
+    lastError_ = message;
+    statusBar()->showMessage(message, 15000);
+    // Non-modal: a worker's error must never stall the event loop (or a headless test).
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("MetaPrune Studio"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    emit errorShown(message);
+}
+
+void MainWindow::setSetting(const char* key, const QString& value) {
+    if (!store_)
+        return;
+    try {
+        store_->setSetting(key, value.toStdString());
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+bool MainWindow::openProject(const QString& path) {
+    if (isBusy()) {
+        showError(tr("Finish or cancel the running training or search before opening another project."));
+        return false;
+    }
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    try {
+        auto store = std::make_unique<mp::Store>(absolute.toStdString());
+        probeWorker_->stop();
+        store_ = std::move(store);
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    dbPath_ = absolute;
+    setWindowTitle(tr("%1 - MetaPrune Studio").arg(QFileInfo(absolute).fileName()));
+    rememberProject(absolute);
+    arch_.reset();
+    current_.reset();
+    selectedId_ = comparedId_ = 0;
+    searchPanel_->setReady(false);
+    reloadTrainings();
+    const QString mode = QString::fromStdString(store_->setting("color_mode").value_or("0"));
+    searchPanel_->colorModeBox()->setCurrentIndex(mode.toInt());
+    reloadPlot();
+    if (current_ && current_->status == "finished")
+        loadCheckpoint();
+    statusBar()->showMessage(current_ ? tr("Project %1 opened.").arg(absolute)
+                                      : tr("New project %1: choose the data and press Train.").arg(absolute));
+    emit projectLoaded();
+    return true;
+}
+
+void MainWindow::reloadTrainings() {
+    if (!store_)
+        return;
+    try {
+        const std::vector<mp::TrainingRecord> all = store_->trainings();
+        current_.reset();
+        const qint64 wanted = QString::fromStdString(store_->setting("current_training").value_or("0")).toLongLong();
+        for (const mp::TrainingRecord& t : all)
+            if (t.id == wanted)
+                current_ = t;
+        if (!current_)
+            for (const mp::TrainingRecord& t : all)
+                if (t.status == "finished" || !current_)
+                    current_ = t;
+        if (current_) {
+            trainingPanel_->setConfig(mp::trainConfigFromJson(current_->config));
+            trainingPanel_->clearCurve();
+            for (const mp::TrainingLogEntry& e : store_->trainingLog(current_->id))
+                trainingPanel_->addCurvePoint(e);
+            trainingPanel_->setStatus(tr("Training %1: %2, %3/%4 steps")
+                                          .arg(current_->id)
+                                          .arg(QString::fromStdString(current_->status))
+                                          .arg(current_->steps)
+                                          .arg(current_->totalSteps));
+        }
+        searchPanel_->setRuns(store_->runs());
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
+    PlotPoint p;
+    p.id = c.id;
+    p.runId = c.runId;
+    p.macs = c.macs;
+    p.top1 = c.top1;
+    p.loss = c.loss;
+    p.params = c.params;
+    p.origin = c.origin;
+    p.generation = c.generation;
+    return p;
+}
+
+void MainWindow::reloadPlot() {
+    plot_->clear();
+    if (!store_)
+        return;
+    try {
+        for (const mp::RunRecord& r : store_->runs()) {
+            // Accuracies are only comparable under the same PruningNet.
+            if (current_ && r.checkpointSha256 != current_->sha256)
+                continue;
+            for (const mp::CandidateRecord& c : store_->candidates(r.id))
+                plot_->addPoint(pointOf(c));
+        }
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::loadCheckpoint() {
+    if (!current_ || !store_)
+        return;
+    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint);
+    statusBar()->showMessage(tr("Loading the PruningNet %1 ...").arg(ckpt));
+    QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, db, ckpt] { w->load(db, ckpt); }, Qt::QueuedConnection);
+}
+
+void MainWindow::onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes) {
+    try {
+        arch_ = mp::makeArchitecture(family.toStdString(), preset.toStdString(), c, h, w, classes);
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    structure_->setArchitecture(*arch_);
+    searchPanel_->setFullMacs(mp::countMacs(*arch_, mp::uniformEncoding(*arch_, mp::grid::kSize - 1)));
+    searchPanel_->setReady(true);
+    reloadTrainings();
+    reloadPlot(); // the checkpoint hash may have changed with a new training
+    statusBar()->showMessage(tr("PruningNet loaded: drag a bar to probe a structure, or run a search."), 10000);
+    if (store_) {
+        const qint64 selected = QString::fromStdString(store_->setting("selected_candidate").value_or("0")).toLongLong();
+        const qint64 compared = QString::fromStdString(store_->setting("compared_candidate").value_or("0")).toLongLong();
+        if (compared && plot_->model().contains(compared))
+            compareCandidate(compared);
+        if (selected && plot_->model().contains(selected))
+            selectCandidate(selected);
+        else if (!plot_->model().front().empty())
+            selectCandidate(plot_->model().front().back().id);
+    }
+    emit checkpointLoaded();
+    if (demo_ && !searching_) {
+        bool searched = false;
+        for (const mp::RunRecord& r : store_->runs())
+            searched = searched || (r.kind == "search" && r.status == "finished" && r.checkpointSha256 == current_->sha256);
+        if (searched)
+            demo_ = false;
+        else
+            startSearch();
+    }
+}
+
+void MainWindow::selectCandidate(qint64 id) {
+    if (!store_ || !arch_)
+        return;
+    try {
+        const std::optional<mp::CandidateRecord> c = store_->candidate(id);
+        if (!c)
+            return;
+        selectedId_ = id;
+        plot_->setSelected(id);
+        structure_->showCandidate(pointOf(*c), c->genes);
+        setSetting("selected_candidate", QString::number(id));
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::onCandidateClicked(qint64 id) {
+    if (!structure_->compareButton()->isChecked()) {
+        selectCandidate(id);
+        return;
+    }
+    structure_->compareButton()->setChecked(false);
+    compareCandidate(id);
+}
+
+void MainWindow::compareCandidate(qint64 id) {
+    try {
+        const std::optional<mp::CandidateRecord> c = store_ ? store_->candidate(id) : std::nullopt;
+        if (!c || !arch_)
+            return;
+        comparedId_ = id;
+        plot_->setCompared(id);
+        structure_->setCompared(pointOf(*c), c->genes);
+        setSetting("compared_candidate", QString::number(id));
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::onEdited(const mp::Encoding& enc) {
+    if (!arch_)
+        return;
+    ++probeSeq_;
+    probeWorker_->request(probeSeq_, enc);
+}
+
+void MainWindow::startTraining() {
+    if (!store_) {
+        showError(tr("Open or create a project first (File > Open or New Project)."));
+        return;
+    }
+    if (isBusy()) {
+        showError(tr("A training or search is already running."));
+        return;
+    }
+    training_ = true;
+    trainingDock_->raise();
+    trainingPanel_->setRunning(true);
+    searchPanel_->setReady(false);
+    const QString db = dbPath_, cfg = QString::fromStdString(mp::toJson(trainingPanel_->config()));
+    QMetaObject::invokeMethod(trainWorker_, [w = trainWorker_, db, cfg] { w->run(db, cfg, QString()); },
+                              Qt::QueuedConnection);
+}
+
+void MainWindow::startSearch() {
+    if (!store_ || !current_ || !arch_ || current_->status != "finished") {
+        showError(tr("Train a PruningNet first: the search evaluates structures with its generated weights."));
+        return;
+    }
+    if (isBusy()) {
+        showError(tr("A training or search is already running."));
+        return;
+    }
+    try {
+        const mp::SearchConfig cfg = searchPanel_->config();
+        mp::checkSearchConfig(*arch_, cfg);
+        searching_ = true;
+        searchDock_->raise();
+        searchPanel_->setRunning(true);
+        searchPanel_->setStatus(tr("Searching: MACs in [%1, %2]")
+                                    .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
+                                    .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
+        const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
+                      json = QString::fromStdString(mp::toJson(cfg));
+        const qint64 trainingId = current_->id;
+        QMetaObject::invokeMethod(
+            searchWorker_, [w = searchWorker_, db, ckpt, trainingId, json] { w->run(db, ckpt, trainingId, json); },
+            Qt::QueuedConnection);
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::startDemo() {
+    demo_ = true;
+    if (!current_ || current_->status != "finished")
+        startTraining();
+    // Otherwise onCheckpointLoaded() starts the search once the PruningNet is loaded.
+    else if (arch_)
+        onCheckpointLoaded(QString::fromStdString(arch_->family), QString::fromStdString(arch_->preset),
+                           arch_->inChannels, arch_->inHeight, arch_->inWidth, arch_->classes);
+}
+
+void MainWindow::cancelAll() {
+    if (shutDown_)
+        return;
+    demo_ = false;
+    trainWorker_->cancel = true;
+    searchWorker_->cancel = true;
+    probeWorker_->stop();
+}
+
+void MainWindow::exportStructure(const mp::Encoding& enc) {
+    if (!arch_ || enc.empty()) {
+        showError(tr("Nothing to export: train a PruningNet and select a structure first."));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export pruned network"), "pruned.pt",
+                                                      tr("LibTorch archive (*.pt)"));
+    if (path.isEmpty())
+        return;
+    const QString json = QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + ".json";
+    QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, enc, path, json] { w->exportNetwork(enc, path, json); },
+                              Qt::QueuedConnection);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    shutdown();
+    QSettings settings;
+    settings.setValue("geometry", saveGeometry());
+    settings.setValue("windowState", saveState());
+    e->accept();
+}
+
+} // namespace mpw

@@ -1,0 +1,123 @@
+#pragma once
+// MetaPrune Studio's window: the Pareto plot in the centre, training and search controls on
+// the left, the selected structure on the right. Training, search and probes run on worker
+// threads; the GUI thread only reads the project database and draws.
+
+#include "metatypes.h"
+#include "paretomodel.h"
+
+#include <QMainWindow>
+
+#include <memory>
+#include <optional>
+
+class QDockWidget;
+class QThread;
+class QMenu;
+
+namespace mp {
+class Store;
+}
+
+namespace mpw {
+
+class ParetoPlot;
+class ProbeWorker;
+class SearchPanel;
+class SearchWorker;
+class StructurePanel;
+class TrainWorker;
+class TrainingPanel;
+
+/// Registers the icons (a static library's resources); call once before creating widgets.
+void initResources();
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Opens or creates a project file. Shows the error and returns false when it cannot.
+    bool openProject(const QString& path);
+    /// The demo: trains with the default settings if the project has no finished training,
+    /// then searches at 50% of the full network's MACs with the reference settings.
+    void startDemo();
+
+    const QString& projectPath() const { return dbPath_; }
+    bool isBusy() const { return training_ || searching_; }
+    bool hasCheckpoint() const { return arch_.has_value(); }
+    ParetoPlot* plot() const { return plot_; }
+    StructurePanel* structure() const { return structure_; }
+    TrainingPanel* trainingPanel() const { return trainingPanel_; }
+    SearchPanel* searchPanel() const { return searchPanel_; }
+    int64_t selectedCandidate() const { return selectedId_; }
+    /// The last error shown, for tests.
+    const QString& lastError() const { return lastError_; }
+
+public slots:
+    void startTraining();
+    void startSearch();
+    void cancelAll();
+    void selectCandidate(qint64 id);
+    /// Overlays a candidate's widths on the selected one's (the side-by-side comparison).
+    void compareCandidate(qint64 id);
+
+signals:
+    void projectLoaded();
+    void checkpointLoaded();
+    void trainingFinished(bool completed);
+    void searchFinished(bool completed);
+    /// A probe's top-1 is on screen (quick estimate or refined result).
+    void probeShown(double top1, bool refined);
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+
+private:
+    void buildMenus();
+    void shutdown();
+    void updateRecentMenu();
+    void rememberProject(const QString& path);
+    void showError(const QString& message);
+    void reloadTrainings();
+    void reloadPlot();
+    void loadCheckpoint();
+    void onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes);
+    void onCandidateClicked(qint64 id);
+    void onEdited(const mp::Encoding& enc);
+    void exportStructure(const mp::Encoding& enc);
+    void setSetting(const char* key, const QString& value);
+    PlotPoint pointOf(const mp::CandidateRecord& c) const;
+
+    ParetoPlot* plot_;
+    StructurePanel* structure_;
+    TrainingPanel* trainingPanel_;
+    SearchPanel* searchPanel_;
+    QMenu* recentMenu_ = nullptr;
+    QDockWidget* trainingDock_ = nullptr;
+    QDockWidget* searchDock_ = nullptr;
+
+    QThread* trainThread_;
+    QThread* searchThread_;
+    QThread* probeThread_;
+    TrainWorker* trainWorker_;
+    SearchWorker* searchWorker_;
+    ProbeWorker* probeWorker_;
+
+    QString dbPath_;
+    std::unique_ptr<mp::Store> store_;
+    std::optional<mp::TrainingRecord> current_;
+    std::optional<mp::ArchSpec> arch_;
+    bool training_ = false;
+    bool searching_ = false;
+    bool demo_ = false;
+    bool shutDown_ = false;
+    quint64 probeSeq_ = 0;
+    int64_t selectedId_ = 0;
+    int64_t comparedId_ = 0;
+    QString lastError_;
+};
+
+} // namespace mpw

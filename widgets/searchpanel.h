@@ -1,0 +1,56 @@
+#pragma once
+// Search controls: the MACs constraint (max, or a [min, max] band, in percent of the full
+// network), the evolutionary settings, start/cancel, progress, and the project's runs.
+
+#include "metatypes.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTreeWidget;
+
+namespace mpw {
+
+class SearchPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SearchPanel(QWidget* parent = nullptr);
+
+    /// Full-network MACs, to turn the percentages into MACs.
+    void setFullMacs(int64_t macs);
+    mp::SearchConfig config() const;
+    void setPopulationAndGenerations(int population, int generations);
+    void setRunning(bool running);
+    void setReady(bool ready); ///< a trained PruningNet is loaded
+    void showProgress(int64_t done, int64_t total);
+    void setStatus(const QString& text);
+    void setRuns(const std::vector<mp::RunRecord>& runs);
+    QComboBox* colorModeBox() const { return colorMode_; }
+
+signals:
+    void searchRequested();
+    void cancelRequested();
+
+private:
+    QDoubleSpinBox* maxPct_;
+    QDoubleSpinBox* minPct_;
+    QSpinBox* population_;
+    QSpinBox* generations_;
+    QSpinBox* seed_;
+    QComboBox* colorMode_;
+    QPushButton* search_;
+    QPushButton* cancel_;
+    QProgressBar* bar_;
+    QLabel* status_;
+    QTreeWidget* runs_;
+    int64_t fullMacs_ = 0;
+    bool running_ = false;
+    bool ready_ = false;
+};
+
+} // namespace mpw

@@ -1,0 +1,197 @@
+#include "studiotools.h"
+
+#include "mainwindow.h"
+#include "paretoplot.h"
+#include "searchpanel.h"
+#include "structurepanel.h"
+#include "trainingpanel.h"
+
+#include "metaprune/search.h"
+
+#include <qcustomplot.h>
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QMouseEvent>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+namespace mpw {
+
+namespace {
+
+/// Runs the event loop until `signal` fires or `ms` pass; true when it fired.
+template <typename Sender, typename Signal>
+bool waitFor(Sender* sender, Signal signal, int ms) {
+    QEventLoop loop;
+    bool fired = false;
+    const QMetaObject::Connection c = QObject::connect(sender, signal, &loop, [&] {
+        fired = true;
+        loop.quit();
+    });
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+    QObject::disconnect(c);
+    return fired;
+}
+
+void settle(int ms) {
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < ms)
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+}
+
+bool waitForCheckpoint(MainWindow& w) {
+    return w.hasCheckpoint() || waitFor(&w, &MainWindow::checkpointLoaded, 120000);
+}
+
+void sendMouse(QWidget* target, QEvent::Type type, const QPointF& pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
+    QMouseEvent e(type, pos, target->mapToGlobal(pos), button, buttons, Qt::NoModifier);
+    QApplication::sendEvent(target, &e);
+}
+
+struct Stats {
+    double median = 0, p95 = 0, max = 0;
+};
+
+Stats stats(std::vector<double> v) {
+    Stats s;
+    if (v.empty())
+        return s;
+    std::sort(v.begin(), v.end());
+    s.median = v[v.size() / 2];
+    s.p95 = v[std::min(v.size() - 1, size_t(0.95 * double(v.size())))];
+    s.max = v.back();
+    return s;
+}
+
+} // namespace
+
+int saveScreenshot(MainWindow& window, const QString& path, bool training, int trainingSeconds) {
+    window.resize(1500, 950);
+    window.show();
+    if (training) {
+        window.startTraining();
+        settle(trainingSeconds * 1000);
+    } else {
+        if (!waitForCheckpoint(window)) {
+            std::fprintf(stderr, "metaprune-studio: the project has no trained PruningNet to show\n");
+            return 1;
+        }
+        const auto& front = window.plot()->model().front();
+        if (!front.empty()) {
+            window.selectCandidate(front.back().id);
+            if (const auto u = window.plot()->model().uniformAtLeast(front.back().macs))
+                window.compareCandidate(u->id);
+        }
+        settle(1500);
+    }
+    const bool ok = window.grab().save(path);
+    if (training)
+        window.cancelAll();
+    if (!ok) {
+        std::fprintf(stderr, "metaprune-studio: cannot write %s\n", qPrintable(path));
+        return 1;
+    }
+    std::printf("saved %s\n", qPrintable(path));
+    return 0;
+}
+
+int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProject) {
+    window.resize(1500, 950);
+    window.show();
+    if (!waitForCheckpoint(window)) {
+        std::fprintf(stderr, "metaprune-studio: the project has no trained PruningNet to probe\n");
+        return 1;
+    }
+    // Probe latency: a real drag of a bar's top to another height, released; timed until the
+    // quick top-1 is on screen, then until the refined one is.
+    WidthEditor* editor = window.structure()->editor();
+    QCustomPlot* plot = editor->plotWidget();
+    std::mt19937 rng(5);
+    std::vector<double> quick, refined;
+    for (int i = 0; i < probes; ++i) {
+        const int layer = std::uniform_int_distribution<int>(0, editor->layerCount() - 1)(rng);
+        const int gene = editor->geneOfLayer(layer);
+        const mp::ArchSpec& a = editor->architecture();
+        const int now = editor->encoding()[size_t(gene)];
+        int target = std::uniform_int_distribution<int>(0, mp::grid::kSize - 1)(rng);
+        if (mp::grid::channels(a.genes[size_t(gene)].maxChannels, target) ==
+            mp::grid::channels(a.genes[size_t(gene)].maxChannels, now))
+            target = now > 15 ? 0 : mp::grid::kSize - 1;
+        const QPointF from = editor->pixelFor(layer, mp::grid::channels(a.genes[size_t(gene)].maxChannels, now));
+        const QPointF to = editor->pixelFor(layer, mp::grid::channels(a.genes[size_t(gene)].maxChannels, target));
+        sendMouse(plot, QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+        sendMouse(plot, QEvent::MouseMove, to, Qt::NoButton, Qt::LeftButton);
+        QElapsedTimer t;
+        bool gotQuick = false, gotRefined = false;
+        QEventLoop loop;
+        const auto c = QObject::connect(&window, &MainWindow::probeShown, &loop, [&](double, bool isRefined) {
+            if (!gotQuick) {
+                quick.push_back(double(t.nsecsElapsed()) / 1e6);
+                gotQuick = true;
+            }
+            if (isRefined) {
+                refined.push_back(double(t.nsecsElapsed()) / 1e6);
+                gotRefined = true;
+                loop.quit();
+            }
+        });
+        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+        t.start();
+        sendMouse(plot, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+        if (!gotRefined)
+            loop.exec();
+        QObject::disconnect(c);
+    }
+    const Stats q = stats(quick), r = stats(refined);
+    std::printf("probe latency, release -> top-1 on screen (%zu drags): quick estimate median %.0f ms, p95 %.0f ms "
+                "(target p95 < 150 ms: %s); refined median %.0f ms, p95 %.0f ms\n",
+                quick.size(), q.median, q.p95, q.p95 < 150 ? "met" : "MISSED", r.median, r.p95);
+    std::fflush(stdout);
+
+    // Event-loop stalls: a 5 ms timer's gaps while a short training, then a short search run.
+    if (!window.openProject(scratchProject))
+        return 1;
+    mp::TrainConfig cfg = window.trainingPanel()->config();
+    cfg.epochs = 1;
+    window.trainingPanel()->setConfig(cfg);
+    std::vector<double> gaps;
+    QElapsedTimer clock;
+    clock.start();
+    qint64 last = clock.nsecsElapsed();
+    QTimer tick;
+    tick.setInterval(5);
+    QObject::connect(&tick, &QTimer::timeout, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        gaps.push_back(double(now - last) / 1e6);
+        last = now;
+    });
+    tick.start();
+    window.startTraining();
+    if (!waitFor(&window, &MainWindow::trainingFinished, 1800000) || !waitForCheckpoint(window)) {
+        std::fprintf(stderr, "metaprune-studio: the benchmark's training did not finish\n");
+        return 1;
+    }
+    const Stats trainGaps = stats(gaps);
+    gaps.clear();
+    window.searchPanel()->setPopulationAndGenerations(20, 3);
+    window.startSearch();
+    if (!waitFor(&window, &MainWindow::searchFinished, 1800000)) {
+        std::fprintf(stderr, "metaprune-studio: the benchmark's search did not finish\n");
+        return 1;
+    }
+    const Stats searchGaps = stats(gaps);
+    std::printf("event loop while training: longest stall %.0f ms (p95 gap %.0f ms; target < 50 ms: %s)\n",
+                trainGaps.max, trainGaps.p95, trainGaps.max < 50 ? "met" : "MISSED");
+    std::printf("event loop while searching: longest stall %.0f ms (p95 gap %.0f ms; target < 50 ms: %s)\n",
+                searchGaps.max, searchGaps.p95, searchGaps.max < 50 ? "met" : "MISSED");
+    return 0;
+}
+
+} // namespace mpw

@@ -1,0 +1,23 @@
+#pragma once
+// Non-interactive uses of the desktop app: window screenshots for the README, and the GUI
+// benchmark (probe latency from releasing a dragged bar to the top-1 on screen, and event-loop
+// stalls while training and searching run). Both drive a real MainWindow.
+
+#include <QString>
+
+namespace mpw {
+
+class MainWindow;
+
+/// Waits until the project's PruningNet is loaded, selects the best point of the front,
+/// overlays the uniform baseline nearest to half the MACs, and saves the window to `path`.
+/// With `training`, instead starts a training of the panel's settings and saves the window
+/// once its curve has `trainingSeconds` of progress. Returns 0, or 1 with a message on stderr.
+int saveScreenshot(MainWindow& window, const QString& path, bool training, int trainingSeconds);
+
+/// Prints probe latency (median, p95 over `probes` simulated drags) and the event loop's
+/// longest stall while a short training and a short search run in `scratchProject`.
+/// Returns 0, or 1 with a message on stderr.
+int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProject);
+
+} // namespace mpw

@@ -1,0 +1,144 @@
+#include "workers.h"
+
+#include "metaprune/evaluator.h"
+#include "metaprune/project.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+
+namespace mpw {
+
+void registerMetaTypes() {
+    qRegisterMetaType<mp::CandidateRecord>();
+    qRegisterMetaType<mp::TrainProgress>();
+    qRegisterMetaType<mp::Encoding>();
+}
+
+void TrainWorker::run(const QString& db, const QString& configJson, const QString& checkpoint) {
+    cancel = false;
+    try {
+        const mp::TrainConfig cfg = mp::trainConfigFromJson(configJson.toStdString());
+        const std::string ckpt = checkpoint.isEmpty() ? mp::defaultCheckpointPath(db.toStdString(), cfg)
+                                                      : checkpoint.toStdString();
+        emit started(QString::fromStdString(ckpt));
+        const mp::DataBundle data = mp::loadTrainingData(cfg);
+        mp::TrainCallbacks cb;
+        cb.progress = [this](const mp::TrainProgress& p) { emit progress(p); };
+        const mp::TrainJob job = mp::trainInProject(db.toStdString(), data, cfg, ckpt, cb, &cancel);
+        emit finished(job.trainingId, job.outcome.finished, QString::fromStdString(ckpt));
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson) {
+    cancel = false;
+    try {
+        const mp::SearchConfig cfg = mp::searchConfigFromJson(configJson.toStdString());
+        const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
+        const mp::DataBundle data = mp::loadTrainingData(info.config);
+        const mp::Evaluator evaluator(checkpoint.toStdString(), data, cfg.eval);
+        mp::SearchCallbacks cb;
+        cb.candidate = [this](const mp::CandidateRecord& c, bool) { emit candidate(c); };
+        cb.progress = [this](int64_t done, int64_t total) { emit progress(done, total); };
+        const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel);
+        emit finished(job.outcome.runId, job.outcome.finished);
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+ProbeWorker::ProbeWorker() = default;
+ProbeWorker::~ProbeWorker() = default;
+
+void ProbeWorker::request(quint64 id, const mp::Encoding& enc) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = std::make_pair(id, enc);
+    }
+    supersede_ = true;
+    QMetaObject::invokeMethod(this, &ProbeWorker::processPending, Qt::QueuedConnection);
+}
+
+void ProbeWorker::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.reset();
+    }
+    supersede_ = true;
+}
+
+void ProbeWorker::load(const QString& db, const QString& checkpoint) {
+    try {
+        evaluator_.reset();
+        store_.reset();
+        const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
+        data_ = std::make_unique<mp::DataBundle>(mp::loadTrainingData(info.config));
+        const mp::SearchConfig defaults; // the probe run scores like a default search
+        evaluator_ = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), *data_, defaults.eval);
+        store_ = std::make_unique<mp::Store>(db.toStdString());
+        mp::RunRecord run = mp::searchRunRecord(*evaluator_, defaults, 0);
+        run.kind = "probe"; // one probe run per checkpoint, apart from the searches
+        if (const auto t = store_->trainingByCheckpoint(info.path))
+            run.trainingId = t->id;
+        probeRun_ = store_->findOrCreateRun(run);
+        emit loaded(QString::fromStdString(info.config.family), QString::fromStdString(info.config.preset),
+                    info.inChannels, info.inHeight, info.inWidth, info.classes);
+    } catch (const std::exception& e) {
+        evaluator_.reset();
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void ProbeWorker::processPending() {
+    std::optional<std::pair<quint64, mp::Encoding>> job;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        job.swap(pending_);
+        supersede_ = false;
+    }
+    if (!job || !evaluator_)
+        return;
+    const auto& [id, requested] = *job;
+    try {
+        const mp::ArchSpec& arch = evaluator_->arch();
+        const mp::Encoding enc = mp::canonicalEncoding(arch, requested);
+        if (const auto stored = store_->findCandidate(probeRun_, enc)) {
+            emit refinedResult(id, *stored, 0);
+            return;
+        }
+        const mp::EvalResult quick = evaluator_->evaluate(enc, mp::EvalSplit::Search, &supersede_,
+                                                          mp::EvalBudget{kQuickRecalBatches, kQuickImages});
+        emit quickResult(id, enc, quick.top1, quick.milliseconds);
+        const mp::EvalResult full = evaluator_->evaluate(enc, mp::EvalSplit::Search, &supersede_);
+        mp::CandidateRecord c;
+        c.runId = probeRun_;
+        c.genes = enc;
+        c.channels = mp::geneChannels(arch, enc);
+        c.macs = mp::countMacs(arch, enc);
+        c.params = mp::countParams(arch, enc);
+        c.top1 = full.top1;
+        c.loss = full.loss;
+        c.origin = "probe";
+        c.generation = -1;
+        c.evalMs = full.milliseconds;
+        emit refinedResult(id, store_->addCandidate(c), full.milliseconds);
+    } catch (const mp::Cancelled&) {
+        // Superseded: the newer request is already queued.
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void ProbeWorker::exportNetwork(const mp::Encoding& enc, const QString& path, const QString& jsonPath) {
+    try {
+        if (!evaluator_)
+            throw std::runtime_error("no trained PruningNet is loaded");
+        evaluator_->exportPrunedNetwork(enc, path.toStdString(), jsonPath.toStdString());
+        emit exported(path);
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+} // namespace mpw

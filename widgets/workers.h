@@ -1,0 +1,101 @@
+#pragma once
+// Background workers: each lives on its own QThread, reports through queued signals carrying
+// plain values, and stops promptly when its cancel flag (set directly from the GUI thread) is
+// raised. Workers never touch widgets; each opens its own project database connection.
+
+#include "metatypes.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace mp {
+class Evaluator;
+class Store;
+struct DataBundle;
+} // namespace mp
+
+namespace mpw {
+
+/// Trains (or resumes) a PruningNet in a project.
+class TrainWorker : public QObject {
+    Q_OBJECT
+public:
+    std::atomic<bool> cancel{false};
+
+public slots:
+    /// `configJson` is a TrainConfig (mp::toJson); `checkpoint` empty = the project's default.
+    void run(const QString& db, const QString& configJson, const QString& checkpoint);
+
+signals:
+    void started(const QString& checkpoint);
+    void progress(const mp::TrainProgress& p);
+    void finished(qint64 trainingId, bool completed, const QString& checkpoint);
+    void failed(const QString& message);
+};
+
+/// Runs (or resumes) an evolutionary search with a trained PruningNet.
+class SearchWorker : public QObject {
+    Q_OBJECT
+public:
+    std::atomic<bool> cancel{false};
+
+public slots:
+    /// `configJson` is a SearchConfig (mp::toJson).
+    void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson);
+
+signals:
+    void candidate(const mp::CandidateRecord& c);
+    void progress(qint64 done, qint64 total);
+    void finished(qint64 runId, bool completed);
+    void failed(const QString& message);
+};
+
+/// Interactive probing of edited structures: a quick estimate on a small subset first, then a
+/// refined evaluation with the search settings, stored as origin "probe". A newer request
+/// supersedes an older one still running (latest wins). Also exports pruned networks.
+class ProbeWorker : public QObject {
+    Q_OBJECT
+public:
+    ProbeWorker();
+    ~ProbeWorker() override;
+
+    /// Thread-safe. Cancels the probe in flight, if any, and queues this one.
+    void request(quint64 id, const mp::Encoding& enc);
+    /// Thread-safe. Drops pending work and cancels the probe in flight (before shutdown).
+    void stop();
+
+public slots:
+    /// Loads the checkpoint and its data set (in this worker's thread).
+    void load(const QString& db, const QString& checkpoint);
+    void exportNetwork(const mp::Encoding& enc, const QString& path, const QString& jsonPath);
+
+signals:
+    /// The checkpoint is loaded: its architecture, for the views.
+    void loaded(const QString& family, const QString& preset, int channels, int height, int width, int classes);
+    void quickResult(quint64 id, const mp::Encoding& enc, double top1, double milliseconds);
+    void refinedResult(quint64 id, const mp::CandidateRecord& c, double milliseconds);
+    void exported(const QString& path);
+    void failed(const QString& message);
+
+private slots:
+    void processPending();
+
+private:
+    std::mutex mutex_;
+    std::optional<std::pair<quint64, mp::Encoding>> pending_;
+    std::atomic<bool> supersede_{false};
+    std::unique_ptr<mp::DataBundle> data_;
+    std::unique_ptr<mp::Evaluator> evaluator_;
+    std::unique_ptr<mp::Store> store_;
+    qint64 probeRun_ = 0;
+};
+
+/// Evaluation budget of the quick probe estimate (the refined one uses the search defaults).
+constexpr int kQuickRecalBatches = 2;
+constexpr int kQuickImages = 500;
+
+} // namespace mpw
