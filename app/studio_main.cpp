@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -44,8 +45,14 @@ int main(int argc, char** argv) {
         if (demo) {
             std::fprintf(stderr, "metaprune-studio: no display ($DISPLAY and $WAYLAND_DISPLAY are unset): running the "
                                  "headless demo instead (metaprune demo).\n");
+            // Options after --demo go to `metaprune demo` (e.g. --db, --threads).
             const std::string cli = cliPath();
-            execl(cli.c_str(), "metaprune", "demo", static_cast<char*>(nullptr));
+            std::vector<char*> args = {const_cast<char*>("metaprune"), const_cast<char*>("demo")};
+            for (int i = 1; i < argc; ++i)
+                if (std::strcmp(argv[i], "--demo") != 0)
+                    args.push_back(argv[i]);
+            args.push_back(nullptr);
+            execv(cli.c_str(), args.data());
             std::perror(cli.c_str());
             return 1;
         }
@@ -74,7 +81,8 @@ int main(int argc, char** argv) {
     p.addOption({"demo", QApplication::translate("main", "Open metaprune-demo.sqlite in the current folder, train and "
                                                          "search it at 50% MACs (falls back to `metaprune demo` "
                                                          "without a display).")});
-    p.addOption({"threads", QApplication::translate("main", "LibTorch threads (0 = all cores)."), "n", "0"});
+    p.addOption({"threads", QApplication::translate("main", "LibTorch threads per background job (0 = all cores)."),
+                 "n", "1"});
     p.addOption({"screenshot", QApplication::translate("main", "Save a screenshot of the project's window and quit."),
                  "file.png"});
     p.addOption({"screenshot-training",

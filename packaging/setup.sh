@@ -1,6 +1,7 @@
 #!/bin/sh
 # One-step set-up on Debian 12 (run as root): installs the Debian packages that are missing,
-# builds with CMake + Ninja, then runs the main job (`demo`) or every test (`test`).
+# builds with CMake + Ninja, then runs the main job (`demo`: the desktop app on the
+# Fashion-MNIST demo project, or the headless demo when there is no display) or every test.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ cmake --build build
 
 case "${1:-demo}" in
 demo)
-    exec build/app/metaprune demo
+    exec build/app/metaprune-studio --demo
     ;;
 test)
     cd build

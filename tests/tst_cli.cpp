@@ -188,6 +188,24 @@ private slots:
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
     }
 
+    void studioWithoutDisplayFallsBackToHeadlessDemo() {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("DISPLAY");
+        env.remove("WAYLAND_DISPLAY");
+        env.remove("QT_QPA_PLATFORM");
+        p.setProcessEnvironment(env);
+        const QString db = tmp.filePath("fallback.sqlite");
+        p.start(METAPRUNE_STUDIO, QStringList{"--demo", "--db", db, "--generations", "1"} + kTinyData + kTinySearch);
+        QVERIFY(p.waitForFinished(600000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains("no display") && err.contains("headless demo"), qPrintable(err));
+        QVERIFY2(out.contains("Demo finished"), qPrintable(out));
+        QVERIFY(QFile::exists(db));
+    }
+
     void helpListsEveryCommandOption() {
         const Result r = runCli({"search", "--help"});
         QCOMPARE(r.code, 0);

@@ -5,6 +5,9 @@
 
 #include "metaprune/evaluator.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -338,6 +341,76 @@ private slots:
             100.0 * net->forward(x, full, w, BnMode::Eval, &reset).argmax(1).eq(y).sum().item<double>() / 200;
         QVERIFY2(resetTop1 < good.top1 - 20,
                  qPrintable(QString("reset %1 vs recalibrated %2").arg(resetTop1).arg(good.top1)));
+    }
+
+    void exportedNetworkReproducesTheEvaluator() {
+        const DataBundle data = toyBundle();
+        const std::string ckpt = tmp.filePath("export.pt").toStdString();
+        TrainConfig cfg = toyConfig();
+        cfg.epochs = 2;
+        trainPruningNet(data, cfg, ckpt);
+        EvalSettings s;
+        s.recalBatches = 3;
+        s.recalBatchSize = 32;
+        const Evaluator ev(ckpt, data, s);
+        std::mt19937_64 rng(21);
+        const Encoding enc = randomEncoding(ev.arch(), rng);
+        const std::string path = tmp.filePath("pruned.pt").toStdString();
+        const std::string json = tmp.filePath("pruned.json").toStdString();
+        ev.exportPrunedNetwork(enc, path, json);
+
+        torch::serialize::InputArchive ar;
+        ar.load_from(path);
+        c10::IValue meta;
+        ar.read("metadata", meta);
+        const QJsonObject m = QJsonDocument::fromJson(QByteArray::fromStdString(meta.toStringRef())).object();
+        QCOMPARE(m["macs"].toInteger(), qint64(countMacs(ev.arch(), enc)));
+        QCOMPARE(m["bn"].toString(), QString("folded"));
+        QCOMPARE(m["encoding"].toArray().size(), int(enc.size()));
+        QCOMPARE(m["encoding"].toArray()[3].toInt(), enc[3]);
+        QFile side(QString::fromStdString(json));
+        QVERIFY(side.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(side.readAll()).object()["params"].toInteger(),
+                 qint64(countParams(ev.arch(), enc)));
+
+        // Run the exported tensors with plain LibTorch ops, independent of the PruningNet code.
+        const ArchSpec& a = ev.arch();
+        std::vector<int64_t> idx(200);
+        std::iota(idx.begin(), idx.end(), 0);
+        CheckpointInfo info;
+        loadCheckpoint(ckpt, info);
+        std::vector<torch::Tensor> v = {makeBatch(data.test, idx.data(), 200, normalizationOf(info))};
+        const std::vector<LayerShape> shapes = layerShapes(a, enc);
+        size_t shape = 0;
+        for (const Op& op : a.ops) {
+            std::string name = op.name;
+            std::replace(name.begin(), name.end(), '.', '_');
+            const torch::Tensor& in = v[size_t(op.inputs[0])];
+            torch::Tensor y;
+            if (op.kind == OpKind::Conv) {
+                torch::Tensor w, b;
+                ar.read(name + "_weight", w, true);
+                ar.read(name + "_bias", b, true);
+                const LayerShape& s = shapes[shape++];
+                QCOMPARE(w.sizes().vec(), (std::vector<int64_t>{s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel}));
+                y = torch::conv2d(in, w, b, op.stride, op.kernel / 2, 1, op.depthwise ? w.size(0) : 1);
+                if (op.act == Activation::ReLU6)
+                    y = torch::clamp(y, 0, 6);
+            } else if (op.kind == OpKind::Add) {
+                y = in + v[size_t(op.inputs[1])];
+            } else if (op.kind == OpKind::GlobalAvgPool) {
+                y = in.mean({2, 3});
+            } else {
+                torch::Tensor w, b;
+                ar.read("classifier_weight", w, true);
+                ar.read("classifier_bias", b, true);
+                y = torch::linear(in, w, b);
+            }
+            v.push_back(y);
+        }
+        const torch::Tensor y = makeLabels(data.test, idx.data(), 200);
+        const double top1 = 100.0 * v.back().argmax(1).eq(y).sum().item<double>() / 200;
+        QCOMPARE(top1, ev.evaluate(enc, EvalSplit::Test).top1);
     }
 
     void checkpointRoundTripAndDamage() {

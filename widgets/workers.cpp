@@ -16,6 +16,7 @@ void registerMetaTypes() {
 
 void TrainWorker::run(const QString& db, const QString& configJson, const QString& checkpoint) {
     cancel = false;
+    mp::applyThreadCount();
     try {
         const mp::TrainConfig cfg = mp::trainConfigFromJson(configJson.toStdString());
         const std::string ckpt = checkpoint.isEmpty() ? mp::defaultCheckpointPath(db.toStdString(), cfg)
@@ -33,6 +34,7 @@ void TrainWorker::run(const QString& db, const QString& configJson, const QStrin
 
 void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson) {
     cancel = false;
+    mp::applyThreadCount();
     try {
         const mp::SearchConfig cfg = mp::searchConfigFromJson(configJson.toStdString());
         const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
@@ -69,6 +71,7 @@ void ProbeWorker::stop() {
 }
 
 void ProbeWorker::load(const QString& db, const QString& checkpoint) {
+    mp::applyThreadCount();
     try {
         evaluator_.reset();
         store_.reset();

@@ -1,5 +1,6 @@
 #include "training_p.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -221,13 +222,20 @@ CheckpointInfo readCheckpointInfo(const std::string& path) {
     return info;
 }
 
+namespace {
+std::atomic<int> gThreads{1};
+} // namespace
+
 void configureRuntime(int n) {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (n <= 0)
         n = int(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(n);
+    gThreads = n;
+    applyThreadCount();
 }
+
+void applyThreadCount() { at::set_num_threads(gThreads.load()); }
 
 int threads() { return at::get_num_threads(); }
 

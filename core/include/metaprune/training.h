@@ -32,7 +32,7 @@ struct TrainConfig {
     int64_t trainPerClass = 0; ///< cap on training images per class (0 = all)
     int64_t testPerClass = 0;  ///< cap on test images per class (0 = all)
     int searchPerClass = 500;  ///< held-out search split taken from the training set
-    int epochs = 6;
+    int epochs = 5; // the demo budget: about 5 minutes on 2 cores, full-width top-1 about 88%
     int batchSize = 128;
     double lr = 0.4;            ///< peak learning rate, decayed linearly to 0 per step
     int warmupSteps = 200;      ///< linear warm-up from 0 to lr
@@ -114,7 +114,13 @@ std::string fileSha256(const std::string& path);
 /// Sets LibTorch's intra-op thread count (0 = hardware threads) and lets glibc keep freed
 /// large buffers for reuse: by default every activation tensor over 128 KiB is a fresh mmap
 /// whose page faults cost 20-30% of a paper-preset training step. Call once at start-up.
+/// One thread is the safe default on shared machines: with 2 threads, OpenMP's spinning
+/// barriers made an evaluation 10x slower while another process used a core (platform.md).
 void configureRuntime(int threads);
+
+/// Applies the configured thread count to the calling thread (OpenMP keeps the count per
+/// thread): worker threads call it before their LibTorch work.
+void applyThreadCount();
 int threads();
 
 } // namespace mp
