@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <numeric>
 #include <thread>
@@ -32,8 +33,14 @@ namespace {
 std::atomic<bool> gCancel{false};
 
 extern "C" void onInterrupt(int) {
-    if (gCancel.load())
-        _exit(130); // a second Ctrl-C quits at once
+    if (gCancel.load()) {
+        // A second Ctrl-C quits at once; write() is async-signal-safe, printf is not.
+        const char msg[] = "\nmetaprune: interrupted again, quitting now; everything committed is kept, run the same "
+                           "command to resume\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+        _exit(130);
+    }
     gCancel.store(true);
 }
 
@@ -103,9 +110,21 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// QCommandLineParser with every option's default shown in --help.
+class Parser : public QCommandLineParser {
+public:
+    bool addOption(const QCommandLineOption& o) {
+        if (o.defaultValues().isEmpty() || o.valueName().isEmpty())
+            return QCommandLineParser::addOption(o);
+        QCommandLineOption shown(o.names(), o.description() + " Default: " + o.defaultValues().join(", ") + ".",
+                                 o.valueName(), o.defaultValues().value(0));
+        return QCommandLineParser::addOption(shown);
+    }
+};
+
 // ---- option helpers -------------------------------------------------------------------------
 
-int intValue(const QCommandLineParser& p, const QString& name, int lo, int hi) {
+int intValue(const Parser& p, const QString& name, int lo, int hi) {
     bool ok = false;
     const int v = p.value(name).toInt(&ok);
     if (!ok || v < lo || v > hi)
@@ -114,16 +133,30 @@ int intValue(const QCommandLineParser& p, const QString& name, int lo, int hi) {
     return v;
 }
 
-double doubleValue(const QCommandLineParser& p, const QString& name, double lo, double hi) {
+double doubleValue(const Parser& p, const QString& name, double lo, double hi) {
     bool ok = false;
     const double v = p.value(name).toDouble(&ok);
-    if (!ok || v < lo || v > hi)
-        throw UsageError("--" + name.toStdString() + " must be a number in " + std::to_string(lo) + ".." +
-                         std::to_string(hi) + ", got '" + p.value(name).toStdString() + "'");
+    if (!ok || !std::isfinite(v) || v < lo || v > hi)
+        throw UsageError("--" + name.toStdString() + " must be a number in " + QString::number(lo).toStdString() +
+                         ".." + QString::number(hi).toStdString() + ", got '" + p.value(name).toStdString() + "'");
     return v;
 }
 
-uint64_t seedValue(const QCommandLineParser& p) {
+/// Parses the command's options; bad usage (unknown option, missing value, stray argument)
+/// throws UsageError so that it exits with code 2, as --help and the README say.
+void parseOptions(Parser& p, const QStringList& args) {
+    if (!p.parse(args))
+        throw UsageError(p.errorText().toStdString());
+    if (p.isSet("help"))
+        p.showHelp(0);
+    const QStringList extra = p.positionalArguments().mid(1);
+    if (!extra.isEmpty())
+        throw UsageError("unexpected argument '" + extra.first().toStdString() + "'");
+}
+
+
+
+uint64_t seedValue(const Parser& p) {
     bool ok = false;
     const uint64_t v = p.value("seed").toULongLong(&ok);
     if (!ok)
@@ -131,12 +164,12 @@ uint64_t seedValue(const QCommandLineParser& p) {
     return v;
 }
 
-void addCommon(QCommandLineParser& p, const QString& defaultDb) {
+void addCommon(Parser& p, const QString& defaultDb) {
     p.addOption({"db", "Project database (SQLite) file.", "file", defaultDb});
     p.addOption({"threads", "LibTorch threads (0 = all cores; 1 is safest on a shared machine).", "n", "1"});
 }
 
-void addDataOptions(QCommandLineParser& p) {
+void addDataOptions(Parser& p) {
     p.addOption({"data", "Data folder: IDX files, CIFAR binary batches, or one folder per class.", "path",
                  kDefaultDataPath});
     p.addOption({"format", "Data format: auto, idx, cifar, folder.", "name", "auto"});
@@ -145,7 +178,7 @@ void addDataOptions(QCommandLineParser& p) {
     p.addOption({"search-per-class", "Images per class held out of training as the search split.", "n", "500"});
 }
 
-void addTrainOptions(QCommandLineParser& p, const TrainConfig& d) {
+void addTrainOptions(Parser& p, const TrainConfig& d) {
     p.addOption({"family", "Architecture family (mobilenetv2).", "name", QString::fromStdString(d.family)});
     p.addOption({"preset", "Architecture preset: small (28x28/32x32 data) or paper (reference widths).", "name",
                  QString::fromStdString(d.preset)});
@@ -166,7 +199,7 @@ void addTrainOptions(QCommandLineParser& p, const TrainConfig& d) {
     p.addOption({"checkpoint", "Checkpoint file (default: next to the project, named by the settings).", "file"});
 }
 
-TrainConfig trainConfigOf(const QCommandLineParser& p) {
+TrainConfig trainConfigOf(const Parser& p) {
     TrainConfig c;
     c.family = p.value("family").toStdString();
     c.preset = p.value("preset").toStdString();
@@ -191,14 +224,14 @@ TrainConfig trainConfigOf(const QCommandLineParser& p) {
     return c;
 }
 
-void addEvalOptions(QCommandLineParser& p, const EvalSettings& d) {
+void addEvalOptions(Parser& p, const EvalSettings& d) {
     p.addOption({"recal-batches", "BN recalibration batches per candidate.", "n", QString::number(d.recalBatches)});
     p.addOption({"recal-batch-size", "BN recalibration batch size.", "n", QString::number(d.recalBatchSize)});
     p.addOption({"eval-images", "Search-split images scored per candidate (0 = all).", "n",
                  QString::number(d.evalImages)});
 }
 
-EvalSettings evalSettingsOf(const QCommandLineParser& p) {
+EvalSettings evalSettingsOf(const Parser& p) {
     EvalSettings e;
     e.recalBatches = intValue(p, "recal-batches", 1, 100000);
     e.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
@@ -206,8 +239,8 @@ EvalSettings evalSettingsOf(const QCommandLineParser& p) {
     return e;
 }
 
-void addSearchOptions(QCommandLineParser& p, const SearchConfig& d, const QString& defaultMax) {
-    p.addOption({"max-macs", "MACs constraint per image: 3.5M, 800k, or 50% of the full network.", "macs",
+void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMax) {
+    p.addOption({"max-macs", "MACs constraint per image: 3.5M, 800k, 50% of the full network, or none.", "macs",
                  defaultMax});
     p.addOption({"min-macs", "Lower MACs bound, for a [min, max] band.", "macs", "0"});
     p.addOption({"population", "Population size.", "n", QString::number(d.population)});
@@ -220,10 +253,16 @@ void addSearchOptions(QCommandLineParser& p, const SearchConfig& d, const QStrin
     p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
 }
 
-SearchConfig searchConfigOf(const QCommandLineParser& p, const ArchSpec& arch) {
+SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
     SearchConfig c;
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
-    c.maxMacs = parseMacs(p.value("max-macs").toStdString(), full);
+    if (p.value("max-macs") == "none") {
+        c.maxMacs = 0;
+    } else {
+        c.maxMacs = parseMacs(p.value("max-macs").toStdString(), full);
+        if (c.maxMacs <= 0)
+            throw UsageError("--max-macs must be positive (use 'none' for no upper bound)");
+    }
     c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
     c.population = intValue(p, "population", 1, 100000);
     c.parents = intValue(p, "parents", 1, 100000);
@@ -298,7 +337,7 @@ struct TrainedRef {
 
 /// The checkpoint a command works on: --checkpoint, else --training N of the project, else the
 /// project's latest finished training.
-TrainedRef resolveCheckpoint(const QCommandLineParser& p) {
+TrainedRef resolveCheckpoint(const Parser& p) {
     TrainedRef ref;
     if (p.isSet("checkpoint")) {
         ref.checkpoint = QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString();
@@ -327,10 +366,11 @@ TrainedRef resolveCheckpoint(const QCommandLineParser& p) {
     }
     ref.checkpoint = t->checkpoint;
     ref.trainingId = t->id;
+    verifyCheckpoint(*t);
     return ref;
 }
 
-DataBundle dataForCheckpoint(const CheckpointInfo& info, const QCommandLineParser& p) {
+DataBundle dataForCheckpoint(const CheckpointInfo& info, const Parser& p) {
     TrainConfig cfg = info.config;
     if (p.isSet("data"))
         cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
@@ -343,6 +383,11 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
                 cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(), static_cast<long long>(data.train.size()),
                 cfg.searchPerClass, cfg.epochs, cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
+    if (QFileInfo::exists(QString::fromStdString(ckpt))) {
+        const CheckpointInfo info = readCheckpointInfo(ckpt);
+        std::printf("  resuming from its step %lld of %lld\n", static_cast<long long>(info.step),
+                    static_cast<long long>(info.totalSteps));
+    }
     std::fflush(stdout);
     Progress bar("train");
     TrainCallbacks cb;
@@ -360,8 +405,6 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
     };
     const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel);
     bar.done();
-    if (job.resumed)
-        std::printf("  (resumed training %lld from its checkpoint)\n", static_cast<long long>(job.trainingId));
     return job;
 }
 
@@ -373,12 +416,12 @@ void reportFullWidth(const std::string& ckpt, const DataBundle& data, const Eval
                 r.top1, static_cast<long long>(r.images), formatMacs(countMacs(ev.arch(), full)).c_str());
 }
 
-int cmdTrain(QCommandLineParser& p, const QStringList& args) {
+int cmdTrain(Parser& p, const QStringList& args) {
     TrainConfig d;
     addCommon(p, "metaprune.sqlite");
     addDataOptions(p);
     addTrainOptions(p, d);
-    p.process(args);
+    parseOptions(p, args);
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
     const std::string db = p.value("db").toStdString();
@@ -391,7 +434,7 @@ int cmdTrain(QCommandLineParser& p, const QStringList& args) {
                     static_cast<long long>(job.outcome.steps));
         return 130;
     }
-    std::printf("Training %lld finished in %s.\n", static_cast<long long>(job.trainingId),
+    std::printf("Training %lld finished (%s in this session).\n", static_cast<long long>(job.trainingId),
                 duration(job.outcome.seconds).c_str());
     reportFullWidth(ckpt, data, EvalSettings{});
     return 0;
@@ -428,14 +471,14 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
     return job;
 }
 
-int cmdSearch(QCommandLineParser& p, const QStringList& args) {
+int cmdSearch(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
     p.addOption({"training", "Training (id in the project) whose PruningNet to search with.", "id"});
     p.addOption({"checkpoint", "PruningNet checkpoint to search with (instead of --training).", "file"});
     p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
     addSearchOptions(p, SearchConfig{}, "50%");
     addEvalOptions(p, EvalSettings{});
-    p.process(args);
+    parseOptions(p, args);
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
@@ -460,7 +503,7 @@ int cmdSearch(QCommandLineParser& p, const QStringList& args) {
     return 0;
 }
 
-int cmdEvaluate(QCommandLineParser& p, const QStringList& args) {
+int cmdEvaluate(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
     p.addOption({"training", "Training (id in the project) whose PruningNet to use.", "id"});
     p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
@@ -470,7 +513,7 @@ int cmdEvaluate(QCommandLineParser& p, const QStringList& args) {
     p.addOption({"test", "Score on the official test set instead of the search split."});
     p.addOption({"no-recal", "Skip BN recalibration (shows why it is mandatory)."});
     addEvalOptions(p, EvalSettings{});
-    p.process(args);
+    parseOptions(p, args);
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
@@ -497,12 +540,12 @@ int cmdEvaluate(QCommandLineParser& p, const QStringList& args) {
     return 0;
 }
 
-int cmdPareto(QCommandLineParser& p, const QStringList& args) {
+int cmdPareto(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
     p.addOption({"run", "Search run id (default: every search run of the project).", "id"});
     p.addOption({"all", "List every stored candidate, not only the Pareto front."});
     p.addOption({"format", "Output format: table, csv or json.", "name", "table"});
-    p.process(args);
+    parseOptions(p, args);
     const std::string db = p.value("db").toStdString();
     if (!QFileInfo::exists(p.value("db")))
         throw UsageError("project " + db + " does not exist");
@@ -519,6 +562,8 @@ int cmdPareto(QCommandLineParser& p, const QStringList& args) {
     } else {
         runs = store.runs();
     }
+    if (runs.empty() && format == "table")
+        std::printf("Project %s has no search runs yet (metaprune search --db %s).\n", db.c_str(), db.c_str());
     QJsonArray json;
     if (format == "csv")
         std::printf("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels\n");
@@ -588,7 +633,7 @@ int cmdPareto(QCommandLineParser& p, const QStringList& args) {
     return 0;
 }
 
-int cmdDemo(QCommandLineParser& p, const QStringList& args) {
+int cmdDemo(Parser& p, const QStringList& args) {
     const TrainConfig d; // the default budget is the demo's: about 5 minutes here
     addCommon(p, "metaprune-demo.sqlite");
     addDataOptions(p);
@@ -596,7 +641,7 @@ int cmdDemo(QCommandLineParser& p, const QStringList& args) {
     const SearchConfig sd; // the reference search settings, about 7 minutes here
     addSearchOptions(p, sd, "50%");
     addEvalOptions(p, sd.eval);
-    p.process(args);
+    parseOptions(p, args);
     const auto start = Clock::now();
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
@@ -665,17 +710,18 @@ void benchDemo(int threadCount) {
                 top1 >= 85 ? "met" : "MISSED");
 }
 
-int cmdBench(QCommandLineParser& p, const QStringList& args) {
+int cmdBench(Parser& p, const QStringList& args) {
     p.addOption({"threads", "LibTorch threads (0 = all cores; 1 is safest on a shared machine).", "n", "1"});
     p.addOption({"steps", "Timed training steps per configuration.", "n", "5"});
     p.addOption({"candidates", "Timed candidate evaluations.", "n", "20"});
     p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
     p.addOption({"data", "Data for the evaluation timing.", "path", kDefaultDataPath});
     p.addOption({"demo", "Also time `metaprune demo` end to end in a temporary project (about 13 minutes)."});
-    p.process(args);
+    parseOptions(p, args);
+    const int steps = intValue(p, "steps", 1, 1000);
+    const int candidates = intValue(p, "candidates", 1, 100000);
     configureRuntime(intValue(p, "threads", 0, 1024));
     const int configured = threads();
-    const int steps = intValue(p, "steps", 1, 1000);
     const double gflops = sgemmGflops();
     std::printf("threads %d, sgemm 1024^3: %.1f GFLOP/s\n", threads(), gflops);
     std::fflush(stdout);
@@ -726,7 +772,7 @@ int cmdBench(QCommandLineParser& p, const QStringList& args) {
     const DataBundle data = loadTrainingData(cfg);
     const std::string ckpt = QDir::tempPath().toStdString() + "/metaprune-bench-" + std::to_string(getpid()) + ".pt";
     trainPruningNet(data, cfg, ckpt, {}, &gCancel);
-    const int n = intValue(p, "candidates", 1, 100000);
+    const int n = candidates;
     struct Setting {
         const char* name;
         EvalSettings s;
@@ -757,13 +803,13 @@ int cmdBench(QCommandLineParser& p, const QStringList& args) {
     return 0;
 }
 
-int cmdArch(QCommandLineParser& p, const QStringList& args) {
+int cmdArch(Parser& p, const QStringList& args) {
     p.addOption({"family", "Architecture family.", "name", "mobilenetv2"});
     p.addOption({"preset", "Preset: small or paper.", "name", "small"});
     p.addOption({"channels", "Input channels.", "n", "1"});
     p.addOption({"size", "Input height and width.", "n", "28"});
     p.addOption({"classes", "Classes.", "n", "10"});
-    p.process(args);
+    parseOptions(p, args);
     const ArchSpec a =
         makeArchitecture(p.value("family").toStdString(), p.value("preset").toStdString(),
                          intValue(p, "channels", 1, 1024), intValue(p, "size", 1, 4096), intValue(p, "size", 1, 4096),
@@ -798,7 +844,7 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, onInterrupt);
 
     const QStringList args = QCoreApplication::arguments();
-    QCommandLineParser p;
+    Parser p;
     p.setApplicationDescription(
         "MetaPrune Studio command line: MetaPruning (Liu et al., ICCV 2019) channel pruning.\n"
         "Commands:\n"
@@ -841,11 +887,19 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
         return 2;
+    } catch (const ConfigError& e) { // settings no run can use: bad usage too
+        std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
+        return 2;
+    } catch (const std::invalid_argument& e) { // unknown preset, bad encoding text
+        std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
+        return 2;
     } catch (const Cancelled&) {
-        std::fprintf(stderr, "metaprune %s: cancelled\n", qPrintable(cmd));
+        std::fprintf(stderr, "metaprune %s: cancelled; everything committed is kept, run the same command to "
+                             "resume\n",
+                     qPrintable(cmd));
         return 130;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "\nmetaprune %s: error: %s\n", qPrintable(cmd), e.what());
+        std::fprintf(stderr, "metaprune %s: error: %s\n", qPrintable(cmd), e.what());
         return 1;
     }
 }

@@ -166,17 +166,24 @@ private slots:
         QTest::newRow("missing data folder") << QStringList{"train", "--db", "x.sqlite", "--data", "/nonexistent/fm"}
                                              << 1 << "/nonexistent/fm: data path not found";
         QTest::newRow("impossible constraint")
-            << QStringList{"search", "--db", "PROJECT", "--max-macs", "1k"} << 1 << "impossible constraint";
+            << QStringList{"search", "--db", "PROJECT", "--max-macs", "1k"} << 2 << "impossible constraint";
         QTest::newRow("empty band") << QStringList{"search", "--db", "PROJECT", "--max-macs", "1M", "--min-macs", "2M"}
-                                    << 1 << "MACs band is empty";
-        QTest::newRow("bad MACs text") << QStringList{"search", "--db", "PROJECT", "--max-macs", "lots"} << 1
+                                    << 2 << "MACs band is empty";
+        QTest::newRow("bad MACs text") << QStringList{"search", "--db", "PROJECT", "--max-macs", "lots"} << 2
                                        << "not a number";
-        QTest::newRow("bad encoding") << QStringList{"evaluate", "--db", "PROJECT", "--encoding", "1,2,3"} << 1
+        QTest::newRow("bad encoding") << QStringList{"evaluate", "--db", "PROJECT", "--encoding", "1,2,3"} << 2
                                       << "encoding has 3 genes";
         QTest::newRow("no such project") << QStringList{"search", "--db", "/nonexistent/p.sqlite"} << 2
                                          << "does not exist";
         QTest::newRow("bad option value") << QStringList{"train", "--epochs", "zero"} << 2 << "--epochs";
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
+        QTest::newRow("not-a-number option") << QStringList{"train", "--lr", "nan"} << 2 << "--lr must be a number";
+        QTest::newRow("zero max MACs") << QStringList{"search", "--db", "PROJECT", "--max-macs", "0"} << 2
+                                       << "use 'none'";
+        QTest::newRow("unknown option") << QStringList{"train", "--bogus"} << 2 << "Unknown option 'bogus'";
+        QTest::newRow("stray argument") << QStringList{"search", "--db", "PROJECT", "--max-macs", "50", "%"} << 2
+                                        << "unexpected argument '%'";
+        QTest::newRow("unknown preset") << QStringList{"arch", "--preset", "huge"} << 2 << "unknown architecture";
     }
     void badInput() {
         QFETCH(QStringList, args);
@@ -212,6 +219,31 @@ private slots:
         for (const char* o : {"--max-macs", "--min-macs", "--population", "--generations", "--eval-images",
                               "--recal-batches"})
             QVERIFY2(r.out.contains(o), o);
+        QVERIFY2(r.out.contains("Default: 50%"), qPrintable(r.out));
+    }
+
+    void modifiedCheckpointIsRefused() {
+        std::string ckpt;
+        {
+            Store store(project.toStdString());
+            ckpt = store.trainings().front().checkpoint;
+        }
+        QFile f(QString::fromStdString(ckpt));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        const qint64 at = f.size() / 2;
+        f.seek(at);
+        const QByteArray original = f.read(8);
+        f.seek(at);
+        f.write(QByteArray(8, '\x7f'));
+        f.close();
+        const Result r = runCli({"evaluate", "--db", project, "--uniform", "15"});
+        QVERIFY(f.open(QIODevice::ReadWrite)); // restore for any later use
+        f.seek(at);
+        f.write(original);
+        f.close();
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("changed since training 1") && r.err.contains(QString::fromStdString(ckpt)),
+                 qPrintable(r.err));
     }
 };
 

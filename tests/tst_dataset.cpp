@@ -75,7 +75,7 @@ class TestDataset : public QObject {
 
 private slots:
     void idxRawAndGzip() {
-        const std::vector<uint8_t> labels = {3, 1, 4, 1, 5};
+        const std::vector<uint8_t> labels = {2, 0, 1, 0, 2};
         writeFile(path("raw-images"), idxImages(5, 4, 3));
         writeFile(path("raw-labels"), idxLabels(labels));
         writeGzip(path("images.gz"), idxImages(5, 4, 3));
@@ -87,8 +87,8 @@ private slots:
             QCOMPARE(d.channels, 1);
             QCOMPARE(d.height, 4);
             QCOMPARE(d.width, 3);
-            QCOMPARE(d.labels[2], 4);
-            QCOMPARE(d.numClasses(), 6); // labels 0..5
+            QCOMPARE(d.labels[2], 1);
+            QCOMPARE(d.numClasses(), 3); // labels 0..2
             QCOMPARE(int(d.pixels[size_t(2 * 12 + 3 * 3)]), 2 * 10 + 3); // image 2, row 3
         }
     }
@@ -110,6 +110,7 @@ private slots:
         cutLabels.resize(cutLabels.size() - 1);
         writeFile(path("cut-labels"), cutLabels);
         writeFile(path("three-labels"), idxLabels({0, 1, 0}));
+        writeFile(path("gap-labels"), idxLabels({0, 1, 255, 1}));
         writeFile(path("header-only"), {0, 0, 8});
         writeGzip(path("full.gz"), idxImages(50, 8, 8));
         std::vector<uint8_t> gz = readFile(path("full.gz"));
@@ -128,6 +129,8 @@ private slots:
                                           << path("cut-labels");
         QTest::newRow("count mismatch") << path("good-images") << path("three-labels") << "has 4 images but"
                                         << path("three-labels");
+        QTest::newRow("damaged label") << path("good-images") << path("gap-labels") << "label 2 has no image"
+                                       << path("gap-labels");
         QTest::newRow("truncated header") << path("header-only") << path("good-labels") << "truncated IDX header"
                                           << path("header-only");
         QTest::newRow("truncated gzip") << path("cut.gz") << path("good-labels") << "truncated" << path("cut.gz");
@@ -251,6 +254,17 @@ private slots:
         QCOMPARE(b.test.size(), int64_t(4)); // 10% of each class of 20
         QCOMPARE(b.train.size(), int64_t(36));
         QCOMPARE(b.test.classCounts(), (std::vector<int64_t>{2, 2}));
+    }
+
+    void singleClassRefused() {
+        QDir(tmp.path()).mkpath("one/only");
+        QImage img(4, 4, QImage::Format_Grayscale8);
+        for (int i = 0; i < 12; ++i) {
+            img.fill(i);
+            QVERIFY(img.save(path(QString("one/only/%1.png").arg(i))));
+        }
+        const QString err = errorOf([&] { loadData(path("one").toStdString()); });
+        QVERIFY2(err.contains("single class"), qPrintable(err));
     }
 
     void missingFolder() {

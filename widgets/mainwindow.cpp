@@ -388,9 +388,11 @@ void MainWindow::reloadPlot() {
 void MainWindow::loadCheckpoint() {
     if (!current_ || !store_)
         return;
-    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint);
+    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
+                  sha = QString::fromStdString(current_->sha256);
     statusBar()->showMessage(tr("Loading the PruningNet %1 ...").arg(ckpt));
-    QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, db, ckpt] { w->load(db, ckpt); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, db, ckpt, sha] { w->load(db, ckpt, sha); },
+                              Qt::QueuedConnection);
 }
 
 void MainWindow::onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes) {
@@ -511,10 +513,11 @@ void MainWindow::startSearch() {
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
-                      json = QString::fromStdString(mp::toJson(cfg));
+                      json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256);
         const qint64 trainingId = current_->id;
         QMetaObject::invokeMethod(
-            searchWorker_, [w = searchWorker_, db, ckpt, trainingId, json] { w->run(db, ckpt, trainingId, json); },
+            searchWorker_,
+            [w = searchWorker_, db, ckpt, trainingId, json, sha] { w->run(db, ckpt, trainingId, json, sha); },
             Qt::QueuedConnection);
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));

@@ -32,7 +32,17 @@ void TrainWorker::run(const QString& db, const QString& configJson, const QStrin
     }
 }
 
-void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson) {
+namespace {
+void checkHash(const mp::Evaluator& ev, const QString& sha256) {
+    if (!sha256.isEmpty() && ev.checkpoint().sha256 != sha256.toStdString())
+        throw mp::CheckpointError(ev.checkpoint().path +
+                                  ": changed since its training recorded it (SHA-256 differs): it was modified or "
+                                  "damaged; train again to use this project");
+}
+} // namespace
+
+void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
+                       const QString& sha256) {
     cancel = false;
     mp::applyThreadCount();
     try {
@@ -40,6 +50,7 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
         const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
         const mp::DataBundle data = mp::loadTrainingData(info.config);
         const mp::Evaluator evaluator(checkpoint.toStdString(), data, cfg.eval);
+        checkHash(evaluator, sha256);
         mp::SearchCallbacks cb;
         cb.candidate = [this](const mp::CandidateRecord& c, bool) { emit candidate(c); };
         cb.progress = [this](int64_t done, int64_t total) { emit progress(done, total); };
@@ -70,7 +81,7 @@ void ProbeWorker::stop() {
     supersede_ = true;
 }
 
-void ProbeWorker::load(const QString& db, const QString& checkpoint) {
+void ProbeWorker::load(const QString& db, const QString& checkpoint, const QString& sha256) {
     mp::applyThreadCount();
     try {
         evaluator_.reset();
@@ -79,6 +90,7 @@ void ProbeWorker::load(const QString& db, const QString& checkpoint) {
         data_ = std::make_unique<mp::DataBundle>(mp::loadTrainingData(info.config));
         const mp::SearchConfig defaults; // the probe run scores like a default search
         evaluator_ = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), *data_, defaults.eval);
+        checkHash(*evaluator_, sha256);
         store_ = std::make_unique<mp::Store>(db.toStdString());
         mp::RunRecord run = mp::searchRunRecord(*evaluator_, defaults, 0);
         run.kind = "probe"; // one probe run per checkpoint, apart from the searches

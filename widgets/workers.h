@@ -44,8 +44,10 @@ public:
     std::atomic<bool> cancel{false};
 
 public slots:
-    /// `configJson` is a SearchConfig (mp::toJson).
-    void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson);
+    /// `configJson` is a SearchConfig (mp::toJson); `sha256` is the checkpoint's recorded hash
+    /// (empty: not checked).
+    void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
+             const QString& sha256);
 
 signals:
     void candidate(const mp::CandidateRecord& c);
@@ -69,8 +71,9 @@ public:
     void stop();
 
 public slots:
-    /// Loads the checkpoint and its data set (in this worker's thread).
-    void load(const QString& db, const QString& checkpoint);
+    /// Loads the checkpoint and its data set (in this worker's thread), refusing a checkpoint
+    /// whose SHA-256 differs from the recorded `sha256` (empty: not checked).
+    void load(const QString& db, const QString& checkpoint, const QString& sha256);
     void exportNetwork(const mp::Encoding& enc, const QString& path, const QString& jsonPath);
 
 signals:

@@ -194,6 +194,15 @@ Dataset readIdx(const std::string& imagesPath, const std::string& labelsPath) {
         d.labels[i] = lab[8 + i];
         maxLabel = std::max(maxLabel, d.labels[i]);
     }
+    std::vector<int64_t> perLabel(size_t(maxLabel) + 1, 0);
+    for (int l : d.labels)
+        ++perLabel[size_t(l)];
+    const auto missing = std::find(perLabel.begin(), perLabel.end(), 0);
+    if (missing != perLabel.end())
+        throw DataError(labelsPath + ": labels run up to " + std::to_string(maxLabel) + " but label " +
+                        std::to_string(missing - perLabel.begin()) + " has no image (" +
+                        std::to_string(std::count(perLabel.begin(), perLabel.end(), 0)) +
+                        " unused label values): the file is damaged or not an IDX label file");
     const bool fashion = imagesPath.find("fashion") != std::string::npos && maxLabel == 9;
     d.classNames = fashion ? fashionNames() : numberedNames(maxLabel + 1);
     return d;
@@ -390,6 +399,8 @@ DataBundle loadData(const std::string& path, DataFormat format) {
     if (b.train.channels != b.test.channels || b.train.height != b.test.height ||
         b.train.width != b.test.width)
         throw DataError(path + ": training and test images differ in size or channels");
+    if (std::max(b.train.numClasses(), b.test.numClasses()) < 2)
+        throw DataError(path + ": holds a single class; classification needs at least 2");
     // Both halves share one label space; the larger class count wins.
     if (b.test.numClasses() > b.train.numClasses())
         b.train.classNames = b.test.classNames;

@@ -76,15 +76,16 @@ Evaluator::Evaluator(const std::string& checkpoint, const DataBundle& data, cons
     std::mt19937_64 rng(i.config.seed + 7);
     std::shuffle(pool.begin(), pool.end(), rng);
     const detail::Normalization norm = detail::normalizationOf(i);
+    // Small data sets get smaller batches rather than no recalibration at all.
+    const int64_t batch = std::min<int64_t>(settings.recalBatchSize, int64_t(pool.size()));
+    if (batch < 2)
+        throw DataError(data.path + ": needs at least 2 training images outside the search split for BN recalibration");
     for (int b = 0; b < settings.recalBatches; ++b) {
-        const int64_t at = int64_t(b) * settings.recalBatchSize;
-        if (at + settings.recalBatchSize > int64_t(pool.size()))
+        const int64_t at = int64_t(b) * batch;
+        if (at + batch > int64_t(pool.size()))
             break;
-        d->recal.push_back(detail::makeBatch(train, pool.data() + at, settings.recalBatchSize, norm));
+        d->recal.push_back(detail::makeBatch(train, pool.data() + at, batch, norm));
     }
-    if (d->recal.empty())
-        throw DataError(data.path + ": fewer training images than one recalibration batch of " +
-                        std::to_string(settings.recalBatchSize));
 
     std::vector<int64_t> scored = interleaveClasses(train, split.search);
     if (settings.evalImages > 0 && int64_t(scored.size()) > settings.evalImages)

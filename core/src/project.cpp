@@ -1,8 +1,11 @@
 #include "metaprune/project.h"
 
+#include <memory>
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFileInfo>
+#include <QLockFile>
 
 namespace mp {
 
@@ -14,12 +17,41 @@ std::string defaultCheckpointPath(const std::string& dbPath, const TrainConfig& 
     return (dir + "/" + QString::fromStdString(cfg.family + "-" + cfg.preset) + "-" + hash + ".pt").toStdString();
 }
 
+namespace {
+/// Holds `path`.lock for the duration of a job; throws `Error` when another live process has it.
+template <typename Error>
+std::unique_ptr<QLockFile> lockOrThrow(const std::string& path, const std::string& what) {
+    QDir().mkpath(QFileInfo(QString::fromStdString(path)).absolutePath());
+    auto lock = std::make_unique<QLockFile>(QString::fromStdString(path + ".lock"));
+    lock->setStaleLockTime(0); // stale only when its process is gone
+    if (!lock->tryLock(200)) {
+        qint64 pid = 0;
+        QString host, app;
+        lock->getLockInfo(&pid, &host, &app);
+        throw Error(path + ": " + what + " is in use by another process (pid " + std::to_string(pid) +
+                    "); wait for it to finish or cancel it");
+    }
+    return lock;
+}
+} // namespace
+
+void verifyCheckpoint(const TrainingRecord& t) {
+    if (t.sha256.empty())
+        return;
+    const std::string now = fileSha256(t.checkpoint);
+    if (now != t.sha256)
+        throw CheckpointError(t.checkpoint + ": changed since training " + std::to_string(t.id) +
+                              " recorded it (SHA-256 " + now.substr(0, 12) + " instead of " + t.sha256.substr(0, 12) +
+                              "): it was modified or damaged; retrain, or pass it with --checkpoint to use it as it is");
+}
+
 TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const TrainConfig& cfg,
                         const std::string& checkpoint, const TrainCallbacks& callbacks,
                         const std::atomic<bool>* cancel) {
+    const std::string ckpt = QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath().toStdString();
+    const auto lock = lockOrThrow<CheckpointError>(ckpt, "this checkpoint");
     Store store(dbPath);
     TrainJob job;
-    const std::string ckpt = QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath().toStdString();
     const std::optional<TrainingRecord> existing = store.trainingByCheckpoint(ckpt);
     if (existing && existing->config == toJson(cfg)) {
         job.trainingId = existing->id;
@@ -44,8 +76,8 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
         job.outcome = trainPruningNet(data, cfg, ckpt, cb, cancel);
     } catch (...) {
         const std::optional<TrainingRecord> t = store.training(job.trainingId);
-        store.updateTraining(job.trainingId, t ? t->steps : 0, t ? t->totalSteps : 0, "failed", t ? t->sha256 : "",
-                             t ? t->seconds : 0);
+        if (t && t->status != "finished")
+            store.updateTraining(job.trainingId, t->steps, t->totalSteps, "failed", t->sha256, t->seconds);
         throw;
     }
     const CheckpointInfo info = readCheckpointInfo(ckpt);
@@ -60,6 +92,7 @@ SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator,
     Store store(dbPath);
     SearchJob job;
     const int64_t runId = store.findOrCreateRun(searchRunRecord(evaluator, cfg, trainingId), &job.resumed);
+    const auto lock = lockOrThrow<StoreError>(dbPath + ".run-" + std::to_string(runId), "search run " + std::to_string(runId));
     const EvaluateFn evaluate = [&evaluator](const Encoding& e, const std::atomic<bool>* c) {
         return evaluator.evaluate(e, EvalSplit::Search, c);
     };

@@ -94,8 +94,8 @@ int64_t parseMacs(const std::string& text, int64_t fullMacs) {
         mult = 1e9;
     else if (!unit.empty())
         throw ConfigError("MACs value '" + text + "' has unknown unit '" + unit + "' (k, M, G or %)");
-    if (v < 0)
-        throw ConfigError("MACs value '" + text + "' is negative");
+    if (!std::isfinite(v) || v < 0)
+        throw ConfigError("MACs value '" + text + "' is not a non-negative number");
     return int64_t(std::llround(v * mult));
 }
 
@@ -121,12 +121,13 @@ void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg) {
         throw ConfigError("MACs band is empty: min " + formatMacs(cfg.minMacs) + " > max " + formatMacs(cfg.maxMacs));
     const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
     const int64_t largest = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    // Exact counts: rounded figures can make the two numbers look equal.
     if (cfg.maxMacs > 0 && cfg.maxMacs < smallest)
-        throw ConfigError("impossible constraint: max " + formatMacs(cfg.maxMacs) + " MACs, but the smallest " +
-                          arch.family + "/" + arch.preset + " network has " + formatMacs(smallest));
+        throw ConfigError("impossible constraint: max " + std::to_string(cfg.maxMacs) + " MACs, but the smallest " +
+                          arch.family + "/" + arch.preset + " network has " + std::to_string(smallest));
     if (cfg.minMacs > largest)
-        throw ConfigError("impossible constraint: min " + formatMacs(cfg.minMacs) + " MACs, but the full " +
-                          arch.family + "/" + arch.preset + " network has only " + formatMacs(largest));
+        throw ConfigError("impossible constraint: min " + std::to_string(cfg.minMacs) + " MACs, but the full " +
+                          arch.family + "/" + arch.preset + " network has only " + std::to_string(largest));
 }
 
 RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId) {
@@ -145,9 +146,12 @@ RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, i
 
 namespace {
 
+// Higher top-1 first; at equal top-1 the cheaper network (so the best is on the Pareto front).
 bool better(const CandidateRecord& a, const CandidateRecord& b) {
     if (a.top1 != b.top1)
         return a.top1 > b.top1;
+    if (a.macs != b.macs)
+        return a.macs < b.macs;
     if (a.loss != b.loss)
         return a.loss < b.loss;
     return a.genes < b.genes; // deterministic order for a deterministic replay
@@ -250,7 +254,14 @@ private:
             rec.origin = origin;
             rec.generation = generation;
             rec.evalMs = r.milliseconds;
-            c = store_.addCandidate(rec);
+            try {
+                c = store_.addCandidate(rec);
+            } catch (const StoreError&) {
+                // Another writer stored this encoding meanwhile: its row is as good as ours.
+                c = store_.findCandidate(runId_, enc);
+                if (!c)
+                    throw;
+            }
             ++out_.evaluated;
         }
         if (c->origin != "uniform" && meetsConstraint(cfg_, c->macs) && (!out_.best || better(*c, *out_.best)))

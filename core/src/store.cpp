@@ -1,6 +1,7 @@
 #include "metaprune/store.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -8,6 +9,8 @@
 #include <QStringList>
 #include <QUuid>
 #include <QVariant>
+
+#include <iterator>
 
 namespace mp {
 
@@ -125,6 +128,19 @@ Query query(const std::string& connection, const std::string& path, const char* 
     return Query(database(connection), path, QString::fromUtf8(sql));
 }
 
+// Checkpoints inside the project's folder are stored relative to it, so a project folder can
+// be moved; others keep their absolute path.
+QString storedPath(const std::string& dir, const std::string& path) {
+    const QString p = QFileInfo(q(path)).absoluteFilePath();
+    const QString rel = QDir(q(dir)).relativeFilePath(p);
+    return rel.startsWith("..") ? p : rel;
+}
+
+std::string resolvedPath(const std::string& dir, const QString& stored) {
+    return QFileInfo(stored).isAbsolute() ? stored.toStdString()
+                                          : QDir::cleanPath(q(dir) + "/" + stored).toStdString();
+}
+
 CandidateRecord readCandidate(const QSqlQuery& r) {
     CandidateRecord c;
     c.id = r.value(0).toLongLong();
@@ -146,12 +162,12 @@ constexpr const char* kCandidateColumns =
     "SELECT id, run_id, genes, channels, macs, params, top1, loss, origin, generation, eval_ms, created "
     "FROM candidates ";
 
-TrainingRecord readTraining(const QSqlQuery& r) {
+TrainingRecord readTraining(const QSqlQuery& r, const std::string& dir) {
     TrainingRecord t;
     t.id = r.value(0).toLongLong();
     t.created = r.value(1).toString().toStdString();
     t.config = r.value(2).toString().toStdString();
-    t.checkpoint = r.value(3).toString().toStdString();
+    t.checkpoint = resolvedPath(dir, r.value(3).toString());
     t.sha256 = r.value(4).toString().toStdString();
     t.steps = r.value(5).toLongLong();
     t.totalSteps = r.value(6).toLongLong();
@@ -163,7 +179,7 @@ TrainingRecord readTraining(const QSqlQuery& r) {
 constexpr const char* kTrainingColumns =
     "SELECT id, created, config, checkpoint, checkpoint_sha256, steps, total_steps, status, seconds FROM trainings ";
 
-RunRecord readRun(const QSqlQuery& r) {
+RunRecord readRun(const QSqlQuery& r, const std::string& dir) {
     RunRecord run;
     run.id = r.value(0).toLongLong();
     run.created = r.value(1).toString().toStdString();
@@ -173,7 +189,7 @@ RunRecord readRun(const QSqlQuery& r) {
     run.seed = r.value(5).toString().toULongLong();
     run.arch = r.value(6).toString().toStdString();
     run.trainingId = r.value(7).toLongLong();
-    run.checkpoint = r.value(8).toString().toStdString();
+    run.checkpoint = resolvedPath(dir, r.value(8).toString());
     run.checkpointSha256 = r.value(9).toString().toStdString();
     run.status = r.value(10).toString().toStdString();
     run.finished = r.value(11).toString().toStdString();
@@ -188,6 +204,7 @@ constexpr const char* kRunColumns =
 } // namespace
 
 Store::Store(const std::string& path) : path_(path) {
+    dir_ = QFileInfo(q(path)).absolutePath().toStdString();
     connection_ = "metaprune-" + QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
     const QFileInfo info(q(path));
     const bool existed = info.exists() && info.size() > 0;
@@ -214,7 +231,9 @@ Store::Store(const std::string& path) : path_(path) {
                                  check.lastError().text().toStdString() + ")");
             appId = check.value(0).toInt();
             check.finish();
-            if (!check.exec("SELECT COUNT(*) FROM sqlite_master") || !check.next())
+            if (!check.exec("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                            "('trainings', 'training_log', 'runs', 'candidates', 'settings')") ||
+                !check.next())
                 throw StoreError(path + ": not a project database or damaged (" +
                                  check.lastError().text().toStdString() + ")");
             tables = check.value(0).toInt();
@@ -223,8 +242,11 @@ Store::Store(const std::string& path) : path_(path) {
             check.next();
             version = check.value(0).toInt();
         }
-        if (existed && appId != kApplicationId && tables > 0)
-            throw StoreError(path + ": is an SQLite database but not a MetaPrune Studio project");
+        if (existed && appId != kApplicationId) {
+            QSqlQuery any(database(connection_));
+            if (any.exec("SELECT COUNT(*) FROM sqlite_master") && any.next() && any.value(0).toInt() > 0)
+                throw StoreError(path + ": is an SQLite database but not a MetaPrune Studio project");
+        }
         if (version > kSchemaVersion)
             throw StoreError(path + ": written by a newer MetaPrune Studio (schema " + std::to_string(version) +
                              ", this build reads " + std::to_string(kSchemaVersion) + ")");
@@ -232,15 +254,21 @@ Store::Store(const std::string& path) : path_(path) {
         query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
         // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
         query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
-        QSqlDatabase db = database(connection_);
-        if (!db.transaction())
-            throw StoreError(path + ": cannot start transaction (" + db.lastError().text().toStdString() + ")");
-        for (const char* sql : kSchema)
-            query(connection_, path_, sql).exec();
-        query(connection_, path_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()).exec();
-        query(connection_, path_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()).exec();
-        if (!db.commit())
-            throw StoreError(path + ": cannot create tables (" + db.lastError().text().toStdString() + ")");
+        if (appId != kApplicationId || version < kSchemaVersion || tables < 5) {
+            // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
+            // (busy timeout) instead of failing on a read-to-write upgrade.
+            query(connection_, path_, "BEGIN IMMEDIATE").exec();
+            try {
+                for (const char* sql : kSchema)
+                    query(connection_, path_, sql).exec();
+                query(connection_, path_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()).exec();
+                query(connection_, path_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()).exec();
+                query(connection_, path_, "COMMIT").exec();
+            } catch (...) {
+                QSqlQuery(database(connection_)).exec("ROLLBACK");
+                throw;
+            }
+        }
         if (existed) {
             QSqlQuery integrity(database(connection_));
             if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok")
@@ -272,7 +300,7 @@ int64_t Store::addTraining(const std::string& configJson, const std::string& che
                          "VALUES (?, ?, ?, ?, 'running')")
                        .bind(now())
                        .bind(q(configJson))
-                       .bind(q(checkpoint))
+                       .bind(storedPath(dir_, checkpoint))
                        .bind(qint64(totalSteps))
                        .exec();
     return r.lastInsertId().toLongLong();
@@ -323,7 +351,7 @@ std::vector<TrainingRecord> Store::trainings() const {
     QSqlQuery r = query(connection_, path_, (std::string(kTrainingColumns) + "ORDER BY id").c_str()).exec();
     std::vector<TrainingRecord> out;
     while (r.next())
-        out.push_back(readTraining(r));
+        out.push_back(readTraining(r, dir_));
     return out;
 }
 
@@ -332,7 +360,7 @@ std::optional<TrainingRecord> Store::training(int64_t id) const {
         query(connection_, path_, (std::string(kTrainingColumns) + "WHERE id = ?").c_str()).bind(qint64(id)).exec();
     if (!r.next())
         return std::nullopt;
-    return readTraining(r);
+    return readTraining(r, dir_);
 }
 
 std::optional<TrainingRecord> Store::trainingByCheckpoint(const std::string& checkpoint) const {
@@ -342,7 +370,7 @@ std::optional<TrainingRecord> Store::trainingByCheckpoint(const std::string& che
                        .exec();
     if (!r.next())
         return std::nullopt;
-    return readTraining(r);
+    return readTraining(r, dir_);
 }
 
 int64_t Store::findOrCreateRun(const RunRecord& run, bool* resumed) {
@@ -371,7 +399,7 @@ int64_t Store::findOrCreateRun(const RunRecord& run, bool* resumed) {
                        .bind(QString::number(run.seed))
                        .bind(q(run.arch))
                        .bind(run.trainingId > 0 ? QVariant(qint64(run.trainingId)) : QVariant())
-                       .bind(q(run.checkpoint))
+                       .bind(storedPath(dir_, run.checkpoint))
                        .bind(q(run.checkpointSha256))
                        .exec();
     return r.lastInsertId().toLongLong();
@@ -389,7 +417,7 @@ std::vector<RunRecord> Store::runs() const {
     QSqlQuery r = query(connection_, path_, (std::string(kRunColumns) + "ORDER BY r.id").c_str()).exec();
     std::vector<RunRecord> out;
     while (r.next())
-        out.push_back(readRun(r));
+        out.push_back(readRun(r, dir_));
     return out;
 }
 
@@ -398,7 +426,7 @@ std::optional<RunRecord> Store::run(int64_t id) const {
         query(connection_, path_, (std::string(kRunColumns) + "WHERE r.id = ?").c_str()).bind(qint64(id)).exec();
     if (!r.next())
         return std::nullopt;
-    return readRun(r);
+    return readRun(r, dir_);
 }
 
 std::optional<CandidateRecord> Store::findCandidate(int64_t runId, const Encoding& genes) const {

@@ -25,7 +25,9 @@ struct TrainJob {
 
 /// Trains (or resumes) a PruningNet and records it in the project: a trainings row (status,
 /// steps, checkpoint hash) and one training_log row per progress report. Throws what
-/// trainPruningNet() and Store throw; the row is marked failed on an error.
+/// trainPruningNet() and Store throw; the row is marked failed on an error (a finished training
+/// stays finished). A lock file next to the checkpoint keeps a second process from training
+/// into it at the same time (CheckpointError naming the other process).
 TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const TrainConfig& cfg,
                         const std::string& checkpoint, const TrainCallbacks& callbacks = {},
                         const std::atomic<bool>* cancel = nullptr);
@@ -36,10 +38,16 @@ struct SearchJob {
 };
 
 /// Runs (or resumes) a search with `evaluator` in the project. `trainingId` links the run to
-/// its training row (0 = none).
+/// its training row (0 = none). A lock file next to the project keeps a second process from
+/// running the same run at the same time (StoreError naming the other process).
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks = {},
                           const std::atomic<bool>* cancel = nullptr);
+
+/// Throws CheckpointError when a finished training's checkpoint no longer has the SHA-256 the
+/// project recorded for it (modified, replaced or damaged since): its numbers would not be the
+/// training's.
+void verifyCheckpoint(const TrainingRecord& training);
 
 /// The uniform baseline with the fewest MACs that is not cheaper than `macs` (the paper's
 /// comparison at equal-or-higher MACs), among `candidates` of origin "uniform".

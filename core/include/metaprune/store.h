@@ -18,7 +18,7 @@ struct TrainingRecord {
     int64_t id = 0;
     std::string created;    ///< ISO-8601 UTC
     std::string config;     ///< TrainConfig JSON
-    std::string checkpoint; ///< path of the checkpoint file
+    std::string checkpoint; ///< path of the checkpoint file (stored relative to the project's folder when inside it)
     std::string sha256;     ///< of the checkpoint, when last written
     int64_t steps = 0;
     int64_t totalSteps = 0;
@@ -113,6 +113,7 @@ public:
 
 private:
     std::string path_;
+    std::string dir_; ///< the project's folder: checkpoints inside it are stored relative to it
     std::string connection_;
 };
 
