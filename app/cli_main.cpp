@@ -5,6 +5,7 @@
 #include "metaprune/bench.h"
 #include "metaprune/evaluator.h"
 #include "metaprune/pareto.h"
+#include "metaprune/latency.h"
 #include "metaprune/project.h"
 
 #include <QCommandLineParser>
@@ -179,7 +180,8 @@ void addDataOptions(Parser& p) {
 }
 
 void addTrainOptions(Parser& p, const TrainConfig& d) {
-    p.addOption({"family", "Architecture family (mobilenetv2).", "name", QString::fromStdString(d.family)});
+    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name",
+                 QString::fromStdString(d.family)});
     p.addOption({"preset", "Architecture preset: small (28x28/32x32 data) or paper (reference widths).", "name",
                  QString::fromStdString(d.preset)});
     p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
@@ -243,6 +245,13 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
     p.addOption({"max-macs", "MACs constraint per image: 3.5M, 800k, 50% of the full network, or none.", "macs",
                  defaultMax});
     p.addOption({"min-macs", "Lower MACs bound, for a [min, max] band.", "macs", "0"});
+    p.addOption({"max-latency", "Latency constraint (ms), predicted by this machine's latency table (measured "
+                                "first if the project has none; see `metaprune latency`).",
+                 "ms"});
+    p.addOption({"min-latency", "Lower latency bound (ms), for a band.", "ms"});
+    p.addOption({"latency-batch", "Batch size the latency table is measured at.", "n", "1"});
+    p.addOption({"latency-grid-step", "Scale-index step of the latency table's grid (0 = any stored table).", "n",
+                 "0"});
     p.addOption({"population", "Population size.", "n", QString::number(d.population)});
     p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
     p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
@@ -276,7 +285,23 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
         throw UsageError("--search-seed must be a non-negative integer");
     c.uniformBaselines = !p.isSet("no-uniform");
     c.eval = evalSettingsOf(p);
+    if (p.isSet("max-latency"))
+        c.maxLatencyMs = doubleValue(p, "max-latency", 1e-6, 1e9);
+    if (p.isSet("min-latency"))
+        c.minLatencyMs = doubleValue(p, "min-latency", 0, 1e9);
     return c;
+}
+
+/// The project's latency table for `arch` (measured now, with progress, if it has none).
+LatencyJob latencyFor(const std::string& db, const ArchSpec& arch, int batch, int gridStep, int repeats) {
+    Progress bar("latency");
+    LatencyJob job = latencyTableFor(
+        db, arch, batch, gridStep, repeats, [&bar](int64_t done, int64_t total) { bar.update(done, total); },
+        &gCancel);
+    bar.done();
+    std::printf("Latency table %s (%s)\n", job.description.c_str(),
+                job.measured ? ("measured in " + duration(job.seconds)).c_str() : "reused from the project");
+    return job;
 }
 
 // ---- printing -------------------------------------------------------------------------------
@@ -286,7 +311,7 @@ std::string genesText(const Encoding& e) { return encodingToString(e); }
 void printFront(const std::vector<CandidateRecord>& all, int64_t fullMacs, const SearchConfig* cfg) {
     std::vector<CandidateRecord> searched;
     for (const CandidateRecord& c : all)
-        if (c.origin != "uniform" && (!cfg || meetsConstraint(*cfg, c.macs)))
+        if (c.origin != "uniform" && (!cfg || meetsConstraint(*cfg, c.macs, c.latencyMs)))
             searched.push_back(c);
     std::vector<ParetoPoint> pts;
     for (const CandidateRecord& c : searched)
@@ -313,11 +338,13 @@ void printBestVsUniform(const CandidateRecord& best, const std::vector<Candidate
     std::printf("  channels: %s\n", channelsToString(best.channels).c_str());
     std::printf("  encoding: %s\n", genesText(best.genes).c_str());
     const std::optional<CandidateRecord> u = uniformBaselineAtLeast(all, best.macs);
-    if (u)
+    if (u) {
+        // Stored genes are canonical; the widest gene keeps the uniform network's own index.
+        const int index = *std::max_element(u->genes.begin(), u->genes.end());
         std::printf("Uniform baseline at equal-or-higher MACs: scale %.2f, %s MACs, top-1 %.2f%%  ->  searched %+.2f "
                     "points\n",
-                    grid::scale(u->genes.empty() ? 0 : u->genes[0]), formatMacs(u->macs).c_str(), u->top1,
-                    best.top1 - u->top1);
+                    grid::scale(index), formatMacs(u->macs).c_str(), u->top1, best.top1 - u->top1);
+    }
     std::vector<ParetoPoint> uniform;
     for (const CandidateRecord& c : all)
         if (c.origin == "uniform")
@@ -440,7 +467,8 @@ int cmdTrain(Parser& p, const QStringList& args) {
     return 0;
 }
 
-SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg, int64_t trainingId) {
+SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg, int64_t trainingId,
+                       const LatencyTable* latency = nullptr) {
     const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
     std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d generations, eval %d images "
                 "after %d x %d BN recalibration images\n",
@@ -453,7 +481,7 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
     double best = -1;
     SearchCallbacks cb;
     cb.candidate = [&](const CandidateRecord& c, bool) {
-        if (c.origin != "uniform" && meetsConstraint(cfg, c.macs))
+        if (c.origin != "uniform" && meetsConstraint(cfg, c.macs, c.latencyMs))
             best = std::max(best, c.top1);
     };
     cb.progress = [&](int64_t done, int64_t total) {
@@ -462,7 +490,7 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
             std::snprintf(extra, sizeof extra, "best top-1 %.2f%%", best);
         bar.update(done, total, extra);
     };
-    const SearchJob job = searchInProject(db, ev, cfg, trainingId, cb, &gCancel);
+    const SearchJob job = searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency);
     bar.done();
     std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
                 static_cast<long long>(job.outcome.runId), static_cast<long long>(job.outcome.evaluated),
@@ -486,10 +514,17 @@ int cmdSearch(Parser& p, const QStringList& args) {
     const ArchSpec arch =
         makeArchitecture(info.config.family, info.config.preset, info.inChannels, info.inHeight, info.inWidth,
                          info.classes);
-    const SearchConfig cfg = searchConfigOf(p, arch);
-    checkSearchConfig(arch, cfg);
+    SearchConfig cfg = searchConfigOf(p, arch);
+    std::optional<LatencyJob> latency;
+    if (hasLatencyBound(cfg)) {
+        latency = latencyFor(p.value("db").toStdString(), arch, intValue(p, "latency-batch", 1, 4096),
+                             intValue(p, "latency-grid-step", 0, 30), 5);
+        cfg.latencyTable = latency->description;
+    }
+    checkSearchConfig(arch, cfg, latency ? &latency->table : nullptr);
     const Evaluator ev(ref.checkpoint, data, cfg.eval);
-    const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId);
+    const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId,
+                                       latency ? &latency->table : nullptr);
     Store store(p.value("db").toStdString());
     const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
@@ -566,14 +601,14 @@ int cmdPareto(Parser& p, const QStringList& args) {
         std::printf("Project %s has no search runs yet (metaprune search --db %s).\n", db.c_str(), db.c_str());
     QJsonArray json;
     if (format == "csv")
-        std::printf("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels\n");
+        std::printf("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels,latency_ms\n");
     for (const RunRecord& run : runs) {
         const std::vector<CandidateRecord> all = store.candidates(run.id);
         const SearchConfig cfg = searchConfigFromJson(run.config);
         std::vector<ParetoPoint> pts;
         std::vector<size_t> searchedIdx;
         for (size_t i = 0; i < all.size(); ++i)
-            if (all[i].origin != "uniform" && meetsConstraint(cfg, all[i].macs)) {
+            if (all[i].origin != "uniform" && meetsConstraint(cfg, all[i].macs, all[i].latencyMs)) {
                 pts.push_back({all[i].macs, all[i].top1});
                 searchedIdx.push_back(i);
             }
@@ -602,10 +637,11 @@ int cmdPareto(Parser& p, const QStringList& args) {
                             formatMacs(c.macs).c_str(), static_cast<long long>(c.params), c.top1, c.loss,
                             c.origin.c_str(), c.generation, onFront[i] ? "*" : "", genesText(c.genes).c_str());
             else if (format == "csv")
-                std::printf("%lld,%lld,%lld,%lld,%.4f,%.6f,%s,%d,%d,\"%s\",\"%s\"\n", static_cast<long long>(run.id),
+                std::printf("%lld,%lld,%lld,%lld,%.4f,%.6f,%s,%d,%d,\"%s\",\"%s\",%.4f\n", static_cast<long long>(run.id),
                             static_cast<long long>(c.id), static_cast<long long>(c.macs),
                             static_cast<long long>(c.params), c.top1, c.loss, c.origin.c_str(), c.generation,
-                            onFront[i] ? 1 : 0, genesText(c.genes).c_str(), channelsToString(c.channels).c_str());
+                            onFront[i] ? 1 : 0, genesText(c.genes).c_str(), channelsToString(c.channels).c_str(),
+                            c.latencyMs);
             else {
                 QJsonObject o;
                 o["run"] = qint64(run.id);
@@ -617,6 +653,7 @@ int cmdPareto(Parser& p, const QStringList& args) {
                 o["origin"] = QString::fromStdString(c.origin);
                 o["generation"] = c.generation;
                 o["on_front"] = bool(onFront[i]);
+                o["latency_ms"] = c.latencyMs;
                 QJsonArray g, ch;
                 for (int v : c.genes)
                     g.append(v);
@@ -798,13 +835,70 @@ int cmdBench(Parser& p, const QStringList& args) {
                     s.name, s.s.recalBatches, s.s.recalBatchSize, s.s.evalImages, t.median, t.p95, t.first);
     }
     std::remove(ckpt.c_str());
+    {
+        // How far the per-layer latency table's sum is from real end-to-end latency.
+        const ArchSpec arch = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const auto start = Clock::now();
+        const LatencyTable table = measureLatencyTable(arch, 1, 5, 5, {}, &gCancel);
+        const double built = std::chrono::duration<double>(Clock::now() - start).count();
+        std::mt19937_64 rng(13);
+        double sumApe = 0;
+        const int networks = 20;
+        for (int i = 0; i < networks; ++i) {
+            const Encoding e = randomEncoding(arch, rng);
+            const double measured = measureNetworkLatency(arch, e, 1, 9);
+            sumApe += std::abs(table.predict(arch, e) - measured) / measured;
+        }
+        std::printf("latency table (small MobileNetV2, batch 1, grid step 5): built in %s; prediction vs measured "
+                    "end-to-end latency over %d random pruned networks: mean absolute percentage error %.1f%%\n",
+                    duration(built).c_str(), networks, 100 * sumApe / networks);
+    }
     if (p.isSet("demo"))
         benchDemo(intValue(p, "threads", 0, 1024));
     return 0;
 }
 
+int cmdLatency(Parser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name", "mobilenetv2"});
+    p.addOption({"preset", "Preset: small or paper.", "name", "small"});
+    p.addOption({"channels", "Input channels.", "n", "1"});
+    p.addOption({"size", "Input height and width.", "n", "28"});
+    p.addOption({"classes", "Classes.", "n", "10"});
+    p.addOption({"batch", "Images per forward pass.", "n", "1"});
+    p.addOption({"grid-step", "Scale-index step of the measured grid (1 = every grid width).", "n", "5"});
+    p.addOption({"repeats", "Timed runs per table entry (the median is kept).", "n", "5"});
+    p.addOption({"check", "Random pruned networks to measure end to end against the prediction.", "n", "10"});
+    parseOptions(p, args);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    const ArchSpec arch = makeArchitecture(p.value("family").toStdString(), p.value("preset").toStdString(),
+                                           intValue(p, "channels", 1, 1024), intValue(p, "size", 1, 4096),
+                                           intValue(p, "size", 1, 4096), intValue(p, "classes", 1, 1 << 20));
+    const int batch = intValue(p, "batch", 1, 4096);
+    const LatencyJob job = latencyFor(p.value("db").toStdString(), arch, batch, intValue(p, "grid-step", 1, 30),
+                                      intValue(p, "repeats", 1, 1000));
+    const Encoding full = uniformEncoding(arch, grid::kSize - 1), small = uniformEncoding(arch, 0);
+    std::printf("predicted latency at batch %d: full network %.3f ms, smallest %.3f ms\n", batch,
+                job.table.predict(arch, full), job.table.predict(arch, small));
+    const int checks = intValue(p, "check", 0, 100000);
+    if (checks > 0) {
+        std::mt19937_64 rng(11);
+        double sumApe = 0;
+        for (int i = 0; i < checks; ++i) {
+            const Encoding e = i == 0 ? full : randomEncoding(arch, rng);
+            const double predicted = job.table.predict(arch, e);
+            const double measured = measureNetworkLatency(arch, e, batch, 7);
+            sumApe += std::abs(predicted - measured) / measured;
+            std::printf("  %8s MACs: predicted %.3f ms, measured %.3f ms\n", formatMacs(countMacs(arch, e)).c_str(),
+                        predicted, measured);
+        }
+        std::printf("mean absolute percentage error over %d networks: %.1f%%\n", checks, 100 * sumApe / checks);
+    }
+    return 0;
+}
+
 int cmdArch(Parser& p, const QStringList& args) {
-    p.addOption({"family", "Architecture family.", "name", "mobilenetv2"});
+    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name", "mobilenetv2"});
     p.addOption({"preset", "Preset: small or paper.", "name", "small"});
     p.addOption({"channels", "Input channels.", "n", "1"});
     p.addOption({"size", "Input height and width.", "n", "28"});
@@ -853,12 +947,13 @@ int main(int argc, char** argv) {
         "  evaluate  evaluate one encoding (BN recalibration + top-1)\n"
         "  pareto    print the Pareto front of a project's runs\n"
         "  demo      train briefly, search at 50% MACs, compare with uniform baselines\n"
+        "  latency   measure this machine's per-layer latency table\n"
         "  bench     speed figures of this machine\n"
         "  arch      describe an architecture's genes and layers\n"
         "Run `metaprune <command> --help` for a command's options.");
     p.addHelpOption();
     p.addVersionOption();
-    p.addPositionalArgument("command", "train, search, evaluate, pareto, demo, bench or arch.");
+    p.addPositionalArgument("command", "train, search, evaluate, pareto, demo, latency, bench or arch.");
     p.parse(args);
     const QString cmd = p.positionalArguments().value(0);
     try {
@@ -878,6 +973,8 @@ int main(int argc, char** argv) {
             return cmdBench(p, args);
         if (cmd == "arch")
             return cmdArch(p, args);
+        if (cmd == "latency")
+            return cmdLatency(p, args);
         if (p.isSet("version"))
             p.showVersion();
         if (cmd.isEmpty())

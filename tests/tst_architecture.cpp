@@ -68,6 +68,99 @@ private slots:
         QCOMPARE(countMacs(a, uniformEncoding(a, 30)), int64_t(4467520));
     }
 
+    void otherFamiliesFullMacs_data() {
+        QTest::addColumn<QString>("family");
+        QTest::addColumn<QString>("preset");
+        QTest::addColumn<int>("channels");
+        QTest::addColumn<int>("size");
+        QTest::addColumn<int>("classes");
+        QTest::addColumn<qint64>("macs");
+        // Independent Python walks of the layer lists; ResNet-50's 4,089,184,256 is also the
+        // figure commonly quoted for torchvision's resnet50, MobileNetV1's 569 M the paper's.
+        QTest::newRow("mobilenetv1 paper") << "mobilenetv1" << "paper" << 3 << 224 << 1000 << qint64(568740352);
+        QTest::newRow("mobilenetv1 small") << "mobilenetv1" << "small" << 1 << 28 << 10 << qint64(4567424);
+        QTest::newRow("resnet paper (ResNet-50)") << "resnet" << "paper" << 3 << 224 << 1000 << qint64(4089184256);
+        QTest::newRow("resnet small (ResNet-20)") << "resnet" << "small" << 3 << 32 << 10 << qint64(41075328);
+    }
+    void otherFamiliesFullMacs() {
+        QFETCH(QString, family);
+        QFETCH(QString, preset);
+        QFETCH(int, channels);
+        QFETCH(int, size);
+        QFETCH(int, classes);
+        QFETCH(qint64, macs);
+        const ArchSpec a = makeArchitecture(family.toStdString(), preset.toStdString(), channels, size, size, classes);
+        QCOMPARE(countMacs(a, uniformEncoding(a, 30)), int64_t(macs));
+    }
+
+    void geneLayouts() {
+        // MobileNetV1: the stem and 12 pointwise outputs (the last block stays 1024 wide).
+        const ArchSpec v1 = makeArchitecture("mobilenetv1", "paper", 3, 224, 224, 1000);
+        QCOMPARE(int(v1.genes.size()), 13);
+        // ResNet-50: stem + 4 stage genes + 16 mid genes (3 + 4 + 6 + 3 blocks).
+        const ArchSpec r50 = makeArchitecture("resnet", "paper", 3, 224, 224, 1000);
+        QCOMPARE(int(r50.genes.size()), 21);
+        QCOMPARE(r50.genes[4].maxChannels, 2048);
+        QCOMPARE(r50.genes[5].maxChannels, 64); // block1.mid = 256 / 4
+        const ArchSpec r20 = makeArchitecture("resnet", "small", 3, 32, 32, 10);
+        QCOMPARE(int(r20.genes.size()), 4 + 9);
+    }
+
+    void resnet20AllMinByHand() {
+        // Index 0 everywhere: stem 16 -> 1, stages 16/32/64 -> 1/3/6, mids 1, 3, 6 per stage.
+        const ArchSpec a = makeArchitecture("resnet", "small", 3, 32, 32, 10);
+        const Encoding e = uniformEncoding(a, 0);
+        const std::vector<LayerShape> s = layerShapes(a, e);
+        QCOMPARE(s[0].macs, int64_t(32 * 32 * 9 * 3 * 1));       // stem
+        QCOMPARE(s[1].macs, int64_t(32 * 32 * 9 * 1 * 1));       // block1.conv1 (16 -> mid 1)
+        QCOMPARE(s[3].macs, int64_t(32 * 32 * 1 * 1 * 1));       // block1.shortcut, 1x1
+        // Shapes run stem, then per block conv1, conv2 (and the stage's first block's shortcut).
+        QCOMPARE(s[8].macs, int64_t(16 * 16 * 9 * 1 * 3));       // block4.conv1, stride 2: 1 -> 3
+        QCOMPARE(s[9].macs, int64_t(16 * 16 * 9 * 3 * 3));       // block4.conv2
+        QCOMPARE(s[10].macs, int64_t(16 * 16 * 1 * 3));          // block4.shortcut, stride 2
+        QCOMPARE(s.back().macs, int64_t(6 * 10));                 // classifier on the pruned last stage
+        QCOMPARE(s.back().params, int64_t(6 * 10 + 10));
+    }
+
+    void residualAddsNeverMismatch_data() {
+        QTest::addColumn<QString>("family");
+        QTest::addColumn<QString>("preset");
+        for (const char* f : {"mobilenetv2", "resnet"})
+            for (const char* p : {"small", "paper"})
+                QTest::newRow((std::string(f) + " " + p).c_str()) << f << p;
+    }
+    void residualAddsNeverMismatch() {
+        QFETCH(QString, family);
+        QFETCH(QString, preset);
+        const ArchSpec a = makeArchitecture(family.toStdString(), preset.toStdString(), 3, 64, 64, 10);
+        std::mt19937_64 rng(19);
+        for (int trial = 0; trial < 50; ++trial) {
+            const Encoding e = trial == 0 ? uniformEncoding(a, 0) : randomEncoding(a, rng);
+            // Channels of every value, walked independently of layerShapes().
+            std::vector<int> ch(a.ops.size() + 1);
+            ch[0] = a.inChannels;
+            int adds = 0;
+            for (size_t i = 0; i < a.ops.size(); ++i) {
+                const Op& op = a.ops[i];
+                const int in = ch[size_t(op.inputs[0])];
+                if (op.kind == OpKind::Conv) {
+                    QCOMPARE(widthChannels(a, op.in, e), in); // a conv reads what its input holds
+                    ch[i + 1] = op.depthwise ? in : widthChannels(a, op.out, e);
+                } else if (op.kind == OpKind::Add) {
+                    QCOMPARE(ch[size_t(op.inputs[1])], in);
+                    ch[i + 1] = in;
+                    ++adds;
+                } else if (op.kind == OpKind::Linear) {
+                    QCOMPARE(widthChannels(a, op.in, e), in);
+                    ch[i + 1] = a.classes;
+                } else {
+                    ch[i + 1] = in;
+                }
+            }
+            QVERIFY(adds > 0);
+        }
+    }
+
     void smallAllMinByHand() {
         // Every gene at index 0: stage widths 2,1,2,3,4,6,9; mid widths 2,6,9,9,12,12,19,19,25,25.
         // 28x28 input, stride-2 stem -> 14x14; strides 2 at block2 (7x7) and block6 (4x4).

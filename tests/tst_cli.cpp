@@ -142,7 +142,7 @@ private slots:
         const Result csv = runCli({"pareto", "--db", project, "--all", "--format", "csv"});
         QVERIFY2(csv.code == 0, qPrintable(csv.err));
         const QStringList lines = csv.out.trimmed().split('\n');
-        QCOMPARE(lines[0], QString("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels"));
+        QCOMPARE(lines[0], QString("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels,latency_ms"));
         QCOMPARE(lines.size(), 1 + 31 + 8 * 6);
         const Result front = runCli({"pareto", "--db", project, "--format", "json"});
         QVERIFY2(front.code == 0, qPrintable(front.err));

@@ -80,19 +80,24 @@ private slots:
     void initTestCase() { at::set_num_threads(2); }
 
     void generatedShapes_data() {
+        QTest::addColumn<QString>("family");
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("channels");
         QTest::addColumn<int>("size");
-        QTest::newRow("all-min 28x28x1") << "min" << 1 << 28;
-        QTest::newRow("all-max 28x28x1") << "max" << 1 << 28;
-        QTest::newRow("mixed 32x32x3") << "mixed" << 3 << 32;
-        QTest::newRow("tied stages, alternating mids") << "tied" << 1 << 28;
+        for (const char* f : {"mobilenetv2", "mobilenetv1", "resnet"}) {
+            const std::string fs(f);
+            QTest::newRow((fs + " all-min 28x28x1").c_str()) << f << "min" << 1 << 28;
+            QTest::newRow((fs + " all-max 28x28x1").c_str()) << f << "max" << 1 << 28;
+            QTest::newRow((fs + " mixed 32x32x3").c_str()) << f << "mixed" << 3 << 32;
+            QTest::newRow((fs + " tied stages, alternating mids").c_str()) << f << "tied" << 1 << 28;
+        }
     }
     void generatedShapes() {
+        QFETCH(QString, family);
         QFETCH(QString, name);
         QFETCH(int, channels);
         QFETCH(int, size);
-        const ArchSpec a = smallArch(channels, size, 7);
+        const ArchSpec a = makeArchitecture(family.toStdString(), "small", channels, size, size, 7);
         Encoding e = uniformEncoding(a, name == "min" ? 0 : 30);
         if (name == "mixed") {
             std::mt19937_64 rng(17);
@@ -110,7 +115,7 @@ private slots:
             const std::vector<int64_t> expected = {s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel};
             QCOMPARE(w.conv[size_t(s.op)].sizes().vec(), expected);
         }
-        QCOMPARE(w.fcWeight.sizes().vec(), (std::vector<int64_t>{7, 384}));
+        QCOMPARE(w.fcWeight.sizes().vec(), (std::vector<int64_t>{7, layerShapes(a, e).back().inChannels}));
         torch::NoGradGuard noGrad;
         BnStats stats = net->emptyStats(e);
         net->forward(input(a, 4), e, w, BnMode::Recal, &stats, 0);
@@ -232,13 +237,17 @@ private slots:
     }
 
     void trainingStepLowersLoss_data() {
+        QTest::addColumn<QString>("family");
         QTest::addColumn<bool>("dense");
-        QTest::newRow("sparse generator update") << false;
-        QTest::newRow("dense generator update") << true;
+        QTest::newRow("mobilenetv2, sparse generator update") << "mobilenetv2" << false;
+        QTest::newRow("mobilenetv2, dense generator update") << "mobilenetv2" << true;
+        QTest::newRow("mobilenetv1") << "mobilenetv1" << false;
+        QTest::newRow("resnet") << "resnet" << false;
     }
     void trainingStepLowersLoss() {
+        QFETCH(QString, family);
         QFETCH(bool, dense);
-        const ArchSpec a = smallArch();
+        const ArchSpec a = makeArchitecture(family.toStdString(), "small", 1, 28, 28, 10);
         torch::manual_seed(2);
         PruningNetModule net(a);
         TrainConfig cfg;

@@ -199,8 +199,9 @@ private slots:
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadWrite));
         QVERIFY(f.size() > 8 * 4096);
-        f.seek(f.size() / 2 / 4096 * 4096 + 100); // a page of candidate rows
-        f.write(QByteArray(3000, '\x5a'));
+        const qint64 half = f.size() / 2 / 4096 * 4096; // the second half holds candidate rows
+        f.seek(half);
+        f.write(QByteArray(int(f.size() - half), '\x5a'));
         f.close();
         const QString err = storeError(path);
         QVERIFY2(err.contains(path) && err.contains("damaged"), qPrintable(err));

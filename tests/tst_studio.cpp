@@ -13,6 +13,7 @@
 
 #include <qcustomplot.h>
 
+#include <QDoubleSpinBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -225,6 +226,58 @@ private slots:
         QCOMPARE(again.plot()->model().points().size(), stored);
         QCOMPARE(again.selectedCandidate(), probed);
         QCOMPARE(again.structure()->editor()->encoding(), probedGenes);
+    }
+
+    void latencyTableAxisAndConstraint() {
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(project));
+        QVERIFY(loaded.wait(60000));
+        QSignalSpy ready(&w, &MainWindow::latencyTableReady);
+        w.startLatencyTable();
+        QVERIFY(w.isBusy());
+        QVERIFY(ready.wait(300000));
+        QVERIFY(!w.isBusy());
+        w.searchPanel()->axisBox()->setCurrentIndex(1);
+        QVERIFY(w.plot()->model().latencyAxis());
+        for (const PlotPoint& p : w.plot()->model().points())
+            QVERIFY(p.latencyMs > 0);
+        double last = -1, lastTop1 = -1;
+        for (const PlotPoint& p : w.plot()->model().front()) { // a front along latency
+            QVERIFY(p.latencyMs > last);
+            QVERIFY(p.top1 > lastTop1);
+            last = p.latencyMs;
+            lastTop1 = p.top1;
+        }
+        // A short search under a latency bound: every searched point respects it.
+        mp::Store store(project.toStdString());
+        const auto table = store.latencyTable(mp::latencyArchKey(w.structure()->editor()->architecture()),
+                                              mp::currentMachine(1).json());
+        QVERIFY(table.has_value());
+        const mp::LatencyTable t = mp::LatencyTable::fromJson(table->second);
+        const mp::ArchSpec& a = w.structure()->editor()->architecture();
+        const double bound = 0.5 * (t.predict(a, mp::uniformEncoding(a, 0)) + t.predict(a, mp::uniformEncoding(a, 30)));
+        w.searchPanel()->setPopulationAndGenerations(6, 1);
+        mp::SearchConfig cfg = w.searchPanel()->config();
+        QVERIFY(cfg.maxLatencyMs == 0);
+        w.searchPanel()->setMaxLatency(bound);
+        QSignalSpy done(&w, &MainWindow::searchFinished);
+        w.startSearch();
+        QVERIFY2(w.isBusy(), qPrintable(w.lastError()));
+        QVERIFY(done.wait(300000));
+        QVERIFY(done[0][0].toBool());
+        int checked = 0;
+        for (const mp::RunRecord& r : store.runs()) {
+            const mp::SearchConfig c = mp::searchConfigFromJson(r.config);
+            if (r.kind != "search" || c.maxLatencyMs <= 0)
+                continue;
+            for (const mp::CandidateRecord& row : store.candidates(r.id))
+                if (row.origin != "uniform") {
+                    QVERIFY(row.latencyMs > 0 && row.latencyMs <= bound);
+                    ++checked;
+                }
+        }
+        QCOMPARE(checked, 6);
     }
 
     void cancelDuringTrainingLeavesUsableCheckpoint() {

@@ -5,7 +5,7 @@
     <name>mpw::MainWindow</name>
     <message>
         <location filename="../widgets/mainwindow.cpp" line="63"/>
-        <location filename="../widgets/mainwindow.cpp" line="278"/>
+        <location filename="../widgets/mainwindow.cpp" line="303"/>
         <source>MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
@@ -55,179 +55,190 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="145"/>
+        <location filename="../widgets/mainwindow.cpp" line="164"/>
         <source>Search failed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="179"/>
+        <location filename="../widgets/mainwindow.cpp" line="199"/>
         <source>Exported %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="199"/>
+        <location filename="../widgets/mainwindow.cpp" line="224"/>
         <source>Open or create a project (File menu) to start.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="218"/>
+        <location filename="../widgets/mainwindow.cpp" line="243"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="219"/>
+        <location filename="../widgets/mainwindow.cpp" line="244"/>
         <source>&amp;Open or New Project...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="220"/>
+        <location filename="../widgets/mainwindow.cpp" line="245"/>
         <source>Open or create a project</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="221"/>
+        <location filename="../widgets/mainwindow.cpp" line="246"/>
         <source>MetaPrune projects (*.sqlite);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="227"/>
+        <location filename="../widgets/mainwindow.cpp" line="252"/>
         <source>Open &amp;Recent</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="229"/>
+        <location filename="../widgets/mainwindow.cpp" line="254"/>
         <source>&amp;Export Selected Structure...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="232"/>
+        <location filename="../widgets/mainwindow.cpp" line="257"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="234"/>
+        <location filename="../widgets/mainwindow.cpp" line="259"/>
         <source>&amp;Edit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="235"/>
+        <location filename="../widgets/mainwindow.cpp" line="260"/>
         <source>&amp;Undo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="237"/>
+        <location filename="../widgets/mainwindow.cpp" line="262"/>
         <source>&amp;Redo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="242"/>
+        <location filename="../widgets/mainwindow.cpp" line="267"/>
         <source>&amp;Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="243"/>
+        <location filename="../widgets/mainwindow.cpp" line="268"/>
         <source>&amp;Train PruningNet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="244"/>
+        <location filename="../widgets/mainwindow.cpp" line="269"/>
         <source>&amp;Search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="245"/>
+        <location filename="../widgets/mainwindow.cpp" line="270"/>
         <source>&amp;Cancel Running Jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="247"/>
+        <location filename="../widgets/mainwindow.cpp" line="272"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="248"/>
+        <location filename="../widgets/mainwindow.cpp" line="273"/>
         <source>&amp;About MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="249"/>
+        <location filename="../widgets/mainwindow.cpp" line="274"/>
         <source>About MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="250"/>
+        <location filename="../widgets/mainwindow.cpp" line="275"/>
         <source>MetaPrune Studio: MetaPruning channel pruning (Liu et al., ICCV 2019) made visible.
 MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="296"/>
+        <location filename="../widgets/mainwindow.cpp" line="321"/>
         <source>Finish or cancel the running training or search before opening another project.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="309"/>
+        <location filename="../widgets/mainwindow.cpp" line="334"/>
         <source>%1 - MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="321"/>
+        <location filename="../widgets/mainwindow.cpp" line="346"/>
         <source>Project %1 opened.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="322"/>
+        <location filename="../widgets/mainwindow.cpp" line="347"/>
         <source>New project %1: choose the data and press Train.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="346"/>
+        <location filename="../widgets/mainwindow.cpp" line="371"/>
         <source>Training %1: %2, %3/%4 steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="393"/>
+        <location filename="../widgets/mainwindow.cpp" line="426"/>
         <source>Loading the PruningNet %1 ...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="410"/>
+        <location filename="../widgets/mainwindow.cpp" line="445"/>
+        <source>table %1 (stored)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="456"/>
         <source>PruningNet loaded: drag a bar to probe a structure, or run a search.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="481"/>
+        <location filename="../widgets/mainwindow.cpp" line="527"/>
         <source>Open or create a project first (File &gt; Open or New Project).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="485"/>
-        <location filename="../widgets/mainwindow.cpp" line="503"/>
+        <location filename="../widgets/mainwindow.cpp" line="531"/>
+        <location filename="../widgets/mainwindow.cpp" line="549"/>
+        <location filename="../widgets/mainwindow.cpp" line="582"/>
         <source>A training or search is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="499"/>
+        <location filename="../widgets/mainwindow.cpp" line="545"/>
         <source>Train a PruningNet first: the search evaluates structures with its generated weights.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="512"/>
+        <location filename="../widgets/mainwindow.cpp" line="560"/>
         <source>Searching: MACs in [%1, %2]</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="548"/>
+        <location filename="../widgets/mainwindow.cpp" line="578"/>
+        <source>Train a PruningNet first: the latency table is measured for its architecture.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="617"/>
         <source>Nothing to export: train a PruningNet and select a structure first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="551"/>
+        <location filename="../widgets/mainwindow.cpp" line="620"/>
         <source>Export pruned network</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="552"/>
+        <location filename="../widgets/mainwindow.cpp" line="621"/>
         <source>LibTorch archive (*.pt)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -236,6 +247,7 @@ MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).<
     <name>mpw::ParetoPlot</name>
     <message>
         <location filename="../widgets/paretoplot.cpp" line="38"/>
+        <location filename="../widgets/paretoplot.cpp" line="58"/>
         <source>MACs per image (millions; conv + linear multiply-accumulates)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,129 +257,199 @@ MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).<
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="54"/>
+        <location filename="../widgets/paretoplot.cpp" line="57"/>
+        <source>predicted latency per forward pass (ms, this machine&apos;s latency table)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/paretoplot.cpp" line="71"/>
         <source>Pareto front</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="58"/>
+        <location filename="../widgets/paretoplot.cpp" line="75"/>
         <source>uniform width multiplier</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="63"/>
+        <location filename="../widgets/paretoplot.cpp" line="80"/>
         <source>selected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="66"/>
+        <location filename="../widgets/paretoplot.cpp" line="83"/>
         <source>compared</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="68"/>
+        <location filename="../widgets/paretoplot.cpp" line="85"/>
         <source>probe (refining)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="100"/>
+        <location filename="../widgets/paretoplot.cpp" line="117"/>
         <source>generation %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/paretoplot.cpp" line="216"/>
+        <location filename="../widgets/paretoplot.cpp" line="229"/>
         <source>%1 (run %2, generation %3)
 top-1 %4%
 %5 M MACs
-%6 params</source>
+%6 params
+%7 ms predicted</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>mpw::SearchPanel</name>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="22"/>
+        <location filename="../widgets/searchpanel.cpp" line="24"/>
         <source>&amp;Search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="23"/>
+        <location filename="../widgets/searchpanel.cpp" line="25"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="29"/>
+        <location filename="../widgets/searchpanel.cpp" line="31"/>
         <source>Largest MACs allowed, in percent of the full-width network</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="33"/>
+        <location filename="../widgets/searchpanel.cpp" line="35"/>
         <source>Smallest MACs allowed (0 = no lower bound): together with the maximum, a band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="40"/>
+        <location filename="../widgets/searchpanel.cpp" line="42"/>
         <source>by origin</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="40"/>
+        <location filename="../widgets/searchpanel.cpp" line="42"/>
         <source>by generation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="43"/>
+        <location filename="../widgets/searchpanel.cpp" line="47"/>
+        <source>off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="49"/>
+        <source>Largest predicted latency allowed, from this machine&apos;s per-layer latency table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="50"/>
+        <source>predicted latency</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="51"/>
+        <source>Time every layer at a grid of widths on this machine (a background job); needed for latency constraints and the latency axis</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="57"/>
         <source>Max MACs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="44"/>
+        <location filename="../widgets/searchpanel.cpp" line="58"/>
         <source>Min MACs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="45"/>
+        <location filename="../widgets/searchpanel.cpp" line="59"/>
         <source>Population</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="46"/>
+        <location filename="../widgets/searchpanel.cpp" line="60"/>
         <source>Generations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="47"/>
+        <location filename="../widgets/searchpanel.cpp" line="61"/>
         <source>Seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="48"/>
+        <location filename="../widgets/searchpanel.cpp" line="62"/>
+        <source>Max latency</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="63"/>
+        <source>Min latency</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="64"/>
         <source>Colour points</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <location filename="../widgets/searchpanel.cpp" line="65"/>
+        <source>x axis</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="71"/>
         <source>run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <location filename="../widgets/searchpanel.cpp" line="71"/>
         <source>kind</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <location filename="../widgets/searchpanel.cpp" line="93"/>
+        <source>Latency table: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="94"/>
+        <source>No latency table for this machine yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="100"/>
+        <source>Measuring layer latencies: %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="50"/>
+        <location filename="../widgets/searchpanel.cpp" line="71"/>
         <source>MACs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <location filename="../widgets/searchpanel.cpp" line="23"/>
+        <source>Measure latency table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/searchpanel.cpp" line="71"/>
         <source>status</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/searchpanel.cpp" line="54"/>
+        <location filename="../widgets/searchpanel.cpp" line="71"/>
         <source>points</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::SearchWorker</name>
+    <message>
+        <location filename="../widgets/workers.cpp" line="80"/>
+        <source>Latency measurement cancelled; nothing was stored.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -137,8 +137,27 @@ MainWindow::MainWindow(QWidget* parent)
                 emit searchFinished(completed);
             },
             Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::latencyProgress, this,
+            [this](qint64 done, qint64 total) { searchPanel_->showLatencyProgress(done, total); },
+            Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::latencyReady, this,
+            [this](const QString& json, const QString& description) {
+                measuring_ = false;
+                searchPanel_->setRunning(false);
+                try {
+                    latency_ = mp::LatencyTable::fromJson(json.toStdString());
+                    latencyDescription_ = description;
+                    searchPanel_->setLatencyTable(true, description);
+                    reloadPlot();
+                } catch (const std::exception& e) {
+                    showError(QString::fromStdString(e.what()));
+                }
+                emit latencyTableReady();
+            },
+            Qt::QueuedConnection);
     connect(searchWorker_, &SearchWorker::failed, this,
             [this](const QString& message) {
+                measuring_ = false;
                 searching_ = false;
                 demo_ = false;
                 searchPanel_->setRunning(false);
@@ -158,6 +177,7 @@ MainWindow::MainWindow(QWidget* parent)
                 p.macs = mp::countMacs(*arch_, enc);
                 p.top1 = top1;
                 p.origin = "probe";
+                p.latencyMs = latency_ ? latency_->predict(*arch_, enc) : 0;
                 plot_->setPending(p);
                 emit probeShown(top1, false);
             },
@@ -184,6 +204,11 @@ MainWindow::MainWindow(QWidget* parent)
     connect(trainingPanel_, &TrainingPanel::cancelRequested, this, [this] { trainWorker_->cancel = true; });
     connect(searchPanel_, &SearchPanel::searchRequested, this, &MainWindow::startSearch);
     connect(searchPanel_, &SearchPanel::cancelRequested, this, [this] { searchWorker_->cancel = true; });
+    connect(searchPanel_, &SearchPanel::measureLatencyRequested, this, &MainWindow::startLatencyTable);
+    connect(searchPanel_->axisBox(), &QComboBox::currentIndexChanged, this, [this](int i) {
+        plot_->setLatencyAxis(i == 1);
+        setSetting("x_axis", QString::number(i));
+    });
     connect(searchPanel_->colorModeBox(), &QComboBox::currentIndexChanged, this, [this](int i) {
         plot_->setColorMode(i == 1 ? ParetoPlot::ColorMode::Generation : ParetoPlot::ColorMode::Origin);
         setSetting("color_mode", QString::number(i));
@@ -365,6 +390,14 @@ PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
     p.params = c.params;
     p.origin = c.origin;
     p.generation = c.generation;
+    p.latencyMs = c.latencyMs;
+    if (p.latencyMs <= 0 && latency_ && arch_) {
+        try {
+            p.latencyMs = latency_->predict(*arch_, c.genes);
+        } catch (const std::exception&) {
+            p.latencyMs = 0; // a table of another architecture: no latency for this point
+        }
+    }
     return p;
 }
 
@@ -405,6 +438,19 @@ void MainWindow::onCheckpointLoaded(const QString& family, const QString& preset
     structure_->setArchitecture(*arch_);
     searchPanel_->setFullMacs(mp::countMacs(*arch_, mp::uniformEncoding(*arch_, mp::grid::kSize - 1)));
     searchPanel_->setReady(true);
+    latency_.reset();
+    try {
+        if (const auto t = store_->latencyTable(mp::latencyArchKey(*arch_), mp::currentMachine(1).json())) {
+            latency_ = mp::LatencyTable::fromJson(t->second);
+            latencyDescription_ = tr("table %1 (stored)").arg(t->first);
+        }
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+    searchPanel_->setLatencyTable(latency_.has_value(), latencyDescription_);
+    if (latency_)
+        searchPanel_->axisBox()->setCurrentIndex(
+            QString::fromStdString(store_->setting("x_axis").value_or("0")).toInt());
     reloadTrainings();
     reloadPlot(); // the checkpoint hash may have changed with a new training
     statusBar()->showMessage(tr("PruningNet loaded: drag a bar to probe a structure, or run a search."), 10000);
@@ -504,8 +550,10 @@ void MainWindow::startSearch() {
         return;
     }
     try {
-        const mp::SearchConfig cfg = searchPanel_->config();
-        mp::checkSearchConfig(*arch_, cfg);
+        mp::SearchConfig cfg = searchPanel_->config();
+        if (mp::hasLatencyBound(cfg))
+            cfg.latencyTable = latencyDescription_.toStdString();
+        mp::checkSearchConfig(*arch_, cfg, latency_ ? &*latency_ : nullptr);
         searching_ = true;
         searchDock_->raise();
         searchPanel_->setRunning(true);
@@ -513,15 +561,36 @@ void MainWindow::startSearch() {
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
-                      json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256);
+                      json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256),
+                      table = mp::hasLatencyBound(cfg) && latency_ ? QString::fromStdString(latency_->toJson()) : QString();
         const qint64 trainingId = current_->id;
         QMetaObject::invokeMethod(
             searchWorker_,
-            [w = searchWorker_, db, ckpt, trainingId, json, sha] { w->run(db, ckpt, trainingId, json, sha); },
+            [w = searchWorker_, db, ckpt, trainingId, json, sha, table] { w->run(db, ckpt, trainingId, json, sha, table); },
             Qt::QueuedConnection);
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
     }
+}
+
+void MainWindow::startLatencyTable() {
+    if (!store_ || !arch_) {
+        showError(tr("Train a PruningNet first: the latency table is measured for its architecture."));
+        return;
+    }
+    if (isBusy()) {
+        showError(tr("A training or search is already running."));
+        return;
+    }
+    measuring_ = true;
+    searchDock_->raise();
+    searchPanel_->setRunning(true);
+    const QString db = dbPath_, family = QString::fromStdString(arch_->family),
+                  preset = QString::fromStdString(arch_->preset);
+    const int c = arch_->inChannels, h = arch_->inHeight, w = arch_->inWidth, k = arch_->classes;
+    QMetaObject::invokeMethod(
+        searchWorker_, [wk = searchWorker_, db, family, preset, c, h, w, k] { wk->measureLatency(db, family, preset, c, h, w, k); },
+        Qt::QueuedConnection);
 }
 
 void MainWindow::startDemo() {

@@ -4,6 +4,8 @@
 // threads; the GUI thread only reads the project database and draws.
 
 #include "metatypes.h"
+
+#include "metaprune/latency.h"
 #include "paretomodel.h"
 
 #include <QMainWindow>
@@ -45,7 +47,7 @@ public:
     void startDemo();
 
     const QString& projectPath() const { return dbPath_; }
-    bool isBusy() const { return training_ || searching_; }
+    bool isBusy() const { return training_ || searching_ || measuring_; }
     bool hasCheckpoint() const { return arch_.has_value(); }
     ParetoPlot* plot() const { return plot_; }
     StructurePanel* structure() const { return structure_; }
@@ -58,6 +60,8 @@ public:
 public slots:
     void startTraining();
     void startSearch();
+    /// Measures (or reuses) this machine's latency table for the loaded architecture.
+    void startLatencyTable();
     void cancelAll();
     void selectCandidate(qint64 id);
     /// Overlays a candidate's widths on the selected one's (the side-by-side comparison).
@@ -68,6 +72,7 @@ signals:
     void checkpointLoaded();
     void trainingFinished(bool completed);
     void searchFinished(bool completed);
+    void latencyTableReady();
     /// A probe's top-1 is on screen (quick estimate or refined result).
     void probeShown(double top1, bool refined);
     void errorShown(const QString& message);
@@ -112,6 +117,9 @@ private:
     std::optional<mp::ArchSpec> arch_;
     bool training_ = false;
     bool searching_ = false;
+    bool measuring_ = false;
+    std::optional<mp::LatencyTable> latency_;
+    QString latencyDescription_;
     bool demo_ = false;
     bool shutDown_ = false;
     quint64 probeSeq_ = 0;

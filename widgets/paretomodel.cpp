@@ -10,6 +10,11 @@ void ParetoModel::setBand(int64_t minMacs, int64_t maxMacs) {
     rebuildFront();
 }
 
+void ParetoModel::setLatencyAxis(bool latency) {
+    latencyAxis_ = latency;
+    rebuildFront();
+}
+
 void ParetoModel::clear() {
     points_.clear();
     front_.clear();
@@ -22,19 +27,20 @@ bool ParetoModel::add(const PlotPoint& p) {
     points_.push_back(p);
     if (p.origin == "uniform" || !inBand(p.macs))
         return false;
-    // Dominated (or equalled) by a front point with lower-or-equal MACs?
+    // Dominated (or equalled) by a front point with lower-or-equal cost?
+    const double c = cost(p);
     for (const PlotPoint& f : front_) {
-        if (f.macs > p.macs)
+        if (cost(f) > c)
             break;
         if (f.top1 >= p.top1)
             return false;
     }
-    // Remove front points the new one dominates, then insert it in MACs order.
+    // Remove front points the new one dominates, then insert it in cost order.
     front_.erase(std::remove_if(front_.begin(), front_.end(),
-                                [&p](const PlotPoint& f) { return f.macs >= p.macs && f.top1 <= p.top1; }),
+                                [&](const PlotPoint& f) { return cost(f) >= c && f.top1 <= p.top1; }),
                  front_.end());
     const auto at = std::lower_bound(front_.begin(), front_.end(), p,
-                                     [](const PlotPoint& a, const PlotPoint& b) { return a.macs < b.macs; });
+                                     [this](const PlotPoint& a, const PlotPoint& b) { return cost(a) < cost(b); });
     front_.insert(at, p);
     return true;
 }

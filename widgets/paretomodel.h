@@ -20,12 +20,17 @@ struct PlotPoint {
     int64_t params = 0;
     std::string origin; ///< random, mutation, crossover, probe, uniform
     int generation = 0;
+    double latencyMs = 0; ///< predicted by the project's latency table (0: none)
 };
 
 class ParetoModel {
 public:
     /// Points outside [minMacs, maxMacs] (maxMacs <= 0: unbounded) are kept but never on the front.
     void setBand(int64_t minMacs, int64_t maxMacs);
+    /// The front's cost axis: MACs (default) or predicted latency.
+    void setLatencyAxis(bool latency);
+    bool latencyAxis() const { return latencyAxis_; }
+    double cost(const PlotPoint& p) const { return latencyAxis_ ? p.latencyMs : double(p.macs); }
     void clear();
 
     /// Adds a point; returns true when the front changed. Uniform baselines never join the
@@ -50,6 +55,7 @@ private:
     std::unordered_set<int64_t> ids_;
     int64_t minMacs_ = 0;
     int64_t maxMacs_ = 0;
+    bool latencyAxis_ = false;
 };
 
 } // namespace mpw

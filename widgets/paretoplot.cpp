@@ -46,6 +46,23 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     rebuild();
 }
 
+double ParetoPlot::xOf(const PlotPoint& p) const {
+    return model_.latencyAxis() ? p.latencyMs : double(p.macs) / kMega;
+}
+
+void ParetoPlot::setLatencyAxis(bool latency) {
+    if (latency == model_.latencyAxis())
+        return;
+    model_.setLatencyAxis(latency);
+    plot_->xAxis->setLabel(latency ? tr("predicted latency per forward pass (ms, this machine's latency table)")
+                                   : tr("MACs per image (millions; conv + linear multiply-accumulates)"));
+    haveRange_ = false;
+    rebuild();
+    for (const PlotPoint& p : model_.points())
+        rescale(p);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void ParetoPlot::rebuild() {
     plot_->clearGraphs();
     byOrigin_.clear();
@@ -67,7 +84,7 @@ void ParetoPlot::rebuild() {
     pending_ = scatterGraph(plot_, originColor("probe"), QCPScatterStyle::ssCross, 12);
     pending_->setName(tr("probe (refining)"));
     for (const PlotPoint& p : model_.points())
-        graphFor(p)->addData(double(p.macs) / kMega, p.top1);
+        graphFor(p)->addData(xOf(p), p.top1);
     redrawFront();
     redrawMarkers();
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -105,12 +122,8 @@ void ParetoPlot::addPoint(const PlotPoint& p) {
     if (model_.contains(p.id))
         return;
     const bool frontChanged = model_.add(p);
-    if (p.origin == "uniform") {
-        // The baseline curve is drawn as a line, so its points are kept sorted by MACs.
-        uniform_->addData(double(p.macs) / kMega, p.top1);
-    } else {
-        graphFor(p)->addData(double(p.macs) / kMega, p.top1);
-    }
+    // Graph data stay sorted by x, so the baseline curve is drawn as a line in cost order.
+    graphFor(p)->addData(xOf(p), p.top1);
     if (frontChanged)
         redrawFront();
     if (p.id == selectedId_ || p.id == comparedId_)
@@ -120,7 +133,7 @@ void ParetoPlot::addPoint(const PlotPoint& p) {
 }
 
 void ParetoPlot::rescale(const PlotPoint& p) {
-    const double x = double(p.macs) / kMega;
+    const double x = xOf(p);
     if (!haveRange_) {
         plot_->xAxis->setRange(0, x * 1.1 + 1e-3);
         plot_->yAxis->setRange(p.top1 - 5, p.top1 + 5);
@@ -137,7 +150,7 @@ void ParetoPlot::rescale(const PlotPoint& p) {
 void ParetoPlot::redrawFront() {
     QVector<double> x, y;
     for (const PlotPoint& p : model_.front()) {
-        x.push_back(double(p.macs) / kMega);
+        x.push_back(xOf(p));
         y.push_back(p.top1);
     }
     front_->setData(x, y, true);
@@ -147,7 +160,7 @@ void ParetoPlot::redrawMarkers() {
     auto place = [this](QCPGraph* g, int64_t id) {
         g->data()->clear();
         if (const auto p = model_.find(id))
-            g->addData(double(p->macs) / kMega, p->top1);
+            g->addData(xOf(*p), p->top1);
     };
     place(selected_, selectedId_);
     place(compared_, comparedId_);
@@ -175,14 +188,14 @@ void ParetoPlot::setCompared(int64_t id) {
 void ParetoPlot::setPending(std::optional<PlotPoint> p) {
     pending_->data()->clear();
     if (p) {
-        pending_->addData(double(p->macs) / kMega, p->top1);
+        pending_->addData(xOf(*p), p->top1);
         rescale(*p);
     }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 QPointF ParetoPlot::pixelOf(const PlotPoint& p) const {
-    return {plot_->xAxis->coordToPixel(double(p.macs) / kMega), plot_->yAxis->coordToPixel(p.top1)};
+    return {plot_->xAxis->coordToPixel(xOf(p)), plot_->yAxis->coordToPixel(p.top1)};
 }
 
 std::optional<PlotPoint> ParetoPlot::pointAt(const QPointF& pos, double radius) const {
@@ -213,13 +226,14 @@ void ParetoPlot::onMouseMove(QMouseEvent* e) {
         return;
     }
     QToolTip::showText(e->globalPosition().toPoint(),
-                       tr("%1 (run %2, generation %3)\ntop-1 %4%\n%5 M MACs\n%6 params")
+                       tr("%1 (run %2, generation %3)\ntop-1 %4%\n%5 M MACs\n%6 params\n%7 ms predicted")
                            .arg(QString::fromStdString(p->origin))
                            .arg(p->runId)
                            .arg(p->generation)
                            .arg(p->top1, 0, 'f', 2)
                            .arg(double(p->macs) / kMega, 0, 'f', 3)
-                           .arg(p->params),
+                           .arg(p->params)
+                           .arg(p->latencyMs, 0, 'f', 3),
                        plot_);
 }
 

@@ -26,6 +26,8 @@ public:
     /// Adds one point (queued replot: thousands of adds cost one repaint per frame).
     void addPoint(const PlotPoint& p);
     void setColorMode(ColorMode mode);
+    /// x axis: MACs (default) or the latency table's prediction (ms).
+    void setLatencyAxis(bool latency);
     ColorMode colorMode() const { return mode_; }
     /// Rings the selected and the compared candidate (0 = none).
     void setSelected(int64_t id);
@@ -51,6 +53,7 @@ private:
     void redrawMarkers();
     void rebuild();
     void rescale(const PlotPoint& p);
+    double xOf(const PlotPoint& p) const;
 
     QCustomPlot* plot_ = nullptr;
     ParetoModel model_;

@@ -18,7 +18,9 @@ namespace mpw {
 
 SearchPanel::SearchPanel(QWidget* parent)
     : QWidget(parent), maxPct_(new QDoubleSpinBox), minPct_(new QDoubleSpinBox), population_(new QSpinBox),
-      generations_(new QSpinBox), seed_(new QSpinBox), colorMode_(new QComboBox),
+      generations_(new QSpinBox), seed_(new QSpinBox), colorMode_(new QComboBox), maxLatency_(new QDoubleSpinBox),
+      minLatency_(new QDoubleSpinBox), axis_(new QComboBox),
+      measure_(new QPushButton(tr("Measure latency table"))), latencyStatus_(new QLabel),
       search_(new QPushButton(QIcon(":/icons/search.png"), tr("&Search"))),
       cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar), status_(new QLabel),
       runs_(new QTreeWidget) {
@@ -38,6 +40,18 @@ SearchPanel::SearchPanel(QWidget* parent)
     seed_->setRange(0, 1 << 30);
     seed_->setValue(int(d.seed));
     colorMode_->addItems({tr("by origin"), tr("by generation")});
+    for (QDoubleSpinBox* b : {maxLatency_, minLatency_}) {
+        b->setRange(0, 1e6);
+        b->setDecimals(3);
+        b->setSuffix(" ms");
+        b->setSpecialValueText(tr("off"));
+    }
+    maxLatency_->setToolTip(tr("Largest predicted latency allowed, from this machine's per-layer latency table"));
+    axis_->addItems({tr("MACs"), tr("predicted latency")});
+    measure_->setToolTip(tr("Time every layer at a grid of widths on this machine (a background job); needed for "
+                            "latency constraints and the latency axis"));
+    connect(measure_, &QPushButton::clicked, this, &SearchPanel::measureLatencyRequested);
+    latencyStatus_->setWordWrap(true);
 
     auto* form = new QFormLayout;
     form->addRow(tr("Max MACs"), maxPct_);
@@ -45,7 +59,10 @@ SearchPanel::SearchPanel(QWidget* parent)
     form->addRow(tr("Population"), population_);
     form->addRow(tr("Generations"), generations_);
     form->addRow(tr("Seed"), seed_);
+    form->addRow(tr("Max latency"), maxLatency_);
+    form->addRow(tr("Min latency"), minLatency_);
     form->addRow(tr("Colour points"), colorMode_);
+    form->addRow(tr("x axis"), axis_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(search_);
     buttons->addWidget(cancel_);
@@ -59,10 +76,28 @@ SearchPanel::SearchPanel(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addLayout(buttons);
+    layout->addWidget(measure_);
+    layout->addWidget(latencyStatus_);
     layout->addWidget(bar_);
     layout->addWidget(status_);
     layout->addWidget(runs_, 1);
+    setLatencyTable(false, QString());
     setRunning(false);
+}
+
+void SearchPanel::setLatencyTable(bool available, const QString& description) {
+    haveLatency_ = available;
+    maxLatency_->setEnabled(available);
+    minLatency_->setEnabled(available);
+    axis_->setEnabled(available);
+    latencyStatus_->setText(available ? tr("Latency table: %1").arg(description)
+                                      : tr("No latency table for this machine yet."));
+}
+
+void SearchPanel::showLatencyProgress(int64_t done, int64_t total) {
+    bar_->setRange(0, int(total));
+    bar_->setValue(int(done));
+    latencyStatus_->setText(tr("Measuring layer latencies: %1 of %2").arg(done).arg(total));
 }
 
 void SearchPanel::setFullMacs(int64_t macs) { fullMacs_ = macs; }
@@ -77,6 +112,10 @@ mp::SearchConfig SearchPanel::config() const {
     c.crossovers = c.population / 2;
     c.generations = generations_->value();
     c.seed = uint64_t(seed_->value());
+    if (haveLatency_) {
+        c.maxLatencyMs = maxLatency_->value();
+        c.minLatencyMs = minLatency_->value();
+    }
     return c;
 }
 
@@ -85,9 +124,12 @@ void SearchPanel::setPopulationAndGenerations(int population, int generations) {
     generations_->setValue(generations);
 }
 
+void SearchPanel::setMaxLatency(double ms) { maxLatency_->setValue(ms); }
+
 void SearchPanel::setRunning(bool running) {
     running_ = running;
     search_->setEnabled(!running && ready_);
+    measure_->setEnabled(!running && ready_);
     cancel_->setEnabled(running);
 }
 

@@ -25,16 +25,22 @@ public:
     void setFullMacs(int64_t macs);
     mp::SearchConfig config() const;
     void setPopulationAndGenerations(int population, int generations);
+    void setMaxLatency(double ms);
     void setRunning(bool running);
     void setReady(bool ready); ///< a trained PruningNet is loaded
     void showProgress(int64_t done, int64_t total);
     void setStatus(const QString& text);
     void setRuns(const std::vector<mp::RunRecord>& runs);
     QComboBox* colorModeBox() const { return colorMode_; }
+    QComboBox* axisBox() const { return axis_; }
+    /// Whether a latency table of this machine is loaded, and which.
+    void setLatencyTable(bool available, const QString& description);
+    void showLatencyProgress(int64_t done, int64_t total);
 
 signals:
     void searchRequested();
     void cancelRequested();
+    void measureLatencyRequested();
 
 private:
     QDoubleSpinBox* maxPct_;
@@ -43,6 +49,12 @@ private:
     QSpinBox* generations_;
     QSpinBox* seed_;
     QComboBox* colorMode_;
+    QDoubleSpinBox* maxLatency_;
+    QDoubleSpinBox* minLatency_;
+    QComboBox* axis_;
+    QPushButton* measure_;
+    QLabel* latencyStatus_;
+    bool haveLatency_ = false;
     QPushButton* search_;
     QPushButton* cancel_;
     QProgressBar* bar_;

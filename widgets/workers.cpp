@@ -42,7 +42,7 @@ void checkHash(const mp::Evaluator& ev, const QString& sha256) {
 } // namespace
 
 void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-                       const QString& sha256) {
+                       const QString& sha256, const QString& latencyJson) {
     cancel = false;
     mp::applyThreadCount();
     try {
@@ -54,8 +54,30 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
         mp::SearchCallbacks cb;
         cb.candidate = [this](const mp::CandidateRecord& c, bool) { emit candidate(c); };
         cb.progress = [this](int64_t done, int64_t total) { emit progress(done, total); };
-        const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel);
+        std::optional<mp::LatencyTable> latency;
+        if (!latencyJson.isEmpty())
+            latency = mp::LatencyTable::fromJson(latencyJson.toStdString());
+        const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel,
+                                                      latency ? &*latency : nullptr);
         emit finished(job.outcome.runId, job.outcome.finished);
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void SearchWorker::measureLatency(const QString& db, const QString& family, const QString& preset, int channels,
+                                  int height, int width, int classes) {
+    cancel = false;
+    mp::applyThreadCount();
+    try {
+        const mp::ArchSpec arch =
+            mp::makeArchitecture(family.toStdString(), preset.toStdString(), channels, height, width, classes);
+        const mp::LatencyJob job = mp::latencyTableFor(
+            db.toStdString(), arch, 1, 0, 5, [this](int64_t done, int64_t total) { emit latencyProgress(done, total); },
+            &cancel);
+        emit latencyReady(QString::fromStdString(job.table.toJson()), QString::fromStdString(job.description));
+    } catch (const mp::Cancelled&) {
+        emit failed(tr("Latency measurement cancelled; nothing was stored."));
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));
     }

@@ -45,11 +45,16 @@ public:
 
 public slots:
     /// `configJson` is a SearchConfig (mp::toJson); `sha256` is the checkpoint's recorded hash
-    /// (empty: not checked).
+    /// (empty: not checked); `latencyJson` a LatencyTable for latency bounds (empty: none).
     void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-             const QString& sha256);
+             const QString& sha256, const QString& latencyJson);
+    /// Measures (or reuses) the project's latency table for an architecture on this machine.
+    void measureLatency(const QString& db, const QString& family, const QString& preset, int channels, int height,
+                        int width, int classes);
 
 signals:
+    void latencyProgress(qint64 done, qint64 total);
+    void latencyReady(const QString& tableJson, const QString& description);
     void candidate(const mp::CandidateRecord& c);
     void progress(qint64 done, qint64 total);
     void finished(qint64 runId, bool completed);

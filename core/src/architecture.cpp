@@ -185,10 +185,159 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
 
 int convOut(int size, int kernel, int stride) { return (size + 2 * (kernel / 2) - kernel) / stride + 1; }
 
+Op conv(const std::string& name, int input, Width in, Width out, int kernel, int stride, Activation act,
+        std::vector<int> cond, int hidden, int stage, int block) {
+    Op op;
+    op.kind = OpKind::Conv;
+    op.name = name;
+    op.inputs = {input};
+    op.in = in;
+    op.out = out;
+    op.kernel = kernel;
+    op.stride = stride;
+    op.act = act;
+    op.condition = std::move(cond);
+    op.hidden = hidden;
+    op.stage = stage;
+    op.block = block;
+    return op;
+}
+
+// Global average pooling and the classifier; the classifier's input width may be a gene.
+void addHead(ArchSpec& arch, int x, Width width) {
+    Op pool;
+    pool.kind = OpKind::GlobalAvgPool;
+    pool.name = "pool";
+    pool.inputs = {x};
+    pool.in = pool.out = width;
+    pool.batchNorm = false;
+    arch.ops.push_back(pool);
+    Op fc;
+    fc.kind = OpKind::Linear;
+    fc.name = "classifier";
+    fc.inputs = {int(arch.ops.size())};
+    fc.in = width;
+    fc.out = fixedWidth(arch.classes);
+    fc.batchNorm = false;
+    arch.ops.push_back(fc);
+}
+
+struct V1Block {
+    int width;
+    int stride;
+};
+
+// Reference MobileNetV1 PruningNet (metapruning.md): one gene per conv output (the stem and
+// each pointwise conv); depthwise convs follow their input; the last block's width is fixed.
+ArchSpec buildMobileNetV1(int stemWidth, int stemStride, const std::vector<V1Block>& blocks, ArchSpec arch) {
+    arch.genes.push_back({"stem", GeneKind::Stage, stemWidth, 0});
+    for (size_t b = 0; b + 1 < blocks.size(); ++b)
+        arch.genes.push_back({"block" + std::to_string(b + 1), GeneKind::Stage, blocks[b].width, int(b + 1)});
+    auto add = [&arch](Op op) {
+        arch.ops.push_back(std::move(op));
+        return int(arch.ops.size());
+    };
+    int x = add(conv("stem", 0, fixedWidth(arch.inChannels), geneWidth(0), 3, stemStride, Activation::ReLU, {0}, 32, 0, 0));
+    Width in = geneWidth(0);
+    for (size_t b = 0; b < blocks.size(); ++b) {
+        const std::string name = "block" + std::to_string(b + 1);
+        const bool last = b + 1 == blocks.size();
+        const Width out = last ? fixedWidth(blocks[b].width) : geneWidth(int(b + 1));
+        std::vector<int> cond;
+        if (in.gene >= 0)
+            cond.push_back(in.gene);
+        if (out.gene >= 0)
+            cond.push_back(out.gene);
+        Op dw = conv(name + ".depthwise", x, in, in, 3, blocks[b].stride, Activation::ReLU, cond, 32, int(b + 1), int(b + 1));
+        dw.depthwise = true;
+        x = add(dw);
+        x = add(conv(name + ".pointwise", x, in, out, 1, 1, Activation::ReLU, cond, 32, int(b + 1), int(b + 1)));
+        in = out;
+    }
+    addHead(arch, x, in);
+    return arch;
+}
+
+struct ResNetStage {
+    int repeat;
+    int width;
+    int stride;
+};
+
+// ResNet PruningNets: a stem gene, one output gene per stage shared by every residual add and
+// the stage's projection shortcut (so shortcut channels are pruned with the stage), one mid
+// gene per block. Bottleneck blocks (ResNet-50, reference design: mid = width / 4, 7x7 stem and
+// max pool) or basic blocks (CIFAR ResNet-20: two 3x3 convs, mid = width).
+ArchSpec buildResNet(int stemWidth, int stemKernel, int stemStride, bool maxPool, bool bottleneck,
+                     const std::vector<ResNetStage>& stages, ArchSpec arch) {
+    arch.genes.push_back({"stem", GeneKind::Stage, stemWidth, 0});
+    for (size_t s = 0; s < stages.size(); ++s)
+        arch.genes.push_back({"stage" + std::to_string(s + 1), GeneKind::Stage, stages[s].width, int(s + 1)});
+    auto add = [&arch](Op op) {
+        arch.ops.push_back(std::move(op));
+        return int(arch.ops.size());
+    };
+    int x = add(conv("stem", 0, fixedWidth(arch.inChannels), geneWidth(0), stemKernel, stemStride, Activation::ReLU,
+                     {0}, 32, 0, 0));
+    if (maxPool) {
+        Op pool;
+        pool.kind = OpKind::MaxPool;
+        pool.name = "stem.maxpool";
+        pool.inputs = {x};
+        pool.in = pool.out = geneWidth(0);
+        pool.kernel = 3;
+        pool.stride = 2;
+        pool.batchNorm = false;
+        pool.stage = pool.block = 0;
+        x = add(pool);
+    }
+    int inGene = 0;
+    int block = 0;
+    for (size_t s = 0; s < stages.size(); ++s) {
+        const int outGene = int(s + 1);
+        for (int r = 0; r < stages[s].repeat; ++r) {
+            ++block;
+            const std::string b = "block" + std::to_string(block);
+            const int midGene = int(arch.genes.size());
+            const int midMax = bottleneck ? stages[s].width / 4 : stages[s].width;
+            arch.genes.push_back({b + ".mid", GeneKind::Mid, midMax, int(s + 1)});
+            const std::vector<int> cond = {midGene, inGene, outGene};
+            const int stride = r == 0 ? stages[s].stride : 1;
+            const int blockInput = x;
+            const int st = int(s + 1);
+            if (bottleneck) {
+                x = add(conv(b + ".conv1", x, geneWidth(inGene), geneWidth(midGene), 1, 1, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv2", x, geneWidth(midGene), geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv3", x, geneWidth(midGene), geneWidth(outGene), 1, 1, Activation::None, cond, 32, st, block));
+            } else {
+                x = add(conv(b + ".conv1", x, geneWidth(inGene), geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv2", x, geneWidth(midGene), geneWidth(outGene), 3, 1, Activation::None, cond, 32, st, block));
+            }
+            int shortcut = blockInput;
+            if (r == 0) // the stage's projection shortcut carries the stage gene too
+                shortcut = add(conv(b + ".shortcut", blockInput, geneWidth(inGene), geneWidth(outGene), 1, stride,
+                                    Activation::None, cond, 32, st, block));
+            Op sum;
+            sum.kind = OpKind::Add;
+            sum.name = b + ".add";
+            sum.inputs = {shortcut, x};
+            sum.in = sum.out = geneWidth(outGene);
+            sum.act = Activation::ReLU;
+            sum.batchNorm = false;
+            sum.stage = st;
+            sum.block = block;
+            x = add(sum);
+            inGene = outGene;
+        }
+    }
+    addHead(arch, x, geneWidth(inGene));
+    return arch;
+}
+
 } // namespace
 
 std::vector<std::pair<std::string, std::vector<std::string>>> availableArchitectures() {
-    return {{"mobilenetv2", {"small", "paper"}}};
+    return {{"mobilenetv2", {"small", "paper"}}, {"mobilenetv1", {"small", "paper"}}, {"resnet", {"small", "paper"}}};
 }
 
 ArchSpec makeArchitecture(const std::string& family, const std::string& preset, int inChannels,
@@ -210,9 +359,28 @@ ArchSpec makeArchitecture(const std::string& family, const std::string& preset, 
             return buildMobileNetV2(paperV2(), arch);
         if (preset == "small")
             return buildMobileNetV2(smallV2(), arch);
+    } else if (family == "mobilenetv1") {
+        if (preset == "paper") {
+            std::vector<V1Block> b = {{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}};
+            for (int i = 0; i < 5; ++i)
+                b.push_back({512, 1});
+            b.push_back({1024, 2});
+            b.push_back({1024, 1});
+            return buildMobileNetV1(32, 2, b, arch);
+        }
+        if (preset == "small") // 28x28: 14x14, 7x7, 4x4; 4.57 M MACs at full width
+            return buildMobileNetV1(16, 2,
+                                    {{32, 1}, {64, 2}, {64, 1}, {96, 1}, {96, 1}, {128, 2}, {128, 1}, {128, 1},
+                                     {128, 1}, {128, 1}, {128, 1}, {256, 1}, {256, 1}},
+                                    arch);
+    } else if (family == "resnet") {
+        if (preset == "paper") // ResNet-50
+            return buildResNet(64, 7, 2, true, true, {{3, 256, 1}, {4, 512, 2}, {6, 1024, 2}, {3, 2048, 2}}, arch);
+        if (preset == "small") // CIFAR ResNet-20
+            return buildResNet(16, 3, 1, false, false, {{3, 16, 1}, {3, 32, 2}, {3, 64, 2}}, arch);
     }
     throw std::invalid_argument("unknown architecture '" + family + "' preset '" + preset +
-                                "' (known: mobilenetv2 small|paper)");
+                                "' (known: mobilenetv2, mobilenetv1, resnet; presets small, paper)");
 }
 
 void validateEncoding(const ArchSpec& arch, const Encoding& enc) {
@@ -284,6 +452,9 @@ std::vector<LayerShape> layerShapes(const ArchSpec& arch, const Encoding& enc) {
         }
         case OpKind::GlobalAvgPool:
             hw[i + 1] = {1, 1};
+            break;
+        case OpKind::MaxPool:
+            hw[i + 1] = {convOut(h, op.kernel, op.stride), convOut(w, op.kernel, op.stride)};
             break;
         case OpKind::Add:
             hw[i + 1] = {h, w};

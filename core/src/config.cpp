@@ -1,5 +1,6 @@
 // Qt-side helpers of core (no LibTorch here): JSON of settings, file hashing.
 #include "metaprune/export.h"
+#include "metaprune/latency.h"
 #include "metaprune/training.h"
 
 #include <QCryptographicHash>
@@ -148,6 +149,60 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
         throw std::runtime_error(path + ": cannot write (" + f.errorString().toStdString() + ")");
     if (f.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size()) || !f.commit())
         throw std::runtime_error(path + ": cannot write (" + f.errorString().toStdString() + ")");
+}
+
+std::string MachineInfo::json() const {
+    QJsonObject o;
+    o["cpu"] = QString::fromStdString(cpu);
+    o["threads"] = threads;
+    o["libtorch"] = QString::fromStdString(libtorch);
+    o["batch"] = batch;
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+std::string LatencyTable::toJson() const {
+    QJsonObject o;
+    o["arch"] = QString::fromStdString(arch);
+    o["machine"] = QJsonDocument::fromJson(QByteArray::fromStdString(machine.json())).object();
+    QJsonArray g;
+    for (int i : grid)
+        g.append(i);
+    o["grid"] = g;
+    QJsonArray ops;
+    for (const std::vector<double>& row : ms) {
+        QJsonArray r;
+        for (double v : row)
+            r.append(v);
+        ops.append(r);
+    }
+    o["ms"] = ops;
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+LatencyTable LatencyTable::fromJson(const std::string& json) {
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
+    if (!doc.isObject())
+        throw std::invalid_argument("latency table is not a JSON object: " + err.errorString().toStdString());
+    const QJsonObject o = doc.object();
+    LatencyTable t;
+    t.arch = o["arch"].toString().toStdString();
+    const QJsonObject m = o["machine"].toObject();
+    t.machine.cpu = m["cpu"].toString().toStdString();
+    t.machine.threads = m["threads"].toInt(1);
+    t.machine.libtorch = m["libtorch"].toString().toStdString();
+    t.machine.batch = m["batch"].toInt(1);
+    for (const QJsonValue& v : o["grid"].toArray())
+        t.grid.push_back(v.toInt());
+    for (const QJsonValue& r : o["ms"].toArray()) {
+        std::vector<double> row;
+        for (const QJsonValue& v : r.toArray())
+            row.push_back(v.toDouble());
+        t.ms.push_back(row);
+    }
+    if (t.grid.size() < 2 || t.grid.back() != grid::kSize - 1)
+        throw std::invalid_argument("latency table has a malformed grid");
+    return t;
 }
 
 } // namespace mp

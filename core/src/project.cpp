@@ -1,5 +1,6 @@
 #include "metaprune/project.h"
 
+#include <chrono>
 #include <memory>
 
 #include <QCryptographicHash>
@@ -87,8 +88,9 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
 }
 
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
-                          int64_t trainingId, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel) {
-    checkSearchConfig(evaluator.arch(), cfg);
+                          int64_t trainingId, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
+                          const LatencyTable* latency) {
+    checkSearchConfig(evaluator.arch(), cfg, latency);
     Store store(dbPath);
     SearchJob job;
     const int64_t runId = store.findOrCreateRun(searchRunRecord(evaluator, cfg, trainingId), &job.resumed);
@@ -96,7 +98,32 @@ SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator,
     const EvaluateFn evaluate = [&evaluator](const Encoding& e, const std::atomic<bool>* c) {
         return evaluator.evaluate(e, EvalSplit::Search, c);
     };
-    job.outcome = runSearch(evaluator.arch(), evaluate, store, runId, cfg, callbacks, cancel);
+    job.outcome = runSearch(evaluator.arch(), evaluate, store, runId, cfg, callbacks, cancel, latency);
+    return job;
+}
+
+LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int batch, int gridStep, int repeats,
+                           const std::function<void(int64_t, int64_t)>& progress, const std::atomic<bool>* cancel) {
+    Store store(dbPath);
+    const MachineInfo machine = currentMachine(batch);
+    LatencyJob job;
+    const auto describe = [&] {
+        job.description = "table " + std::to_string(job.id) + ": " + machine.json() + ", grid step " +
+                           std::to_string(job.table.grid.size() > 1 ? job.table.grid[1] - job.table.grid[0] : 0);
+    };
+    if (const auto stored = store.latencyTable(latencyArchKey(arch), machine.json(), gridStep)) {
+        job.id = stored->first;
+        job.table = LatencyTable::fromJson(stored->second);
+        describe();
+        return job;
+    }
+    const int step = gridStep > 0 ? gridStep : 5;
+    const auto start = std::chrono::steady_clock::now();
+    job.table = measureLatencyTable(arch, batch, step, repeats, progress, cancel);
+    job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    job.id = store.addLatencyTable(latencyArchKey(arch), machine.json(), step, job.table.toJson());
+    job.measured = true;
+    describe();
     return job;
 }
 

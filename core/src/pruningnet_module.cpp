@@ -201,6 +201,9 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
         case OpKind::GlobalAvgPool:
             y = in.mean({2, 3});
             break;
+        case OpKind::MaxPool:
+            y = at::max_pool2d(in, {op.kernel, op.kernel}, {op.stride, op.stride}, {op.kernel / 2, op.kernel / 2});
+            break;
         case OpKind::Linear:
             y = at::linear(in, w.fcWeight, w.fcBias);
             break;

@@ -23,6 +23,11 @@ std::string toJson(const SearchConfig& c) {
     o["max_macs"] = qint64(c.maxMacs);
     o["min_macs"] = qint64(c.minMacs);
     o["uniform_baselines"] = c.uniformBaselines;
+    if (hasLatencyBound(c)) { // only then: older runs keep their identity
+        o["max_latency_ms"] = c.maxLatencyMs;
+        o["min_latency_ms"] = c.minLatencyMs;
+        o["latency_table"] = QString::fromStdString(c.latencyTable);
+    }
     QJsonObject e;
     e["recal_batches"] = c.eval.recalBatches;
     e["recal_batch_size"] = c.eval.recalBatchSize;
@@ -50,6 +55,9 @@ SearchConfig searchConfigFromJson(const std::string& json) {
     c.maxMacs = o["max_macs"].toInteger(c.maxMacs);
     c.minMacs = o["min_macs"].toInteger(c.minMacs);
     c.uniformBaselines = o["uniform_baselines"].toBool(c.uniformBaselines);
+    c.maxLatencyMs = o["max_latency_ms"].toDouble(0);
+    c.minLatencyMs = o["min_latency_ms"].toDouble(0);
+    c.latencyTable = o["latency_table"].toString().toStdString();
     const QJsonObject e = o["eval"].toObject();
     c.eval.recalBatches = e["recal_batches"].toInt(c.eval.recalBatches);
     c.eval.recalBatchSize = e["recal_batch_size"].toInt(c.eval.recalBatchSize);
@@ -99,11 +107,12 @@ int64_t parseMacs(const std::string& text, int64_t fullMacs) {
     return int64_t(std::llround(v * mult));
 }
 
-bool meetsConstraint(const SearchConfig& cfg, int64_t macs) {
-    return macs >= cfg.minMacs && (cfg.maxMacs <= 0 || macs <= cfg.maxMacs);
+bool meetsConstraint(const SearchConfig& cfg, int64_t macs, double latencyMs) {
+    return macs >= cfg.minMacs && (cfg.maxMacs <= 0 || macs <= cfg.maxMacs) && latencyMs >= cfg.minLatencyMs &&
+           (cfg.maxLatencyMs <= 0 || latencyMs <= cfg.maxLatencyMs);
 }
 
-void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg) {
+void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency) {
     if (cfg.population < 1 || cfg.generations < 1)
         throw ConfigError("population and generations must be at least 1");
     if (cfg.parents < 1 || cfg.parents > cfg.population)
@@ -128,6 +137,26 @@ void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg) {
     if (cfg.minMacs > largest)
         throw ConfigError("impossible constraint: min " + std::to_string(cfg.minMacs) + " MACs, but the full " +
                           arch.family + "/" + arch.preset + " network has only " + std::to_string(largest));
+    if (!std::isfinite(cfg.maxLatencyMs) || !std::isfinite(cfg.minLatencyMs) || cfg.maxLatencyMs < 0 ||
+        cfg.minLatencyMs < 0)
+        throw ConfigError("latency bounds must be non-negative numbers of milliseconds");
+    if (hasLatencyBound(cfg)) {
+        if (!latency)
+            throw ConfigError("a latency constraint needs a latency table measured on this machine "
+                              "(metaprune latency)");
+        if (cfg.maxLatencyMs > 0 && cfg.minLatencyMs > cfg.maxLatencyMs)
+            throw ConfigError("latency band is empty: min " + std::to_string(cfg.minLatencyMs) + " ms > max " +
+                              std::to_string(cfg.maxLatencyMs) + " ms");
+        // Latency grows with every width, so the extremes are the all-min and all-max networks.
+        const double fastest = latency->predict(arch, uniformEncoding(arch, 0));
+        const double slowest = latency->predict(arch, uniformEncoding(arch, grid::kSize - 1));
+        if (cfg.maxLatencyMs > 0 && cfg.maxLatencyMs < fastest)
+            throw ConfigError("impossible constraint: max " + std::to_string(cfg.maxLatencyMs) +
+                              " ms, but the fastest network is predicted at " + std::to_string(fastest) + " ms");
+        if (cfg.minLatencyMs > slowest)
+            throw ConfigError("impossible constraint: min " + std::to_string(cfg.minLatencyMs) +
+                              " ms, but the full network is predicted at " + std::to_string(slowest) + " ms");
+    }
 }
 
 RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId) {
@@ -160,9 +189,9 @@ bool better(const CandidateRecord& a, const CandidateRecord& b) {
 class Search {
 public:
     Search(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId, const SearchConfig& cfg,
-           const SearchCallbacks& cb, const std::atomic<bool>* cancel)
+           const SearchCallbacks& cb, const std::atomic<bool>* cancel, const LatencyTable* latency)
         : arch_(arch), evaluate_(evaluate), store_(store), runId_(runId), cfg_(cfg), cb_(cb), cancel_(cancel),
-          rng_(cfg.seed) {}
+          latency_(latency), rng_(cfg.seed) {}
 
     SearchOutcome run() {
         const auto start = std::chrono::steady_clock::now();
@@ -249,6 +278,7 @@ private:
             rec.channels = geneChannels(arch_, enc);
             rec.macs = countMacs(arch_, enc);
             rec.params = countParams(arch_, enc);
+            rec.latencyMs = latencyOf(enc);
             rec.top1 = r.top1;
             rec.loss = r.loss;
             rec.origin = origin;
@@ -264,7 +294,8 @@ private:
             }
             ++out_.evaluated;
         }
-        if (c->origin != "uniform" && meetsConstraint(cfg_, c->macs) && (!out_.best || better(*c, *out_.best)))
+        if (c->origin != "uniform" && meetsConstraint(cfg_, c->macs, latencyOf(c->genes)) &&
+            (!out_.best || better(*c, *out_.best)))
             out_.best = *c;
         ++done_;
         if (cb_.candidate)
@@ -273,9 +304,13 @@ private:
         return c;
     }
 
+    double latencyOf(const Encoding& e) const { return latency_ ? latency_->predict(arch_, e) : 0.0; }
+
+    bool meets(const Encoding& e) const { return meetsConstraint(cfg_, countMacs(arch_, e), latencyOf(e)); }
+
     // A new canonical encoding that meets the constraint and was not tested or queued.
     bool acceptable(const Encoding& canonical, const std::set<Encoding>& pending) const {
-        return !tested_.count(canonical) && !pending.count(canonical) && meetsConstraint(cfg_, countMacs(arch_, canonical));
+        return !tested_.count(canonical) && !pending.count(canonical) && meets(canonical);
     }
 
     std::vector<Encoding> mutate(const std::vector<CandidateRecord>& parents, std::set<Encoding>& pending) {
@@ -331,12 +366,15 @@ private:
             if (attempt >= 100 * std::max(1, count)) {
                 for (int step = 0; step < 100000; ++step) {
                     const int64_t macs = countMacs(arch_, e);
-                    if (meetsConstraint(cfg_, macs))
+                    const double ms = latencyOf(e);
+                    if (meetsConstraint(cfg_, macs, ms))
                         break;
+                    const bool over = (cfg_.maxMacs > 0 && macs > cfg_.maxMacs) ||
+                                      (cfg_.maxLatencyMs > 0 && ms > cfg_.maxLatencyMs);
                     int& g = e[geneDist(rng_)];
-                    if (cfg_.maxMacs > 0 && macs > cfg_.maxMacs && g > 0)
+                    if (over && g > 0)
                         --g;
-                    else if (macs < cfg_.minMacs && g < grid::kSize - 1)
+                    else if (!over && g < grid::kSize - 1)
                         ++g;
                 }
             }
@@ -356,6 +394,7 @@ private:
     SearchConfig cfg_;
     const SearchCallbacks& cb_;
     const std::atomic<bool>* cancel_;
+    const LatencyTable* latency_;
     std::mt19937_64 rng_;
     std::set<Encoding> tested_; // this replay's tested encodings (not the store's: keeps resume exact)
     SearchOutcome out_;
@@ -366,10 +405,11 @@ private:
 } // namespace
 
 SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
-                        const SearchConfig& cfg, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel) {
-    checkSearchConfig(arch, cfg);
+                        const SearchConfig& cfg, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
+                        const LatencyTable* latency) {
+    checkSearchConfig(arch, cfg, latency);
     store.setRunStatus(runId, "running");
-    Search search(arch, evaluate, store, runId, cfg, callbacks, cancel);
+    Search search(arch, evaluate, store, runId, cfg, callbacks, cancel, latency);
     SearchOutcome out;
     try {
         out = search.run();

@@ -16,7 +16,7 @@ namespace mp {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2; // 2: candidates.latency_ms, latency_tables
 constexpr int kApplicationId = 0x4D505331; // "MPS1": marks a MetaPrune Studio project file
 
 const char* const kSchema[] = {
@@ -65,9 +65,17 @@ const char* const kSchema[] = {
         generation INTEGER NOT NULL,
         eval_ms REAL NOT NULL,
         created TEXT NOT NULL,
+        latency_ms REAL NOT NULL DEFAULT 0,
         UNIQUE(run_id, genes)))",
     "CREATE INDEX IF NOT EXISTS candidates_by_run ON candidates(run_id, id)",
     "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    R"(CREATE TABLE IF NOT EXISTS latency_tables(
+        id INTEGER PRIMARY KEY,
+        created TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        machine TEXT NOT NULL,
+        grid_step INTEGER NOT NULL,
+        data TEXT NOT NULL))",
 };
 
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
@@ -155,11 +163,12 @@ CandidateRecord readCandidate(const QSqlQuery& r) {
     c.generation = r.value(9).toInt();
     c.evalMs = r.value(10).toDouble();
     c.created = r.value(11).toString().toStdString();
+    c.latencyMs = r.value(12).toDouble();
     return c;
 }
 
 constexpr const char* kCandidateColumns =
-    "SELECT id, run_id, genes, channels, macs, params, top1, loss, origin, generation, eval_ms, created "
+    "SELECT id, run_id, genes, channels, macs, params, top1, loss, origin, generation, eval_ms, created, latency_ms "
     "FROM candidates ";
 
 TrainingRecord readTraining(const QSqlQuery& r, const std::string& dir) {
@@ -232,7 +241,7 @@ Store::Store(const std::string& path) : path_(path) {
             appId = check.value(0).toInt();
             check.finish();
             if (!check.exec("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                            "('trainings', 'training_log', 'runs', 'candidates', 'settings')") ||
+                            "('trainings', 'training_log', 'runs', 'candidates', 'settings', 'latency_tables')") ||
                 !check.next())
                 throw StoreError(path + ": not a project database or damaged (" +
                                  check.lastError().text().toStdString() + ")");
@@ -254,13 +263,22 @@ Store::Store(const std::string& path) : path_(path) {
         query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
         // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
         query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
-        if (appId != kApplicationId || version < kSchemaVersion || tables < 5) {
+        if (appId != kApplicationId || version < kSchemaVersion || tables < 6) {
             // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
             // (busy timeout) instead of failing on a read-to-write upgrade.
             query(connection_, path_, "BEGIN IMMEDIATE").exec();
             try {
                 for (const char* sql : kSchema)
                     query(connection_, path_, sql).exec();
+                // Schema 1 -> 2: predicted latency of every candidate (0 where none was predicted).
+                QSqlQuery column = query(connection_, path_,
+                                         "SELECT COUNT(*) FROM pragma_table_info('candidates') WHERE name = 'latency_ms'")
+                                       .exec();
+                column.next();
+                const bool hasLatency = column.value(0).toInt() > 0;
+                column.finish();
+                if (!hasLatency)
+                    query(connection_, path_, "ALTER TABLE candidates ADD COLUMN latency_ms REAL NOT NULL DEFAULT 0").exec();
                 query(connection_, path_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()).exec();
                 query(connection_, path_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()).exec();
                 query(connection_, path_, "COMMIT").exec();
@@ -445,7 +463,7 @@ CandidateRecord Store::addCandidate(const CandidateRecord& c) {
     // A single INSERT is its own transaction in SQLite: committed when exec() returns.
     QSqlQuery r = query(connection_, path_,
                          "INSERT INTO candidates(run_id, genes, channels, macs, params, top1, loss, origin, "
-                         "generation, eval_ms, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                         "generation, eval_ms, created, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                        .bind(qint64(c.runId))
                        .bind(q(join(c.genes)))
                        .bind(q(join(c.channels)))
@@ -457,9 +475,38 @@ CandidateRecord Store::addCandidate(const CandidateRecord& c) {
                        .bind(c.generation)
                        .bind(c.evalMs)
                        .bind(q(out.created))
+                       .bind(c.latencyMs)
                        .exec();
     out.id = r.lastInsertId().toLongLong();
     return out;
+}
+
+int64_t Store::addLatencyTable(const std::string& arch, const std::string& machine, int gridStep,
+                               const std::string& data) {
+    QSqlQuery r = query(connection_, path_,
+                        "INSERT INTO latency_tables(created, arch, machine, grid_step, data) VALUES (?, ?, ?, ?, ?)")
+                      .bind(now())
+                      .bind(q(arch))
+                      .bind(q(machine))
+                      .bind(gridStep)
+                      .bind(q(data))
+                      .exec();
+    return r.lastInsertId().toLongLong();
+}
+
+std::optional<std::pair<int64_t, std::string>> Store::latencyTable(const std::string& arch, const std::string& machine,
+                                                                 int gridStep) const {
+    QSqlQuery r = query(connection_, path_,
+                        "SELECT id, data FROM latency_tables WHERE arch = ? AND machine = ? AND (? = 0 OR grid_step = ?) "
+                        "ORDER BY id DESC LIMIT 1")
+                      .bind(q(arch))
+                      .bind(q(machine))
+                      .bind(gridStep)
+                      .bind(gridStep)
+                      .exec();
+    if (!r.next())
+        return std::nullopt;
+    return std::make_pair(int64_t(r.value(0).toLongLong()), r.value(1).toString().toStdString());
 }
 
 std::optional<std::string> Store::setting(const std::string& key) const {

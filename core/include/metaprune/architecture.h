@@ -34,7 +34,8 @@ struct Gene {
     int stage = 0;       ///< stage this gene belongs to (0 = stem)
 };
 
-enum class OpKind { Conv, Add, GlobalAvgPool, Linear };
+/// MaxPool is the ResNet stem's 3x3 stride-2 pooling (padding 1).
+enum class OpKind { Conv, Add, GlobalAvgPool, Linear, MaxPool };
 enum class Activation { None, ReLU, ReLU6 };
 
 /// A channel count: from a gene of the encoding, or fixed (data channels, classes, last conv).
@@ -65,7 +66,7 @@ struct Op {
 
 /// A whole searchable architecture: genes + ops + the input it was sized for.
 struct ArchSpec {
-    std::string family; ///< "mobilenetv2"
+    std::string family; ///< "mobilenetv2", "mobilenetv1", "resnet"
     std::string preset; ///< "small", "paper"
     int inChannels = 3;
     int inHeight = 224;
@@ -90,10 +91,12 @@ struct LayerShape {
 /// Names of the families and their presets, e.g. {"mobilenetv2", {"small", "paper"}}.
 std::vector<std::pair<std::string, std::vector<std::string>>> availableArchitectures();
 
-/// Builds an architecture. `paper` presets are the reference widths (MobileNetV2: 1.4x widths
-/// of metapruning.md, 1280-wide last conv); `small` presets are sized for 28x28 / 32x32 data.
-/// Input channels, spatial size and classes follow the data. Throws std::invalid_argument for
-/// an unknown family/preset or a non-positive size.
+/// Builds an architecture. `paper` presets are the reference widths: MobileNetV2 1.4x with a
+/// 1280-wide last conv, MobileNetV1 1.0x, ResNet-50 (bottleneck blocks, 7x7 stem and max pool).
+/// `small` presets are sized for 28x28 / 32x32 data: a MobileNetV2 and a MobileNetV1 of about
+/// 4.5 M MACs, and the CIFAR ResNet-20 (basic blocks, widths 16/32/64). Input channels,
+/// spatial size and classes follow the data. Throws std::invalid_argument for an unknown
+/// family/preset or a non-positive size.
 ArchSpec makeArchitecture(const std::string& family, const std::string& preset, int inChannels,
                           int inHeight, int inWidth, int classes);
 

@@ -3,6 +3,7 @@
 // Each opens its own Store connection in the calling thread (one connection per thread).
 
 #include "metaprune/evaluator.h"
+#include "metaprune/latency.h"
 #include "metaprune/search.h"
 #include "metaprune/store.h"
 #include "metaprune/training.h"
@@ -42,7 +43,24 @@ struct SearchJob {
 /// running the same run at the same time (StoreError naming the other process).
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks = {},
-                          const std::atomic<bool>* cancel = nullptr);
+                          const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr);
+
+struct LatencyJob {
+    LatencyTable table;
+    int64_t id = 0;        ///< its row in the project
+    bool measured = false; ///< false: reused from the project
+    double seconds = 0;
+    /// "table <id>: <machine JSON>, grid step <n>": what a search run records.
+    std::string description;
+};
+
+/// The project's latency table for `arch` on this machine (the calling thread's LibTorch thread
+/// count, `batch` images): reused when one with `gridStep` is stored (gridStep 0: any stored
+/// step), otherwise measured (step 5 when 0) with `repeats` runs per entry and stored.
+/// Throws Cancelled, StoreError, ConfigError.
+LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int batch, int gridStep, int repeats,
+                           const std::function<void(int64_t, int64_t)>& progress = {},
+                           const std::atomic<bool>* cancel = nullptr);
 
 /// Throws CheckpointError when a finished training's checkpoint no longer has the SHA-256 the
 /// project recorded for it (modified, replaced or damaged since): its numbers would not be the

@@ -6,6 +6,7 @@
 
 #include "metaprune/architecture.h"
 #include "metaprune/evaluator.h"
+#include "metaprune/latency.h"
 #include "metaprune/store.h"
 
 #include <atomic>
@@ -26,6 +27,10 @@ struct SearchConfig {
     uint64_t seed = 1;
     int64_t maxMacs = 0; ///< upper MACs bound per image (0 = none)
     int64_t minMacs = 0; ///< lower bound of a [min, max] band (0 = none)
+    double maxLatencyMs = 0; ///< upper bound on the latency table's prediction (0 = none)
+    double minLatencyMs = 0; ///< lower bound of a latency band (0 = none)
+    /// Which latency table the bounds refer to (machine, batch, grid), recorded with the run.
+    std::string latencyTable;
     bool uniformBaselines = true; ///< also evaluate the 31 uniform width-multiplier networks
     EvalSettings eval;            ///< recorded with the run: candidates are only comparable under equal settings
 };
@@ -35,11 +40,15 @@ std::string toJson(const SearchConfig& cfg);
 SearchConfig searchConfigFromJson(const std::string& json);
 
 /// Throws ConfigError when the settings are out of range or no encoding of `arch` can meet the
-/// MACs constraint (naming the smallest/largest MACs possible).
-void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg);
+/// MACs or latency constraint (naming the smallest/largest possible), or when a latency bound
+/// is set without a latency table.
+void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency = nullptr);
 
-/// Whether an encoding's MACs satisfy the constraint.
-bool meetsConstraint(const SearchConfig& cfg, int64_t macs);
+/// Whether an encoding's MACs and predicted latency (ms) satisfy the constraints.
+bool meetsConstraint(const SearchConfig& cfg, int64_t macs, double latencyMs = 0);
+
+/// Whether the settings constrain latency.
+inline bool hasLatencyBound(const SearchConfig& cfg) { return cfg.maxLatencyMs > 0 || cfg.minLatencyMs > 0; }
 
 /// Parses "12.5M", "300k", "7131232" or "50%" (of `fullMacs`) into MACs; throws ConfigError.
 int64_t parseMacs(const std::string& text, int64_t fullMacs);
@@ -70,9 +79,10 @@ struct SearchOutcome {
 /// Runs (or resumes) the search of run `runId`. Returns with finished = false when `cancel`
 /// was set; everything evaluated so far stays committed. Throws ConfigError for bad settings,
 /// StoreError when the database fails, and whatever `evaluate` throws other than Cancelled.
+/// With `latency`, every candidate's predicted latency is stored, and latency bounds apply.
 SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
                         const SearchConfig& cfg, const SearchCallbacks& callbacks = {},
-                        const std::atomic<bool>* cancel = nullptr);
+                        const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr);
 
 /// The run record of a search with `evaluator`'s checkpoint and data.
 RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId);

@@ -67,6 +67,7 @@ struct CandidateRecord {
     int generation = 0; ///< -1 for uniform baselines and probes
     double evalMs = 0;
     std::string created;
+    double latencyMs = 0; ///< predicted by the run's latency table; 0 when the run had none
 };
 
 class Store {
@@ -106,6 +107,12 @@ public:
     /// Candidates of a run in insertion order; with `afterId`, only newer ones.
     std::vector<CandidateRecord> candidates(int64_t runId, int64_t afterId = 0) const;
     std::optional<CandidateRecord> candidate(int64_t id) const;
+
+    /// Latency lookup tables (LatencyTable JSON), keyed by architecture, machine (JSON) and
+    /// grid step. latencyTable() returns the newest match (gridStep 0: any step) with its id.
+    int64_t addLatencyTable(const std::string& arch, const std::string& machine, int gridStep, const std::string& data);
+    std::optional<std::pair<int64_t, std::string>> latencyTable(const std::string& arch, const std::string& machine,
+                                                               int gridStep = 0) const;
 
     /// Project-level key/value settings (the desktop app's selections, colour mode).
     std::optional<std::string> setting(const std::string& key) const;

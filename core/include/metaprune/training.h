@@ -32,7 +32,7 @@ struct TrainConfig {
     int64_t trainPerClass = 0; ///< cap on training images per class (0 = all)
     int64_t testPerClass = 0;  ///< cap on test images per class (0 = all)
     int searchPerClass = 500;  ///< held-out search split taken from the training set
-    int epochs = 5; // the demo budget: about 5 minutes on 2 cores, full-width top-1 about 88%
+    int epochs = 4; // the demo's budget: about 5 minutes on one core
     int batchSize = 128;
     double lr = 0.4;            ///< peak learning rate, decayed linearly to 0 per step
     int warmupSteps = 200;      ///< linear warm-up from 0 to lr
