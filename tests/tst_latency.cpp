@@ -31,6 +31,7 @@ private slots:
         QCOMPARE(last, total);
         QCOMPARE(table.grid, (std::vector<int>{0, 15, 30}));
         QCOMPARE(table.ms.size(), v2.ops.size());
+        QVERIFY(table.overheadMs >= 0);
     }
 
     void gridShapes() {
@@ -51,7 +52,7 @@ private slots:
         for (int idx : table.grid) {
             const Encoding e = uniformEncoding(v2, idx);
             const int k = int(std::find(table.grid.begin(), table.grid.end(), idx) - table.grid.begin());
-            double sum = 0;
+            double sum = table.overheadMs;
             for (size_t i = 0; i < v2.ops.size(); ++i) {
                 const std::vector<double>& row = table.ms[i];
                 sum += row.size() == 9 ? row[size_t(k * 3 + k)] : row.size() == 3 ? row[size_t(k)] : row[0];

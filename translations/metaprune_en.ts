@@ -541,103 +541,113 @@ top-1 %4%
 <context>
     <name>mpw::TrainingPanel</name>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="34"/>
+        <location filename="../widgets/trainingpanel.cpp" line="35"/>
         <source>&amp;Train</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="35"/>
+        <location filename="../widgets/trainingpanel.cpp" line="36"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="38"/>
+        <location filename="../widgets/trainingpanel.cpp" line="39"/>
         <source>...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="39"/>
+        <location filename="../widgets/trainingpanel.cpp" line="40"/>
         <source>Choose a data folder: IDX files, CIFAR binary batches, or one folder per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="41"/>
+        <location filename="../widgets/trainingpanel.cpp" line="42"/>
         <source>Data folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="50"/>
-        <source>small: sized for 28x28 / 32x32 data; paper: the reference MobileNetV2 widths</source>
+        <location filename="../widgets/trainingpanel.cpp" line="51"/>
+        <source>MobileNetV2 (stage + mid genes), MobileNetV1 (one gene per conv), ResNet (stage genes shared by the shortcuts, mid genes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="58"/>
-        <source>Probability of training the full-width network in a step (0 = the reference&apos;s pure random sampling)</source>
+        <location filename="../widgets/trainingpanel.cpp" line="54"/>
+        <source>small: sized for 28x28 / 32x32 data (ResNet: ResNet-20); paper: the reference widths (ResNet: ResNet-50)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../widgets/trainingpanel.cpp" line="63"/>
-        <source>Data</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../widgets/trainingpanel.cpp" line="64"/>
-        <source>Format</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../widgets/trainingpanel.cpp" line="65"/>
-        <source>Preset</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../widgets/trainingpanel.cpp" line="66"/>
-        <source>Epochs</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../widgets/trainingpanel.cpp" line="67"/>
-        <source>Batch size</source>
+        <source>Probability of training the full-width network in a step (0 = the reference&apos;s pure random sampling)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../widgets/trainingpanel.cpp" line="68"/>
-        <source>Learning rate</source>
+        <source>Data</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../widgets/trainingpanel.cpp" line="69"/>
-        <source>Full-width probability</source>
+        <source>Format</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../widgets/trainingpanel.cpp" line="70"/>
+        <source>Architecture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="71"/>
+        <source>Preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="72"/>
+        <source>Epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="73"/>
+        <source>Batch size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="74"/>
+        <source>Learning rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="75"/>
+        <source>Full-width probability</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/trainingpanel.cpp" line="76"/>
         <source>Seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="79"/>
         <location filename="../widgets/trainingpanel.cpp" line="85"/>
+        <location filename="../widgets/trainingpanel.cpp" line="91"/>
         <source>loss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="82"/>
+        <location filename="../widgets/trainingpanel.cpp" line="88"/>
         <source>training top-1 (%)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="84"/>
+        <location filename="../widgets/trainingpanel.cpp" line="90"/>
         <source>step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="86"/>
+        <location filename="../widgets/trainingpanel.cpp" line="92"/>
         <source>top-1 (%)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/trainingpanel.cpp" line="158"/>
+        <location filename="../widgets/trainingpanel.cpp" line="166"/>
         <source>Epoch %1, step %2/%3, loss %4, training top-1 %5% (random structures), ETA %6</source>
         <translation type="unfinished"></translation>
     </message>

@@ -29,7 +29,8 @@ QString duration(double s) {
 } // namespace
 
 TrainingPanel::TrainingPanel(QWidget* parent)
-    : QWidget(parent), data_(new QLineEdit), format_(new QComboBox), preset_(new QComboBox), epochs_(new QSpinBox),
+    : QWidget(parent), data_(new QLineEdit), format_(new QComboBox), family_(new QComboBox), preset_(new QComboBox),
+      epochs_(new QSpinBox),
       batch_(new QSpinBox), lr_(new QDoubleSpinBox), fullWidth_(new QDoubleSpinBox), seed_(new QSpinBox),
       train_(new QPushButton(QIcon(":/icons/train.png"), tr("&Train"))),
       cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar), status_(new QLabel),
@@ -46,8 +47,12 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     dataRow->addWidget(data_);
     dataRow->addWidget(browse);
     format_->addItems({"auto", "idx", "cifar", "folder"});
+    family_->addItems({"mobilenetv2", "mobilenetv1", "resnet"});
+    family_->setToolTip(tr("MobileNetV2 (stage + mid genes), MobileNetV1 (one gene per conv), ResNet (stage genes "
+                           "shared by the shortcuts, mid genes)"));
     preset_->addItems({"small", "paper"});
-    preset_->setToolTip(tr("small: sized for 28x28 / 32x32 data; paper: the reference MobileNetV2 widths"));
+    preset_->setToolTip(tr("small: sized for 28x28 / 32x32 data (ResNet: ResNet-20); paper: the reference widths "
+                           "(ResNet: ResNet-50)"));
     epochs_->setRange(1, 1000);
     batch_->setRange(2, 4096);
     lr_->setRange(0.0001, 10);
@@ -62,6 +67,7 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     auto* form = new QFormLayout;
     form->addRow(tr("Data"), dataRow);
     form->addRow(tr("Format"), format_);
+    form->addRow(tr("Architecture"), family_);
     form->addRow(tr("Preset"), preset_);
     form->addRow(tr("Epochs"), epochs_);
     form->addRow(tr("Batch size"), batch_);
@@ -105,6 +111,7 @@ mp::TrainConfig TrainingPanel::config() const {
     mp::TrainConfig c = base_;
     c.dataPath = data_->text().toStdString();
     c.dataFormat = format_->currentText().toStdString();
+    c.family = family_->currentText().toStdString();
     c.preset = preset_->currentText().toStdString();
     c.epochs = epochs_->value();
     c.batchSize = batch_->value();
@@ -118,6 +125,7 @@ void TrainingPanel::setConfig(const mp::TrainConfig& c) {
     base_ = c;
     data_->setText(QString::fromStdString(c.dataPath));
     format_->setCurrentText(QString::fromStdString(c.dataFormat));
+    family_->setCurrentText(QString::fromStdString(c.family));
     preset_->setCurrentText(QString::fromStdString(c.preset));
     epochs_->setValue(c.epochs);
     batch_->setValue(c.batchSize);
@@ -129,7 +137,7 @@ void TrainingPanel::setConfig(const mp::TrainConfig& c) {
 void TrainingPanel::setRunning(bool running) {
     train_->setEnabled(!running);
     cancel_->setEnabled(running);
-    for (QWidget* w : std::initializer_list<QWidget*>{data_, format_, preset_, epochs_, batch_, lr_, fullWidth_, seed_})
+    for (QWidget* w : std::initializer_list<QWidget*>{data_, format_, family_, preset_, epochs_, batch_, lr_, fullWidth_, seed_})
         w->setEnabled(!running);
 }
 

@@ -39,6 +39,7 @@ signals:
 private:
     QLineEdit* data_;
     QComboBox* format_;
+    QComboBox* family_;
     QComboBox* preset_;
     QSpinBox* epochs_;
     QSpinBox* batch_;

@@ -176,6 +176,7 @@ std::string LatencyTable::toJson() const {
         ops.append(r);
     }
     o["ms"] = ops;
+    o["overhead_ms"] = overheadMs;
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -200,6 +201,7 @@ LatencyTable LatencyTable::fromJson(const std::string& json) {
             row.push_back(v.toDouble());
         t.ms.push_back(row);
     }
+    t.overheadMs = o["overhead_ms"].toDouble(0);
     if (t.grid.size() < 2 || t.grid.back() != grid::kSize - 1)
         throw std::invalid_argument("latency table has a malformed grid");
     return t;

@@ -37,10 +37,14 @@ struct LatencyTable {
     /// [grid x grid]; ops whose widths depend on one gene (depthwise, fixed input or output,
     /// adds, pooling) have [grid] entries; ops without gene-dependent width have one entry.
     std::vector<std::vector<double>> ms;
+    /// Per-network cost outside the layers (dispatch, buffers between layers), the mean gap
+    /// between measured end-to-end latency and the layer sum on three uniform networks
+    /// (scale indices 0, 15, 30) measured with the table.
+    double overheadMs = 0;
 
-    /// Predicted latency of `enc` (ms): the sum of every layer's latency, bilinearly
-    /// interpolated in scale-index space between grid points. Throws std::invalid_argument for
-    /// an encoding of another architecture.
+    /// Predicted latency of `enc` (ms): the per-network overhead plus the sum of every layer's
+    /// latency, bilinearly interpolated in scale-index space between grid points. Throws
+    /// std::invalid_argument for an encoding of another architecture.
     double predict(const ArchSpec& arch, const Encoding& enc) const;
     std::string toJson() const;
     /// Throws std::invalid_argument on malformed JSON.
