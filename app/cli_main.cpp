@@ -299,8 +299,10 @@ LatencyJob latencyFor(const std::string& db, const ArchSpec& arch, int batch, in
         db, arch, batch, gridStep, repeats, [&bar](int64_t done, int64_t total) { bar.update(done, total); },
         &gCancel);
     bar.done();
-    std::printf("Latency table %s (%s)\n", job.description.c_str(),
-                job.measured ? ("measured in " + duration(job.seconds)).c_str() : "reused from the project");
+    char how[64];
+    std::snprintf(how, sizeof how, "measured in %.1f s", job.seconds);
+    std::printf("Latency %s (%s)\n", job.description.c_str(), job.measured ? how : "reused from the project");
+    std::fflush(stdout);
     return job;
 }
 

@@ -103,7 +103,7 @@ private:
 };
 
 /// Evaluation budget of the quick probe estimate (the refined one uses the search defaults).
-constexpr int kQuickRecalBatches = 2;
-constexpr int kQuickImages = 500;
+constexpr int kQuickRecalBatches = 1;
+constexpr int kQuickImages = 400;
 
 } // namespace mpw
