@@ -3,10 +3,14 @@
 
 #include "metaprune/architecture.h"
 #include "metaprune/bench.h"
+#include "metaprune/compare.h"
 #include "metaprune/evaluator.h"
 #include "metaprune/pareto.h"
 #include "metaprune/latency.h"
 #include "metaprune/project.h"
+#include "reportchart.h"
+
+#include <QApplication>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -25,6 +29,8 @@
 #include <numeric>
 #include <thread>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <unistd.h>
 
 using namespace mp;
@@ -241,6 +247,8 @@ EvalSettings evalSettingsOf(const Parser& p) {
     return e;
 }
 
+void addEvolutionOptions(Parser& p, const SearchConfig& d);
+
 void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMax) {
     p.addOption({"max-macs", "MACs constraint per image: 3.5M, 800k, 50% of the full network, or none.", "macs",
                  defaultMax});
@@ -252,6 +260,10 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
     p.addOption({"latency-batch", "Batch size the latency table is measured at.", "n", "1"});
     p.addOption({"latency-grid-step", "Scale-index step of the latency table's grid (0 = any stored table).", "n",
                  "0"});
+    addEvolutionOptions(p, d);
+}
+
+void addEvolutionOptions(Parser& p, const SearchConfig& d) {
     p.addOption({"population", "Population size.", "n", QString::number(d.population)});
     p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
     p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
@@ -261,6 +273,8 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
     p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
     p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
 }
+
+void evolutionOf(const Parser& p, SearchConfig& c);
 
 SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
     SearchConfig c;
@@ -273,6 +287,16 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
             throw UsageError("--max-macs must be positive (use 'none' for no upper bound)");
     }
     c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
+    evolutionOf(p, c);
+    if (p.isSet("max-latency"))
+        c.maxLatencyMs = doubleValue(p, "max-latency", 1e-6, 1e9);
+    if (p.isSet("min-latency"))
+        c.minLatencyMs = doubleValue(p, "min-latency", 0, 1e9);
+    return c;
+}
+
+/// Population, operators, generations, seed, baselines and evaluation settings of a search.
+void evolutionOf(const Parser& p, SearchConfig& c) {
     c.population = intValue(p, "population", 1, 100000);
     c.parents = intValue(p, "parents", 1, 100000);
     c.mutations = intValue(p, "mutations", 0, 100000);
@@ -285,11 +309,6 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
         throw UsageError("--search-seed must be a non-negative integer");
     c.uniformBaselines = !p.isSet("no-uniform");
     c.eval = evalSettingsOf(p);
-    if (p.isSet("max-latency"))
-        c.maxLatencyMs = doubleValue(p, "max-latency", 1e-6, 1e9);
-    if (p.isSet("min-latency"))
-        c.minLatencyMs = doubleValue(p, "min-latency", 0, 1e9);
-    return c;
 }
 
 /// The project's latency table for `arch` (measured now, with progress, if it has none).
@@ -930,10 +949,286 @@ int cmdArch(Parser& p, const QStringList& args) {
     return 0;
 }
 
+/// The encoding a command acts on: --candidate (a stored candidate), --encoding or --uniform.
+Encoding encodingOf(const Parser& p, const ArchSpec& arch, std::optional<CandidateRecord>* candidate = nullptr) {
+    const int given = int(p.isSet("candidate")) + int(p.isSet("encoding")) + int(p.isSet("uniform"));
+    if (given != 1)
+        throw UsageError("give exactly one of --candidate, --encoding or --uniform");
+    if (p.isSet("candidate")) {
+        Store store(p.value("db").toStdString());
+        const auto c = store.candidate(intValue(p, "candidate", 1, 1 << 30));
+        if (!c)
+            throw UsageError("project " + p.value("db").toStdString() + " has no candidate " +
+                             p.value("candidate").toStdString() + " (see metaprune pareto --all)");
+        if (candidate)
+            *candidate = c;
+        return c->genes;
+    }
+    if (p.isSet("encoding"))
+        return parseEncoding(arch, p.value("encoding").toStdString());
+    return uniformEncoding(arch, intValue(p, "uniform", 0, grid::kSize - 1));
+}
+
+void addStructureOptions(Parser& p) {
+    p.addOption({"training", "Training (id in the project) whose PruningNet to use.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    p.addOption({"candidate", "Stored candidate id (see `metaprune pareto --all`).", "id"});
+    p.addOption({"encoding", "Comma-separated scale indices (0..30), one per gene.", "genes"});
+    p.addOption({"uniform", "Uniform network at scale index i (0..30; 30 = full width).", "i"});
+}
+
+ExportFormat formatOf(const Parser& p, const QString& option, const QString& path) {
+    QString f = p.value(option);
+    if (f == "auto")
+        f = path.endsWith(".onnx") ? "onnx" : path.endsWith(".archive.pt") ? "archive" : "torchscript";
+    try {
+        return parseExportFormat(f.toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError("--" + option.toStdString() + ": " + e.what());
+    }
+}
+
+/// <output without extension>.json
+QString jsonPathFor(const Parser& p, const QString& output) {
+    if (p.isSet("json"))
+        return p.value("json");
+    const QFileInfo fi(output);
+    QString stem = fi.fileName();
+    for (const char* ext : {".archive.pt", ".onnx", ".pt"})
+        if (stem.endsWith(ext)) {
+            stem.chop(int(std::strlen(ext)));
+            break;
+        }
+    return fi.dir().filePath(stem + ".json");
+}
+
+int cmdExport(Parser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    addStructureOptions(p);
+    p.addOption({"output", "File to write: .pt (TorchScript), .onnx, or .archive.pt (LibTorch archive).", "file"});
+    p.addOption({"format", "torchscript, onnx, archive, or auto (from the file name).", "name", "auto"});
+    p.addOption({"json", "Where to write the encoding, channels, MACs and params (default: next to --output).",
+                 "file"});
+    addEvalOptions(p, EvalSettings{});
+    parseOptions(p, args);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    if (!p.isSet("output"))
+        throw UsageError("--output is required");
+    const QString output = QFileInfo(p.value("output")).absoluteFilePath();
+    const ExportFormat format = formatOf(p, "format", output);
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const Evaluator ev(ref.checkpoint, data, evalSettingsOf(p));
+    const Encoding enc = encodingOf(p, ev.arch());
+    const QString json = jsonPathFor(p, output);
+    ev.exportNetwork(enc, format, output.toStdString(), json.toStdString());
+    std::printf("Wrote %s (%s, PruningNet-generated weights, BN recalibrated on %d x %d images and folded)\n"
+                "  and %s\n  MACs %s, params %lld, channels %s\n",
+                qPrintable(output), format == ExportFormat::Onnx ? "ONNX opset 13" : format == ExportFormat::Archive ? "LibTorch archive" : "TorchScript",
+                ev.settings().recalBatches, ev.settings().recalBatchSize, qPrintable(json),
+                formatMacs(countMacs(ev.arch(), enc)).c_str(), static_cast<long long>(countParams(ev.arch(), enc)),
+                channelsToString(geneChannels(ev.arch(), enc)).c_str());
+    return 0;
+}
+
+void addRetrainOptions(Parser& p, const RetrainConfig& d) {
+    p.addOption({"mode", "scratch (fresh initialisation, the paper's protocol) or finetune (from the PruningNet's "
+                         "weights).",
+                 "name", QString::fromStdString(retrainModeName(d.mode))});
+    p.addOption({"epochs", "Retraining epochs.", "n", QString::number(d.epochs)});
+    p.addOption({"batch-size", "Retraining batch size.", "n", QString::number(d.batchSize)});
+    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x", QString::number(d.lr)});
+    p.addOption({"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
+    p.addOption({"weight-decay", "Weight decay on conv and linear weights.", "x", QString::number(d.weightDecay)});
+    p.addOption({"label-smoothing", "Label smoothing.", "x", QString::number(d.labelSmoothing)});
+    p.addOption({"augment", "Random shifts and horizontal flips while retraining."});
+}
+
+RetrainConfig retrainConfigOf(const Parser& p) {
+    RetrainConfig c;
+    try {
+        c.mode = parseRetrainMode(p.value("mode").toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--mode: ") + e.what());
+    }
+    c.epochs = intValue(p, "epochs", 1, 10000);
+    c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
+    c.lr = doubleValue(p, "lr", 1e-8, 100);
+    c.warmupSteps = intValue(p, "warmup-steps", 0, 1 << 30);
+    c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
+    c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
+    c.augment = p.isSet("augment");
+    return c;
+}
+
+std::vector<uint64_t> seedsOf(const Parser& p, const QString& name) {
+    std::vector<uint64_t> out;
+    for (const QString& s : p.value(name).split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        out.push_back(s.trimmed().toULongLong(&ok));
+        if (!ok)
+            throw UsageError("--" + name.toStdString() + " must be comma-separated non-negative integers");
+    }
+    if (out.empty())
+        throw UsageError("--" + name.toStdString() + " needs at least one seed");
+    return out;
+}
+
+/// Progress line of a multi-stage job: one bar per stage.
+struct StageProgress {
+    std::unique_ptr<Progress> bar;
+    std::string stage;
+    void operator()(const JobProgress& j) {
+        if (j.stage != stage) {
+            bar.reset();
+            stage = j.stage;
+            bar = std::make_unique<Progress>(stage);
+        }
+        char extra[48] = "";
+        if (j.loss > 0)
+            std::snprintf(extra, sizeof extra, "loss %.3f", j.loss);
+        bar->update(j.done, j.total, extra);
+    }
+    void done() { bar.reset(); }
+};
+
+int cmdRetrain(Parser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"training", "Training (id in the project) whose PruningNet and data split to use.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    p.addOption({"candidate", "Stored candidate id to retrain (see `metaprune pareto --all`).", "id"});
+    addRetrainOptions(p, RetrainConfig{});
+    p.addOption({"seed", "Seed of initialisation and data order.", "n", "1"});
+    p.addOption({"export", "Also write the retrained network (BN folded) to this file (.pt or .onnx).", "file"});
+    p.addOption({"export-format", "torchscript, onnx, archive, or auto (from the file name).", "name", "auto"});
+    parseOptions(p, args);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    if (!p.isSet("candidate"))
+        throw UsageError("--candidate is required (see metaprune pareto --all)");
+    RetrainConfig cfg = retrainConfigOf(p);
+    cfg.seed = seedValue(p);
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const Evaluator ev(ref.checkpoint, data);
+    const std::string db = p.value("db").toStdString();
+    const int64_t id = intValue(p, "candidate", 1, 1 << 30);
+    const QString exportPath = p.isSet("export") ? QFileInfo(p.value("export")).absoluteFilePath() : QString();
+    const ExportFormat format = formatOf(p, "export-format", exportPath);
+    StageProgress bar;
+    bool reused = false;
+    const RetrainRecord r = retrainCandidate(db, ev, data, id, cfg, "user", std::ref(bar), &gCancel, &reused,
+                                             exportPath.toStdString(), format);
+    bar.done();
+    const auto c = Store(db).candidate(id);
+    std::printf("Candidate %lld (%s MACs, PruningNet top-1 %.2f%% on the search split): test top-1 %.2f%% after "
+                "retraining (%s, %d epochs, seed %llu)%s\n",
+                static_cast<long long>(id), formatMacs(c->macs).c_str(), c->top1, r.testTop1,
+                retrainModeName(cfg.mode).c_str(), cfg.epochs, static_cast<unsigned long long>(cfg.seed),
+                reused ? " [stored result]" : "");
+    if (!exportPath.isEmpty())
+        std::printf("Wrote the retrained network to %s\n", qPrintable(exportPath));
+    return 0;
+}
+
+int cmdCompare(Parser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"training", "Training (id in the project) whose PruningNet to search with.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    p.addOption({"targets", "MACs targets as fractions of the full network.", "list", "50%,25%,12.5%"});
+    p.addOption({"seeds", "Retraining seeds (same for searched and uniform).", "list", "1,2"});
+    addRetrainOptions(p, RetrainConfig{});
+    addEvolutionOptions(p, SearchConfig{});
+    addEvalOptions(p, EvalSettings{});
+    p.addOption({"report", "Markdown report to write.", "file", "compare.md"});
+    p.addOption({"chart", "PNG chart to write.", "file", "compare.png"});
+    parseOptions(p, args);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    std::vector<double> fractions;
+    for (const QString& t : p.value("targets").split(',', Qt::SkipEmptyParts)) {
+        QString v = t.trimmed();
+        const bool pct = v.endsWith('%');
+        if (pct)
+            v.chop(1);
+        bool ok = false;
+        const double x = v.toDouble(&ok) / (pct ? 100.0 : 1.0);
+        if (!ok || !(x > 0 && x <= 1))
+            throw UsageError("--targets must be fractions of the full MACs like 50%,25% or 0.5,0.25; got '" +
+                             t.toStdString() + "'");
+        fractions.push_back(x);
+    }
+    const RetrainConfig recipe = retrainConfigOf(p);
+    const std::vector<uint64_t> seeds = seedsOf(p, "seeds");
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    SearchConfig search;
+    evolutionOf(p, search);
+    const Evaluator ev(ref.checkpoint, data, search.eval);
+    StageProgress bar;
+    const CompareReport report = compareWithUniform(p.value("db").toStdString(), ev, data, ref.trainingId, fractions,
+                                                    search, recipe, seeds, std::ref(bar), &gCancel);
+    bar.done();
+    const std::string md = report.markdown();
+    std::printf("%s", md.c_str());
+    writeFileAtomically(QFileInfo(p.value("report")).absoluteFilePath().toStdString(), md);
+    QString error;
+    if (!saveCompareChart(report, QFileInfo(p.value("chart")).absoluteFilePath(), 900, 520, &error))
+        throw std::runtime_error(error.toStdString());
+    std::printf("\nWrote %s and %s\n", qPrintable(p.value("report")), qPrintable(p.value("chart")));
+    return 0;
+}
+
+int cmdFidelity(Parser& p, const QStringList& args) {
+    addCommon(p, "metaprune.sqlite");
+    p.addOption({"training", "Training (id in the project) whose PruningNet to assess.", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    p.addOption({"samples", "Structures sampled across the MACs range.", "n", "12"});
+    p.addOption({"sample-seed", "Seed of the sampling.", "n", "1"});
+    RetrainConfig d;
+    d.epochs = 1; // a short retraining: enough to rank, cheap enough for a dozen structures
+    addRetrainOptions(p, d);
+    p.addOption({"seed", "Retraining seed.", "n", "1"});
+    addEvalOptions(p, EvalSettings{});
+    p.addOption({"report", "Markdown report to write.", "file", "fidelity.md"});
+    parseOptions(p, args);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    RetrainConfig recipe = retrainConfigOf(p);
+    recipe.seed = seedValue(p);
+    bool ok = false;
+    const uint64_t sampleSeed = p.value("sample-seed").toULongLong(&ok);
+    if (!ok)
+        throw UsageError("--sample-seed must be a non-negative integer");
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const Evaluator ev(ref.checkpoint, data, evalSettingsOf(p));
+    StageProgress bar;
+    const FidelityReport report = measureFidelity(p.value("db").toStdString(), ev, data, ref.trainingId,
+                                                  intValue(p, "samples", 3, 10000), sampleSeed, recipe, std::ref(bar),
+                                                  &gCancel);
+    bar.done();
+    const std::string md = report.markdown();
+    std::printf("%s", md.c_str());
+    writeFileAtomically(QFileInfo(p.value("report")).absoluteFilePath().toStdString(), md);
+    std::printf("\nWrote %s\n", qPrintable(p.value("report")));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
+    // `compare` renders its chart with QCustomPlot, which needs a QApplication; the command line
+    // never opens a window, so it needs no display either.
+    const bool needsGui = argc > 1 && std::strcmp(argv[1], "compare") == 0;
+    if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> app(needsGui ? new QApplication(argc, argv) : new QCoreApplication(argc, argv));
     QCoreApplication::setApplicationName("metaprune");
     QCoreApplication::setApplicationVersion(METAPRUNE_VERSION);
     std::signal(SIGINT, onInterrupt);
@@ -948,6 +1243,10 @@ int main(int argc, char** argv) {
         "  search    evolutionary search under a MACs constraint\n"
         "  evaluate  evaluate one encoding (BN recalibration + top-1)\n"
         "  pareto    print the Pareto front of a project's runs\n"
+        "  export    write a structure as TorchScript or ONNX with its generated weights\n"
+        "  retrain   retrain a stored structure and store its test top-1\n"
+        "  compare   searched vs uniform baselines at MACs targets, retrained (Markdown + PNG)\n"
+        "  fidelity  rank correlation of PruningNet accuracy with retrained accuracy\n"
         "  demo      train briefly, search at 50% MACs, compare with uniform baselines\n"
         "  latency   measure this machine's per-layer latency table\n"
         "  bench     speed figures of this machine\n"
@@ -955,7 +1254,8 @@ int main(int argc, char** argv) {
         "Run `metaprune <command> --help` for a command's options.");
     p.addHelpOption();
     p.addVersionOption();
-    p.addPositionalArgument("command", "train, search, evaluate, pareto, demo, latency, bench or arch.");
+    p.addPositionalArgument("command", "train, search, evaluate, pareto, export, retrain, compare, fidelity, demo, "
+                                       "latency, bench or arch.");
     p.parse(args);
     const QString cmd = p.positionalArguments().value(0);
     try {
@@ -971,6 +1271,14 @@ int main(int argc, char** argv) {
             return cmdPareto(p, args);
         if (cmd == "demo")
             return cmdDemo(p, args);
+        if (cmd == "export")
+            return cmdExport(p, args);
+        if (cmd == "retrain")
+            return cmdRetrain(p, args);
+        if (cmd == "compare")
+            return cmdCompare(p, args);
+        if (cmd == "fidelity")
+            return cmdFidelity(p, args);
         if (cmd == "bench")
             return cmdBench(p, args);
         if (cmd == "arch")

@@ -4,6 +4,7 @@
 #include "training_p.h" // LibTorch first: Qt defines `slots` (platform.md)
 
 #include "metaprune/evaluator.h"
+#include "toydata.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,50 +17,9 @@
 
 using namespace mp;
 using namespace mp::detail;
+using namespace mp::test;
 
 namespace {
-
-// Four classes, 1x16x16: a bright square in quadrant k on a noisy background.
-Dataset toyData(int perClass, uint64_t seed) {
-    Dataset d;
-    d.channels = 1;
-    d.height = d.width = 16;
-    d.classNames = {"tl", "tr", "bl", "br"};
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> noise(0, 60);
-    for (int i = 0; i < perClass * 4; ++i) {
-        const int k = i % 4;
-        for (int y = 0; y < 16; ++y)
-            for (int x = 0; x < 16; ++x) {
-                const bool on = (y / 8) == (k / 2) && (x / 8) == (k % 2) && y % 8 > 1 && x % 8 > 1;
-                d.pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
-            }
-        d.labels.push_back(k);
-    }
-    return d;
-}
-
-DataBundle toyBundle() {
-    DataBundle b;
-    b.path = "toy";
-    b.format = "toy";
-    b.train = toyData(200, 1);
-    b.test = toyData(50, 2);
-    return b;
-}
-
-TrainConfig toyConfig() {
-    TrainConfig c;
-    c.dataPath = "toy";
-    c.searchPerClass = 10;
-    c.epochs = 3;
-    c.batchSize = 32;
-    c.lr = 0.2;
-    c.warmupSteps = 10;
-    c.augment = false;
-    c.seed = 5;
-    return c;
-}
 
 ArchSpec smallArch(int c = 1, int hw = 28, int classes = 10) {
     return makeArchitecture("mobilenetv2", "small", c, hw, hw, classes);
@@ -366,7 +326,7 @@ private slots:
         const Encoding enc = randomEncoding(ev.arch(), rng);
         const std::string path = tmp.filePath("pruned.pt").toStdString();
         const std::string json = tmp.filePath("pruned.json").toStdString();
-        ev.exportPrunedNetwork(enc, path, json);
+        ev.exportNetwork(enc, ExportFormat::Archive, path, json);
 
         torch::serialize::InputArchive ar;
         ar.load_from(path);

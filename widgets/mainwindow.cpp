@@ -617,12 +617,19 @@ void MainWindow::exportStructure(const mp::Encoding& enc) {
         showError(tr("Nothing to export: train a PruningNet and select a structure first."));
         return;
     }
+    const QString torchscript = tr("TorchScript (*.pt)"), onnx = tr("ONNX (*.onnx)"),
+                  archive = tr("LibTorch tensor archive (*.archive.pt)");
+    QString filter;
     const QString path = QFileDialog::getSaveFileName(this, tr("Export pruned network"), "pruned.pt",
-                                                      tr("LibTorch archive (*.pt)"));
+                                                      torchscript + ";;" + onnx + ";;" + archive, &filter);
     if (path.isEmpty())
         return;
+    const QString format = filter == onnx || path.endsWith(".onnx")              ? "onnx"
+                           : filter == archive || path.endsWith(".archive.pt") ? "archive"
+                                                                                 : "torchscript";
     const QString json = QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + ".json";
-    QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, enc, path, json] { w->exportNetwork(enc, path, json); },
+    QMetaObject::invokeMethod(probeWorker_,
+                              [w = probeWorker_, enc, format, path, json] { w->exportNetwork(enc, format, path, json); },
                               Qt::QueuedConnection);
 }
 

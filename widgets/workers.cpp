@@ -167,11 +167,13 @@ void ProbeWorker::processPending() {
     }
 }
 
-void ProbeWorker::exportNetwork(const mp::Encoding& enc, const QString& path, const QString& jsonPath) {
+void ProbeWorker::exportNetwork(const mp::Encoding& enc, const QString& format, const QString& path,
+                                const QString& jsonPath) {
     try {
         if (!evaluator_)
             throw std::runtime_error("no trained PruningNet is loaded");
-        evaluator_->exportPrunedNetwork(enc, path.toStdString(), jsonPath.toStdString());
+        evaluator_->exportNetwork(enc, mp::parseExportFormat(format.toStdString()), path.toStdString(),
+                                  jsonPath.toStdString());
         emit exported(path);
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));

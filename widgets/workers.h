@@ -79,7 +79,8 @@ public slots:
     /// Loads the checkpoint and its data set (in this worker's thread), refusing a checkpoint
     /// whose SHA-256 differs from the recorded `sha256` (empty: not checked).
     void load(const QString& db, const QString& checkpoint, const QString& sha256);
-    void exportNetwork(const mp::Encoding& enc, const QString& path, const QString& jsonPath);
+    /// `format`: "torchscript", "onnx" or "archive" (mp::parseExportFormat).
+    void exportNetwork(const mp::Encoding& enc, const QString& format, const QString& path, const QString& jsonPath);
 
 signals:
     /// The checkpoint is loaded: its architecture, for the views.

@@ -159,7 +159,7 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     return r;
 }
 
-void Evaluator::exportPrunedNetwork(const Encoding& enc, const std::string& path, const std::string& jsonPath) const {
+PrunedNetwork Evaluator::prunedNetwork(const Encoding& enc) const {
     validateEncoding(arch(), enc);
     torch::NoGradGuard noGrad;
     detail::PruningNetModuleImpl& net = *d->net;
@@ -167,29 +167,15 @@ void Evaluator::exportPrunedNetwork(const Encoding& enc, const std::string& path
     detail::BnStats stats = net.emptyStats(enc);
     for (size_t b = 0; b < d->recal.size(); ++b)
         net.forward(d->recal[b], enc, w, detail::BnMode::Recal, &stats, int(b));
-    const detail::PrunedWeights folded = detail::foldBatchNorm(w, stats);
+    return detail::toPrunedNetwork(arch(), enc, detail::foldBatchNorm(w, stats),
+                                   describeExport(arch(), d->info, enc).json);
+}
 
-    const ExportDescription desc = describeExport(arch(), d->info, enc);
-    torch::serialize::OutputArchive ar;
-    ar.write("format", c10::IValue(std::string("metaprune-pruned-1")));
-    ar.write("metadata", c10::IValue(desc.json));
-    for (size_t i = 0; i < arch().ops.size(); ++i) {
-        const Op& op = arch().ops[i];
-        std::string name = op.name;
-        std::replace(name.begin(), name.end(), '.', '_');
-        if (op.kind == OpKind::Conv) {
-            ar.write(name + "_weight", folded.conv[i].contiguous(), true);
-            ar.write(name + "_bias", folded.convBias[i].defined() ? folded.convBias[i] : torch::zeros({folded.conv[i].size(0)}),
-                     true);
-        } else if (op.kind == OpKind::Linear) {
-            ar.write("classifier_weight", folded.fcWeight.contiguous(), true);
-            ar.write("classifier_bias", folded.fcBias.contiguous(), true);
-        }
-    }
-    std::ostringstream bytes;
-    ar.save_to(bytes);
-    writeFileAtomically(path, bytes.str());
-    writeFileAtomically(jsonPath, desc.json);
+void Evaluator::exportNetwork(const Encoding& enc, ExportFormat format, const std::string& path,
+                              const std::string& jsonPath) const {
+    const PrunedNetwork net = prunedNetwork(enc);
+    writeNetwork(net, format, path);
+    writeFileAtomically(jsonPath, net.metadataJson);
 }
 
 } // namespace mp

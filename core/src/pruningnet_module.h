@@ -7,6 +7,7 @@
 #include "bn_kernels.h"
 #include "generator_kernels.h"
 #include "metaprune/architecture.h"
+#include "metaprune/export.h"
 
 #include <vector>
 
@@ -68,6 +69,10 @@ enum class BnMode {
 /// Folds BN statistics into the conv weights: w' = w * invstd, b' = -mean * invstd per output
 /// channel, invstd = 1 / sqrt(var + eps). Evaluating the result in Folded mode equals Eval mode.
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats);
+
+/// The folded weights as plain arrays for the exporters (conv weights made contiguous NCHW).
+PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const PrunedWeights& folded,
+                              const std::string& metadataJson);
 
 class PruningNetModuleImpl : public torch::nn::Module {
 public:

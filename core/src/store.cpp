@@ -16,7 +16,7 @@ namespace mp {
 
 namespace {
 
-constexpr int kSchemaVersion = 2; // 2: candidates.latency_ms, latency_tables
+constexpr int kSchemaVersion = 3; // 2: candidates.latency_ms, latency_tables; 3: retrains
 constexpr int kApplicationId = 0x4D505331; // "MPS1": marks a MetaPrune Studio project file
 
 const char* const kSchema[] = {
@@ -76,6 +76,19 @@ const char* const kSchema[] = {
         machine TEXT NOT NULL,
         grid_step INTEGER NOT NULL,
         data TEXT NOT NULL))",
+    R"(CREATE TABLE IF NOT EXISTS retrains(
+        id INTEGER PRIMARY KEY,
+        candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+        purpose TEXT NOT NULL CHECK(purpose IN ('user','compare','fidelity')),
+        config TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        test_top1 REAL NOT NULL,
+        test_loss REAL NOT NULL,
+        test_images INTEGER NOT NULL,
+        curve TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE(candidate_id, config, seed)))",
 };
 
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
@@ -241,7 +254,7 @@ Store::Store(const std::string& path) : path_(path) {
             appId = check.value(0).toInt();
             check.finish();
             if (!check.exec("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                            "('trainings', 'training_log', 'runs', 'candidates', 'settings', 'latency_tables')") ||
+                            "('trainings', 'training_log', 'runs', 'candidates', 'settings', 'latency_tables', 'retrains')") ||
                 !check.next())
                 throw StoreError(path + ": not a project database or damaged (" +
                                  check.lastError().text().toStdString() + ")");
@@ -263,7 +276,7 @@ Store::Store(const std::string& path) : path_(path) {
         query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
         // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
         query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
-        if (appId != kApplicationId || version < kSchemaVersion || tables < 6) {
+        if (appId != kApplicationId || version < kSchemaVersion || tables < 7) {
             // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
             // (busy timeout) instead of failing on a read-to-write upgrade.
             query(connection_, path_, "BEGIN IMMEDIATE").exec();
@@ -507,6 +520,72 @@ std::optional<std::pair<int64_t, std::string>> Store::latencyTable(const std::st
     if (!r.next())
         return std::nullopt;
     return std::make_pair(int64_t(r.value(0).toLongLong()), r.value(1).toString().toStdString());
+}
+
+namespace {
+const char* const kRetrainColumns = "SELECT id, candidate_id, purpose, config, seed, test_top1, test_loss, test_images, "
+                                    "curve, seconds, created FROM retrains ";
+
+RetrainRecord readRetrain(const QSqlQuery& r) {
+    RetrainRecord o;
+    o.id = r.value(0).toLongLong();
+    o.candidateId = r.value(1).toLongLong();
+    o.purpose = r.value(2).toString().toStdString();
+    o.config = r.value(3).toString().toStdString();
+    o.seed = r.value(4).toString().toULongLong();
+    o.testTop1 = r.value(5).toDouble();
+    o.testLoss = r.value(6).toDouble();
+    o.testImages = r.value(7).toLongLong();
+    o.curve = r.value(8).toString().toStdString();
+    o.seconds = r.value(9).toDouble();
+    o.created = r.value(10).toString().toStdString();
+    return o;
+}
+} // namespace
+
+RetrainRecord Store::addRetrain(const RetrainRecord& rec) {
+    RetrainRecord out = rec;
+    out.created = now().toStdString();
+    QSqlQuery r = query(connection_, path_,
+                        "INSERT INTO retrains(candidate_id, purpose, config, seed, test_top1, test_loss, test_images, "
+                        "curve, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                      .bind(qint64(rec.candidateId))
+                      .bind(q(rec.purpose))
+                      .bind(q(rec.config))
+                      .bind(QString::number(rec.seed)) // TEXT: a uint64 seed does not fit SQLite's INTEGER
+                      .bind(rec.testTop1)
+                      .bind(rec.testLoss)
+                      .bind(qint64(rec.testImages))
+                      .bind(q(rec.curve))
+                      .bind(rec.seconds)
+                      .bind(q(out.created))
+                      .exec();
+    out.id = r.lastInsertId().toLongLong();
+    return out;
+}
+
+std::vector<RetrainRecord> Store::retrains(int64_t candidateId) const {
+    QSqlQuery r = query(connection_, path_,
+                        (std::string(kRetrainColumns) + "WHERE ? = 0 OR candidate_id = ? ORDER BY id").c_str())
+                      .bind(qint64(candidateId))
+                      .bind(qint64(candidateId))
+                      .exec();
+    std::vector<RetrainRecord> out;
+    while (r.next())
+        out.push_back(readRetrain(r));
+    return out;
+}
+
+std::optional<RetrainRecord> Store::findRetrain(int64_t candidateId, const std::string& config, uint64_t seed) const {
+    QSqlQuery r = query(connection_, path_,
+                        (std::string(kRetrainColumns) + "WHERE candidate_id = ? AND config = ? AND seed = ?").c_str())
+                      .bind(qint64(candidateId))
+                      .bind(q(config))
+                      .bind(QString::number(seed))
+                      .exec();
+    if (!r.next())
+        return std::nullopt;
+    return readRetrain(r);
 }
 
 std::optional<std::string> Store::setting(const std::string& key) const {

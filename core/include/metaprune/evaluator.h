@@ -4,6 +4,7 @@
 
 #include "metaprune/architecture.h"
 #include "metaprune/dataset.h"
+#include "metaprune/export.h"
 #include "metaprune/training.h"
 
 #include <atomic>
@@ -62,13 +63,15 @@ public:
     EvalResult evaluate(const Encoding& enc, EvalSplit split = EvalSplit::Search,
                         const std::atomic<bool>* cancel = nullptr, const EvalBudget& budget = {}) const;
 
-    /// Writes the pruned network `enc` with PruningNet-generated weights and recalibrated BN
-    /// folded into conv biases to `path` (a LibTorch archive: per layer "<layer>_weight"
-    /// [out, in/groups, k, k] and "<layer>_bias" [out], "classifier_weight", "classifier_bias",
-    /// and a "metadata" JSON string), and its encoding, channels, MACs and params as JSON to
-    /// `jsonPath`. Both are written to a temporary file and renamed into place. Throws
-    /// std::runtime_error naming the file when it cannot be written.
-    void exportPrunedNetwork(const Encoding& enc, const std::string& path, const std::string& jsonPath) const;
+    /// The pruned network `enc` with PruningNet-generated weights and recalibrated BN folded into
+    /// the conv biases, ready for writeNetwork().
+    PrunedNetwork prunedNetwork(const Encoding& enc) const;
+
+    /// Writes prunedNetwork(enc) to `path` in `format` (export.h) and its encoding, channels,
+    /// MACs and params as JSON to `jsonPath`, each through a temporary file renamed into place.
+    /// Throws std::runtime_error naming the file when it cannot be written.
+    void exportNetwork(const Encoding& enc, ExportFormat format, const std::string& path,
+                       const std::string& jsonPath) const;
 
 private:
     struct Impl;

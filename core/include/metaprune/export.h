@@ -5,8 +5,43 @@
 #include "metaprune/training.h"
 
 #include <string>
+#include <vector>
 
 namespace mp {
+
+/// A tensor of an exported network, row-major.
+struct NetworkTensor {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+};
+
+/// A pruned network ready to export: for every op of `arch`, the conv weight [out, in/groups,
+/// k, k] or classifier weight [classes, in] and its bias, with BN folded into the conv biases
+/// (empty for ops without parameters).
+struct PrunedNetwork {
+    ArchSpec arch;
+    Encoding encoding;
+    std::vector<NetworkTensor> weight, bias;
+    std::string metadataJson; ///< describeExport()
+};
+
+enum class ExportFormat {
+    TorchScript, ///< a scripted module: torch.jit.load in Python, torch::jit::load in C++
+    Onnx,        ///< ONNX opset 13, checked with onnx::checker
+    Archive,     ///< a LibTorch archive of named tensors and a "metadata" string
+};
+
+/// "torchscript", "onnx" or "archive"; throws std::invalid_argument otherwise.
+ExportFormat parseExportFormat(const std::string& name);
+
+/// The file name extension of a format: ".pt", ".onnx", ".archive.pt".
+std::string exportExtension(ExportFormat format);
+
+/// Writes `net` to `path` in `format` through a temporary file renamed into place. Every format
+/// records the metadata (encoding, channels, MACs, params, normalisation, class names): the
+/// TorchScript module as its `metadata` attribute, ONNX as the "metaprune" metadata property.
+/// Throws std::runtime_error naming the file, or onnx's checker error for an invalid graph.
+void writeNetwork(const PrunedNetwork& net, ExportFormat format, const std::string& path);
 
 /// JSON describing an exported pruned network: architecture, input shape and normalisation,
 /// class names, encoding, channel counts per gene, MACs (conv + linear multiply-accumulates per

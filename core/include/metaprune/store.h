@@ -53,6 +53,21 @@ struct RunRecord {
     int64_t candidates = 0; ///< filled by runs()
 };
 
+/// One finished retraining of a stored candidate (cancelled retrainings are not stored).
+struct RetrainRecord {
+    int64_t id = 0;
+    int64_t candidateId = 0;
+    std::string purpose = "user"; ///< user, compare, fidelity
+    std::string config;           ///< RetrainConfig JSON (retrain.h), without the seed
+    uint64_t seed = 0;
+    double testTop1 = 0; ///< percent, official test set
+    double testLoss = 0;
+    int64_t testImages = 0;
+    std::string curve; ///< JSON array of {epoch, loss, train_top1, test_top1, seconds}
+    double seconds = 0;
+    std::string created;
+};
+
 /// One evaluated encoding.
 struct CandidateRecord {
     int64_t id = 0;
@@ -113,6 +128,13 @@ public:
     int64_t addLatencyTable(const std::string& arch, const std::string& machine, int gridStep, const std::string& data);
     std::optional<std::pair<int64_t, std::string>> latencyTable(const std::string& arch, const std::string& machine,
                                                                int gridStep = 0) const;
+
+    /// Commits one retraining result. Throws StoreError when the same candidate, recipe and
+    /// seed is already stored.
+    RetrainRecord addRetrain(const RetrainRecord& r);
+    /// Retrainings of a candidate (0: of every candidate), oldest first.
+    std::vector<RetrainRecord> retrains(int64_t candidateId = 0) const;
+    std::optional<RetrainRecord> findRetrain(int64_t candidateId, const std::string& config, uint64_t seed) const;
 
     /// Project-level key/value settings (the desktop app's selections, colour mode).
     std::optional<std::string> setting(const std::string& key) const;

@@ -1,0 +1,90 @@
+#pragma once
+// Retraining a chosen pruned network as a standalone model (metapruning.md, "Evaluation": the
+// paper retrains the searched structure before reporting its accuracy). Torch-free API.
+
+#include "metaprune/architecture.h"
+#include "metaprune/dataset.h"
+#include "metaprune/export.h"
+#include "metaprune/training.h"
+
+#include <atomic>
+#include <functional>
+
+namespace mp {
+
+enum class RetrainMode {
+    Scratch,  ///< fresh initialisation (Kaiming for convs), the paper's protocol
+    FineTune, ///< start from the PruningNet's generated weights with recalibrated BN
+};
+
+/// The retraining recipe. Every structure compared with another is retrained with the same one.
+struct RetrainConfig {
+    RetrainMode mode = RetrainMode::Scratch;
+    int epochs = 2;
+    int batchSize = 128;
+    double lr = 0.2;          ///< peak learning rate: linear warm-up, then linear decay to 0
+    int warmupSteps = 100;
+    double momentum = 0.9;
+    double weightDecay = 1e-4; ///< on conv and linear weights, not on BN or biases
+    double labelSmoothing = 0.1;
+    bool augment = false;      ///< random shifts and flips, as in PruningNet training
+    uint64_t seed = 1;         ///< initialisation and data order
+};
+
+/// "scratch" / "finetune"; parse throws std::invalid_argument.
+std::string retrainModeName(RetrainMode mode);
+RetrainMode parseRetrainMode(const std::string& name);
+
+/// JSON text of a recipe (stable key order, without the seed: runs differing only in seed
+/// share it) and back; fromJson throws std::invalid_argument.
+std::string toJson(const RetrainConfig& cfg);
+RetrainConfig retrainConfigFromJson(const std::string& json, uint64_t seed);
+
+/// One point of a retraining curve.
+struct RetrainEpoch {
+    int epoch = 0;         ///< 1-based
+    double loss = 0;       ///< mean training loss of the epoch (label-smoothed)
+    double trainTop1 = 0;  ///< percent, on the epoch's batches
+    double testTop1 = 0;   ///< percent, official test set after the epoch
+    double seconds = 0;    ///< since the start
+};
+
+struct RetrainResult {
+    bool finished = false; ///< false when cancelled (nothing is kept of a cancelled run)
+    double testTop1 = 0;   ///< percent, official test set, after the last epoch
+    double testLoss = 0;   ///< mean cross-entropy without smoothing
+    int64_t testImages = 0;
+    std::vector<RetrainEpoch> curve;
+    double seconds = 0;
+    PrunedNetwork network; ///< the retrained weights, BN folded, ready for writeNetwork()
+};
+
+struct RetrainCallbacks {
+    /// Steps done / total, and the running loss of the epoch; about every 20 steps.
+    std::function<void(int64_t step, int64_t total, double loss)> progress;
+    std::function<void(const RetrainEpoch&)> epochEnd;
+};
+
+/// Trains the pruned network `enc` of `arch` as a standalone model: conv + BN (affine) +
+/// activation per op of the architecture description, SGD with momentum, label smoothing.
+/// It trains on `data.train` without the search split (`checkpoint.config` says which, so the
+/// split stays held out) and reports top-1 on `data.test`, normalised like the PruningNet.
+/// FineTune needs `generated` (Evaluator::prunedNetwork(enc)). Checks `cancel` every step and
+/// returns finished = false. Throws std::invalid_argument for a bad encoding or a missing
+/// `generated`, DataError when the data does not fit the architecture.
+RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const DataBundle& data,
+                             const CheckpointInfo& checkpoint, const RetrainConfig& cfg,
+                             const PrunedNetwork* generated = nullptr, const RetrainCallbacks& callbacks = {},
+                             const std::atomic<bool>* cancel = nullptr);
+
+/// Kendall's tau-b and Spearman's rho (average ranks for ties) of two equally long samples:
+/// how well the PruningNet's predicted accuracy ranks structures like their retrained accuracy.
+/// Throws std::invalid_argument for fewer than 3 pairs or different lengths.
+struct RankCorrelation {
+    double kendallTau = 0;
+    double spearmanRho = 0;
+    int n = 0;
+};
+RankCorrelation rankCorrelation(const std::vector<double>& a, const std::vector<double>& b);
+
+} // namespace mp

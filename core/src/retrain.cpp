@@ -1,0 +1,336 @@
+// Standalone retraining of a pruned network (the paper's final evaluation step).
+#include "batch.h" // LibTorch first: Qt defines `slots` (platform.md)
+
+#include "metaprune/errors.h"
+#include "metaprune/retrain.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <chrono>
+
+namespace mp {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The pruned network as an ordinary module: per op of the architecture description a conv
+/// (no bias when followed by BN), an affine BN and the activation, or the classifier.
+struct PrunedModelImpl : torch::nn::Module {
+    PrunedModelImpl(const ArchSpec& a, const Encoding& enc) : arch(a) {
+        const std::vector<LayerShape> shapes = layerShapes(a, enc);
+        conv.resize(a.ops.size(), nullptr);
+        bn.resize(a.ops.size(), nullptr);
+        for (const LayerShape& s : shapes) {
+            const Op& op = a.ops[size_t(s.op)];
+            const std::string n = std::to_string(s.op);
+            if (op.kind == OpKind::Conv) {
+                conv[size_t(s.op)] = register_module(
+                    "conv" + n, torch::nn::Conv2d(torch::nn::Conv2dOptions(s.inChannels, s.outChannels, s.kernel)
+                                                      .stride(s.stride)
+                                                      .padding(s.kernel / 2)
+                                                      .groups(s.groups)
+                                                      .bias(!op.batchNorm)));
+                torch::nn::init::kaiming_normal_(conv[size_t(s.op)]->weight, 0.0, torch::kFanOut, torch::kReLU);
+                if (op.batchNorm)
+                    bn[size_t(s.op)] = register_module("bn" + n, torch::nn::BatchNorm2d(s.outChannels));
+            } else if (op.kind == OpKind::Linear) {
+                fc = register_module("fc", torch::nn::Linear(s.inChannels, s.outChannels));
+            }
+        }
+    }
+
+    torch::Tensor forward(const torch::Tensor& x) {
+        std::vector<torch::Tensor> v{x};
+        v.reserve(arch.ops.size() + 1);
+        for (size_t i = 0; i < arch.ops.size(); ++i) {
+            const Op& op = arch.ops[i];
+            const torch::Tensor& in = v[size_t(op.inputs[0])];
+            torch::Tensor y;
+            switch (op.kind) {
+            case OpKind::Conv:
+                y = conv[i]->forward(in);
+                if (bn[i])
+                    y = bn[i]->forward(y);
+                break;
+            case OpKind::Add:
+                y = in + v[size_t(op.inputs[1])];
+                break;
+            case OpKind::MaxPool:
+                y = torch::max_pool2d(in, op.kernel, op.stride, op.kernel / 2);
+                break;
+            case OpKind::GlobalAvgPool:
+                y = in.mean({2, 3});
+                break;
+            case OpKind::Linear:
+                y = fc->forward(in);
+                break;
+            }
+            if (op.act == Activation::ReLU)
+                y = torch::relu(y);
+            else if (op.act == Activation::ReLU6)
+                y = torch::clamp(y, 0.0, 6.0);
+            v.push_back(std::move(y));
+        }
+        return v.back();
+    }
+
+    /// Starts from generated weights with BN folded in: conv weight w', and a BN that maps the
+    /// conv output y to y + b' (gamma 1, beta 0, running mean -b', running var 1 - eps), so the
+    /// module in eval mode computes exactly the exported generated network.
+    void loadGenerated(const PrunedNetwork& g) {
+        torch::NoGradGuard noGrad;
+        auto tensor = [](const NetworkTensor& t) {
+            return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();
+        };
+        for (size_t i = 0; i < arch.ops.size(); ++i) {
+            if (conv[i]) {
+                conv[i]->weight.copy_(tensor(g.weight[i]));
+                const torch::Tensor b = tensor(g.bias[i]);
+                if (bn[i]) {
+                    bn[i]->weight.fill_(1.0);
+                    bn[i]->bias.zero_();
+                    bn[i]->running_mean.copy_(-b);
+                    bn[i]->running_var.fill_(1.0 - bn[i]->options.eps());
+                } else {
+                    conv[i]->bias.copy_(b);
+                }
+            } else if (fc) {
+                if (arch.ops[i].kind == OpKind::Linear) {
+                    fc->weight.copy_(tensor(g.weight[i]));
+                    fc->bias.copy_(tensor(g.bias[i]));
+                }
+            }
+        }
+    }
+
+    /// Folds each BN's running statistics and affine parameters into its conv for export.
+    PrunedNetwork fold(const Encoding& enc, const std::string& metadata) const {
+        torch::NoGradGuard noGrad;
+        auto plain = [](const torch::Tensor& t) {
+            NetworkTensor out;
+            const torch::Tensor c = t.detach().contiguous();
+            out.shape = c.sizes().vec();
+            out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+            return out;
+        };
+        PrunedNetwork net;
+        net.arch = arch;
+        net.encoding = enc;
+        net.metadataJson = metadata;
+        net.weight.resize(arch.ops.size());
+        net.bias.resize(arch.ops.size());
+        for (size_t i = 0; i < arch.ops.size(); ++i) {
+            if (conv[i]) {
+                torch::Tensor w = conv[i]->weight;
+                torch::Tensor b = conv[i]->bias.defined() ? conv[i]->bias : torch::zeros({w.size(0)});
+                if (bn[i]) {
+                    const torch::Tensor scale =
+                        bn[i]->weight / torch::sqrt(bn[i]->running_var + bn[i]->options.eps());
+                    w = w * scale.view({-1, 1, 1, 1});
+                    b = bn[i]->bias + (b - bn[i]->running_mean) * scale;
+                }
+                net.weight[i] = plain(w);
+                net.bias[i] = plain(b);
+            } else if (arch.ops[i].kind == OpKind::Linear) {
+                net.weight[i] = plain(fc->weight);
+                net.bias[i] = plain(fc->bias);
+            }
+        }
+        return net;
+    }
+
+    /// Conv and linear weights (decayed) and the rest (BN, biases: not decayed).
+    void parameterGroups(std::vector<torch::Tensor>& decay, std::vector<torch::Tensor>& noDecay) {
+        for (auto& p : named_parameters())
+            (p.key().find("weight") != std::string::npos && p.key().rfind("bn", 0) != 0 ? decay : noDecay)
+                .push_back(p.value());
+    }
+
+    ArchSpec arch;
+    std::vector<torch::nn::Conv2d> conv;
+    std::vector<torch::nn::BatchNorm2d> bn;
+    torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(PrunedModel);
+
+struct Score {
+    double top1 = 0, loss = 0;
+    int64_t images = 0;
+};
+
+Score scoreTest(PrunedModel& model, const Dataset& test, const detail::Normalization& norm,
+                const std::atomic<bool>* cancel) {
+    torch::NoGradGuard noGrad;
+    model->eval();
+    Score s;
+    std::vector<int64_t> idx(size_t(test.size()));
+    std::iota(idx.begin(), idx.end(), int64_t(0));
+    int64_t correct = 0;
+    double lossSum = 0;
+    for (size_t b = 0; b < idx.size(); b += 500) {
+        if (cancel && cancel->load())
+            throw Cancelled();
+        const int64_t n = std::min<int64_t>(500, int64_t(idx.size() - b));
+        const torch::Tensor x = detail::makeBatch(test, idx.data() + b, n, norm);
+        const torch::Tensor y = detail::makeLabels(test, idx.data() + b, n);
+        const torch::Tensor logits = model->forward(x);
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+    s.images = int64_t(idx.size());
+    s.top1 = s.images ? 100.0 * double(correct) / double(s.images) : 0;
+    s.loss = s.images ? lossSum / double(s.images) : 0;
+    model->train();
+    return s;
+}
+
+} // namespace
+
+std::string retrainModeName(RetrainMode mode) { return mode == RetrainMode::FineTune ? "finetune" : "scratch"; }
+
+RetrainMode parseRetrainMode(const std::string& name) {
+    if (name == "scratch")
+        return RetrainMode::Scratch;
+    if (name == "finetune")
+        return RetrainMode::FineTune;
+    throw std::invalid_argument("unknown retraining mode '" + name + "' (scratch, finetune)");
+}
+
+std::string toJson(const RetrainConfig& c) {
+    QJsonObject o;
+    o["mode"] = QString::fromStdString(retrainModeName(c.mode));
+    o["epochs"] = c.epochs;
+    o["batch_size"] = c.batchSize;
+    o["lr"] = c.lr;
+    o["warmup_steps"] = c.warmupSteps;
+    o["momentum"] = c.momentum;
+    o["weight_decay"] = c.weightDecay;
+    o["label_smoothing"] = c.labelSmoothing;
+    o["augment"] = c.augment;
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+RetrainConfig retrainConfigFromJson(const std::string& json, uint64_t seed) {
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json));
+    if (!doc.isObject())
+        throw std::invalid_argument("retraining settings are not a JSON object: " + json);
+    const QJsonObject o = doc.object();
+    RetrainConfig c;
+    c.mode = parseRetrainMode(o["mode"].toString().toStdString());
+    c.epochs = o["epochs"].toInt(c.epochs);
+    c.batchSize = o["batch_size"].toInt(c.batchSize);
+    c.lr = o["lr"].toDouble(c.lr);
+    c.warmupSteps = o["warmup_steps"].toInt(c.warmupSteps);
+    c.momentum = o["momentum"].toDouble(c.momentum);
+    c.weightDecay = o["weight_decay"].toDouble(c.weightDecay);
+    c.labelSmoothing = o["label_smoothing"].toDouble(c.labelSmoothing);
+    c.augment = o["augment"].toBool(c.augment);
+    c.seed = seed;
+    return c;
+}
+
+RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const DataBundle& data,
+                             const CheckpointInfo& checkpoint, const RetrainConfig& cfg,
+                             const PrunedNetwork* generated, const RetrainCallbacks& callbacks,
+                             const std::atomic<bool>* cancel) {
+    validateEncoding(arch, enc);
+    if (cfg.epochs < 1 || cfg.batchSize < 2 || !(cfg.lr > 0))
+        throw std::invalid_argument("retraining needs epochs >= 1, batch size >= 2 and a positive learning rate");
+    if (cfg.mode == RetrainMode::FineTune && (!generated || generated->encoding != enc))
+        throw std::invalid_argument("fine-tuning needs the PruningNet's generated network of the same encoding");
+    const Dataset& train = data.train;
+    if (train.channels != arch.inChannels || train.height != arch.inHeight || train.width != arch.inWidth ||
+        train.numClasses() != arch.classes)
+        throw DataError(data.path + ": data shape does not match the architecture being retrained");
+    const Clock::time_point start = Clock::now();
+    const SearchSplit split = makeSearchSplit(train, checkpoint.config.searchPerClass, checkpoint.config.seed);
+    std::vector<int64_t> order = split.train;
+    const int64_t stepsPerEpoch = int64_t(order.size()) / cfg.batchSize;
+    if (stepsPerEpoch < 1)
+        throw DataError(data.path + ": fewer training images than one batch of " + std::to_string(cfg.batchSize));
+    const int64_t total = stepsPerEpoch * cfg.epochs;
+    const detail::Normalization norm{checkpoint.mean, checkpoint.stddev};
+
+    torch::manual_seed(int64_t(cfg.seed));
+    PrunedModel model(arch, enc);
+    if (cfg.mode == RetrainMode::FineTune)
+        model->loadGenerated(*generated);
+    for (auto& c : model->conv) // channels_last conv weights pick oneDNN's fast kernels (platform.md)
+        if (c)
+            c->weight.set_data(c->weight.data().contiguous(at::MemoryFormat::ChannelsLast));
+    model->train();
+    std::vector<torch::Tensor> decay, noDecay;
+    model->parameterGroups(decay, noDecay);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::SGDOptions>(
+                                   torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay)));
+    groups.emplace_back(noDecay,
+                        std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum)));
+    torch::optim::SGD sgd(groups, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum));
+
+    RetrainResult result;
+    std::mt19937_64 rng(cfg.seed);
+    const int pad = cfg.augment ? std::max(1, train.height / 8) : 0;
+    int64_t step = 0;
+    for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+        std::shuffle(order.begin(), order.end(), rng);
+        double lossSum = 0;
+        int64_t correct = 0, seen = 0;
+        for (int64_t b = 0; b < stepsPerEpoch; ++b, ++step) {
+            if (cancel && cancel->load()) {
+                result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+                return result;
+            }
+            const double warm = cfg.warmupSteps > 0 ? std::min(1.0, double(step + 1) / cfg.warmupSteps) : 1.0;
+            const double lr = cfg.lr * warm * std::max(0.0, 1.0 - double(step) / double(total));
+            for (auto& g : sgd.param_groups())
+                static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+            const int64_t* idx = order.data() + b * cfg.batchSize;
+            const torch::Tensor x =
+                detail::makeBatch(train, idx, cfg.batchSize, norm, cfg.augment ? &rng : nullptr, pad, cfg.augment);
+            const torch::Tensor y = detail::makeLabels(train, idx, cfg.batchSize);
+            sgd.zero_grad();
+            const torch::Tensor logits = model->forward(x);
+            const torch::Tensor loss = torch::nn::functional::cross_entropy(
+                logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
+            loss.backward();
+            sgd.step();
+            lossSum += loss.item<double>() * double(cfg.batchSize);
+            correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+            seen += cfg.batchSize;
+            if (callbacks.progress && (step % 20 == 0 || step + 1 == total))
+                callbacks.progress(step + 1, total, lossSum / double(seen));
+        }
+        Score s;
+        try {
+            s = scoreTest(model, data.test, norm, cancel);
+        } catch (const Cancelled&) {
+            result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+            return result;
+        }
+        RetrainEpoch e;
+        e.epoch = epoch;
+        e.loss = lossSum / double(seen);
+        e.trainTop1 = 100.0 * double(correct) / double(seen);
+        e.testTop1 = s.top1;
+        e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        result.curve.push_back(e);
+        result.testTop1 = s.top1;
+        result.testLoss = s.loss;
+        result.testImages = s.images;
+        if (callbacks.epochEnd)
+            callbacks.epochEnd(e);
+    }
+    model->eval();
+    result.network = model->fold(enc, generated ? generated->metadataJson : std::string());
+    result.finished = true;
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
+}
+
+} // namespace mp

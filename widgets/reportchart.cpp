@@ -1,0 +1,75 @@
+#include "reportchart.h"
+
+#include <qcustomplot.h>
+
+void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
+    plot->clearPlottables();
+    plot->clearItems();
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    auto* searched = new QCPBars(plot->xAxis, plot->yAxis);
+    auto* uniform = new QCPBars(plot->xAxis, plot->yAxis);
+    searched->setName(QCoreApplication::translate("ReportChart", "searched (MetaPruning)"));
+    uniform->setName(QCoreApplication::translate("ReportChart", "uniform width multiplier"));
+    searched->setBrush(QColor(31, 119, 180));
+    uniform->setBrush(QColor(190, 190, 190));
+    searched->setPen(Qt::NoPen);
+    uniform->setPen(Qt::NoPen);
+    auto* group = new QCPBarsGroup(plot);
+    searched->setBarsGroup(group);
+    uniform->setBarsGroup(group);
+    searched->setWidth(0.35);
+    uniform->setWidth(0.35);
+    auto* searchedErr = new QCPErrorBars(plot->xAxis, plot->yAxis);
+    auto* uniformErr = new QCPErrorBars(plot->xAxis, plot->yAxis);
+    searchedErr->setDataPlottable(searched);
+    uniformErr->setDataPlottable(uniform);
+    searchedErr->removeFromLegend();
+    uniformErr->removeFromLegend();
+    double lo = 100, hi = 0;
+    for (size_t i = 0; i < report.rows.size(); ++i) {
+        const mp::CompareRow& r = report.rows[i];
+        const auto [sm, ss] = mp::meanAndSpread(r.searchedTop1);
+        const auto [um, us] = mp::meanAndSpread(r.uniformTop1);
+        const double x = double(i + 1);
+        searched->addData(x, sm);
+        uniform->addData(x, um);
+        searchedErr->addData(ss);
+        uniformErr->addData(us);
+        lo = std::min({lo, sm - ss, um - us});
+        hi = std::max({hi, sm + ss, um + us});
+        ticker->addTick(x, QStringLiteral("%1% MACs\n%2 vs %3")
+                               .arg(100 * r.fraction, 0, 'g', 3)
+                               .arg(QString::fromStdString(mp::formatMacs(r.searched.macs)),
+                                    QString::fromStdString(mp::formatMacs(r.uniform.macs))));
+    }
+    plot->xAxis->setTicker(ticker);
+    plot->xAxis->setRange(0.4, double(report.rows.size()) + 0.6);
+    // The axis starts just under the lowest value so that differences of tenths show; the
+    // headroom above keeps the legend off the bars.
+    const double floor = std::max(0.0, std::floor(lo - 2));
+    plot->yAxis->setRange(floor, hi + 0.35 * (hi - floor) + 0.5);
+    plot->yAxis->setLabel(QCoreApplication::translate("ReportChart", "test top-1 after retraining (%)"));
+    plot->legend->setVisible(true);
+    plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    if (plot->plotLayout()->rowCount() == 1) {
+        plot->plotLayout()->insertRow(0);
+        plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont("sans", 11, QFont::Bold)));
+    }
+    if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0)))
+        title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %n seed(s)",
+                                                   nullptr, int(report.seeds.size()))
+                           .arg(QString::fromStdString(report.arch)));
+    plot->replot();
+}
+
+bool saveCompareChart(const mp::CompareReport& report, const QString& pngPath, int width, int height, QString* error) {
+    QCustomPlot plot;
+    plot.resize(width, height);
+    drawCompareChart(&plot, report);
+    if (!plot.savePng(pngPath, width, height)) {
+        if (error)
+            *error = QCoreApplication::translate("ReportChart", "%1: cannot write the PNG file").arg(pngPath);
+        return false;
+    }
+    return true;
+}
