@@ -1,9 +1,13 @@
 // The `metaprune` command line end to end on a tiny subset of the real Fashion-MNIST: demo,
-// a search killed with SIGKILL and restarted, pareto output, and bad input.
+// a search killed with SIGKILL and restarted, pareto output, export, retraining reports, and bad
+// input.
+#include "metaprune/architecture.h"
 #include "metaprune/search.h"
 #include "metaprune/store.h"
 
+#include <QImage>
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -157,6 +161,66 @@ private slots:
             lastMacs = v["macs"].toInteger();
             lastTop1 = v["top1"].toDouble();
         }
+    }
+
+    // export, retrain, compare and fidelity on the tiny project: files that load, rows stored
+    // once, reports whose numbers match the store.
+    void exportRetrainCompareFidelity() {
+        const QString onnx = tmp.filePath("net.onnx");
+        Result r = runCli({"export", "--db", project, "--uniform", "20", "--output", onnx});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY(QFileInfo(onnx).size() > 1000);
+        QFile meta(tmp.filePath("net.json"));
+        QVERIFY(meta.open(QIODevice::ReadOnly));
+        const QJsonObject m = QJsonDocument::fromJson(meta.readAll()).object();
+        const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        QCOMPARE(m["macs"].toInteger(), qint64(countMacs(a, uniformEncoding(a, 20))));
+        QCOMPARE(m["class_names"].toArray().at(9).toString(), QString("Ankle boot"));
+        r = runCli({"export", "--db", project, "--uniform", "20", "--output", tmp.filePath("net.bin"), "--format", "tflite"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("unknown export format 'tflite'"), qPrintable(r.err));
+
+        const QString report = tmp.filePath("compare.md"), chart = tmp.filePath("compare.png");
+        const QStringList compare = QStringList{"compare", "--db", project, "--targets", "50%,25%", "--seeds", "1,2",
+                                                "--epochs", "1", "--generations", "1", "--report", report,
+                                                "--chart", chart, "--threads", "2"} + kTinySearch;
+        r = runCli(compare);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QImage png(chart);
+        QCOMPARE(png.size(), QSize(900, 520));
+        QFile md(report);
+        QVERIFY(md.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(md.readAll());
+        QVERIFY2(text.contains("| 50.0% (2.23M) |") && text.contains("| 25.0% (1.12M) |"), qPrintable(text));
+        size_t compareRows = 0;
+        {
+            Store store(project.toStdString());
+            for (const RetrainRecord& x : store.retrains())
+                compareRows += x.purpose == "compare";
+        }
+        QCOMPARE(compareRows, size_t(2 * 2 * 2)); // targets x seeds x (searched, uniform)
+        r = runCli(compare);                      // everything is reused
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(Store(project.toStdString()).retrains().size(), compareRows);
+
+        r = runCli({"fidelity", "--db", project, "--samples", "4", "--eval-images", "100", "--recal-batches", "2",
+                    "--report", tmp.filePath("fidelity.md"), "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("(n = 4)"), qPrintable(r.out));
+
+        const qint64 id = Store(project.toStdString()).retrains().front().candidateId;
+        const QString retrained = tmp.filePath("retrained.pt");
+        r = runCli({"retrain", "--db", project, "--candidate", QString::number(id), "--mode", "finetune", "--epochs",
+                    "1", "--export", retrained, "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("test top-1") && QFile::exists(retrained), qPrintable(r.out));
+
+        r = runCli({"compare", "--db", project, "--targets", "0.01%"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("below the smallest network"), qPrintable(r.err));
+        r = runCli({"retrain", "--db", project});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--candidate is required"), qPrintable(r.err));
     }
 
     void badInput_data() {

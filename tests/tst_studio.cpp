@@ -3,17 +3,23 @@
 // training, reopening a project, and closing the window during a search.
 #include "mainwindow.h"
 #include "paretoplot.h"
+#include "reportpanel.h"
 #include "searchpanel.h"
 #include "structurepanel.h"
 #include "trainingpanel.h"
 #include "widtheditor.h"
 
+#include "metaprune/compare.h"
 #include "metaprune/pareto.h"
 #include "metaprune/project.h"
 
 #include <qcustomplot.h>
 
+#include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -228,6 +234,43 @@ private slots:
         QCOMPARE(again.structure()->editor()->encoding(), probedGenes);
     }
 
+    // The Reports panel: a fidelity study updates the verdict above the Pareto front, and the
+    // selected structure is retrained in the background and its result stored and shown.
+    void fidelityAndRetrainFromTheWindow() {
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(project));
+        QVERIFY(loaded.wait(60000));
+        QVERIFY2(w.trustLabel()->text().contains("not measured"), qPrintable(w.trustLabel()->text()));
+        ReportPanel* panel = w.reportPanel();
+        panel->samplesBox()->setValue(4);
+        QSignalSpy done(&w, &MainWindow::reportFinished);
+        QTest::mouseClick(panel->fidelityButton(), Qt::LeftButton);
+        QVERIFY(w.isBusy());
+        QVERIFY(!panel->fidelityButton()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 300000);
+        QVERIFY2(done.last()[0].toBool(), qPrintable(w.lastError()));
+        mp::Store store(project.toStdString());
+        const std::optional<mp::FidelityReport> rep = mp::storedFidelityReport(store);
+        QVERIFY(rep && rep->correlation.n == int(rep->points.size()) && rep->correlation.n >= 3);
+        QVERIFY2(w.trustLabel()->text().contains(QString("over %1 structures").arg(rep->correlation.n)),
+                 qPrintable(w.trustLabel()->text()));
+        QVERIFY(w.trustLabel()->text().contains(QString::number(rep->correlation.kendallTau, 'f', 2)));
+
+        const int64_t id = rep->points.front().candidate.id;
+        QVERIFY(w.plot()->model().contains(id)); // the sampled structures are on the scatter
+        w.selectCandidate(id);
+        QCOMPARE(store.retrains(id).size(), size_t(1));
+        panel->modeBox()->setCurrentIndex(1); // fine-tune: a recipe not stored yet
+        QTest::mouseClick(panel->retrainButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 2, 300000);
+        QVERIFY2(done.last()[0].toBool(), qPrintable(w.lastError()));
+        const std::vector<mp::RetrainRecord> runs = store.retrains(id);
+        QCOMPARE(runs.size(), size_t(2));
+        QVERIFY2(panel->selectedLabel()->text().contains(QString::number(runs[1].testTop1, 'f', 2) + "% test top-1 (fine-tuned"),
+                 qPrintable(panel->selectedLabel()->text()));
+    }
+
     void latencyTableAxisAndConstraint() {
         MainWindow w;
         QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
@@ -313,9 +356,10 @@ private slots:
             QVERIFY(w->openProject(project));
             QVERIFY(loaded.wait(60000));
             w->searchPanel()->setPopulationAndGenerations(10, 50);
+            const size_t shown = w->plot()->model().points().size(); // earlier tests' points
             w->startSearch();
             QVERIFY2(w->isBusy(), qPrintable(w->lastError()));
-            QTRY_VERIFY_WITH_TIMEOUT(w->plot()->model().points().size() > 40, 60000);
+            QTRY_VERIFY_WITH_TIMEOUT(w->plot()->model().points().size() > shown + 40, 60000);
             QVERIFY(w->close()); // cancels, waits for the worker, then closes
             delete w;
         }

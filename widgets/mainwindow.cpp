@@ -1,11 +1,13 @@
 #include "mainwindow.h"
 
 #include "paretoplot.h"
+#include "reportpanel.h"
 #include "searchpanel.h"
 #include "structurepanel.h"
 #include "trainingpanel.h"
 #include "workers.h"
 
+#include "metaprune/compare.h"
 #include "metaprune/search.h"
 #include "metaprune/store.h"
 
@@ -16,6 +18,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -24,6 +27,7 @@
 #include <QStatusBar>
 #include <QThread>
 #include <QUndoStack>
+#include <QVBoxLayout>
 
 // Resources of a static library must be initialised explicitly, from the global namespace.
 static void initStudioResources() { Q_INIT_RESOURCE(resources); }
@@ -57,19 +61,30 @@ QThread* startThread(W* worker, QObject* parent) {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), plot_(new ParetoPlot), structure_(new StructurePanel), trainingPanel_(new TrainingPanel),
-      searchPanel_(new SearchPanel), trainWorker_(new TrainWorker), searchWorker_(new SearchWorker),
-      probeWorker_(new ProbeWorker) {
+      searchPanel_(new SearchPanel), reportPanel_(new ReportPanel), trust_(new QLabel), trainWorker_(new TrainWorker),
+      searchWorker_(new SearchWorker), probeWorker_(new ProbeWorker), reportWorker_(new ReportWorker) {
     registerMetaTypes();
     setWindowTitle(tr("MetaPrune Studio"));
     setWindowIcon(QIcon(":/icons/app.png"));
-    setCentralWidget(plot_);
+    auto* centre = new QWidget;
+    auto* centreLayout = new QVBoxLayout(centre);
+    centreLayout->setContentsMargins(4, 4, 4, 0);
+    trust_->setWordWrap(true);
+    trust_->setText(fidelityText(std::nullopt));
+    centreLayout->addWidget(trust_);
+    centreLayout->addWidget(plot_, 1);
+    setCentralWidget(centre);
     QDockWidget* left = dock(tr("Training"), "training", trainingPanel_, this);
     QDockWidget* search = dock(tr("Search"), "search", searchPanel_, this);
+    QDockWidget* reports = dock(tr("Reports"), "reports", reportPanel_, this);
     QDockWidget* right = dock(tr("Structure"), "structure", structure_, this);
     addDockWidget(Qt::LeftDockWidgetArea, left);
     addDockWidget(Qt::LeftDockWidgetArea, search);
+    addDockWidget(Qt::LeftDockWidgetArea, reports);
     tabifyDockWidget(left, search);
+    tabifyDockWidget(search, reports);
     left->raise();
+    reportDock_ = reports;
     addDockWidget(Qt::RightDockWidgetArea, right);
     structure_->setMinimumWidth(500);
     resizeDocks({left, right}, {330, 560}, Qt::Horizontal);
@@ -80,6 +95,7 @@ MainWindow::MainWindow(QWidget* parent)
     trainThread_ = startThread(trainWorker_, this);
     searchThread_ = startThread(searchWorker_, this);
     probeThread_ = startThread(probeWorker_, this);
+    reportThread_ = startThread(reportWorker_, this);
 
     // Worker -> GUI: queued (the workers live on other threads).
     connect(trainWorker_, &TrainWorker::progress, this,
@@ -200,6 +216,61 @@ MainWindow::MainWindow(QWidget* parent)
             Qt::QueuedConnection);
     connect(probeWorker_, &ProbeWorker::failed, this, &MainWindow::showError, Qt::QueuedConnection);
 
+    connect(reportWorker_, &ReportWorker::progress, this,
+            [this](const QString& stage, qint64 done, qint64 total) { reportPanel_->showProgress(stage, done, total); },
+            Qt::QueuedConnection);
+    connect(reportWorker_, &ReportWorker::retrained, this,
+            [this](qint64 id, double top1, bool reused) {
+                reporting_ = false;
+                reportPanel_->setRunning(false);
+                reportPanel_->setStatus(reused ? tr("Candidate %1 was already retrained with this recipe: %2% test "
+                                                    "top-1.")
+                                                     .arg(id)
+                                                     .arg(top1, 0, 'f', 2)
+                                               : tr("Candidate %1 retrained: %2% test top-1.").arg(id).arg(top1, 0, 'f', 2));
+                reloadReports();
+                emit reportFinished(true);
+            },
+            Qt::QueuedConnection);
+    connect(reportWorker_, &ReportWorker::compared, this,
+            [this](const QString&) {
+                reporting_ = false;
+                reportPanel_->setRunning(false);
+                reportPanel_->setStatus(tr("Comparison finished; the report is stored in the project."));
+                reloadPlot(); // the comparison's searches added candidates
+                reloadReports();
+                emit reportFinished(true);
+            },
+            Qt::QueuedConnection);
+    connect(reportWorker_, &ReportWorker::fidelityMeasured, this,
+            [this](double tau, double rho, int n) {
+                reporting_ = false;
+                reportPanel_->setRunning(false);
+                reportPanel_->setStatus(tr("Fidelity over %1 structures: Kendall's tau %2, Spearman's rho %3.")
+                                            .arg(n)
+                                            .arg(tau, 0, 'f', 2)
+                                            .arg(rho, 0, 'f', 2));
+                reloadPlot();
+                reloadReports();
+                emit reportFinished(true);
+            },
+            Qt::QueuedConnection);
+    connect(reportWorker_, &ReportWorker::stopped, this,
+            [this](const QString& message, bool failed) {
+                reporting_ = false;
+                reportPanel_->setRunning(false);
+                reportPanel_->setStatus(message);
+                if (failed)
+                    showError(message);
+                reloadReports();
+                emit reportFinished(false);
+            },
+            Qt::QueuedConnection);
+    connect(reportPanel_, &ReportPanel::retrainRequested, this, &MainWindow::startRetrain);
+    connect(reportPanel_, &ReportPanel::compareRequested, this, &MainWindow::startCompare);
+    connect(reportPanel_, &ReportPanel::fidelityRequested, this, &MainWindow::startFidelity);
+    connect(reportPanel_, &ReportPanel::cancelRequested, this, [this] { reportWorker_->cancel = true; });
+
     connect(trainingPanel_, &TrainingPanel::trainRequested, this, &MainWindow::startTraining);
     connect(trainingPanel_, &TrainingPanel::cancelRequested, this, [this] { trainWorker_->cancel = true; });
     connect(searchPanel_, &SearchPanel::searchRequested, this, &MainWindow::startSearch);
@@ -232,7 +303,7 @@ void MainWindow::shutdown() {
     // Cancel and wait: workers stop at their next step or batch; checkpoints and rows are saved.
     // Finished threads delete their workers, so this runs once.
     cancelAll();
-    for (QThread* t : {trainThread_, searchThread_, probeThread_}) {
+    for (QThread* t : {trainThread_, searchThread_, probeThread_, reportThread_}) {
         t->quit();
         t->wait();
     }
@@ -267,6 +338,11 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(QIcon(":/icons/train.png"), tr("&Train PruningNet"), this, &MainWindow::startTraining);
     run->addAction(QIcon(":/icons/search.png"), tr("&Search"), this, &MainWindow::startSearch);
+    run->addSeparator();
+    run->addAction(tr("&Retrain Selected Structure"), this, &MainWindow::startRetrain);
+    run->addAction(tr("Compare with &Uniform Baselines"), this, &MainWindow::startCompare);
+    run->addAction(tr("Measure &Fidelity of the PruningNet"), this, &MainWindow::startFidelity);
+    run->addSeparator();
     run->addAction(QIcon(":/icons/cancel.png"), tr("&Cancel Running Jobs"), this, &MainWindow::cancelAll);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -337,7 +413,9 @@ bool MainWindow::openProject(const QString& path) {
     current_.reset();
     selectedId_ = comparedId_ = 0;
     searchPanel_->setReady(false);
+    reportPanel_->setReady(false);
     reloadTrainings();
+    reloadReports();
     const QString mode = QString::fromStdString(store_->setting("color_mode").value_or("0"));
     searchPanel_->colorModeBox()->setCurrentIndex(mode.toInt());
     reloadPlot();
@@ -438,6 +516,7 @@ void MainWindow::onCheckpointLoaded(const QString& family, const QString& preset
     structure_->setArchitecture(*arch_);
     searchPanel_->setFullMacs(mp::countMacs(*arch_, mp::uniformEncoding(*arch_, mp::grid::kSize - 1)));
     searchPanel_->setReady(true);
+    reportPanel_->setReady(true);
     latency_.reset();
     try {
         if (const auto t = store_->latencyTable(mp::latencyArchKey(*arch_), mp::currentMachine(1).json())) {
@@ -486,6 +565,7 @@ void MainWindow::selectCandidate(qint64 id) {
         selectedId_ = id;
         plot_->setSelected(id);
         structure_->showCandidate(pointOf(*c), c->genes);
+        reportPanel_->showRetrains(id, store_->retrains(id));
         setSetting("selected_candidate", QString::number(id));
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
@@ -609,7 +689,93 @@ void MainWindow::cancelAll() {
     demo_ = false;
     trainWorker_->cancel = true;
     searchWorker_->cancel = true;
+    reportWorker_->cancel = true;
     probeWorker_->stop();
+}
+
+bool MainWindow::reportJobAllowed() {
+    if (!store_ || !current_ || !arch_ || current_->status != "finished") {
+        showError(tr("Train a PruningNet first: retraining reports compare with its predictions."));
+        return false;
+    }
+    if (isBusy()) {
+        showError(tr("A training, search or report is already running."));
+        return false;
+    }
+    return true;
+}
+
+void MainWindow::startRetrain() {
+    if (!reportJobAllowed())
+        return;
+    if (selectedId_ == 0) {
+        showError(tr("Select a structure on the plot (or probe one) before retraining it."));
+        return;
+    }
+    reporting_ = true;
+    reportDock_->raise();
+    reportPanel_->setRunning(true);
+    reportPanel_->setStatus(tr("Loading data to retrain candidate %1...").arg(selectedId_));
+    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
+                  sha = QString::fromStdString(current_->sha256),
+                  recipe = QString::fromStdString(mp::toJson(reportPanel_->recipe()));
+    const qint64 id = selectedId_;
+    QMetaObject::invokeMethod(
+        reportWorker_, [w = reportWorker_, db, ckpt, sha, id, recipe] { w->retrain(db, ckpt, sha, id, recipe, 1); },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::startCompare() {
+    if (!reportJobAllowed())
+        return;
+    reporting_ = true;
+    reportDock_->raise();
+    reportPanel_->setRunning(true);
+    reportPanel_->setStatus(tr("Loading data for the comparison..."));
+    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
+                  sha = QString::fromStdString(current_->sha256),
+                  recipe = QString::fromStdString(mp::toJson(reportPanel_->recipe()));
+    const qint64 trainingId = current_->id;
+    const QList<quint64> seeds = reportPanel_->seeds();
+    QMetaObject::invokeMethod(
+        reportWorker_,
+        [w = reportWorker_, db, ckpt, sha, trainingId, recipe, seeds] {
+            w->compare(db, ckpt, sha, trainingId, {0.5, 0.25, 0.125}, recipe, seeds);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::startFidelity() {
+    if (!reportJobAllowed())
+        return;
+    reporting_ = true;
+    reportDock_->raise();
+    reportPanel_->setRunning(true);
+    reportPanel_->setStatus(tr("Loading data for the fidelity study..."));
+    const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
+                  sha = QString::fromStdString(current_->sha256),
+                  recipe = QString::fromStdString(mp::toJson(reportPanel_->recipe()));
+    const qint64 trainingId = current_->id;
+    const int samples = reportPanel_->samples();
+    QMetaObject::invokeMethod(
+        reportWorker_,
+        [w = reportWorker_, db, ckpt, sha, trainingId, samples, recipe] {
+            w->fidelity(db, ckpt, sha, trainingId, samples, recipe);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::reloadReports() {
+    if (!store_)
+        return;
+    try {
+        reportPanel_->showCompare(mp::storedCompareReport(*store_));
+        trust_->setText(fidelityText(mp::storedFidelityReport(*store_)));
+        reportPanel_->showRetrains(selectedId_, selectedId_ ? store_->retrains(selectedId_)
+                                                            : std::vector<mp::RetrainRecord>{});
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
 }
 
 void MainWindow::exportStructure(const mp::Encoding& enc) {

@@ -14,6 +14,7 @@
 #include <optional>
 
 class QDockWidget;
+class QLabel;
 class QThread;
 class QMenu;
 
@@ -25,6 +26,8 @@ namespace mpw {
 
 class ParetoPlot;
 class ProbeWorker;
+class ReportPanel;
+class ReportWorker;
 class SearchPanel;
 class SearchWorker;
 class StructurePanel;
@@ -47,12 +50,15 @@ public:
     void startDemo();
 
     const QString& projectPath() const { return dbPath_; }
-    bool isBusy() const { return training_ || searching_ || measuring_; }
+    bool isBusy() const { return training_ || searching_ || measuring_ || reporting_; }
     bool hasCheckpoint() const { return arch_.has_value(); }
     ParetoPlot* plot() const { return plot_; }
     StructurePanel* structure() const { return structure_; }
     TrainingPanel* trainingPanel() const { return trainingPanel_; }
     SearchPanel* searchPanel() const { return searchPanel_; }
+    ReportPanel* reportPanel() const { return reportPanel_; }
+    /// The fidelity verdict above the Pareto front.
+    QLabel* trustLabel() const { return trust_; }
     int64_t selectedCandidate() const { return selectedId_; }
     /// The last error shown, for tests.
     const QString& lastError() const { return lastError_; }
@@ -66,6 +72,12 @@ public slots:
     void selectCandidate(qint64 id);
     /// Overlays a candidate's widths on the selected one's (the side-by-side comparison).
     void compareCandidate(qint64 id);
+    /// Retrains the selected structure with the Reports panel's recipe (seed 1), in the background.
+    void startRetrain();
+    /// Searched vs uniform at 50%, 25% and 12.5% of the full MACs, retrained (compare.h).
+    void startCompare();
+    /// The proxy-fidelity study with the Reports panel's settings.
+    void startFidelity();
 
 signals:
     void projectLoaded();
@@ -73,6 +85,8 @@ signals:
     void trainingFinished(bool completed);
     void searchFinished(bool completed);
     void latencyTableReady();
+    /// A retraining, comparison or fidelity job ended (`completed` false: cancelled or failed).
+    void reportFinished(bool completed);
     /// A probe's top-1 is on screen (quick estimate or refined result).
     void probeShown(double top1, bool refined);
     void errorShown(const QString& message);
@@ -88,6 +102,8 @@ private:
     void showError(const QString& message);
     void reloadTrainings();
     void reloadPlot();
+    void reloadReports();
+    bool reportJobAllowed();
     void loadCheckpoint();
     void onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes);
     void onCandidateClicked(qint64 id);
@@ -100,16 +116,21 @@ private:
     StructurePanel* structure_;
     TrainingPanel* trainingPanel_;
     SearchPanel* searchPanel_;
+    ReportPanel* reportPanel_;
+    QLabel* trust_;
     QMenu* recentMenu_ = nullptr;
     QDockWidget* trainingDock_ = nullptr;
     QDockWidget* searchDock_ = nullptr;
+    QDockWidget* reportDock_ = nullptr;
 
     QThread* trainThread_;
     QThread* searchThread_;
     QThread* probeThread_;
+    QThread* reportThread_;
     TrainWorker* trainWorker_;
     SearchWorker* searchWorker_;
     ProbeWorker* probeWorker_;
+    ReportWorker* reportWorker_;
 
     QString dbPath_;
     std::unique_ptr<mp::Store> store_;
@@ -118,6 +139,7 @@ private:
     bool training_ = false;
     bool searching_ = false;
     bool measuring_ = false;
+    bool reporting_ = false;
     std::optional<mp::LatencyTable> latency_;
     QString latencyDescription_;
     bool demo_ = false;

@@ -1,5 +1,6 @@
 #include "workers.h"
 
+#include "metaprune/compare.h"
 #include "metaprune/evaluator.h"
 #include "metaprune/project.h"
 
@@ -80,6 +81,86 @@ void SearchWorker::measureLatency(const QString& db, const QString& family, cons
         emit failed(tr("Latency measurement cancelled; nothing was stored."));
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+namespace {
+/// Data and evaluator of a checkpoint, for a report job.
+struct Loaded {
+    mp::DataBundle data;
+    std::unique_ptr<mp::Evaluator> evaluator;
+};
+
+Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalSettings& eval = {}) {
+    Loaded l;
+    const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
+    l.data = mp::loadTrainingData(info.config);
+    l.evaluator = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), l.data, eval);
+    checkHash(*l.evaluator, sha256);
+    return l;
+}
+} // namespace
+
+void ReportWorker::retrain(const QString& db, const QString& checkpoint, const QString& sha256, qint64 candidateId,
+                           const QString& recipeJson, quint64 seed) {
+    cancel = false;
+    mp::applyThreadCount();
+    try {
+        const Loaded l = loadFor(checkpoint, sha256);
+        const mp::RetrainConfig cfg = mp::retrainConfigFromJson(recipeJson.toStdString(), seed);
+        bool reused = false;
+        const mp::RetrainRecord r = mp::retrainCandidate(
+            db.toStdString(), *l.evaluator, l.data, candidateId, cfg, "user",
+            [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
+            &cancel, &reused);
+        emit retrained(candidateId, r.testTop1, reused);
+    } catch (const mp::Cancelled&) {
+        emit stopped(tr("Retraining cancelled; nothing was stored."), false);
+    } catch (const std::exception& e) {
+        emit stopped(QString::fromStdString(e.what()), true);
+    }
+}
+
+void ReportWorker::compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
+                           const QList<double>& fractions, const QString& recipeJson, const QList<quint64>& seeds) {
+    cancel = false;
+    mp::applyThreadCount();
+    try {
+        const mp::SearchConfig search; // the reference settings, as the demo's search
+        const Loaded l = loadFor(checkpoint, sha256, search.eval);
+        const mp::RetrainConfig recipe = mp::retrainConfigFromJson(recipeJson.toStdString(), 0);
+        const mp::CompareReport report = mp::compareWithUniform(
+            db.toStdString(), *l.evaluator, l.data, trainingId, {fractions.begin(), fractions.end()}, search, recipe,
+            {seeds.begin(), seeds.end()},
+            [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
+            &cancel);
+        emit compared(QString::fromStdString(report.markdown()));
+    } catch (const mp::Cancelled&) {
+        emit stopped(tr("Comparison cancelled; the searches and retrainings finished so far are stored and will be "
+                        "reused."),
+                     false);
+    } catch (const std::exception& e) {
+        emit stopped(QString::fromStdString(e.what()), true);
+    }
+}
+
+void ReportWorker::fidelity(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
+                            int samples, const QString& recipeJson) {
+    cancel = false;
+    mp::applyThreadCount();
+    try {
+        const Loaded l = loadFor(checkpoint, sha256);
+        const mp::RetrainConfig recipe = mp::retrainConfigFromJson(recipeJson.toStdString(), 1);
+        const mp::FidelityReport report = mp::measureFidelity(
+            db.toStdString(), *l.evaluator, l.data, trainingId, samples, 1, recipe,
+            [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
+            &cancel);
+        emit fidelityMeasured(report.correlation.kendallTau, report.correlation.spearmanRho, report.correlation.n);
+    } catch (const mp::Cancelled&) {
+        emit stopped(tr("Fidelity study cancelled; the retrainings finished so far are stored and will be reused."),
+                     false);
+    } catch (const std::exception& e) {
+        emit stopped(QString::fromStdString(e.what()), true);
     }
 }
 

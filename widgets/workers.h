@@ -103,6 +103,33 @@ private:
     qint64 probeRun_ = 0;
 };
 
+/// The paper's evaluation step in the background: retraining one structure, the comparison
+/// with uniform baselines at MACs targets, and the proxy-fidelity study (compare.h). Loads the
+/// checkpoint's data itself; results are stored in the project before they are signalled.
+class ReportWorker : public QObject {
+    Q_OBJECT
+public:
+    std::atomic<bool> cancel{false};
+
+public slots:
+    /// `recipeJson` is a RetrainConfig (mp::toJson); `sha256` the checkpoint's recorded hash.
+    void retrain(const QString& db, const QString& checkpoint, const QString& sha256, qint64 candidateId,
+                 const QString& recipeJson, quint64 seed);
+    /// `fractions` of the full MACs; searches with the reference settings where the project has none.
+    void compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
+                 const QList<double>& fractions, const QString& recipeJson, const QList<quint64>& seeds);
+    void fidelity(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId, int samples,
+                  const QString& recipeJson);
+
+signals:
+    void progress(const QString& stage, qint64 done, qint64 total);
+    void retrained(qint64 candidateId, double testTop1, bool reused);
+    void compared(const QString& markdown);
+    void fidelityMeasured(double kendallTau, double spearmanRho, int n);
+    /// Cancelled or failed; `message` says which and why.
+    void stopped(const QString& message, bool failed);
+};
+
 /// Evaluation budget of the quick probe estimate (the refined one uses the search defaults).
 constexpr int kQuickRecalBatches = 1;
 constexpr int kQuickImages = 400;

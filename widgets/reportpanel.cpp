@@ -1,0 +1,156 @@
+#include "reportpanel.h"
+
+#include "reportchart.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace mpw {
+
+ReportPanel::ReportPanel(QWidget* parent)
+    : QWidget(parent), mode_(new QComboBox), epochs_(new QSpinBox), seeds_(new QSpinBox), samples_(new QSpinBox),
+      retrain_(new QPushButton(tr("&Retrain selected"))), compare_(new QPushButton(tr("Compare with &uniform"))),
+      fidelity_(new QPushButton(tr("Measure &fidelity"))),
+      cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar),
+      status_(new QLabel), selected_(new QLabel), chart_(new QCustomPlot), report_(new QTextBrowser) {
+    const mp::RetrainConfig d;
+    mode_->addItem(tr("from scratch (paper)"), "scratch");
+    mode_->addItem(tr("fine-tune generated weights"), "finetune");
+    mode_->setToolTip(tr("Retrain with a fresh initialisation, as the paper does, or start from the PruningNet's "
+                         "generated weights"));
+    epochs_->setRange(1, 1000);
+    epochs_->setValue(d.epochs);
+    seeds_->setRange(1, 20);
+    seeds_->setValue(2);
+    seeds_->setToolTip(tr("Each structure of the comparison is retrained once per seed: mean and spread"));
+    samples_->setRange(3, 200);
+    samples_->setValue(12);
+    samples_->setToolTip(tr("Structures sampled across the MACs range for the fidelity study"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("Retraining"), mode_);
+    form->addRow(tr("Epochs"), epochs_);
+    form->addRow(tr("Seeds (compare)"), seeds_);
+    form->addRow(tr("Structures (fidelity)"), samples_);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(retrain_);
+    buttons->addWidget(compare_);
+    buttons->addWidget(fidelity_);
+    buttons->addWidget(cancel_);
+    compare_->setToolTip(tr("Best searched structure vs uniform width multiplier at 50%, 25% and 12.5% of the full "
+                            "MACs, both retrained with the same recipe and seeds"));
+    fidelity_->setToolTip(tr("Rank correlation between the PruningNet's predicted top-1 and top-1 after a short "
+                             "retraining"));
+    status_->setWordWrap(true);
+    selected_->setWordWrap(true);
+    chart_->setMinimumHeight(220);
+    report_->setMinimumHeight(160);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addLayout(buttons);
+    layout->addWidget(bar_);
+    layout->addWidget(status_);
+    layout->addWidget(selected_);
+    layout->addWidget(chart_, 1);
+    layout->addWidget(report_, 1);
+    connect(retrain_, &QPushButton::clicked, this, &ReportPanel::retrainRequested);
+    connect(compare_, &QPushButton::clicked, this, &ReportPanel::compareRequested);
+    connect(fidelity_, &QPushButton::clicked, this, &ReportPanel::fidelityRequested);
+    connect(cancel_, &QPushButton::clicked, this, &ReportPanel::cancelRequested);
+    bar_->setRange(0, 1);
+    bar_->setValue(0);
+    showCompare(std::nullopt);
+    setReady(false);
+}
+
+mp::RetrainConfig ReportPanel::recipe() const {
+    mp::RetrainConfig r;
+    r.mode = mp::parseRetrainMode(mode_->currentData().toString().toStdString());
+    r.epochs = epochs_->value();
+    r.seed = 0;
+    return r;
+}
+
+QList<quint64> ReportPanel::seeds() const {
+    QList<quint64> s;
+    for (int i = 1; i <= seeds_->value(); ++i)
+        s.append(quint64(i));
+    return s;
+}
+
+int ReportPanel::samples() const { return samples_->value(); }
+
+void ReportPanel::setReady(bool ready) {
+    ready_ = ready;
+    setRunning(running_);
+}
+
+void ReportPanel::setRunning(bool running) {
+    running_ = running;
+    for (QPushButton* b : {retrain_, compare_, fidelity_})
+        b->setEnabled(ready_ && !running);
+    cancel_->setEnabled(running);
+}
+
+void ReportPanel::showProgress(const QString& stage, qint64 done, qint64 total) {
+    bar_->setRange(0, int(std::max<qint64>(total, 1)));
+    bar_->setValue(int(done));
+    status_->setText(tr("%1: %2 of %3").arg(stage).arg(done).arg(total));
+}
+
+void ReportPanel::setStatus(const QString& text) { status_->setText(text); }
+
+void ReportPanel::showCompare(const std::optional<mp::CompareReport>& report) {
+    chart_->setVisible(report.has_value());
+    if (!report) {
+        report_->setMarkdown(tr("No comparison yet. *Compare with uniform* searches at 50%, 25% and 12.5% of the full "
+                                "MACs (or reuses those searches), then retrains the best searched structure and the "
+                                "uniform baseline of equal-or-higher MACs with the same recipe and seeds."));
+        return;
+    }
+    drawCompareChart(chart_, *report);
+    report_->setMarkdown(QString::fromStdString(report->markdown()));
+}
+
+void ReportPanel::showRetrains(int64_t candidateId, const std::vector<mp::RetrainRecord>& runs) {
+    if (candidateId == 0) {
+        selected_->clear();
+        return;
+    }
+    if (runs.empty()) {
+        selected_->setText(tr("Candidate %1 has not been retrained.").arg(candidateId));
+        return;
+    }
+    QStringList lines;
+    for (const mp::RetrainRecord& r : runs) {
+        const mp::RetrainConfig c = mp::retrainConfigFromJson(r.config, r.seed);
+        lines << tr("%1% test top-1 (%2, %3 epochs, seed %4, %5)")
+                     .arg(r.testTop1, 0, 'f', 2)
+                     .arg(c.mode == mp::RetrainMode::FineTune ? tr("fine-tuned") : tr("from scratch"))
+                     .arg(c.epochs)
+                     .arg(r.seed)
+                     .arg(QString::fromStdString(r.purpose));
+    }
+    selected_->setText(tr("Candidate %1 retrained: %2").arg(candidateId).arg(lines.join("; ")));
+}
+
+QString fidelityText(const std::optional<mp::FidelityReport>& report) {
+    if (!report || report->correlation.n == 0)
+        return ReportPanel::tr("Trust in the ranking: not measured yet (Reports > Measure fidelity retrains a sample "
+                               "of structures and compares).");
+    const mp::RankCorrelation& c = report->correlation;
+    return ReportPanel::tr("Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: "
+                           "Kendall's \u03c4 = %2, Spearman's \u03c1 = %3")
+        .arg(c.n)
+        .arg(c.kendallTau, 0, 'f', 2)
+        .arg(c.spearmanRho, 0, 'f', 2);
+}
+
+} // namespace mpw

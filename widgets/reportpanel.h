@@ -1,0 +1,74 @@
+#pragma once
+// The evaluation step in the app: retrain the selected structure, compare searched structures
+// with uniform baselines at MACs targets (chart + table), and measure how far the PruningNet's
+// ranking agrees with retrained accuracy (Kendall's tau, Spearman's rho).
+
+#include "metaprune/compare.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTextBrowser;
+
+namespace mpw {
+
+class ReportPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ReportPanel(QWidget* parent = nullptr);
+
+    /// The retraining recipe the controls describe (seed 0: each job sets its own).
+    mp::RetrainConfig recipe() const;
+    /// Seeds 1..n for a comparison.
+    QList<quint64> seeds() const;
+    int samples() const;
+
+    void setReady(bool ready); ///< a trained PruningNet is loaded
+    void setRunning(bool running);
+    void showProgress(const QString& stage, qint64 done, qint64 total);
+    void setStatus(const QString& text);
+    void showCompare(const std::optional<mp::CompareReport>& report);
+    /// Retraining results of the selected candidate (none: candidateId 0).
+    void showRetrains(int64_t candidateId, const std::vector<mp::RetrainRecord>& runs);
+    QPushButton* retrainButton() const { return retrain_; }
+    QPushButton* compareButton() const { return compare_; }
+    QPushButton* fidelityButton() const { return fidelity_; }
+    QTextBrowser* reportView() const { return report_; }
+    QComboBox* modeBox() const { return mode_; }
+    QSpinBox* samplesBox() const { return samples_; }
+    QLabel* selectedLabel() const { return selected_; }
+
+signals:
+    void retrainRequested();
+    void compareRequested();
+    void fidelityRequested();
+    void cancelRequested();
+
+private:
+    QComboBox* mode_;
+    QSpinBox* epochs_;
+    QSpinBox* seeds_;
+    QSpinBox* samples_;
+    QPushButton* retrain_;
+    QPushButton* compare_;
+    QPushButton* fidelity_;
+    QPushButton* cancel_;
+    QProgressBar* bar_;
+    QLabel* status_;
+    QLabel* selected_;
+    QCustomPlot* chart_;
+    QTextBrowser* report_;
+    bool ready_ = false;
+    bool running_ = false;
+};
+
+/// The one-line verdict shown above the Pareto front: Kendall's tau and Spearman's rho of the
+/// project's fidelity study, or how to run one.
+QString fidelityText(const std::optional<mp::FidelityReport>& report);
+
+} // namespace mpw
