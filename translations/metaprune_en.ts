@@ -2,244 +2,355 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
+    <name>ReportChart</name>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="11"/>
+        <source>searched (MetaPruning)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="12"/>
+        <source>uniform width multiplier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="51"/>
+        <source>test top-1 after retraining (%)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../widgets/reportchart.cpp" line="59"/>
+        <source>%1: searched vs uniform, mean ± sd over %n seed(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="71"/>
+        <source>%1: cannot write the PNG file</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>mpw::MainWindow</name>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="63"/>
-        <location filename="../widgets/mainwindow.cpp" line="303"/>
+        <location filename="../widgets/mainwindow.cpp" line="67"/>
+        <location filename="../widgets/mainwindow.cpp" line="379"/>
         <source>MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="66"/>
+        <location filename="../widgets/mainwindow.cpp" line="77"/>
         <source>Training</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="67"/>
+        <location filename="../widgets/mainwindow.cpp" line="78"/>
         <source>Search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="68"/>
+        <location filename="../widgets/mainwindow.cpp" line="79"/>
+        <source>Reports</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="80"/>
         <source>Structure</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="89"/>
+        <location filename="../widgets/mainwindow.cpp" line="105"/>
         <source>Loading data; checkpoint %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="97"/>
+        <location filename="../widgets/mainwindow.cpp" line="113"/>
         <source>Training %1 finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="98"/>
+        <location filename="../widgets/mainwindow.cpp" line="114"/>
         <source>Training cancelled; the checkpoint %1 is saved. Train again with the same settings to resume.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="115"/>
+        <location filename="../widgets/mainwindow.cpp" line="131"/>
         <source>Training failed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="131"/>
+        <location filename="../widgets/mainwindow.cpp" line="147"/>
         <source>Search run %1 finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="132"/>
+        <location filename="../widgets/mainwindow.cpp" line="148"/>
         <source>Search run %1 cancelled; its candidates are stored. Search again with the same settings to resume.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="164"/>
+        <location filename="../widgets/mainwindow.cpp" line="180"/>
         <source>Search failed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="199"/>
+        <location filename="../widgets/mainwindow.cpp" line="215"/>
         <source>Exported %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="224"/>
+        <location filename="../widgets/mainwindow.cpp" line="226"/>
+        <source>Candidate %1 was already retrained with this recipe: %2% test top-1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="230"/>
+        <source>Candidate %1 retrained: %2% test top-1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="239"/>
+        <source>Comparison finished; the report is stored in the project.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="249"/>
+        <source>Fidelity over %1 structures: Kendall&apos;s tau %2, Spearman&apos;s rho %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="295"/>
         <source>Open or create a project (File menu) to start.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="243"/>
+        <location filename="../widgets/mainwindow.cpp" line="314"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="244"/>
+        <location filename="../widgets/mainwindow.cpp" line="315"/>
         <source>&amp;Open or New Project...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="245"/>
+        <location filename="../widgets/mainwindow.cpp" line="316"/>
         <source>Open or create a project</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="246"/>
+        <location filename="../widgets/mainwindow.cpp" line="317"/>
         <source>MetaPrune projects (*.sqlite);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="252"/>
+        <location filename="../widgets/mainwindow.cpp" line="323"/>
         <source>Open &amp;Recent</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="254"/>
+        <location filename="../widgets/mainwindow.cpp" line="325"/>
         <source>&amp;Export Selected Structure...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="257"/>
+        <location filename="../widgets/mainwindow.cpp" line="328"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="259"/>
+        <location filename="../widgets/mainwindow.cpp" line="330"/>
         <source>&amp;Edit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="260"/>
+        <location filename="../widgets/mainwindow.cpp" line="331"/>
         <source>&amp;Undo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="262"/>
+        <location filename="../widgets/mainwindow.cpp" line="333"/>
         <source>&amp;Redo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="267"/>
+        <location filename="../widgets/mainwindow.cpp" line="338"/>
         <source>&amp;Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="268"/>
+        <location filename="../widgets/mainwindow.cpp" line="339"/>
         <source>&amp;Train PruningNet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="269"/>
+        <location filename="../widgets/mainwindow.cpp" line="340"/>
         <source>&amp;Search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="270"/>
+        <location filename="../widgets/mainwindow.cpp" line="342"/>
+        <source>&amp;Retrain Selected Structure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="343"/>
+        <source>Compare with &amp;Uniform Baselines</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="344"/>
+        <source>Measure &amp;Fidelity of the PruningNet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="346"/>
         <source>&amp;Cancel Running Jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="272"/>
+        <location filename="../widgets/mainwindow.cpp" line="348"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="273"/>
+        <location filename="../widgets/mainwindow.cpp" line="349"/>
         <source>&amp;About MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="274"/>
+        <location filename="../widgets/mainwindow.cpp" line="350"/>
         <source>About MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="275"/>
+        <location filename="../widgets/mainwindow.cpp" line="351"/>
         <source>MetaPrune Studio: MetaPruning channel pruning (Liu et al., ICCV 2019) made visible.
 MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="321"/>
+        <location filename="../widgets/mainwindow.cpp" line="397"/>
         <source>Finish or cancel the running training or search before opening another project.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="334"/>
+        <location filename="../widgets/mainwindow.cpp" line="410"/>
         <source>%1 - MetaPrune Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="346"/>
+        <location filename="../widgets/mainwindow.cpp" line="424"/>
         <source>Project %1 opened.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="347"/>
+        <location filename="../widgets/mainwindow.cpp" line="425"/>
         <source>New project %1: choose the data and press Train.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="371"/>
+        <location filename="../widgets/mainwindow.cpp" line="449"/>
         <source>Training %1: %2, %3/%4 steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="426"/>
+        <location filename="../widgets/mainwindow.cpp" line="504"/>
         <source>Loading the PruningNet %1 ...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="445"/>
+        <location filename="../widgets/mainwindow.cpp" line="524"/>
         <source>table %1 (stored)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="456"/>
+        <location filename="../widgets/mainwindow.cpp" line="535"/>
         <source>PruningNet loaded: drag a bar to probe a structure, or run a search.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="527"/>
+        <location filename="../widgets/mainwindow.cpp" line="607"/>
         <source>Open or create a project first (File &gt; Open or New Project).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="531"/>
-        <location filename="../widgets/mainwindow.cpp" line="549"/>
-        <location filename="../widgets/mainwindow.cpp" line="582"/>
+        <location filename="../widgets/mainwindow.cpp" line="611"/>
+        <location filename="../widgets/mainwindow.cpp" line="629"/>
+        <location filename="../widgets/mainwindow.cpp" line="662"/>
         <source>A training or search is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="545"/>
+        <location filename="../widgets/mainwindow.cpp" line="625"/>
         <source>Train a PruningNet first: the search evaluates structures with its generated weights.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="560"/>
+        <location filename="../widgets/mainwindow.cpp" line="640"/>
         <source>Searching: MACs in [%1, %2]</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="578"/>
+        <location filename="../widgets/mainwindow.cpp" line="658"/>
         <source>Train a PruningNet first: the latency table is measured for its architecture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="617"/>
+        <location filename="../widgets/mainwindow.cpp" line="698"/>
+        <source>Train a PruningNet first: retraining reports compare with its predictions.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="702"/>
+        <source>A training, search or report is already running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="712"/>
+        <source>Select a structure on the plot (or probe one) before retraining it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="718"/>
+        <source>Loading data to retrain candidate %1...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="734"/>
+        <source>Loading data for the comparison...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="754"/>
+        <source>Loading data for the fidelity study...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="783"/>
         <source>Nothing to export: train a PruningNet and select a structure first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="620"/>
-        <source>Export pruned network</source>
+        <location filename="../widgets/mainwindow.cpp" line="786"/>
+        <source>TorchScript (*.pt)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="621"/>
-        <source>LibTorch archive (*.pt)</source>
+        <location filename="../widgets/mainwindow.cpp" line="786"/>
+        <source>ONNX (*.onnx)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="787"/>
+        <source>LibTorch tensor archive (*.archive.pt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/mainwindow.cpp" line="789"/>
+        <source>Export pruned network</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -298,6 +409,147 @@ top-1 %4%
 %5 M MACs
 %6 params
 %7 ms predicted</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::ReportPanel</name>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="20"/>
+        <source>&amp;Retrain selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="20"/>
+        <source>Compare with &amp;uniform</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="21"/>
+        <source>Measure &amp;fidelity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="22"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="25"/>
+        <source>from scratch (paper)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="26"/>
+        <source>fine-tune generated weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="27"/>
+        <source>Retrain with a fresh initialisation, as the paper does, or start from the PruningNet&apos;s generated weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="33"/>
+        <source>Each structure of the comparison is retrained once per seed: mean and spread</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="36"/>
+        <source>Structures sampled across the MACs range for the fidelity study</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="38"/>
+        <source>Retraining</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="39"/>
+        <source>Epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="40"/>
+        <source>Seeds (compare)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="41"/>
+        <source>Structures (fidelity)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="47"/>
+        <source>Best searched structure vs uniform width multiplier at 50%, 25% and 12.5% of the full MACs, both retrained with the same recipe and seeds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="49"/>
+        <source>Rank correlation between the PruningNet&apos;s predicted top-1 and top-1 after a short retraining</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="105"/>
+        <source>%1: %2 of %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="113"/>
+        <source>No comparison yet. *Compare with uniform* searches at 50%, 25% and 12.5% of the full MACs (or reuses those searches), then retrains the best searched structure and the uniform baseline of equal-or-higher MACs with the same recipe and seeds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="128"/>
+        <source>Candidate %1 has not been retrained.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="134"/>
+        <source>%1% test top-1 (%2, %3 epochs, seed %4, %5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="136"/>
+        <source>fine-tuned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="136"/>
+        <source>from scratch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="141"/>
+        <source>Candidate %1 retrained: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="146"/>
+        <source>Trust in the ranking: not measured yet (Reports &gt; Measure fidelity retrains a sample of structures and compares).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="149"/>
+        <source>Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: Kendall&apos;s τ = %2, Spearman&apos;s ρ = %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mpw::ReportWorker</name>
+    <message>
+        <location filename="../widgets/workers.cpp" line="118"/>
+        <source>Retraining cancelled; nothing was stored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/workers.cpp" line="139"/>
+        <source>Comparison cancelled; the searches and retrainings finished so far are stored and will be reused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/workers.cpp" line="160"/>
+        <source>Fidelity study cancelled; the retrainings finished so far are stored and will be reused.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -448,7 +700,7 @@ top-1 %4%
 <context>
     <name>mpw::SearchWorker</name>
     <message>
-        <location filename="../widgets/workers.cpp" line="80"/>
+        <location filename="../widgets/workers.cpp" line="81"/>
         <source>Latency measurement cancelled; nothing was stored.</source>
         <translation type="unfinished"></translation>
     </message>
