@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 
 namespace mp {
 
@@ -97,11 +98,9 @@ struct PrunedModelImpl : torch::nn::Module {
                 } else {
                     conv[i]->bias.copy_(b);
                 }
-            } else if (fc) {
-                if (arch.ops[i].kind == OpKind::Linear) {
-                    fc->weight.copy_(tensor(g.weight[i]));
-                    fc->bias.copy_(tensor(g.bias[i]));
-                }
+            } else if (arch.ops[i].kind == OpKind::Linear) {
+                fc->weight.copy_(tensor(g.weight[i]));
+                fc->bias.copy_(tensor(g.bias[i]));
             }
         }
     }
