@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
     p.addOption({"screenshot-training",
                  QApplication::translate("main", "Save a screenshot during a training of the project and quit."),
                  "file.png"});
+    p.addOption({"screenshot-reports",
+                 QApplication::translate("main", "Save a screenshot with the Reports tab raised and quit."),
+                 "file.png"});
     p.addOption({"bench", QApplication::translate("main", "Measure probe latency and event-loop stalls, then quit.")});
     p.addOption({"probes", QApplication::translate("main", "Drags timed by --bench."), "n", "30"});
     p.process(app);
@@ -99,13 +102,15 @@ int main(int argc, char** argv) {
     if (demo)
         project = QDir::current().absoluteFilePath("metaprune-demo.sqlite");
     if (!project.isEmpty() && !window.openProject(project)) {
-        if (p.isSet("screenshot") || p.isSet("bench"))
+        if (p.isSet("screenshot") || p.isSet("screenshot-reports") || p.isSet("bench"))
             return 1;
     }
     if (p.isSet("screenshot"))
-        return mpw::saveScreenshot(window, p.value("screenshot"), false, 0);
+        return mpw::saveScreenshot(window, p.value("screenshot"), mpw::Shot::Pareto, 0);
+    if (p.isSet("screenshot-reports"))
+        return mpw::saveScreenshot(window, p.value("screenshot-reports"), mpw::Shot::Reports, 0);
     if (p.isSet("screenshot-training"))
-        return mpw::saveScreenshot(window, p.value("screenshot-training"), true, 45);
+        return mpw::saveScreenshot(window, p.value("screenshot-training"), mpw::Shot::Training, 45);
     if (p.isSet("bench")) {
         QTemporaryDir scratch;
         return mpw::runGuiBenchmark(window, p.value("probes").toInt(), scratch.filePath("bench.sqlite"));

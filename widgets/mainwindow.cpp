@@ -705,6 +705,8 @@ bool MainWindow::reportJobAllowed() {
     return true;
 }
 
+void MainWindow::showReports() { reportDock_->raise(); }
+
 void MainWindow::startRetrain() {
     if (!reportJobAllowed())
         return;

@@ -72,6 +72,8 @@ public slots:
     void selectCandidate(qint64 id);
     /// Overlays a candidate's widths on the selected one's (the side-by-side comparison).
     void compareCandidate(qint64 id);
+    /// Raises the Reports tab.
+    void showReports();
     /// Retrains the selected structure with the Reports panel's recipe (seed 1), in the background.
     void startRetrain();
     /// Searched vs uniform at 50%, 25% and 12.5% of the full MACs, retrained (compare.h).

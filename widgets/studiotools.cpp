@@ -72,7 +72,8 @@ Stats stats(std::vector<double> v) {
 
 } // namespace
 
-int saveScreenshot(MainWindow& window, const QString& path, bool training, int trainingSeconds) {
+int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int trainingSeconds) {
+    const bool training = shot == Shot::Training;
     window.resize(1500, 950);
     window.show();
     if (training) {
@@ -89,6 +90,8 @@ int saveScreenshot(MainWindow& window, const QString& path, bool training, int t
             if (const auto u = window.plot()->model().uniformAtLeast(front.back().macs))
                 window.compareCandidate(u->id);
         }
+        if (shot == Shot::Reports)
+            window.showReports();
         settle(1500);
     }
     const bool ok = window.grab().save(path);

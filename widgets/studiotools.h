@@ -9,11 +9,17 @@ namespace mpw {
 
 class MainWindow;
 
-/// Waits until the project's PruningNet is loaded, selects the best point of the front,
-/// overlays the uniform baseline nearest to half the MACs, and saves the window to `path`.
-/// With `training`, instead starts a training of the panel's settings and saves the window
-/// once its curve has `trainingSeconds` of progress. Returns 0, or 1 with a message on stderr.
-int saveScreenshot(MainWindow& window, const QString& path, bool training, int trainingSeconds);
+/// What a README screenshot shows.
+enum class Shot {
+    Pareto,   ///< the front's best point selected, the uniform baseline overlaid
+    Training, ///< a training of the panel's settings in progress
+    Reports,  ///< as Pareto, with the Reports tab (comparison chart and table) raised
+};
+
+/// Waits until the project's PruningNet is loaded, sets up `shot` and saves the window to
+/// `path`; a Training shot waits until the curve has `trainingSeconds` of progress. Returns 0,
+/// or 1 with a message on stderr.
+int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int trainingSeconds);
 
 /// Prints probe latency (median, p95 over `probes` simulated drags) and the event loop's
 /// longest stall while a short training and a short search run in `scratchProject`.
