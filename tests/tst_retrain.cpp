@@ -208,6 +208,10 @@ private slots:
         }
         const RankCorrelation expected = rankCorrelation(predicted, retrained);
         QCOMPARE(fid.correlation.kendallTau, expected.kendallTau);
+        std::vector<double> macs;
+        for (const FidelityPoint& p : fid.points)
+            macs.push_back(double(p.candidate.macs));
+        QCOMPARE(fid.macsBaseline.spearmanRho, rankCorrelation(macs, retrained).spearmanRho);
         QCOMPARE(fid.correlation.n, 4);
         // The spread covers the range: the sampled MACs span well over half of it.
         QVERIFY(fid.points.back().candidate.macs - fid.points.front().candidate.macs >
@@ -219,6 +223,7 @@ private slots:
         const std::optional<FidelityReport> s = storedFidelityReport(store);
         QVERIFY(s);
         QCOMPARE(s->correlation.n, 4);
+        QCOMPARE(s->macsBaseline.kendallTau, fid.macsBaseline.kendallTau);
         QCOMPARE(s->points[2].retrainedTop1, fid.points[2].retrainedTop1);
     }
 };

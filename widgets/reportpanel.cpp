@@ -147,10 +147,12 @@ QString fidelityText(const std::optional<mp::FidelityReport>& report) {
                                "of structures and compares).");
     const mp::RankCorrelation& c = report->correlation;
     return ReportPanel::tr("Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: "
-                           "Kendall's \u03c4 = %2, Spearman's \u03c1 = %3")
+                           "Kendall's \u03c4 = %2, Spearman's \u03c1 = %3 (MACs alone: \u03c4 = %4, \u03c1 = %5)")
         .arg(c.n)
         .arg(c.kendallTau, 0, 'f', 2)
-        .arg(c.spearmanRho, 0, 'f', 2);
+        .arg(c.spearmanRho, 0, 'f', 2)
+        .arg(report->macsBaseline.kendallTau, 0, 'f', 2)
+        .arg(report->macsBaseline.spearmanRho, 0, 'f', 2);
 }
 
 } // namespace mpw

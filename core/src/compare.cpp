@@ -272,15 +272,18 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
 }
 
 std::string FidelityReport::markdown() const {
-    char line[512];
+    char line[2048];
     std::snprintf(line, sizeof line,
                   "# How far the PruningNet's ranking can be trusted\n\n"
                   "%d structures spread over the MACs range. Predicted: PruningNet weights after BN recalibration, "
                   "search split. Retrained: %s, official test set.\n\n"
                   "Kendall's tau = %.3f, Spearman's rho = %.3f (n = %d).\n\n"
+                  "Baseline, MACs alone against retrained top-1: Kendall's tau = %.3f, Spearman's rho = %.3f. "
+                  "Over a wide MACs range size alone ranks accuracy well; the PruningNet adds information "
+                  "where its correlation is higher than this.\n\n"
                   "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n",
                   correlation.n, recipeText(recipe).c_str(), correlation.kendallTau, correlation.spearmanRho,
-                  correlation.n);
+                  correlation.n, macsBaseline.kendallTau, macsBaseline.spearmanRho);
     std::string md = line;
     for (const FidelityPoint& p : points) {
         std::snprintf(line, sizeof line, "| %lld | %s | %.2f%% | %.2f%% |\n", static_cast<long long>(p.candidate.id),
@@ -295,6 +298,8 @@ std::string FidelityReport::toJson() const {
     o["kendall_tau"] = correlation.kendallTau;
     o["spearman_rho"] = correlation.spearmanRho;
     o["n"] = correlation.n;
+    o["macs_kendall_tau"] = macsBaseline.kendallTau;
+    o["macs_spearman_rho"] = macsBaseline.spearmanRho;
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
     QJsonArray pts;
     for (const FidelityPoint& p : points) {
@@ -342,7 +347,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
 
     FidelityReport report;
     report.recipe = recipe;
-    std::vector<double> predicted, retrained;
+    std::vector<double> predicted, retrained, macs;
     const int64_t total = int64_t(chosen.size());
     for (size_t i = 0; i < chosen.size(); ++i) {
         if (progress)
@@ -368,9 +373,11 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
         report.points.push_back({c, rr.testTop1});
         predicted.push_back(c.top1);
         retrained.push_back(rr.testTop1);
+        macs.push_back(double(c.macs));
     }
     store.setRunStatus(runId, "finished");
     report.correlation = rankCorrelation(predicted, retrained);
+    report.macsBaseline = rankCorrelation(macs, retrained);
     store.setSetting("fidelity.report", report.toJson());
     return report;
 }
@@ -410,6 +417,7 @@ std::optional<FidelityReport> storedFidelityReport(const Store& store) {
     r.correlation.kendallTau = o["kendall_tau"].toDouble();
     r.correlation.spearmanRho = o["spearman_rho"].toDouble();
     r.correlation.n = o["n"].toInt();
+    r.macsBaseline = {o["macs_kendall_tau"].toDouble(), o["macs_spearman_rho"].toDouble(), r.correlation.n};
     r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
     for (const QJsonValue& v : o["points"].toArray()) {
         const QJsonObject x = v.toObject();

@@ -75,6 +75,9 @@ struct FidelityPoint {
 struct FidelityReport {
     std::vector<FidelityPoint> points;
     RankCorrelation correlation;
+    /// MACs alone against retrained top-1: across a wide MACs range, size predicts accuracy
+    /// too, so the PruningNet only adds information where it beats this.
+    RankCorrelation macsBaseline;
     RetrainConfig recipe;
     std::string markdown() const;
     std::string toJson() const;
@@ -83,7 +86,8 @@ struct FidelityReport {
 /// Samples `samples` structures spread over the MACs range (sample i: every gene at the grid
 /// level i/(samples-1) plus a random offset of up to 8 steps; seeded), scores each with the PruningNet (BN
 /// recalibration, search split; stored as a probe run), retrains each with `recipe` and
-/// reports Kendall's tau and Spearman's rho between predicted and retrained top-1. Stored
+/// reports Kendall's tau and Spearman's rho between predicted and retrained top-1, and between
+/// MACs and retrained top-1 as the baseline any proxy must beat. Stored
 /// results are reused; the report is stored (setting "fidelity.report"). Throws Cancelled,
 /// std::invalid_argument for fewer than 3 samples.
 FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
