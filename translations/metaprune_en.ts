@@ -309,47 +309,47 @@ MACs are conv + linear multiply-accumulates per image (the paper&apos;s FLOPs).<
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="712"/>
+        <location filename="../widgets/mainwindow.cpp" line="714"/>
         <source>Select a structure on the plot (or probe one) before retraining it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="718"/>
+        <location filename="../widgets/mainwindow.cpp" line="720"/>
         <source>Loading data to retrain candidate %1...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="734"/>
+        <location filename="../widgets/mainwindow.cpp" line="736"/>
         <source>Loading data for the comparison...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="754"/>
+        <location filename="../widgets/mainwindow.cpp" line="756"/>
         <source>Loading data for the fidelity study...</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="783"/>
+        <location filename="../widgets/mainwindow.cpp" line="785"/>
         <source>Nothing to export: train a PruningNet and select a structure first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="786"/>
+        <location filename="../widgets/mainwindow.cpp" line="788"/>
         <source>TorchScript (*.pt)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="786"/>
+        <location filename="../widgets/mainwindow.cpp" line="788"/>
         <source>ONNX (*.onnx)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="787"/>
+        <location filename="../widgets/mainwindow.cpp" line="789"/>
         <source>LibTorch tensor archive (*.archive.pt)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/mainwindow.cpp" line="789"/>
+        <location filename="../widgets/mainwindow.cpp" line="791"/>
         <source>Export pruned network</source>
         <translation type="unfinished"></translation>
     </message>
@@ -500,38 +500,41 @@ top-1 %4%
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="128"/>
+        <location filename="../widgets/reportpanel.cpp" line="131"/>
         <source>Candidate %1 has not been retrained.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message numerus="yes">
+        <location filename="../widgets/reportpanel.cpp" line="137"/>
+        <source>%1% test top-1 (%2, %n epoch(s), seed %3, %4)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="134"/>
-        <source>%1% test top-1 (%2, %3 epochs, seed %4, %5)</source>
+        <location filename="../widgets/reportpanel.cpp" line="151"/>
+        <source>Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: Kendall&apos;s τ = %2, Spearman&apos;s ρ = %3 (MACs alone: τ = %4, ρ = %5)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="136"/>
+        <location filename="../widgets/reportpanel.cpp" line="139"/>
         <source>fine-tuned</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="136"/>
+        <location filename="../widgets/reportpanel.cpp" line="139"/>
         <source>from scratch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="141"/>
+        <location filename="../widgets/reportpanel.cpp" line="143"/>
         <source>Candidate %1 retrained: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="146"/>
+        <location filename="../widgets/reportpanel.cpp" line="148"/>
         <source>Trust in the ranking: not measured yet (Reports &gt; Measure fidelity retrains a sample of structures and compares).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../widgets/reportpanel.cpp" line="149"/>
-        <source>Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: Kendall&apos;s τ = %2, Spearman&apos;s ρ = %3</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

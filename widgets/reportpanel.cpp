@@ -4,7 +4,7 @@
 
 #include <QComboBox>
 #include <QFormLayout>
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -39,11 +39,11 @@ ReportPanel::ReportPanel(QWidget* parent)
     form->addRow(tr("Epochs"), epochs_);
     form->addRow(tr("Seeds (compare)"), seeds_);
     form->addRow(tr("Structures (fidelity)"), samples_);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(retrain_);
-    buttons->addWidget(compare_);
-    buttons->addWidget(fidelity_);
-    buttons->addWidget(cancel_);
+    auto* buttons = new QGridLayout; // two by two: the dock is narrow by default
+    buttons->addWidget(retrain_, 0, 0);
+    buttons->addWidget(compare_, 0, 1);
+    buttons->addWidget(fidelity_, 1, 0);
+    buttons->addWidget(cancel_, 1, 1);
     compare_->setToolTip(tr("Best searched structure vs uniform width multiplier at 50%, 25% and 12.5% of the full "
                             "MACs, both retrained with the same recipe and seeds"));
     fidelity_->setToolTip(tr("Rank correlation between the PruningNet's predicted top-1 and top-1 after a short "
@@ -116,7 +116,10 @@ void ReportPanel::showCompare(const std::optional<mp::CompareReport>& report) {
         return;
     }
     drawCompareChart(chart_, *report);
-    report_->setMarkdown(QString::fromStdString(report->markdown()));
+    // The document's top-level title would dwarf the panel; the chart carries it already.
+    QString md = QString::fromStdString(report->markdown());
+    md.remove(0, md.indexOf('\n') + 1);
+    report_->setMarkdown(md);
 }
 
 void ReportPanel::showRetrains(int64_t candidateId, const std::vector<mp::RetrainRecord>& runs) {
@@ -131,10 +134,9 @@ void ReportPanel::showRetrains(int64_t candidateId, const std::vector<mp::Retrai
     QStringList lines;
     for (const mp::RetrainRecord& r : runs) {
         const mp::RetrainConfig c = mp::retrainConfigFromJson(r.config, r.seed);
-        lines << tr("%1% test top-1 (%2, %3 epochs, seed %4, %5)")
+        lines << tr("%1% test top-1 (%2, %n epoch(s), seed %3, %4)", nullptr, c.epochs)
                      .arg(r.testTop1, 0, 'f', 2)
                      .arg(c.mode == mp::RetrainMode::FineTune ? tr("fine-tuned") : tr("from scratch"))
-                     .arg(c.epochs)
                      .arg(r.seed)
                      .arg(QString::fromStdString(r.purpose));
     }

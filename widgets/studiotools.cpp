@@ -11,6 +11,7 @@
 #include <qcustomplot.h>
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QMouseEvent>
@@ -90,8 +91,11 @@ int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int train
             if (const auto u = window.plot()->model().uniformAtLeast(front.back().macs))
                 window.compareCandidate(u->id);
         }
-        if (shot == Shot::Reports)
+        if (shot == Shot::Reports) {
             window.showReports();
+            if (auto* reports = window.findChild<QDockWidget*>("reports"))
+                window.resizeDocks({reports}, {640}, Qt::Horizontal);
+        }
         settle(1500);
     }
     const bool ok = window.grab().save(path);

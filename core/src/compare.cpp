@@ -76,10 +76,10 @@ std::vector<double> doublesOf(const QJsonValue& v) {
 
 std::string recipeText(const RetrainConfig& r) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%s, %d epochs, batch %d, lr %g (warm-up %d steps, linear decay), momentum %g, "
+    std::snprintf(buf, sizeof buf, "%s, %d epoch%s, batch %d, lr %g (warm-up %d steps, linear decay), momentum %g, "
                                    "weight decay %g, label smoothing %g%s",
                   r.mode == RetrainMode::FineTune ? "fine-tuned from the PruningNet's weights" : "from scratch",
-                  r.epochs, r.batchSize, r.lr, r.warmupSteps, r.momentum, r.weightDecay, r.labelSmoothing,
+                  r.epochs, r.epochs == 1 ? "" : "s", r.batchSize, r.lr, r.warmupSteps, r.momentum, r.weightDecay, r.labelSmoothing,
                   r.augment ? ", shifts and flips" : "");
     return buf;
 }
