@@ -18,16 +18,18 @@
         <source>test top-1 after retraining (%)</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location filename="../widgets/reportchart.cpp" line="59"/>
-        <source>%1: searched vs uniform, mean ± sd over %n seed(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="60"/>
+        <source>%1: searched vs uniform, one seed</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportchart.cpp" line="71"/>
+        <location filename="../widgets/reportchart.cpp" line="61"/>
+        <source>%1: searched vs uniform, mean ± sd over %2 seeds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportchart.cpp" line="73"/>
         <source>%1: cannot write the PNG file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -504,16 +506,8 @@ top-1 %4%
         <source>Candidate %1 has not been retrained.</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location filename="../widgets/reportpanel.cpp" line="137"/>
-        <source>%1% test top-1 (%2, %n epoch(s), seed %3, %4)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="151"/>
+        <location filename="../widgets/reportpanel.cpp" line="152"/>
         <source>Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: Kendall&apos;s τ = %2, Spearman&apos;s ρ = %3 (MACs alone: τ = %4, ρ = %5)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -523,17 +517,32 @@ top-1 %4%
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../widgets/reportpanel.cpp" line="137"/>
+        <source>%1% test top-1 (%2, %3, seed %4, %5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../widgets/reportpanel.cpp" line="139"/>
         <source>from scratch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="143"/>
+        <location filename="../widgets/reportpanel.cpp" line="140"/>
+        <source>1 epoch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="140"/>
+        <source>%1 epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../widgets/reportpanel.cpp" line="144"/>
         <source>Candidate %1 retrained: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../widgets/reportpanel.cpp" line="148"/>
+        <location filename="../widgets/reportpanel.cpp" line="149"/>
         <source>Trust in the ranking: not measured yet (Reports &gt; Measure fidelity retrains a sample of structures and compares).</source>
         <translation type="unfinished"></translation>
     </message>

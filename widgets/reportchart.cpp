@@ -56,8 +56,10 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont("sans", 11, QFont::Bold)));
     }
     if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0)))
-        title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %n seed(s)",
-                                                   nullptr, int(report.seeds.size()))
+        title->setText((report.seeds.size() == 1
+                            ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one seed")
+                            : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 seeds")
+                                  .arg(report.seeds.size()))
                            .arg(QString::fromStdString(report.arch)));
     plot->replot();
 }

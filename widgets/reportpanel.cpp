@@ -134,9 +134,10 @@ void ReportPanel::showRetrains(int64_t candidateId, const std::vector<mp::Retrai
     QStringList lines;
     for (const mp::RetrainRecord& r : runs) {
         const mp::RetrainConfig c = mp::retrainConfigFromJson(r.config, r.seed);
-        lines << tr("%1% test top-1 (%2, %n epoch(s), seed %3, %4)", nullptr, c.epochs)
+        lines << tr("%1% test top-1 (%2, %3, seed %4, %5)")
                      .arg(r.testTop1, 0, 'f', 2)
                      .arg(c.mode == mp::RetrainMode::FineTune ? tr("fine-tuned") : tr("from scratch"))
+                     .arg(c.epochs == 1 ? tr("1 epoch") : tr("%1 epochs").arg(c.epochs))
                      .arg(r.seed)
                      .arg(QString::fromStdString(r.purpose));
     }
