@@ -232,9 +232,13 @@ TrainConfig trainConfigOf(const Parser& p) {
     return c;
 }
 
-void addEvalOptions(Parser& p, const EvalSettings& d) {
+void addRecalOptions(Parser& p, const EvalSettings& d) {
     p.addOption({"recal-batches", "BN recalibration batches per candidate.", "n", QString::number(d.recalBatches)});
     p.addOption({"recal-batch-size", "BN recalibration batch size.", "n", QString::number(d.recalBatchSize)});
+}
+
+void addEvalOptions(Parser& p, const EvalSettings& d) {
+    addRecalOptions(p, d);
     p.addOption({"eval-images", "Search-split images scored per candidate (0 = all).", "n",
                  QString::number(d.evalImages)});
 }
@@ -260,6 +264,7 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
     p.addOption({"latency-batch", "Batch size the latency table is measured at.", "n", "1"});
     p.addOption({"latency-grid-step", "Scale-index step of the latency table's grid (0 = any stored table).", "n",
                  "0"});
+    p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
     addEvolutionOptions(p, d);
 }
 
@@ -271,7 +276,6 @@ void addEvolutionOptions(Parser& p, const SearchConfig& d) {
     p.addOption({"mutation-prob", "Per-gene mutation probability.", "p", QString::number(d.mutationProb)});
     p.addOption({"generations", "Generations.", "n", QString::number(d.generations)});
     p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
-    p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
 }
 
 void evolutionOf(const Parser& p, SearchConfig& c);
@@ -288,6 +292,7 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
     }
     c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
     evolutionOf(p, c);
+    c.uniformBaselines = !p.isSet("no-uniform");
     if (p.isSet("max-latency"))
         c.maxLatencyMs = doubleValue(p, "max-latency", 1e-6, 1e9);
     if (p.isSet("min-latency"))
@@ -307,7 +312,6 @@ void evolutionOf(const Parser& p, SearchConfig& c) {
     c.seed = p.value("search-seed").toULongLong(&ok);
     if (!ok)
         throw UsageError("--search-seed must be a non-negative integer");
-    c.uniformBaselines = !p.isSet("no-uniform");
     c.eval = evalSettingsOf(p);
 }
 
@@ -410,7 +414,8 @@ TrainedRef resolveCheckpoint(const Parser& p) {
             if (r.status == "finished")
                 t = r;
         if (!t)
-            throw UsageError("project " + db + " has no finished training; run `metaprune train` first");
+            throw UsageError("project " + db + " has no finished training; run `metaprune train` first (the same "
+                             "command resumes an unfinished one)");
     }
     ref.checkpoint = t->checkpoint;
     ref.trainingId = t->id;
@@ -982,16 +987,30 @@ ExportFormat formatOf(const Parser& p, const QString& option, const QString& pat
     QString f = p.value(option);
     if (f == "auto")
         f = path.endsWith(".onnx") ? "onnx" : path.endsWith(".archive.pt") ? "archive" : "torchscript";
+    ExportFormat format;
     try {
-        return parseExportFormat(f.toStdString());
+        format = parseExportFormat(f.toStdString());
     } catch (const std::invalid_argument& e) {
         throw UsageError("--" + option.toStdString() + ": " + e.what());
     }
+    if (!path.isEmpty() && !path.endsWith(QString::fromStdString(exportExtension(format))))
+        std::fprintf(stderr, "metaprune: warning: writing %s to %s, whose name does not end in %s\n",
+                     qPrintable(f), qPrintable(path), exportExtension(format).c_str());
+    return format;
+}
+
+/// Fails before any work when `path` cannot be created: its folder is missing or read-only.
+void checkWritable(const QString& path) {
+    const QFileInfo dir(QFileInfo(path).absolutePath());
+    if (!dir.isDir())
+        throw std::runtime_error(path.toStdString() + ": folder " + dir.filePath().toStdString() + " does not exist");
+    if (!dir.isWritable())
+        throw std::runtime_error(path.toStdString() + ": folder " + dir.filePath().toStdString() + " is not writable");
 }
 
 /// <output without extension>.json
 QString jsonPathFor(const Parser& p, const QString& output) {
-    if (p.isSet("json"))
+    if (p.optionNames().contains("json"))
         return p.value("json");
     const QFileInfo fi(output);
     QString stem = fi.fileName();
@@ -1010,26 +1029,33 @@ int cmdExport(Parser& p, const QStringList& args) {
     p.addOption({"format", "torchscript, onnx, archive, or auto (from the file name).", "name", "auto"});
     p.addOption({"json", "Where to write the encoding, channels, MACs and params (default: next to --output).",
                  "file"});
-    addEvalOptions(p, EvalSettings{});
+    addRecalOptions(p, EvalSettings{});
     parseOptions(p, args);
     configureRuntime(intValue(p, "threads", 0, 1024));
     if (!p.isSet("output"))
         throw UsageError("--output is required");
     const QString output = QFileInfo(p.value("output")).absoluteFilePath();
     const ExportFormat format = formatOf(p, "format", output);
+    const QString json = QFileInfo(jsonPathFor(p, output)).absoluteFilePath();
+    checkWritable(output);
+    checkWritable(json);
+    EvalSettings recal;
+    recal.recalBatches = intValue(p, "recal-batches", 1, 100000);
+    recal.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const ArchSpec arch = makeArchitecture(info.config.family, info.config.preset, info.inChannels, info.inHeight,
+                                           info.inWidth, info.classes);
+    const Encoding enc = encodingOf(p, arch); // before loading data: a bad structure fails at once
     const DataBundle data = dataForCheckpoint(info, p);
-    const Evaluator ev(ref.checkpoint, data, evalSettingsOf(p));
-    const Encoding enc = encodingOf(p, ev.arch());
-    const QString json = jsonPathFor(p, output);
+    const Evaluator ev(ref.checkpoint, data, recal);
     ev.exportNetwork(enc, format, output.toStdString(), json.toStdString());
     std::printf("Wrote %s (%s, PruningNet-generated weights, BN recalibrated on %d x %d images and folded)\n"
                 "  and %s\n  MACs %s, params %lld, channels %s\n",
                 qPrintable(output), format == ExportFormat::Onnx ? "ONNX opset 13" : format == ExportFormat::Archive ? "LibTorch archive" : "TorchScript",
-                ev.settings().recalBatches, ev.settings().recalBatchSize, qPrintable(json),
-                formatMacs(countMacs(ev.arch(), enc)).c_str(), static_cast<long long>(countParams(ev.arch(), enc)),
-                channelsToString(geneChannels(ev.arch(), enc)).c_str());
+                recal.recalBatches, recal.recalBatchSize, qPrintable(json),
+                formatMacs(countMacs(arch, enc)).c_str(), static_cast<long long>(countParams(arch, enc)),
+                channelsToString(geneChannels(arch, enc)).c_str());
     return 0;
 }
 
@@ -1067,9 +1093,12 @@ std::vector<uint64_t> seedsOf(const Parser& p, const QString& name) {
     std::vector<uint64_t> out;
     for (const QString& s : p.value(name).split(',', Qt::SkipEmptyParts)) {
         bool ok = false;
-        out.push_back(s.trimmed().toULongLong(&ok));
+        const uint64_t seed = s.trimmed().toULongLong(&ok);
         if (!ok)
             throw UsageError("--" + name.toStdString() + " must be comma-separated non-negative integers");
+        if (std::find(out.begin(), out.end(), seed) != out.end())
+            throw UsageError("--" + name.toStdString() + " lists seed " + std::to_string(seed) + " twice");
+        out.push_back(seed);
     }
     if (out.empty())
         throw UsageError("--" + name.toStdString() + " needs at least one seed");
@@ -1102,7 +1131,9 @@ int cmdRetrain(Parser& p, const QStringList& args) {
     p.addOption({"candidate", "Stored candidate id to retrain (see `metaprune pareto --all`).", "id"});
     addRetrainOptions(p, RetrainConfig{});
     p.addOption({"seed", "Seed of initialisation and data order.", "n", "1"});
-    p.addOption({"export", "Also write the retrained network (BN folded) to this file (.pt or .onnx).", "file"});
+    p.addOption({"export", "Also write the retrained network (BN folded) to this file: .pt (TorchScript), .onnx or "
+                           ".archive.pt, with its metadata as JSON next to it.",
+                 "file"});
     p.addOption({"export-format", "torchscript, onnx, archive, or auto (from the file name).", "name", "auto"});
     parseOptions(p, args);
     configureRuntime(intValue(p, "threads", 0, 1024));
@@ -1110,27 +1141,36 @@ int cmdRetrain(Parser& p, const QStringList& args) {
         throw UsageError("--candidate is required (see metaprune pareto --all)");
     RetrainConfig cfg = retrainConfigOf(p);
     cfg.seed = seedValue(p);
-    const TrainedRef ref = resolveCheckpoint(p);
-    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
-    const DataBundle data = dataForCheckpoint(info, p);
-    const Evaluator ev(ref.checkpoint, data);
     const std::string db = p.value("db").toStdString();
     const int64_t id = intValue(p, "candidate", 1, 1 << 30);
     const QString exportPath = p.isSet("export") ? QFileInfo(p.value("export")).absoluteFilePath() : QString();
     const ExportFormat format = formatOf(p, "export-format", exportPath);
+    QString exportJson;
+    if (!exportPath.isEmpty()) {
+        exportJson = QFileInfo(jsonPathFor(p, exportPath)).absoluteFilePath();
+        checkWritable(exportPath);
+        checkWritable(exportJson);
+    }
+    const TrainedRef ref = resolveCheckpoint(p);
+    std::optional<CandidateRecord> c = Store(db).candidate(id);
+    if (!c)
+        throw UsageError("project " + db + " has no candidate " + std::to_string(id) + " (see metaprune pareto --all)");
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const Evaluator ev(ref.checkpoint, data);
     StageProgress bar;
     bool reused = false;
     const RetrainRecord r = retrainCandidate(db, ev, data, id, cfg, "user", std::ref(bar), &gCancel, &reused,
-                                             exportPath.toStdString(), format);
+                                             exportPath.toStdString(), format, exportJson.toStdString());
     bar.done();
-    const auto c = Store(db).candidate(id);
     std::printf("Candidate %lld (%s MACs, PruningNet top-1 %.2f%% on the search split): test top-1 %.2f%% after "
-                "retraining (%s, %d epochs, seed %llu)%s\n",
+                "retraining (%s, %d epoch%s, seed %llu)%s\n",
                 static_cast<long long>(id), formatMacs(c->macs).c_str(), c->top1, r.testTop1,
-                retrainModeName(cfg.mode).c_str(), cfg.epochs, static_cast<unsigned long long>(cfg.seed),
-                reused ? " [stored result]" : "");
+                retrainModeName(cfg.mode).c_str(), cfg.epochs, cfg.epochs == 1 ? "" : "s",
+                static_cast<unsigned long long>(cfg.seed), reused ? " [stored result]" : "");
     if (!exportPath.isEmpty())
-        std::printf("Wrote the retrained network to %s\n", qPrintable(exportPath));
+        std::printf("Wrote the retrained network to %s and its metadata to %s\n", qPrintable(exportPath),
+                    qPrintable(exportJson));
     return 0;
 }
 
@@ -1159,10 +1199,18 @@ int cmdCompare(Parser& p, const QStringList& args) {
         if (!ok || !(x > 0 && x <= 1))
             throw UsageError("--targets must be fractions of the full MACs like 50%,25% or 0.5,0.25; got '" +
                              t.toStdString() + "'");
+        if (std::find(fractions.begin(), fractions.end(), x) != fractions.end())
+            throw UsageError("--targets lists " + t.toStdString() + " twice");
         fractions.push_back(x);
     }
+    if (fractions.empty())
+        throw UsageError("--targets needs at least one MACs target, like 50%,25%,12.5%");
     const RetrainConfig recipe = retrainConfigOf(p);
     const std::vector<uint64_t> seeds = seedsOf(p, "seeds");
+    const QString report = QFileInfo(p.value("report")).absoluteFilePath();
+    const QString chart = QFileInfo(p.value("chart")).absoluteFilePath();
+    checkWritable(report);
+    checkWritable(chart);
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
@@ -1170,14 +1218,14 @@ int cmdCompare(Parser& p, const QStringList& args) {
     evolutionOf(p, search);
     const Evaluator ev(ref.checkpoint, data, search.eval);
     StageProgress bar;
-    const CompareReport report = compareWithUniform(p.value("db").toStdString(), ev, data, ref.trainingId, fractions,
+    const CompareReport result = compareWithUniform(p.value("db").toStdString(), ev, data, ref.trainingId, fractions,
                                                     search, recipe, seeds, std::ref(bar), &gCancel);
     bar.done();
-    const std::string md = report.markdown();
+    const std::string md = result.markdown();
     std::printf("%s", md.c_str());
-    writeFileAtomically(QFileInfo(p.value("report")).absoluteFilePath().toStdString(), md);
+    writeFileAtomically(report.toStdString(), md);
     QString error;
-    if (!saveCompareChart(report, QFileInfo(p.value("chart")).absoluteFilePath(), 900, 520, &error))
+    if (!saveCompareChart(result, chart, 900, 520, &error))
         throw std::runtime_error(error.toStdString());
     std::printf("\nWrote %s and %s\n", qPrintable(p.value("report")), qPrintable(p.value("chart")));
     return 0;
@@ -1204,18 +1252,21 @@ int cmdFidelity(Parser& p, const QStringList& args) {
     const uint64_t sampleSeed = p.value("sample-seed").toULongLong(&ok);
     if (!ok)
         throw UsageError("--sample-seed must be a non-negative integer");
+    const int samples = intValue(p, "samples", 3, 10000);
+    const QString reportPath = QFileInfo(p.value("report")).absoluteFilePath();
+    checkWritable(reportPath);
+    const EvalSettings eval = evalSettingsOf(p);
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
-    const Evaluator ev(ref.checkpoint, data, evalSettingsOf(p));
+    const Evaluator ev(ref.checkpoint, data, eval);
     StageProgress bar;
-    const FidelityReport report = measureFidelity(p.value("db").toStdString(), ev, data, ref.trainingId,
-                                                  intValue(p, "samples", 3, 10000), sampleSeed, recipe, std::ref(bar),
-                                                  &gCancel);
+    const FidelityReport report = measureFidelity(p.value("db").toStdString(), ev, data, ref.trainingId, samples,
+                                                  sampleSeed, recipe, std::ref(bar), &gCancel);
     bar.done();
     const std::string md = report.markdown();
     std::printf("%s", md.c_str());
-    writeFileAtomically(QFileInfo(p.value("report")).absoluteFilePath().toStdString(), md);
+    writeFileAtomically(reportPath.toStdString(), md);
     std::printf("\nWrote %s\n", qPrintable(p.value("report")));
     return 0;
 }
@@ -1235,32 +1286,39 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, onInterrupt);
 
     const QStringList args = QCoreApplication::arguments();
+    const std::vector<std::pair<QString, QString>> commands = {
+        {"train", "train a PruningNet (stochastic structure sampling)"},
+        {"search", "evolutionary search under a MACs and/or latency constraint"},
+        {"evaluate", "evaluate one encoding (BN recalibration + top-1)"},
+        {"pareto", "print the Pareto front of a project's runs"},
+        {"export", "write a structure as TorchScript, ONNX or a LibTorch archive"},
+        {"retrain", "retrain a stored structure and store its test top-1"},
+        {"compare", "searched vs uniform baselines at MACs targets, retrained (Markdown + PNG)"},
+        {"fidelity", "rank correlation of PruningNet accuracy with retrained accuracy"},
+        {"demo", "train briefly, search at 50% MACs, compare with uniform baselines"},
+        {"latency", "measure this machine's per-layer latency table"},
+        {"bench", "speed figures of this machine"},
+        {"arch", "describe an architecture's genes and layers"},
+    };
+    QString overview = "MetaPrune Studio command line: MetaPruning (Liu et al., ICCV 2019) channel pruning.\nCommands:\n";
+    for (const auto& [name, what] : commands)
+        overview += QString("  %1 %2\n").arg(name, -9).arg(what);
+    overview += "Run `metaprune <command> --help` for a command's options.";
     Parser p;
-    p.setApplicationDescription(
-        "MetaPrune Studio command line: MetaPruning (Liu et al., ICCV 2019) channel pruning.\n"
-        "Commands:\n"
-        "  train     train a PruningNet (stochastic structure sampling)\n"
-        "  search    evolutionary search under a MACs constraint\n"
-        "  evaluate  evaluate one encoding (BN recalibration + top-1)\n"
-        "  pareto    print the Pareto front of a project's runs\n"
-        "  export    write a structure as TorchScript or ONNX with its generated weights\n"
-        "  retrain   retrain a stored structure and store its test top-1\n"
-        "  compare   searched vs uniform baselines at MACs targets, retrained (Markdown + PNG)\n"
-        "  fidelity  rank correlation of PruningNet accuracy with retrained accuracy\n"
-        "  demo      train briefly, search at 50% MACs, compare with uniform baselines\n"
-        "  latency   measure this machine's per-layer latency table\n"
-        "  bench     speed figures of this machine\n"
-        "  arch      describe an architecture's genes and layers\n"
-        "Run `metaprune <command> --help` for a command's options.");
+    p.setApplicationDescription(overview);
     p.addHelpOption();
     p.addVersionOption();
-    p.addPositionalArgument("command", "train, search, evaluate, pareto, export, retrain, compare, fidelity, demo, "
-                                       "latency, bench or arch.");
+    p.addPositionalArgument("command", "One of the commands above.", "<command>");
     p.parse(args);
     const QString cmd = p.positionalArguments().value(0);
+    for (const auto& [name, what] : commands)
+        if (cmd == name) // a command's --help describes that command only
+            p.setApplicationDescription("metaprune " + name + ": " + what + ".");
     try {
-        p.clearPositionalArguments();
-        p.addPositionalArgument(cmd, "Command.");
+        if (!cmd.isEmpty()) {
+            p.clearPositionalArguments();
+            p.addPositionalArgument(cmd, "The command.", cmd);
+        }
         if (cmd == "train")
             return cmdTrain(p, args);
         if (cmd == "search")
@@ -1301,9 +1359,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
         return 2;
     } catch (const Cancelled&) {
-        std::fprintf(stderr, "metaprune %s: cancelled; everything committed is kept, run the same command to "
-                             "resume\n",
-                     qPrintable(cmd));
+        if (cmd == "retrain")
+            std::fprintf(stderr, "metaprune retrain: cancelled; nothing was stored for this retraining (it starts "
+                                 "over when run again)\n");
+        else
+            std::fprintf(stderr, "metaprune %s: cancelled; everything committed is kept, run the same command to "
+                                 "resume\n",
+                         qPrintable(cmd));
         return 130;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "metaprune %s: error: %s\n", qPrintable(cmd), e.what());

@@ -67,6 +67,8 @@ private slots:
         r = rankCorrelation({3, 2, 1}, {10, 20, 30});
         QCOMPARE(r.kendallTau, -1.0);
         QCOMPARE(r.spearmanRho, -1.0);
+        r = rankCorrelation({1, 2, 3}, {10, 10, 10}); // a constant sample has no ranking
+        QVERIFY(std::isnan(r.kendallTau) && std::isnan(r.spearmanRho));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, rankCorrelation({1, 2}, {1, 2}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, rankCorrelation({1, 2, 3}, {1, 2}));
         const auto [mean, sd] = meanAndSpread({1, 2, 3, 4});

@@ -48,7 +48,8 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
     // headroom above keeps the legend off the bars.
     const double floor = std::max(0.0, std::floor(lo - 2));
     plot->yAxis->setRange(floor, hi + 0.35 * (hi - floor) + 0.5);
-    plot->yAxis->setLabel(QCoreApplication::translate("ReportChart", "test top-1 after retraining (%)"));
+    plot->yAxis->setLabel(QCoreApplication::translate("ReportChart", "test top-1 after retraining (%; axis from %1)")
+                              .arg(floor));
     plot->legend->setVisible(true);
     plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     if (plot->plotLayout()->rowCount() == 1) {

@@ -2,6 +2,8 @@
 
 #include "reportchart.h"
 
+#include <cmath>
+
 #include <QComboBox>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -149,13 +151,16 @@ QString fidelityText(const std::optional<mp::FidelityReport>& report) {
         return ReportPanel::tr("Trust in the ranking: not measured yet (Reports > Measure fidelity retrains a sample "
                                "of structures and compares).");
     const mp::RankCorrelation& c = report->correlation;
+    if (std::isnan(c.kendallTau))
+        return ReportPanel::tr("Trust in the ranking: undefined over %1 structures, their retrained accuracies are "
+                               "all equal (retrain longer: more epochs in the Reports tab).")
+            .arg(c.n);
+    auto value = [](double v) { return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'f', 2); };
     return ReportPanel::tr("Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: "
                            "Kendall's \u03c4 = %2, Spearman's \u03c1 = %3 (MACs alone: \u03c4 = %4, \u03c1 = %5)")
         .arg(c.n)
-        .arg(c.kendallTau, 0, 'f', 2)
-        .arg(c.spearmanRho, 0, 'f', 2)
-        .arg(report->macsBaseline.kendallTau, 0, 'f', 2)
-        .arg(report->macsBaseline.spearmanRho, 0, 'f', 2);
+        .arg(value(c.kendallTau), value(c.spearmanRho), value(report->macsBaseline.kendallTau),
+             value(report->macsBaseline.spearmanRho));
 }
 
 } // namespace mpw

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace mp {
@@ -84,6 +85,15 @@ std::string recipeText(const RetrainConfig& r) {
     return buf;
 }
 
+/// A correlation coefficient, or why there is none (a constant sample has no ranking).
+std::string coefficient(double c) {
+    if (std::isnan(c))
+        return "undefined (one of the samples is constant, e.g. every retrained top-1 equal)";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", c);
+    return buf;
+}
+
 } // namespace
 
 std::pair<double, double> meanAndSpread(const std::vector<double>& v) {
@@ -99,7 +109,8 @@ std::pair<double, double> meanAndSpread(const std::vector<double>& v) {
 RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
                                int64_t candidateId, const RetrainConfig& cfg, const std::string& purpose,
                                const JobProgressFn& progress, const std::atomic<bool>* cancel, bool* reused,
-                               const std::string& exportPath, ExportFormat format) {
+                               const std::string& exportPath, ExportFormat format,
+                               const std::string& exportJsonPath) {
     Store store(dbPath);
     const std::optional<CandidateRecord> c = store.candidate(candidateId);
     if (!c)
@@ -130,6 +141,25 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
         retrainNetwork(evaluator.arch(), c->genes, data, evaluator.checkpoint(), cfg, &generated, cb, cancel);
     if (!r.finished)
         throw Cancelled();
+    // Stored before the export is written: a file that cannot be written loses no training.
+    RetrainRecord out;
+    if (stored) {
+        if (reused)
+            *reused = true;
+        out = *stored;
+    } else {
+        RetrainRecord rec;
+        rec.candidateId = candidateId;
+        rec.purpose = purpose;
+        rec.config = recipe;
+        rec.seed = cfg.seed;
+        rec.testTop1 = r.testTop1;
+        rec.testLoss = r.testLoss;
+        rec.testImages = r.testImages;
+        rec.curve = QJsonDocument(curveJson(r.curve)).toJson(QJsonDocument::Compact).toStdString();
+        rec.seconds = r.seconds;
+        out = store.addRetrain(rec);
+    }
     if (!exportPath.empty()) {
         PrunedNetwork net = r.network;
         QJsonObject meta = QJsonDocument::fromJson(QByteArray::fromStdString(net.metadataJson)).object();
@@ -137,23 +167,10 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
         meta["test_top1"] = r.testTop1;
         net.metadataJson = QJsonDocument(meta).toJson(QJsonDocument::Compact).toStdString();
         writeNetwork(net, format, exportPath);
+        if (!exportJsonPath.empty())
+            writeFileAtomically(exportJsonPath, net.metadataJson);
     }
-    if (stored) {
-        if (reused)
-            *reused = true;
-        return *stored;
-    }
-    RetrainRecord rec;
-    rec.candidateId = candidateId;
-    rec.purpose = purpose;
-    rec.config = recipe;
-    rec.seed = cfg.seed;
-    rec.testTop1 = r.testTop1;
-    rec.testLoss = r.testLoss;
-    rec.testImages = r.testImages;
-    rec.curve = QJsonDocument(curveJson(r.curve)).toJson(QJsonDocument::Compact).toStdString();
-    rec.seconds = r.seconds;
-    return store.addRetrain(rec);
+    return out;
 }
 
 std::string CompareReport::markdown() const {
@@ -226,7 +243,7 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
             throw ConfigError("MACs targets are fractions of the full network in (0, 1], got " + std::to_string(f));
         const int64_t target = int64_t(std::llround(f * double(report.fullMacs)));
         if (target < smallest)
-            throw ConfigError("MACs target " + formatMacs(target) + " (" + std::to_string(100 * f) +
+            throw ConfigError("MACs target " + formatMacs(target) + " (" + QString::number(100 * f).toStdString() +
                               "%) is below the smallest network of the grid, " + formatMacs(smallest));
     }
     for (double f : fractions) {
@@ -277,13 +294,14 @@ std::string FidelityReport::markdown() const {
                   "# How far the PruningNet's ranking can be trusted\n\n"
                   "%d structures spread over the MACs range. Predicted: PruningNet weights after BN recalibration, "
                   "search split. Retrained: %s, official test set.\n\n"
-                  "Kendall's tau = %.3f, Spearman's rho = %.3f (n = %d).\n\n"
-                  "Baseline, MACs alone against retrained top-1: Kendall's tau = %.3f, Spearman's rho = %.3f. "
+                  "Kendall's tau = %s, Spearman's rho = %s (n = %d).\n\n"
+                  "Baseline, MACs alone against retrained top-1: Kendall's tau = %s, Spearman's rho = %s. "
                   "Over a wide MACs range size alone ranks accuracy well; the PruningNet adds information "
                   "where its correlation is higher than this.\n\n"
                   "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n",
-                  correlation.n, recipeText(recipe).c_str(), correlation.kendallTau, correlation.spearmanRho,
-                  correlation.n, macsBaseline.kendallTau, macsBaseline.spearmanRho);
+                  correlation.n, recipeText(recipe).c_str(), coefficient(correlation.kendallTau).c_str(),
+                  coefficient(correlation.spearmanRho).c_str(), correlation.n,
+                  coefficient(macsBaseline.kendallTau).c_str(), coefficient(macsBaseline.spearmanRho).c_str());
     std::string md = line;
     for (const FidelityPoint& p : points) {
         std::snprintf(line, sizeof line, "| %lld | %s | %.2f%% | %.2f%% |\n", static_cast<long long>(p.candidate.id),
@@ -295,11 +313,13 @@ std::string FidelityReport::markdown() const {
 
 std::string FidelityReport::toJson() const {
     QJsonObject o;
-    o["kendall_tau"] = correlation.kendallTau;
-    o["spearman_rho"] = correlation.spearmanRho;
+    // JSON has no NaN: an undefined coefficient is null.
+    auto number = [](double v) { return std::isnan(v) ? QJsonValue() : QJsonValue(v); };
+    o["kendall_tau"] = number(correlation.kendallTau);
+    o["spearman_rho"] = number(correlation.spearmanRho);
     o["n"] = correlation.n;
-    o["macs_kendall_tau"] = macsBaseline.kendallTau;
-    o["macs_spearman_rho"] = macsBaseline.spearmanRho;
+    o["macs_kendall_tau"] = number(macsBaseline.kendallTau);
+    o["macs_spearman_rho"] = number(macsBaseline.spearmanRho);
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
     QJsonArray pts;
     for (const FidelityPoint& p : points) {
@@ -414,10 +434,11 @@ std::optional<FidelityReport> storedFidelityReport(const Store& store) {
         return std::nullopt;
     const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object();
     FidelityReport r;
-    r.correlation.kendallTau = o["kendall_tau"].toDouble();
-    r.correlation.spearmanRho = o["spearman_rho"].toDouble();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    r.correlation.kendallTau = o["kendall_tau"].toDouble(nan);
+    r.correlation.spearmanRho = o["spearman_rho"].toDouble(nan);
     r.correlation.n = o["n"].toInt();
-    r.macsBaseline = {o["macs_kendall_tau"].toDouble(), o["macs_spearman_rho"].toDouble(), r.correlation.n};
+    r.macsBaseline = {o["macs_kendall_tau"].toDouble(nan), o["macs_spearman_rho"].toDouble(nan), r.correlation.n};
     r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
     for (const QJsonValue& v : o["points"].toArray()) {
         const QJsonObject x = v.toObject();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -38,7 +39,7 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
         saa += (a[i] - ma) * (a[i] - ma);
         sbb += (b[i] - mb) * (b[i] - mb);
     }
-    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : std::numeric_limits<double>::quiet_NaN();
 }
 
 } // namespace
@@ -68,7 +69,7 @@ RankCorrelation rankCorrelation(const std::vector<double>& a, const std::vector<
                 discordant += 1;
         }
     const double denom = std::sqrt((concordant + discordant + tiesA) * (concordant + discordant + tiesB));
-    r.kendallTau = denom > 0 ? (concordant - discordant) / denom : 0.0;
+    r.kendallTau = denom > 0 ? (concordant - discordant) / denom : std::numeric_limits<double>::quiet_NaN();
     return r;
 }
 

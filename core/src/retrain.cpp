@@ -253,6 +253,8 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
     if (stepsPerEpoch < 1)
         throw DataError(data.path + ": fewer training images than one batch of " + std::to_string(cfg.batchSize));
     const int64_t total = stepsPerEpoch * cfg.epochs;
+    // A warm-up longer than the run would keep the rate near 0 throughout (small data sets).
+    const int64_t warmup = std::min<int64_t>(cfg.warmupSteps, total / 4);
     const detail::Normalization norm{checkpoint.mean, checkpoint.stddev};
 
     torch::manual_seed(int64_t(cfg.seed));
@@ -285,7 +287,7 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
                 result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
                 return result;
             }
-            const double warm = cfg.warmupSteps > 0 ? std::min(1.0, double(step + 1) / cfg.warmupSteps) : 1.0;
+            const double warm = warmup > 0 ? std::min(1.0, double(step + 1) / double(warmup)) : 1.0;
             const double lr = cfg.lr * warm * std::max(0.0, 1.0 - double(step) / double(total));
             for (auto& g : sgd.param_groups())
                 static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);

@@ -22,13 +22,15 @@ using JobProgressFn = std::function<void(const JobProgress&)>;
 /// Retrains stored candidate `candidateId` with `cfg` and commits the result (purpose: user,
 /// compare or fidelity). When the project already holds this candidate, recipe and seed, it is
 /// returned without training again (`reused`). `exportPath`, when set, receives the retrained
-/// network in `format`. Throws Cancelled (nothing stored), StoreError, std::invalid_argument
-/// for an unknown candidate.
+/// network in `format` (and `exportJsonPath` its metadata), written after the result is stored.
+/// Throws Cancelled (nothing stored), StoreError, std::invalid_argument for an unknown
+/// candidate, std::runtime_error naming an export file that cannot be written.
 RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
                                int64_t candidateId, const RetrainConfig& cfg, const std::string& purpose,
                                const JobProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr,
                                bool* reused = nullptr, const std::string& exportPath = {},
-                               ExportFormat format = ExportFormat::TorchScript);
+                               ExportFormat format = ExportFormat::TorchScript,
+                               const std::string& exportJsonPath = {});
 
 /// One MACs target of a comparison: the best searched structure within the target and the
 /// uniform baseline with equal-or-higher MACs, each retrained once per seed.

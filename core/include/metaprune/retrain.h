@@ -22,8 +22,9 @@ struct RetrainConfig {
     RetrainMode mode = RetrainMode::Scratch;
     int epochs = 2;
     int batchSize = 128;
-    double lr = 0.2;          ///< peak learning rate: linear warm-up, then linear decay to 0
-    int warmupSteps = 100;
+    /// Peak learning rate: lr(step) = lr * min(1, (step+1)/warm-up) * (1 - step/total).
+    double lr = 0.2;
+    int warmupSteps = 100; ///< at most a quarter of the run's steps (short runs on small data)
     double momentum = 0.9;
     double weightDecay = 1e-4; ///< on conv and linear weights, not on BN or biases
     double labelSmoothing = 0.1;
@@ -79,7 +80,8 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
 
 /// Kendall's tau-b and Spearman's rho (average ranks for ties) of two equally long samples:
 /// how well the PruningNet's predicted accuracy ranks structures like their retrained accuracy.
-/// Throws std::invalid_argument for fewer than 3 pairs or different lengths.
+/// Both are NaN when a sample is constant (no ranking to compare). Throws
+/// std::invalid_argument for fewer than 3 pairs or different lengths.
 struct RankCorrelation {
     double kendallTau = 0;
     double spearmanRho = 0;
