@@ -382,6 +382,14 @@ void printBestVsUniform(const CandidateRecord& best, const std::vector<Candidate
 
 // ---- commands -------------------------------------------------------------------------------
 
+/// --training, --checkpoint and --data: which PruningNet a command uses (resolveCheckpoint) and
+/// where its data is (dataForCheckpoint). `purpose` ends "whose PruningNet ...".
+void addCheckpointOptions(Parser& p, const QString& purpose) {
+    p.addOption({"training", "Training (id in the project) whose PruningNet " + purpose + ".", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+}
+
 struct TrainedRef {
     std::string checkpoint;
     int64_t trainingId = 0;
@@ -527,9 +535,7 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
 
 int cmdSearch(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"training", "Training (id in the project) whose PruningNet to search with.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint to search with (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "to search with");
     addSearchOptions(p, SearchConfig{}, "50%");
     addEvalOptions(p, EvalSettings{});
     parseOptions(p, args);
@@ -566,9 +572,7 @@ int cmdSearch(Parser& p, const QStringList& args) {
 
 int cmdEvaluate(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"training", "Training (id in the project) whose PruningNet to use.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "to use");
     p.addOption({"encoding", "Comma-separated scale indices (0..30), one per gene (see `metaprune arch`).", "genes"});
     p.addOption({"uniform", "Uniform network at scale index i (0..30; 30 = full width).", "i"});
     p.addOption({"test", "Score on the official test set instead of the search split."});
@@ -975,9 +979,7 @@ Encoding encodingOf(const Parser& p, const ArchSpec& arch, std::optional<Candida
 }
 
 void addStructureOptions(Parser& p) {
-    p.addOption({"training", "Training (id in the project) whose PruningNet to use.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "to use");
     p.addOption({"candidate", "Stored candidate id (see `metaprune pareto --all`).", "id"});
     p.addOption({"encoding", "Comma-separated scale indices (0..30), one per gene.", "genes"});
     p.addOption({"uniform", "Uniform network at scale index i (0..30; 30 = full width).", "i"});
@@ -1125,9 +1127,7 @@ struct StageProgress {
 
 int cmdRetrain(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"training", "Training (id in the project) whose PruningNet and data split to use.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "and data split to use");
     p.addOption({"candidate", "Stored candidate id to retrain (see `metaprune pareto --all`).", "id"});
     addRetrainOptions(p, RetrainConfig{});
     p.addOption({"seed", "Seed of initialisation and data order.", "n", "1"});
@@ -1176,9 +1176,7 @@ int cmdRetrain(Parser& p, const QStringList& args) {
 
 int cmdCompare(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"training", "Training (id in the project) whose PruningNet to search with.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "to search with");
     p.addOption({"targets", "MACs targets as fractions of the full network.", "list", "50%,25%,12.5%"});
     p.addOption({"seeds", "Retraining seeds (same for searched and uniform).", "list", "1,2"});
     addRetrainOptions(p, RetrainConfig{});
@@ -1233,9 +1231,7 @@ int cmdCompare(Parser& p, const QStringList& args) {
 
 int cmdFidelity(Parser& p, const QStringList& args) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"training", "Training (id in the project) whose PruningNet to assess.", "id"});
-    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
-    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addCheckpointOptions(p, "to assess");
     p.addOption({"samples", "Structures sampled across the MACs range.", "n", "12"});
     p.addOption({"sample-seed", "Seed of the sampling.", "n", "1"});
     RetrainConfig d;

@@ -40,6 +40,21 @@ void checkHash(const mp::Evaluator& ev, const QString& sha256) {
                                   ": changed since its training recorded it (SHA-256 differs): it was modified or "
                                   "damaged; train again to use this project");
 }
+
+/// Data and evaluator of a checkpoint, for a search or report job.
+struct Loaded {
+    mp::DataBundle data;
+    std::unique_ptr<mp::Evaluator> evaluator;
+};
+
+Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalSettings& eval = {}) {
+    Loaded l;
+    const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
+    l.data = mp::loadTrainingData(info.config);
+    l.evaluator = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), l.data, eval);
+    checkHash(*l.evaluator, sha256);
+    return l;
+}
 } // namespace
 
 void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
@@ -48,10 +63,8 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
     mp::applyThreadCount();
     try {
         const mp::SearchConfig cfg = mp::searchConfigFromJson(configJson.toStdString());
-        const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
-        const mp::DataBundle data = mp::loadTrainingData(info.config);
-        const mp::Evaluator evaluator(checkpoint.toStdString(), data, cfg.eval);
-        checkHash(evaluator, sha256);
+        const Loaded loaded = loadFor(checkpoint, sha256, cfg.eval);
+        const mp::Evaluator& evaluator = *loaded.evaluator;
         mp::SearchCallbacks cb;
         cb.candidate = [this](const mp::CandidateRecord& c, bool) { emit candidate(c); };
         cb.progress = [this](int64_t done, int64_t total) { emit progress(done, total); };
@@ -84,22 +97,6 @@ void SearchWorker::measureLatency(const QString& db, const QString& family, cons
     }
 }
 
-namespace {
-/// Data and evaluator of a checkpoint, for a report job.
-struct Loaded {
-    mp::DataBundle data;
-    std::unique_ptr<mp::Evaluator> evaluator;
-};
-
-Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalSettings& eval = {}) {
-    Loaded l;
-    const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
-    l.data = mp::loadTrainingData(info.config);
-    l.evaluator = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), l.data, eval);
-    checkHash(*l.evaluator, sha256);
-    return l;
-}
-} // namespace
 
 void ReportWorker::retrain(const QString& db, const QString& checkpoint, const QString& sha256, qint64 candidateId,
                            const QString& recipeJson, quint64 seed) {

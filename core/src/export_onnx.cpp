@@ -1,22 +1,16 @@
 // ONNX export of pruned networks (opset 13) with Debian's libonnx protobuf classes.
+#include "export_names.h"
 #include "metaprune/export.h"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
-#include <algorithm>
 
 namespace mp::detail {
 
 namespace {
 
 constexpr int kOpset = 13;
-
-std::string paramName(const std::string& op) {
-    std::string n = op;
-    std::replace(n.begin(), n.end(), '.', '_');
-    return n;
-}
 
 void addInitializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& shape,
                     const std::vector<float>& data) {
@@ -105,7 +99,7 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path) {
         const Op& op = arch.ops[i];
         const std::string out = "v" + std::to_string(i + 1);
         const std::string& in = value[size_t(op.inputs[0])];
-        const std::string n = paramName(op.name);
+        const std::string n = exportParamName(op.name);
         switch (op.kind) {
         case OpKind::Conv: {
             const NetworkTensor& w = net.weight[i];

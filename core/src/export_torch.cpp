@@ -2,9 +2,10 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "export_names.h"
+#include "pruningnet_module.h"
 #include "metaprune/export.h"
 
-#include <algorithm>
 #include <sstream>
 
 namespace mp {
@@ -14,16 +15,6 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path); // export_onn
 }
 
 namespace {
-
-std::string paramName(const std::string& op) {
-    std::string n = op;
-    std::replace(n.begin(), n.end(), '.', '_');
-    return n;
-}
-
-torch::Tensor toTensor(const NetworkTensor& t) {
-    return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();
-}
 
 std::string activation(Activation act, const std::string& v) {
     switch (act) {
@@ -46,7 +37,7 @@ std::string forwardSource(const ArchSpec& arch) {
         const Op& op = arch.ops[i];
         const std::string v = "v" + std::to_string(i + 1);
         const std::string in = "v" + std::to_string(op.inputs[0]);
-        const std::string n = paramName(op.name);
+        const std::string n = detail::exportParamName(op.name);
         switch (op.kind) {
         case OpKind::Conv: {
             const int pad = op.kernel / 2;
@@ -82,9 +73,9 @@ std::string torchScriptBytes(const PrunedNetwork& net) {
     for (size_t i = 0; i < net.arch.ops.size(); ++i) {
         if (net.weight[i].data.empty())
             continue;
-        const std::string n = paramName(net.arch.ops[i].name);
-        m.register_parameter(n + "_weight", toTensor(net.weight[i]), false);
-        m.register_parameter(n + "_bias", toTensor(net.bias[i]), false);
+        const std::string n = detail::exportParamName(net.arch.ops[i].name);
+        m.register_parameter(n + "_weight", detail::fromNetworkTensor(net.weight[i]), false);
+        m.register_parameter(n + "_bias", detail::fromNetworkTensor(net.bias[i]), false);
     }
     m.register_attribute("metadata", c10::StringType::get(), c10::IValue(net.metadataJson));
     m.define(forwardSource(net.arch));
@@ -100,9 +91,9 @@ std::string archiveBytes(const PrunedNetwork& net) {
     for (size_t i = 0; i < net.arch.ops.size(); ++i) {
         if (net.weight[i].data.empty())
             continue;
-        const std::string n = paramName(net.arch.ops[i].name);
-        ar.write(n + "_weight", toTensor(net.weight[i]), true);
-        ar.write(n + "_bias", toTensor(net.bias[i]), true);
+        const std::string n = detail::exportParamName(net.arch.ops[i].name);
+        ar.write(n + "_weight", detail::fromNetworkTensor(net.weight[i]), true);
+        ar.write(n + "_bias", detail::fromNetworkTensor(net.bias[i]), true);
     }
     std::ostringstream out;
     ar.save_to(out);

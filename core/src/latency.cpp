@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 
 namespace mp {
 
@@ -65,6 +66,20 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+/// Median wall time (ms) of `repeats` calls of `run`, after two untimed calls: oneDNN builds its
+/// kernels for a new shape on the first.
+double medianMs(const std::function<void()>& run, int repeats) {
+    for (int i = 0; i < 2; ++i)
+        run();
+    std::vector<double> times;
+    for (int i = 0; i < repeats; ++i) {
+        const auto t = Clock::now();
+        run();
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    }
+    return median(times);
+}
+
 /// Times one op at the given channel counts: `cin` in, `cout` out.
 double timeOp(const Op& op, int batch, int h, int w, int cin, int cout, int repeats) {
     torch::NoGradGuard noGrad;
@@ -108,15 +123,7 @@ double timeOp(const Op& op, int batch, int h, int w, int cin, int cout, int repe
         run = [&] { at::linear(x, weight, bias); };
         break;
     }
-    for (int i = 0; i < 2; ++i) // warm-up: oneDNN builds its kernel for a new shape
-        run();
-    std::vector<double> times;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t = Clock::now();
-        run();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
-    }
-    return median(times);
+    return medianMs(run, repeats);
 }
 
 int position(const std::vector<int>& grid, int index, double* frac) {
@@ -313,15 +320,7 @@ double measureNetworkLatency(const ArchSpec& arch, const Encoding& enc, int batc
             v[i + 1] = y;
         }
     };
-    for (int i = 0; i < 2; ++i)
-        run();
-    std::vector<double> times;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t = Clock::now();
-        run();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
-    }
-    return median(times);
+    return medianMs(run, repeats);
 }
 
 } // namespace mp

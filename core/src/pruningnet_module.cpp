@@ -227,15 +227,20 @@ PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats) {
     return f;
 }
 
+NetworkTensor toNetworkTensor(const torch::Tensor& t) {
+    NetworkTensor out;
+    const torch::Tensor c = t.detach().contiguous().to(torch::kFloat);
+    out.shape = c.sizes().vec();
+    out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return out;
+}
+
+torch::Tensor fromNetworkTensor(const NetworkTensor& t) {
+    return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();
+}
+
 PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const PrunedWeights& folded,
                               const std::string& metadataJson) {
-    auto plain = [](const torch::Tensor& t) {
-        NetworkTensor out;
-        const torch::Tensor c = t.detach().contiguous().to(torch::kFloat);
-        out.shape = c.sizes().vec();
-        out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-        return out;
-    };
     PrunedNetwork net;
     net.arch = arch;
     net.encoding = enc;
@@ -245,13 +250,13 @@ PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const P
     for (size_t i = 0; i < arch.ops.size(); ++i) {
         const Op& op = arch.ops[i];
         if (op.kind == OpKind::Conv) {
-            net.weight[i] = plain(folded.conv[i]);
-            net.bias[i] = plain(folded.convBias.size() > i && folded.convBias[i].defined()
+            net.weight[i] = toNetworkTensor(folded.conv[i]);
+            net.bias[i] = toNetworkTensor(folded.convBias.size() > i && folded.convBias[i].defined()
                                     ? folded.convBias[i]
                                     : torch::zeros({folded.conv[i].size(0)}));
         } else if (op.kind == OpKind::Linear) {
-            net.weight[i] = plain(folded.fcWeight);
-            net.bias[i] = plain(folded.fcBias);
+            net.weight[i] = toNetworkTensor(folded.fcWeight);
+            net.bias[i] = toNetworkTensor(folded.fcBias);
         }
     }
     return net;

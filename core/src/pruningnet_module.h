@@ -70,6 +70,10 @@ enum class BnMode {
 /// channel, invstd = 1 / sqrt(var + eps). Evaluating the result in Folded mode equals Eval mode.
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats);
 
+/// A tensor as a plain row-major float array, and back (a copy either way).
+NetworkTensor toNetworkTensor(const torch::Tensor& t);
+torch::Tensor fromNetworkTensor(const NetworkTensor& t);
+
 /// The folded weights as plain arrays for the exporters (conv weights made contiguous NCHW).
 PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const PrunedWeights& folded,
                               const std::string& metadataJson);

@@ -1,5 +1,6 @@
 // Standalone retraining of a pruned network (the paper's final evaluation step).
 #include "batch.h" // LibTorch first: Qt defines `slots` (platform.md)
+#include "pruningnet_module.h"
 
 #include "metaprune/errors.h"
 #include "metaprune/retrain.h"
@@ -83,13 +84,10 @@ struct PrunedModelImpl : torch::nn::Module {
     /// module in eval mode computes exactly the exported generated network.
     void loadGenerated(const PrunedNetwork& g) {
         torch::NoGradGuard noGrad;
-        auto tensor = [](const NetworkTensor& t) {
-            return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();
-        };
         for (size_t i = 0; i < arch.ops.size(); ++i) {
             if (conv[i]) {
-                conv[i]->weight.copy_(tensor(g.weight[i]));
-                const torch::Tensor b = tensor(g.bias[i]);
+                conv[i]->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
+                const torch::Tensor b = detail::fromNetworkTensor(g.bias[i]);
                 if (bn[i]) {
                     bn[i]->weight.fill_(1.0);
                     bn[i]->bias.zero_();
@@ -99,8 +97,8 @@ struct PrunedModelImpl : torch::nn::Module {
                     conv[i]->bias.copy_(b);
                 }
             } else if (arch.ops[i].kind == OpKind::Linear) {
-                fc->weight.copy_(tensor(g.weight[i]));
-                fc->bias.copy_(tensor(g.bias[i]));
+                fc->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
+                fc->bias.copy_(detail::fromNetworkTensor(g.bias[i]));
             }
         }
     }
@@ -108,13 +106,6 @@ struct PrunedModelImpl : torch::nn::Module {
     /// Folds each BN's running statistics and affine parameters into its conv for export.
     PrunedNetwork fold(const Encoding& enc, const std::string& metadata) const {
         torch::NoGradGuard noGrad;
-        auto plain = [](const torch::Tensor& t) {
-            NetworkTensor out;
-            const torch::Tensor c = t.detach().contiguous();
-            out.shape = c.sizes().vec();
-            out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-            return out;
-        };
         PrunedNetwork net;
         net.arch = arch;
         net.encoding = enc;
@@ -131,11 +122,11 @@ struct PrunedModelImpl : torch::nn::Module {
                     w = w * scale.view({-1, 1, 1, 1});
                     b = bn[i]->bias + (b - bn[i]->running_mean) * scale;
                 }
-                net.weight[i] = plain(w);
-                net.bias[i] = plain(b);
+                net.weight[i] = detail::toNetworkTensor(w);
+                net.bias[i] = detail::toNetworkTensor(b);
             } else if (arch.ops[i].kind == OpKind::Linear) {
-                net.weight[i] = plain(fc->weight);
-                net.bias[i] = plain(fc->bias);
+                net.weight[i] = detail::toNetworkTensor(fc->weight);
+                net.bias[i] = detail::toNetworkTensor(fc->bias);
             }
         }
         return net;
