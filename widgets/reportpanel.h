@@ -36,9 +36,7 @@ public:
     /// Retraining results of the selected candidate (none: candidateId 0).
     void showRetrains(int64_t candidateId, const std::vector<mp::RetrainRecord>& runs);
     QPushButton* retrainButton() const { return retrain_; }
-    QPushButton* compareButton() const { return compare_; }
     QPushButton* fidelityButton() const { return fidelity_; }
-    QTextBrowser* reportView() const { return report_; }
     QComboBox* modeBox() const { return mode_; }
     QSpinBox* samplesBox() const { return samples_; }
     QLabel* selectedLabel() const { return selected_; }
