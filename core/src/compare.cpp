@@ -85,10 +85,10 @@ std::string recipeText(const RetrainConfig& r) {
     return buf;
 }
 
-/// A correlation coefficient, or why there is none (a constant sample has no ranking).
+/// A correlation coefficient, or "undefined" (a constant sample has no ranking).
 std::string coefficient(double c) {
     if (std::isnan(c))
-        return "undefined (one of the samples is constant, e.g. every retrained top-1 equal)";
+        return "undefined";
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", c);
     return buf;
@@ -303,6 +303,9 @@ std::string FidelityReport::markdown() const {
                   coefficient(correlation.spearmanRho).c_str(), correlation.n,
                   coefficient(macsBaseline.kendallTau).c_str(), coefficient(macsBaseline.spearmanRho).c_str());
     std::string md = line;
+    if (std::isnan(correlation.kendallTau) || std::isnan(macsBaseline.kendallTau))
+        md += "Undefined: a sample is constant (e.g. every retrained top-1 is equal), so it has no ranking; "
+              "retrain longer.\n\n";
     for (const FidelityPoint& p : points) {
         std::snprintf(line, sizeof line, "| %lld | %s | %.2f%% | %.2f%% |\n", static_cast<long long>(p.candidate.id),
                       formatMacs(p.candidate.macs).c_str(), p.candidate.top1, p.retrainedTop1);
