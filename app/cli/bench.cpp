@@ -1,0 +1,181 @@
+// metaprune bench: speed figures of this machine.
+#include "cli.h"
+
+#include "metaprune/bench.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+#include <unistd.h>
+
+namespace mpcli {
+
+using namespace mp;
+
+namespace {
+/// Runs `metaprune demo` as its own process in a temporary folder and checks the targets:
+/// at most 15 minutes, full-width top-1 at least 85% on the test set.
+void benchDemo(int threadCount) {
+    QTemporaryDir dir;
+    QProcess demo;
+    demo.setWorkingDirectory(dir.path());
+    demo.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    const auto start = Clock::now();
+    demo.start(QCoreApplication::applicationFilePath(),
+               {"demo", "--threads", QString::number(threadCount)});
+    demo.waitForFinished(-1);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const QString out = QString::fromUtf8(demo.readAllStandardOutput());
+    const QRegularExpressionMatch m =
+        QRegularExpression("Full-width PruningNet after BN recalibration: top-1 ([0-9.]+)%")
+            .match(out);
+    if (demo.exitCode() != 0 || !m.hasMatch()) {
+        std::printf("demo failed (exit %d):\n%s\n", demo.exitCode(), qPrintable(out));
+        return;
+    }
+    const double top1 = m.captured(1).toDouble();
+    std::printf("demo end to end: %s (target <= 15m: %s, %.2fx of the budget); full-width top-1 "
+                "%.2f%% on the "
+                "test set (target >= 85%%: %s)\n",
+                duration(seconds).c_str(), seconds <= 900 ? "met" : "MISSED", seconds / 900, top1,
+                top1 >= 85 ? "met" : "MISSED");
+}
+} // namespace
+
+void declareBench(Parser& p) {
+    p.addOption({"threads", "LibTorch threads (0 = all cores; 1 is safest on a shared machine).",
+                 "n", "1"});
+    p.addOption({"steps", "Timed training steps per configuration.", "n", "5"});
+    p.addOption({"candidates", "Timed candidate evaluations.", "n", "20"});
+    p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
+    p.addOption({"data", "Data for the evaluation timing.", "path", kDefaultDataPath});
+    p.addOption(
+        {"demo",
+         "Also time `metaprune demo` end to end in a temporary project (about 13 minutes)."});
+}
+
+int runBench(const Parser& p) {
+    const int steps = intValue(p, "steps", 1, 1000);
+    const int candidates = intValue(p, "candidates", 1, 100000);
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    const int configured = threads();
+    const double gflops = sgemmGflops();
+    std::printf("threads %d, sgemm 1024^3: %.1f GFLOP/s\n", threads(), gflops);
+    std::fflush(stdout);
+    if (!p.isSet("skip-paper")) {
+        constexpr double kReferenceSeconds =
+            2.2; // platform.md: reference Python step, same CPU and LibTorch
+        // Thread counts matter on this machine (platform.md): measure one and all cores.
+        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+        struct Case {
+            GeneratorUpdate update;
+            int threads;
+        };
+        std::vector<Case> cases = {{GeneratorUpdate::Sparse, 1}, {GeneratorUpdate::Dense, 1}};
+        if (cores > 1)
+            cases.insert(cases.end(),
+                         {{GeneratorUpdate::Sparse, cores}, {GeneratorUpdate::Dense, cores}});
+        for (const Case& c : cases) {
+            configureRuntime(c.threads);
+            double work = 0;
+            int64_t genParams = 0;
+            const Timing t = benchTrainingStep("mobilenetv2", "paper", 3, 224, 1000, 16, c.update,
+                                               steps, &work, &genParams);
+            std::printf("paper MobileNetV2 PruningNet (%lld M generator params), training step at "
+                        "batch 16, %s "
+                        "generator update, %d thread%s: median %.0f ms (p95 %.0f, first %.0f); "
+                        "reference Python "
+                        "2200 ms -> %.2fx faster (target 3x); pruned-network work %.1f GFLOP/step "
+                        "= %.1f GFLOP/s = "
+                        "%.2f of sgemm\n",
+                        static_cast<long long>(genParams / 1000000),
+                        c.update == GeneratorUpdate::Sparse ? "sparse" : "dense", c.threads,
+                        c.threads > 1 ? "s" : "", t.median, t.p95, t.first,
+                        kReferenceSeconds * 1000 / t.median, work, work / (t.median / 1000),
+                        work / (t.median / 1000) / gflops);
+            std::fflush(stdout);
+        }
+        configureRuntime(configured);
+    }
+    {
+        double work = 0;
+        const Timing t = benchTrainingStep("mobilenetv2", "small", 1, 28, 10, 128,
+                                           GeneratorUpdate::Sparse, steps * 4, &work);
+        std::printf("small MobileNetV2 PruningNet, training step at batch 128 (28x28): median %.0f "
+                    "ms = %.0f images/s "
+                    "(%.1f GFLOP/s)\n",
+                    t.median, 128 / (t.median / 1000), work / (t.median / 1000));
+        std::fflush(stdout);
+    }
+    // Candidate evaluation needs a checkpoint: a briefly trained one (timing does not depend
+    // on the weights) in a temporary folder.
+    TrainConfig cfg;
+    cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    cfg.epochs = 1;
+    cfg.trainPerClass = 700;
+    const DataBundle data = loadTrainingData(cfg);
+    const std::string ckpt =
+        QDir::tempPath().toStdString() + "/metaprune-bench-" + std::to_string(getpid()) + ".pt";
+    trainPruningNet(data, cfg, ckpt, {}, &gCancel);
+    const int n = candidates;
+    struct Setting {
+        const char* name;
+        EvalSettings s;
+    };
+    EvalSettings probe;
+    probe.recalBatches = 2;
+    probe.evalImages = 500;
+    for (const Setting& s :
+         {Setting{"search default", EvalSettings{}}, Setting{"interactive probe", probe}}) {
+        const Evaluator ev(ckpt, data, s.s);
+        std::mt19937_64 rng(3);
+        std::vector<double> ms;
+        double first = 0;
+        for (int i = 0; i <= n; ++i) {
+            const EvalResult r = ev.evaluate(randomEncoding(ev.arch(), rng));
+            if (i == 0)
+                first = r.milliseconds;
+            else
+                ms.push_back(r.milliseconds);
+        }
+        const Timing t = summarize(ms, first);
+        std::printf("candidate evaluation (%s: %d x %d recalibration + %d scored images, small "
+                    "preset, random "
+                    "encodings): median %.0f ms, p95 %.0f ms, first %.0f ms\n",
+                    s.name, s.s.recalBatches, s.s.recalBatchSize, s.s.evalImages, t.median, t.p95,
+                    t.first);
+    }
+    std::remove(ckpt.c_str());
+    {
+        // How far the per-layer latency table's sum is from real end-to-end latency.
+        const ArchSpec arch = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const auto start = Clock::now();
+        const LatencyTable table = measureLatencyTable(arch, 1, 5, 5, {}, &gCancel);
+        const double built = std::chrono::duration<double>(Clock::now() - start).count();
+        std::mt19937_64 rng(13);
+        double sumApe = 0;
+        const int networks = 20;
+        for (int i = 0; i < networks; ++i) {
+            const Encoding e = randomEncoding(arch, rng);
+            const double measured = measureNetworkLatency(arch, e, 1, 9);
+            sumApe += std::abs(table.predict(arch, e) - measured) / measured;
+        }
+        std::printf("latency table (small MobileNetV2, batch 1, grid step 5): built in %s; "
+                    "prediction vs measured "
+                    "end-to-end latency over %d random pruned networks: mean absolute percentage "
+                    "error %.1f%%\n",
+                    duration(built).c_str(), networks, 100 * sumApe / networks);
+    }
+    if (p.isSet("demo")) benchDemo(intValue(p, "threads", 0, 1024));
+    return 0;
+}
+
+} // namespace mpcli

@@ -1,0 +1,192 @@
+#pragma once
+// The metaprune command line: what the command files share. Each command is a file with two
+// entry points, declareX (its options) and runX (the work), listed in main.cpp's table.
+
+#include "metaprune/architecture.h"
+#include "metaprune/compare.h"
+#include "metaprune/evaluator.h"
+#include "metaprune/latency.h"
+#include "metaprune/pareto.h"
+#include "metaprune/project.h"
+
+#include <QCommandLineParser>
+#include <QStringList>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mpcli {
+
+/// Set by SIGINT/SIGTERM; every long job polls it and stops at its next step or candidate.
+extern std::atomic<bool> gCancel;
+
+using Clock = std::chrono::steady_clock;
+
+/// Bad usage (unknown option, value out of range): exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// QCommandLineParser with every option's default shown in --help.
+class Parser : public QCommandLineParser {
+public:
+    bool addOption(const QCommandLineOption& o) {
+        if (o.defaultValues().isEmpty() || o.valueName().isEmpty())
+            return QCommandLineParser::addOption(o);
+        QCommandLineOption shown(
+            o.names(), o.description() + " Default: " + o.defaultValues().join(", ") + ".",
+            o.valueName(), o.defaultValues().value(0));
+        return QCommandLineParser::addOption(shown);
+    }
+};
+
+/// One command: its options and its work. `run` returns the exit code.
+struct Command {
+    const char* name;
+    const char* summary;
+    void (*declare)(Parser&);
+    int (*run)(const Parser&);
+};
+
+// ---- output ------------------------------------------------------------------------------------
+
+/// "1h02m", "3m05s", "42s".
+std::string duration(double seconds);
+
+/// Progress with percentage and ETA on stderr: one rewritten line on a terminal, a line per
+/// 10% (or 30 s) otherwise, so logs stay readable.
+class Progress {
+public:
+    explicit Progress(std::string label);
+    ~Progress();
+    void update(int64_t done, int64_t total, const std::string& extra = {});
+    /// Ends the rewritten line before other output.
+    void done();
+
+private:
+    std::string label_;
+    bool tty_;
+    Clock::time_point start_;
+    int64_t first_ = -1;
+    int lastDecile_ = -1;
+    double lastPrint_ = 0;
+    bool open_ = false;
+};
+
+/// Progress line of a multi-stage job: one bar per stage.
+struct StageProgress {
+    std::unique_ptr<Progress> bar;
+    std::string stage;
+    void operator()(const mp::JobProgress& j);
+    void done() { bar.reset(); }
+};
+
+std::string genesText(const mp::Encoding& e);
+/// The Pareto front of the searched candidates within `cfg`'s constraint (all when null).
+void printFront(const std::vector<mp::CandidateRecord>& all, int64_t fullMacs,
+                const mp::SearchConfig* cfg);
+/// The best structure against the uniform baseline of equal-or-higher MACs and the interpolated
+/// curve.
+void printBestVsUniform(const mp::CandidateRecord& best,
+                        const std::vector<mp::CandidateRecord>& all, int64_t fullMacs);
+
+// ---- options -----------------------------------------------------------------------------------
+
+/// Integer / finite number option within [lo, hi]; UsageError otherwise.
+int intValue(const Parser& p, const QString& name, int lo, int hi);
+double doubleValue(const Parser& p, const QString& name, double lo, double hi);
+/// Parses the command's options; bad usage (unknown option, missing value, stray argument)
+/// throws UsageError so that it exits with code 2, as --help and the README say.
+void parseOptions(Parser& p, const QStringList& args);
+uint64_t seedValue(const Parser& p);
+/// --db and --threads.
+void addCommon(Parser& p, const QString& defaultDb);
+void addDataOptions(Parser& p);
+void addTrainOptions(Parser& p, const mp::TrainConfig& defaults);
+mp::TrainConfig trainConfigOf(const Parser& p);
+void addRecalOptions(Parser& p, const mp::EvalSettings& defaults);
+void addEvalOptions(Parser& p, const mp::EvalSettings& defaults);
+mp::EvalSettings evalSettingsOf(const Parser& p);
+void addSearchOptions(Parser& p, const mp::SearchConfig& defaults, const QString& defaultMax);
+void addEvolutionOptions(Parser& p, const mp::SearchConfig& defaults);
+mp::SearchConfig searchConfigOf(const Parser& p, const mp::ArchSpec& arch);
+/// Population, operators, generations, seed, baselines and evaluation settings of a search.
+void evolutionOf(const Parser& p, mp::SearchConfig& c);
+void addRetrainOptions(Parser& p, const mp::RetrainConfig& defaults);
+mp::RetrainConfig retrainConfigOf(const Parser& p);
+/// Comma-separated distinct seeds of option `name`.
+std::vector<uint64_t> seedsOf(const Parser& p, const QString& name);
+
+/// --training, --checkpoint and --data: which PruningNet a command uses (resolveCheckpoint) and
+/// where its data is (dataForCheckpoint). `purpose` ends "whose PruningNet ...".
+void addCheckpointOptions(Parser& p, const QString& purpose);
+
+struct TrainedRef {
+    std::string checkpoint;
+    int64_t trainingId = 0;
+};
+
+/// The checkpoint a command works on: --checkpoint, else --training N of the project, else the
+/// project's latest finished training.
+TrainedRef resolveCheckpoint(const Parser& p);
+mp::DataBundle dataForCheckpoint(const mp::CheckpointInfo& info, const Parser& p);
+
+/// --candidate, --encoding, --uniform and the checkpoint options.
+void addStructureOptions(Parser& p);
+/// The encoding a command acts on: --candidate (a stored candidate), --encoding or --uniform.
+mp::Encoding encodingOf(const Parser& p, const mp::ArchSpec& arch,
+                        std::optional<mp::CandidateRecord>* candidate = nullptr);
+/// The export format of option `option` ("auto": from the file name); warns when the name
+/// disagrees.
+mp::ExportFormat formatOf(const Parser& p, const QString& option, const QString& path);
+/// Fails before any work when `path` cannot be created: its folder is missing or read-only.
+void checkWritable(const QString& path);
+/// --json, or <output without extension>.json.
+QString jsonPathFor(const Parser& p, const QString& output);
+
+// ---- jobs --------------------------------------------------------------------------------------
+
+/// The project's latency table for `arch` (measured now, with progress, if it has none).
+mp::LatencyJob latencyFor(const std::string& db, const mp::ArchSpec& arch, int batch, int gridStep,
+                          int repeats);
+mp::TrainJob runTraining(const std::string& db, const mp::DataBundle& data,
+                         const mp::TrainConfig& cfg, const std::string& ckpt);
+void reportFullWidth(const std::string& ckpt, const mp::DataBundle& data,
+                     const mp::EvalSettings& eval);
+mp::SearchJob runSearchJob(const std::string& db, const mp::Evaluator& ev,
+                           const mp::SearchConfig& cfg, int64_t trainingId,
+                           const mp::LatencyTable* latency = nullptr);
+
+// ---- commands ----------------------------------------------------------------------------------
+
+void declareTrain(Parser& p);
+int runTrain(const Parser& p);
+void declareSearch(Parser& p);
+int runSearch(const Parser& p);
+void declareEvaluate(Parser& p);
+int runEvaluate(const Parser& p);
+void declarePareto(Parser& p);
+int runPareto(const Parser& p);
+void declareExport(Parser& p);
+int runExport(const Parser& p);
+void declareRetrain(Parser& p);
+int runRetrain(const Parser& p);
+void declareCompare(Parser& p);
+int runCompare(const Parser& p);
+void declareFidelity(Parser& p);
+int runFidelity(const Parser& p);
+void declareDemo(Parser& p);
+int runDemo(const Parser& p);
+void declareLatency(Parser& p);
+int runLatency(const Parser& p);
+void declareBench(Parser& p);
+int runBench(const Parser& p);
+void declareArch(Parser& p);
+int runArch(const Parser& p);
+
+} // namespace mpcli

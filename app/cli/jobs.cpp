@@ -1,0 +1,90 @@
+// Training and search with progress output, shared by train, search and demo.
+#include "cli.h"
+
+#include <QFileInfo>
+
+#include <cstdio>
+
+namespace mpcli {
+
+using namespace mp;
+
+TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainConfig& cfg,
+                     const std::string& ckpt) {
+    std::printf(
+        "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
+        "%d epochs, batch %d\n",
+        cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(),
+        static_cast<long long>(data.train.size()), cfg.searchPerClass, cfg.epochs, cfg.batchSize);
+    std::printf("  checkpoint: %s\n", ckpt.c_str());
+    if (QFileInfo::exists(QString::fromStdString(ckpt))) {
+        const CheckpointInfo info = readCheckpointInfo(ckpt);
+        std::printf("  resuming from its step %lld of %lld\n", static_cast<long long>(info.step),
+                    static_cast<long long>(info.totalSteps));
+    }
+    std::fflush(stdout);
+    Progress bar("train");
+    TrainCallbacks cb;
+    cb.progress = [&bar](const TrainProgress& p) {
+        char extra[96];
+        std::snprintf(extra, sizeof extra, "epoch %d  loss %.3f  top-1 %.1f%%  lr %.3f",
+                      p.epoch + 1, p.loss, p.top1, p.lr);
+        bar.update(p.step, p.totalSteps, extra);
+    };
+    cb.epochEnd = [&bar](const TrainProgress& p) {
+        bar.done();
+        std::printf("  epoch %d done: loss %.4f, training top-1 %.2f%% (random structures, batch "
+                    "statistics)\n",
+                    p.epoch + 1, p.loss, p.top1);
+        std::fflush(stdout);
+    };
+    const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel);
+    bar.done();
+    return job;
+}
+
+void reportFullWidth(const std::string& ckpt, const DataBundle& data, const EvalSettings& eval) {
+    const Evaluator ev(ckpt, data, eval);
+    const Encoding full = uniformEncoding(ev.arch(), grid::kSize - 1);
+    const EvalResult r = ev.evaluate(full, EvalSplit::Test, &gCancel);
+    std::printf("Full-width PruningNet after BN recalibration: top-1 %.2f%% on the test set (%lld "
+                "images, %s MACs)\n",
+                r.top1, static_cast<long long>(r.images),
+                formatMacs(countMacs(ev.arch(), full)).c_str());
+}
+
+SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg,
+                       int64_t trainingId, const LatencyTable* latency) {
+    const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
+    std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d "
+                "generations, eval %d images "
+                "after %d x %d BN recalibration images\n",
+                ev.checkpoint().config.family.c_str(), ev.checkpoint().config.preset.c_str(),
+                formatMacs(cfg.minMacs).c_str(),
+                cfg.maxMacs > 0 ? formatMacs(cfg.maxMacs).c_str() : "inf", formatMacs(full).c_str(),
+                cfg.population, cfg.generations, cfg.eval.evalImages, cfg.eval.recalBatches,
+                cfg.eval.recalBatchSize);
+    std::fflush(stdout);
+    Progress bar("search");
+    double best = -1;
+    SearchCallbacks cb;
+    cb.candidate = [&](const CandidateRecord& c, bool) {
+        if (c.origin != "uniform" && meetsConstraint(cfg, c.macs, c.latencyMs))
+            best = std::max(best, c.top1);
+    };
+    cb.progress = [&](int64_t done, int64_t total) {
+        char extra[64] = "";
+        if (best >= 0) std::snprintf(extra, sizeof extra, "best top-1 %.2f%%", best);
+        bar.update(done, total, extra);
+    };
+    const SearchJob job = searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency);
+    bar.done();
+    std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
+                static_cast<long long>(job.outcome.runId),
+                static_cast<long long>(job.outcome.evaluated),
+                static_cast<long long>(job.outcome.cached), job.resumed ? " (resumed run)" : "",
+                duration(job.outcome.seconds).c_str());
+    return job;
+}
+
+} // namespace mpcli

@@ -1,0 +1,379 @@
+// Option declarations and parsing shared by the commands.
+#include "cli.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace mpcli {
+
+using namespace mp;
+
+int intValue(const Parser& p, const QString& name, int lo, int hi) {
+    bool ok = false;
+    const int v = p.value(name).toInt(&ok);
+    if (!ok || v < lo || v > hi)
+        throw UsageError("--" + name.toStdString() + " must be an integer in " +
+                         std::to_string(lo) + ".." + std::to_string(hi) + ", got '" +
+                         p.value(name).toStdString() + "'");
+    return v;
+}
+
+double doubleValue(const Parser& p, const QString& name, double lo, double hi) {
+    bool ok = false;
+    const double v = p.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < lo || v > hi)
+        throw UsageError("--" + name.toStdString() + " must be a number in " +
+                         QString::number(lo).toStdString() + ".." +
+                         QString::number(hi).toStdString() + ", got '" +
+                         p.value(name).toStdString() + "'");
+    return v;
+}
+
+/// Parses the command's options; bad usage (unknown option, missing value, stray argument)
+/// throws UsageError so that it exits with code 2, as --help and the README say.
+void parseOptions(Parser& p, const QStringList& args) {
+    if (!p.parse(args)) throw UsageError(p.errorText().toStdString());
+    if (p.isSet("help")) p.showHelp(0);
+    const QStringList extra = p.positionalArguments().mid(1);
+    if (!extra.isEmpty())
+        throw UsageError("unexpected argument '" + extra.first().toStdString() + "'");
+}
+
+uint64_t seedValue(const Parser& p) {
+    bool ok = false;
+    const uint64_t v = p.value("seed").toULongLong(&ok);
+    if (!ok) throw UsageError("--seed must be a non-negative integer");
+    return v;
+}
+
+void addCommon(Parser& p, const QString& defaultDb) {
+    p.addOption({"db", "Project database (SQLite) file.", "file", defaultDb});
+    p.addOption({"threads", "LibTorch threads (0 = all cores; 1 is safest on a shared machine).",
+                 "n", "1"});
+}
+
+void addDataOptions(Parser& p) {
+    p.addOption({"data", "Data folder: IDX files, CIFAR binary batches, or one folder per class.",
+                 "path", kDefaultDataPath});
+    p.addOption({"format", "Data format: auto, idx, cifar, folder.", "name", "auto"});
+    p.addOption({"train-per-class", "Use at most this many training images per class (0 = all).",
+                 "n", "0"});
+    p.addOption(
+        {"test-per-class", "Use at most this many test images per class (0 = all).", "n", "0"});
+    p.addOption({"search-per-class", "Images per class held out of training as the search split.",
+                 "n", "500"});
+}
+
+void addTrainOptions(Parser& p, const TrainConfig& d) {
+    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name",
+                 QString::fromStdString(d.family)});
+    p.addOption({"preset",
+                 "Architecture preset: small (28x28/32x32 data) or paper (reference widths).",
+                 "name", QString::fromStdString(d.preset)});
+    p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
+    p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
+    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
+                 QString::number(d.lr)});
+    p.addOption(
+        {"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
+    p.addOption({"weight-decay", "Weight decay (the reference uses 0).", "x",
+                 QString::number(d.weightDecay)});
+    p.addOption({"label-smoothing", "Label smoothing.", "x", QString::number(d.labelSmoothing)});
+    p.addOption({"augment", "Random shifts (size/8 pixels) and horizontal flips while training."});
+    p.addOption({"full-width-prob",
+                 "Probability of training the full-width network in a step (0 = reference).", "p",
+                 QString::number(d.fullWidthProb)});
+    p.addOption(
+        {"generator-update",
+         "Generator update: sparse (only this step's weight slice, fast) or dense (every row, "
+         "exactly the reference SGD).",
+         "mode", "sparse"});
+    p.addOption(
+        {"seed", "Seed of data order, encodings, search split and initialisation.", "n", "1"});
+    p.addOption({"checkpoint",
+                 "Checkpoint file (default: next to the project, named by the settings).", "file"});
+}
+
+TrainConfig trainConfigOf(const Parser& p) {
+    TrainConfig c;
+    c.family = p.value("family").toStdString();
+    c.preset = p.value("preset").toStdString();
+    c.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    c.dataFormat = p.value("format").toStdString();
+    c.trainPerClass = intValue(p, "train-per-class", 0, 1 << 30);
+    c.testPerClass = intValue(p, "test-per-class", 0, 1 << 30);
+    c.searchPerClass = intValue(p, "search-per-class", 1, 1 << 30);
+    c.epochs = intValue(p, "epochs", 1, 100000);
+    c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
+    c.lr = doubleValue(p, "lr", 1e-8, 100);
+    c.warmupSteps = intValue(p, "warmup-steps", 0, 1 << 30);
+    c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
+    c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
+    c.augment = p.isSet("augment");
+    c.fullWidthProb = doubleValue(p, "full-width-prob", 0, 1);
+    const QString u = p.value("generator-update");
+    if (u != "sparse" && u != "dense")
+        throw UsageError("--generator-update must be sparse or dense");
+    c.update = u == "dense" ? GeneratorUpdate::Dense : GeneratorUpdate::Sparse;
+    c.seed = seedValue(p);
+    return c;
+}
+
+void addRecalOptions(Parser& p, const EvalSettings& d) {
+    p.addOption({"recal-batches", "BN recalibration batches per candidate.", "n",
+                 QString::number(d.recalBatches)});
+    p.addOption({"recal-batch-size", "BN recalibration batch size.", "n",
+                 QString::number(d.recalBatchSize)});
+}
+
+void addEvalOptions(Parser& p, const EvalSettings& d) {
+    addRecalOptions(p, d);
+    p.addOption({"eval-images", "Search-split images scored per candidate (0 = all).", "n",
+                 QString::number(d.evalImages)});
+}
+
+EvalSettings evalSettingsOf(const Parser& p) {
+    EvalSettings e;
+    e.recalBatches = intValue(p, "recal-batches", 1, 100000);
+    e.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
+    e.evalImages = intValue(p, "eval-images", 0, 1 << 30);
+    return e;
+}
+
+void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMax) {
+    p.addOption({"max-macs",
+                 "MACs constraint per image: 3.5M, 800k, 50% of the full network, or none.", "macs",
+                 defaultMax});
+    p.addOption({"min-macs", "Lower MACs bound, for a [min, max] band.", "macs", "0"});
+    p.addOption({"max-latency",
+                 "Latency constraint (ms), predicted by this machine's latency table (measured "
+                 "first if the project has none; see `metaprune latency`).",
+                 "ms"});
+    p.addOption({"min-latency", "Lower latency bound (ms), for a band.", "ms"});
+    p.addOption({"latency-batch", "Batch size the latency table is measured at.", "n", "1"});
+    p.addOption({"latency-grid-step",
+                 "Scale-index step of the latency table's grid (0 = any stored table).", "n", "0"});
+    p.addOption({"no-uniform", "Skip the uniform width-multiplier baselines."});
+    addEvolutionOptions(p, d);
+}
+
+void addEvolutionOptions(Parser& p, const SearchConfig& d) {
+    p.addOption({"population", "Population size.", "n", QString::number(d.population)});
+    p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
+    p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
+    p.addOption({"crossovers", "Crossovers per generation.", "n", QString::number(d.crossovers)});
+    p.addOption(
+        {"mutation-prob", "Per-gene mutation probability.", "p", QString::number(d.mutationProb)});
+    p.addOption({"generations", "Generations.", "n", QString::number(d.generations)});
+    p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
+}
+
+SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
+    SearchConfig c;
+    const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    if (p.value("max-macs") == "none") {
+        c.maxMacs = 0;
+    } else {
+        c.maxMacs = parseMacs(p.value("max-macs").toStdString(), full);
+        if (c.maxMacs <= 0)
+            throw UsageError("--max-macs must be positive (use 'none' for no upper bound)");
+    }
+    c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
+    evolutionOf(p, c);
+    c.uniformBaselines = !p.isSet("no-uniform");
+    if (p.isSet("max-latency")) c.maxLatencyMs = doubleValue(p, "max-latency", 1e-6, 1e9);
+    if (p.isSet("min-latency")) c.minLatencyMs = doubleValue(p, "min-latency", 0, 1e9);
+    return c;
+}
+
+/// Population, operators, generations, seed, baselines and evaluation settings of a search.
+void evolutionOf(const Parser& p, SearchConfig& c) {
+    c.population = intValue(p, "population", 1, 100000);
+    c.parents = intValue(p, "parents", 1, 100000);
+    c.mutations = intValue(p, "mutations", 0, 100000);
+    c.crossovers = intValue(p, "crossovers", 0, 100000);
+    c.mutationProb = doubleValue(p, "mutation-prob", 0, 1);
+    c.generations = intValue(p, "generations", 1, 100000);
+    bool ok = false;
+    c.seed = p.value("search-seed").toULongLong(&ok);
+    if (!ok) throw UsageError("--search-seed must be a non-negative integer");
+    c.eval = evalSettingsOf(p);
+}
+
+/// --training, --checkpoint and --data: which PruningNet a command uses (resolveCheckpoint) and
+/// where its data is (dataForCheckpoint). `purpose` ends "whose PruningNet ...".
+void addCheckpointOptions(Parser& p, const QString& purpose) {
+    p.addOption(
+        {"training", "Training (id in the project) whose PruningNet " + purpose + ".", "id"});
+    p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
+    p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+}
+
+/// The checkpoint a command works on: --checkpoint, else --training N of the project, else the
+/// project's latest finished training.
+TrainedRef resolveCheckpoint(const Parser& p) {
+    TrainedRef ref;
+    if (p.isSet("checkpoint")) {
+        ref.checkpoint = QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString();
+        if (QFileInfo::exists(p.value("db"))) {
+            Store store(p.value("db").toStdString());
+            if (auto t = store.trainingByCheckpoint(ref.checkpoint)) ref.trainingId = t->id;
+        }
+        return ref;
+    }
+    const std::string db = p.value("db").toStdString();
+    if (!QFileInfo::exists(p.value("db")))
+        throw UsageError("project " + db + " does not exist; train first, or give --checkpoint");
+    Store store(db);
+    std::optional<TrainingRecord> t;
+    if (p.isSet("training")) {
+        t = store.training(intValue(p, "training", 1, 1 << 30));
+        if (!t)
+            throw UsageError("project " + db + " has no training " +
+                             p.value("training").toStdString());
+    } else {
+        for (const TrainingRecord& r : store.trainings())
+            if (r.status == "finished") t = r;
+        if (!t)
+            throw UsageError("project " + db +
+                             " has no finished training; run `metaprune train` first (the same "
+                             "command resumes an unfinished one)");
+    }
+    ref.checkpoint = t->checkpoint;
+    ref.trainingId = t->id;
+    verifyCheckpoint(*t);
+    return ref;
+}
+
+DataBundle dataForCheckpoint(const CheckpointInfo& info, const Parser& p) {
+    TrainConfig cfg = info.config;
+    if (p.isSet("data")) cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    return loadTrainingData(cfg);
+}
+
+void addStructureOptions(Parser& p) {
+    addCheckpointOptions(p, "to use");
+    p.addOption({"candidate", "Stored candidate id (see `metaprune pareto --all`).", "id"});
+    p.addOption({"encoding", "Comma-separated scale indices (0..30), one per gene.", "genes"});
+    p.addOption({"uniform", "Uniform network at scale index i (0..30; 30 = full width).", "i"});
+}
+
+/// The encoding a command acts on: --candidate (a stored candidate), --encoding or --uniform.
+Encoding encodingOf(const Parser& p, const ArchSpec& arch,
+                    std::optional<CandidateRecord>* candidate) {
+    const int given =
+        int(p.isSet("candidate")) + int(p.isSet("encoding")) + int(p.isSet("uniform"));
+    if (given != 1) throw UsageError("give exactly one of --candidate, --encoding or --uniform");
+    if (p.isSet("candidate")) {
+        Store store(p.value("db").toStdString());
+        const auto c = store.candidate(intValue(p, "candidate", 1, 1 << 30));
+        if (!c)
+            throw UsageError("project " + p.value("db").toStdString() + " has no candidate " +
+                             p.value("candidate").toStdString() + " (see metaprune pareto --all)");
+        if (candidate) *candidate = c;
+        return c->genes;
+    }
+    if (p.isSet("encoding")) return parseEncoding(arch, p.value("encoding").toStdString());
+    return uniformEncoding(arch, intValue(p, "uniform", 0, grid::kSize - 1));
+}
+
+ExportFormat formatOf(const Parser& p, const QString& option, const QString& path) {
+    QString f = p.value(option);
+    if (f == "auto")
+        f = path.endsWith(".onnx")         ? "onnx"
+            : path.endsWith(".archive.pt") ? "archive"
+                                           : "torchscript";
+    ExportFormat format;
+    try {
+        format = parseExportFormat(f.toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError("--" + option.toStdString() + ": " + e.what());
+    }
+    if (!path.isEmpty() && !path.endsWith(QString::fromStdString(exportExtension(format))))
+        std::fprintf(stderr,
+                     "metaprune: warning: writing %s to %s, whose name does not end in %s\n",
+                     qPrintable(f), qPrintable(path), exportExtension(format).c_str());
+    return format;
+}
+
+/// Fails before any work when `path` cannot be created: its folder is missing or read-only.
+void checkWritable(const QString& path) {
+    const QFileInfo dir(QFileInfo(path).absolutePath());
+    if (!dir.isDir())
+        throw std::runtime_error(path.toStdString() + ": folder " + dir.filePath().toStdString() +
+                                 " does not exist");
+    if (!dir.isWritable())
+        throw std::runtime_error(path.toStdString() + ": folder " + dir.filePath().toStdString() +
+                                 " is not writable");
+}
+
+/// <output without extension>.json
+QString jsonPathFor(const Parser& p, const QString& output) {
+    if (p.optionNames().contains("json")) return p.value("json");
+    const QFileInfo fi(output);
+    QString stem = fi.fileName();
+    for (const char* ext : {".archive.pt", ".onnx", ".pt"})
+        if (stem.endsWith(ext)) {
+            stem.chop(int(std::strlen(ext)));
+            break;
+        }
+    return fi.dir().filePath(stem + ".json");
+}
+
+void addRetrainOptions(Parser& p, const RetrainConfig& d) {
+    p.addOption(
+        {"mode",
+         "scratch (fresh initialisation, the paper's protocol) or finetune (from the PruningNet's "
+         "weights).",
+         "name", QString::fromStdString(retrainModeName(d.mode))});
+    p.addOption({"epochs", "Retraining epochs.", "n", QString::number(d.epochs)});
+    p.addOption({"batch-size", "Retraining batch size.", "n", QString::number(d.batchSize)});
+    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
+                 QString::number(d.lr)});
+    p.addOption(
+        {"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
+    p.addOption({"weight-decay", "Weight decay on conv and linear weights.", "x",
+                 QString::number(d.weightDecay)});
+    p.addOption({"label-smoothing", "Label smoothing.", "x", QString::number(d.labelSmoothing)});
+    p.addOption({"augment", "Random shifts and horizontal flips while retraining."});
+}
+
+RetrainConfig retrainConfigOf(const Parser& p) {
+    RetrainConfig c;
+    try {
+        c.mode = parseRetrainMode(p.value("mode").toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--mode: ") + e.what());
+    }
+    c.epochs = intValue(p, "epochs", 1, 10000);
+    c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
+    c.lr = doubleValue(p, "lr", 1e-8, 100);
+    c.warmupSteps = intValue(p, "warmup-steps", 0, 1 << 30);
+    c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
+    c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
+    c.augment = p.isSet("augment");
+    return c;
+}
+
+std::vector<uint64_t> seedsOf(const Parser& p, const QString& name) {
+    std::vector<uint64_t> out;
+    for (const QString& s : p.value(name).split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const uint64_t seed = s.trimmed().toULongLong(&ok);
+        if (!ok)
+            throw UsageError("--" + name.toStdString() +
+                             " must be comma-separated non-negative integers");
+        if (std::find(out.begin(), out.end(), seed) != out.end())
+            throw UsageError("--" + name.toStdString() + " lists seed " + std::to_string(seed) +
+                             " twice");
+        out.push_back(seed);
+    }
+    if (out.empty()) throw UsageError("--" + name.toStdString() + " needs at least one seed");
+    return out;
+}
+
+} // namespace mpcli

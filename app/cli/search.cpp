@@ -1,0 +1,49 @@
+// metaprune search: evolutionary search under a MACs and/or latency constraint.
+#include "cli.h"
+
+#include <cstdio>
+
+namespace mpcli {
+
+using namespace mp;
+
+void declareSearch(Parser& p) {
+    addCommon(p, "metaprune.sqlite");
+    addCheckpointOptions(p, "to search with");
+    addSearchOptions(p, SearchConfig{}, "50%");
+    addEvalOptions(p, EvalSettings{});
+}
+
+int runSearch(const Parser& p) {
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    const TrainedRef ref = resolveCheckpoint(p);
+    const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
+    const DataBundle data = dataForCheckpoint(info, p);
+    const ArchSpec arch = makeArchitecture(info.config.family, info.config.preset, info.inChannels,
+                                           info.inHeight, info.inWidth, info.classes);
+    SearchConfig cfg = searchConfigOf(p, arch);
+    std::optional<LatencyJob> latency;
+    if (hasLatencyBound(cfg)) {
+        latency =
+            latencyFor(p.value("db").toStdString(), arch, intValue(p, "latency-batch", 1, 4096),
+                       intValue(p, "latency-grid-step", 0, 30), 5);
+        cfg.latencyTable = latency->description;
+    }
+    checkSearchConfig(arch, cfg, latency ? &latency->table : nullptr);
+    const Evaluator ev(ref.checkpoint, data, cfg.eval);
+    const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId,
+                                       latency ? &latency->table : nullptr);
+    Store store(p.value("db").toStdString());
+    const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
+    const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
+    printFront(all, full, &cfg);
+    if (job.outcome.best) printBestVsUniform(*job.outcome.best, all, full);
+    if (!job.outcome.finished) {
+        std::printf(
+            "Cancelled; every evaluated candidate is stored. Run the same command to resume.\n");
+        return 130;
+    }
+    return 0;
+}
+
+} // namespace mpcli
