@@ -8,21 +8,24 @@
 
 namespace mp::test {
 
-// Four classes, 1x16x16: a bright square in quadrant k on a noisy background.
-inline Dataset toyData(int perClass, uint64_t seed) {
+// Four classes, channels x size x size (1x16x16 by default): a bright square in quadrant k on
+// a noisy background, in every channel.
+inline Dataset toyData(int perClass, uint64_t seed, int channels = 1, int size = 16) {
     Dataset d;
-    d.channels = 1;
-    d.height = d.width = 16;
+    d.channels = channels;
+    d.height = d.width = size;
     d.classNames = {"tl", "tr", "bl", "br"};
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<int> noise(0, 60);
+    const int half = size / 2;
     for (int i = 0; i < perClass * 4; ++i) {
         const int k = i % 4;
-        for (int y = 0; y < 16; ++y)
-            for (int x = 0; x < 16; ++x) {
-                const bool on = (y / 8) == (k / 2) && (x / 8) == (k % 2) && y % 8 > 1 && x % 8 > 1;
-                d.pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
-            }
+        for (int c = 0; c < channels; ++c)
+            for (int y = 0; y < size; ++y)
+                for (int x = 0; x < size; ++x) {
+                    const bool on = (y / half) == (k / 2) && (x / half) == (k % 2) && y % half > 1 && x % half > 1;
+                    d.pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
+                }
         d.labels.push_back(k);
     }
     return d;

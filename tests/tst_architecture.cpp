@@ -1,9 +1,17 @@
 // The architecture description: scale grid, gene layout, MACs/params against hand-computed
-// values (depthwise included), canonical encodings and encoding text.
+// values (depthwise, grouped, concatenated and gated layers included), canonical encodings,
+// encoding text, and the architecture file: round trips and every kind of malformed file.
+#include "archfixture.h"
+
 #include "metaprune/architecture.h"
 #include "metaprune/search.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
+
+#include <map>
 
 using namespace mp;
 
@@ -139,19 +147,23 @@ private slots:
             // Channels of every value, walked independently of layerShapes().
             std::vector<int> ch(a.ops.size() + 1);
             ch[0] = a.inChannels;
+            std::map<int, LayerShape> shape;
+            for (const LayerShape& s : layerShapes(a, e))
+                shape[s.op] = s;
             int adds = 0;
             for (size_t i = 0; i < a.ops.size(); ++i) {
                 const Op& op = a.ops[i];
                 const int in = ch[size_t(op.inputs[0])];
                 if (op.kind == OpKind::Conv) {
-                    QCOMPARE(widthChannels(a, op.in, e), in); // a conv reads what its input holds
-                    ch[i + 1] = op.depthwise ? in : widthChannels(a, op.out, e);
+                    QCOMPARE(shape.at(int(i)).inChannels, in); // a conv reads what its input holds
+                    ch[i + 1] = op.depthwise() ? in : widthChannels(a, op.out, e);
+                    QCOMPARE(shape.at(int(i)).outChannels, ch[i + 1]);
                 } else if (op.kind == OpKind::Add) {
                     QCOMPARE(ch[size_t(op.inputs[1])], in);
                     ch[i + 1] = in;
                     ++adds;
                 } else if (op.kind == OpKind::Linear) {
-                    QCOMPARE(widthChannels(a, op.in, e), in);
+                    QCOMPARE(shape.at(int(i)).inChannels, in); // after a global pool: 1x1
                     ch[i + 1] = a.classes;
                 } else {
                     ch[i + 1] = in;
@@ -204,12 +216,12 @@ private slots:
         const Encoding full = uniformEncoding(a, 30);
         for (const LayerShape& s : layerShapes(a, full)) {
             const Op& op = a.ops[size_t(s.op)];
-            if (!op.depthwise)
+            if (!op.depthwise())
                 continue;
             QCOMPARE(s.groups, s.inChannels);
             QCOMPARE(s.outChannels, s.inChannels);
-            QCOMPARE(s.macs, int64_t(s.kernel) * s.kernel * s.inChannels * s.outHeight * s.outWidth);
-            QCOMPARE(s.params, int64_t(s.kernel) * s.kernel * s.inChannels);
+            QCOMPARE(s.macs, int64_t(s.kernelH) * s.kernelW * s.inChannels * s.outHeight * s.outWidth);
+            QCOMPARE(s.params, int64_t(s.kernelH) * s.kernelW * s.inChannels);
         }
         // block2.depthwise at full width: 64 channels, stride 2 -> 7x7: 9*64*49.
         const std::vector<LayerShape> shapes = layerShapes(a, full);
@@ -220,16 +232,17 @@ private slots:
         for (const char* preset : {"small", "paper"}) {
             const ArchSpec a = makeArchitecture("mobilenetv2", preset, 3, 32, 32, 10);
             int adds = 0;
+            const std::vector<ValueShape> values = analyzeArchitecture(a);
             for (const Op& op : a.ops) {
                 if (op.kind != OpKind::Add)
                     continue;
                 ++adds;
-                // Both inputs of an add are produced with the same stage gene as output width.
-                for (int v : op.inputs) {
-                    const Op& src = a.ops[size_t(v - 1)];
-                    QCOMPARE(src.out.gene, op.out.gene);
-                    QCOMPARE(a.genes[size_t(src.out.gene)].kind, GeneKind::Stage);
-                }
+                // Both inputs of an add hold the same stage gene's channels.
+                const std::vector<Width>& first = values[size_t(op.inputs[0])].segments;
+                QCOMPARE(first.size(), size_t(1));
+                QVERIFY(first[0].gene >= 0);
+                QCOMPARE(a.genes[size_t(first[0].gene)].kind, GeneKind::Stage);
+                QCOMPARE(values[size_t(op.inputs[1])].segments[0].gene, first[0].gene);
             }
             QVERIFY(adds > 0);
         }
@@ -288,6 +301,154 @@ private slots:
         QCOMPARE(s.back().outChannels, 100);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, makeArchitecture("mobilenetv2", "huge", 3, 32, 32, 10));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, makeArchitecture("mobilenetv2", "small", 0, 32, 32, 10));
+    }
+
+    void fileRoundTripsEveryBuiltIn_data() {
+        QTest::addColumn<QString>("family");
+        QTest::addColumn<QString>("preset");
+        for (const auto& [family, presets] : availableArchitectures())
+            for (const std::string& preset : presets)
+                QTest::newRow((family + "/" + preset).c_str())
+                    << QString::fromStdString(family) << QString::fromStdString(preset);
+    }
+    void fileRoundTripsEveryBuiltIn() {
+        QFETCH(QString, family);
+        QFETCH(QString, preset);
+        const ArchSpec a = makeArchitecture(family.toStdString(), preset.toStdString(), 3, 64, 64, 10);
+        const std::string text = toArchitectureJson(a);
+        const ArchSpec b = architectureFromJson(text);
+        QCOMPARE(toArchitectureJson(b), text); // byte for byte
+        QCOMPARE(b.genes.size(), a.genes.size());
+        for (size_t g = 0; g < a.genes.size(); ++g) {
+            QCOMPARE(b.genes[g].name, a.genes[g].name);
+            QCOMPARE(b.genes[g].maxChannels, a.genes[g].maxChannels);
+            QCOMPARE(b.genes[g].kind, a.genes[g].kind);
+        }
+        std::mt19937_64 rng(3);
+        for (int i = 0; i < 20; ++i) {
+            const Encoding e = randomEncoding(a, rng);
+            QCOMPARE(countMacs(b, e), countMacs(a, e));
+            QCOMPARE(countParams(b, e), countParams(a, e));
+        }
+    }
+
+    void mixedOpsByHand() {
+        const ArchSpec a = architectureFromJson(test::kMixArchJson);
+        QCOMPARE(countMacs(a, uniformEncoding(a, 30)), int64_t(test::kMixFullMacs));
+        QCOMPARE(countParams(a, uniformEncoding(a, 30)), int64_t(test::kMixFullParams));
+        // All minimum: 1 channel per gene, but the grouped conv's gene keeps a whole group of 2.
+        const Encoding least = uniformEncoding(a, 0);
+        QCOMPARE(geneChannels(a, least), (std::vector<int>{1, 1, 1, 2, 1, 1}));
+        QCOMPARE(countMacs(a, least), int64_t(test::kMixMinMacs));
+        // The depthwise conv over the concatenation reads both branches' leading channels.
+        Encoding e = uniformEncoding(a, 30);
+        e[1] = 15; // a: floor(6 * 0.55) = 3 of 6
+        e[2] = 0;  // b: 1 of 4
+        std::map<std::string, LayerShape> by;
+        for (const LayerShape& s : layerShapes(a, e))
+            by[a.ops[size_t(s.op)].name] = s;
+        QCOMPARE(by["dw"].inChannels, 4);
+        QCOMPARE(by["dw"].groups, 4);
+        QCOMPARE(by["dw"].inRanges, (std::vector<ChannelRange>{{0, 3}, {6, 1}}));
+        QCOMPARE(by["dw"].outRanges, by["dw"].inRanges);
+        QCOMPARE(by["mix"].inRanges, (std::vector<ChannelRange>{{0, 3}, {6, 1}}));
+        QCOMPARE(by["group"].groups, 4); // 8 channels in groups of 2
+        // fc1 reads the 8 x 2 x 2 pooled map flattened: channel c covers features [4c, 4c + 4).
+        e = uniformEncoding(a, 30);
+        e[3] = 10; // mix: floor(8 * 0.4) = 3 -> 2, a whole group
+        for (const LayerShape& s : layerShapes(a, e))
+            if (a.ops[size_t(s.op)].name == "fc1") {
+                QCOMPARE(s.inChannels, 2 * 4);
+                QCOMPARE(s.inRanges, (std::vector<ChannelRange>{{0, 8}}));
+            }
+        QCOMPARE(mp::canonicalEncoding(a, e)[3], 0); // 2 channels already at index 0
+    }
+
+    void resizeFollowsTheDataUnlessAMapIsFlattened() {
+        const ArchSpec a = architectureFromJson(test::kMixArchJson);
+        // fc1 flattens a 2x2 map: the input size is fixed.
+        try {
+            resizeArchitecture(a, 1, 32, 32, 10);
+            QFAIL("resized a description that flattens a map");
+        } catch (const ArchError& e) {
+            QVERIFY2(QString(e.what()).contains("op 'fc1' flattens a 2x2 map") &&
+                         QString(e.what()).contains("needs 16x16 input"),
+                     e.what());
+        }
+        const ArchSpec c = resizeArchitecture(a, 1, 16, 16, 10); // channels and classes may follow the data
+        QCOMPARE(layerShapes(c, uniformEncoding(c, 30)).back().outChannels, 10);
+        QCOMPARE(layerShapes(c, uniformEncoding(c, 30)).front().inChannels, 1);
+        // A global pool before the classifier lets the size follow the data.
+        const ArchSpec r = makeArchitecture("resnet", "small", 3, 32, 32, 10);
+        QCOMPARE(countMacs(resizeArchitecture(r, 3, 64, 64, 10), uniformEncoding(r, 30)),
+                 countMacs(makeArchitecture("resnet", "small", 3, 64, 64, 10), uniformEncoding(r, 30)));
+    }
+
+    void malformedFilesAreRefused_data() {
+        QTest::addColumn<QString>("edit");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown op") << "ops[3].kind=shuffle" << "op 'cat': unknown op kind 'shuffle'";
+        QTest::newRow("width tied to a missing gene") << "ops[1].out=nothing"
+                                                       << "op 'a': output width 'nothing' names no gene";
+        QTest::newRow("shapes that do not chain") << "ops[5].in=[\"b\"]"
+                                                   << "op 'mix': states an input width that its input 'dw' does not have";
+        QTest::newRow("a cycle") << "ops[1].inputs=[\"cat\"]" << "op 'a': input 'cat' is no earlier op";
+        QTest::newRow("residual add of unequal widths")
+            << "ops[12].inputs=[\"a\", \"proj\"]"
+            << "op 'residual' (add): its inputs have widths gene a and gene mix, which cannot be equal";
+        QTest::newRow("grouped conv over an odd gene") << "genes[3].quantum=1"
+                                                        << "op 'group' (conv): groups of 2 channels need";
+        QTest::newRow("unknown field") << "ops[0].kernal=3" << "op 'stem': unknown field 'kernal'";
+        QTest::newRow("missing field") << "ops[0].inputs=DELETE" << "op 'stem': field 'inputs' is missing";
+        QTest::newRow("newer version") << "version=2" << "version 2: this build reads version 1";
+        QTest::newRow("input too small") << "input.height=2"
+                                          << "op 'avg' (avg_pool): its 1x8 input is too small";
+        QTest::newRow("unused output") << "ops[16].inputs=[\"max\"]" << "op 'fc1': its output is never used";
+        QTest::newRow("classifier not fixed") << "ops[16].out=fc" << "the last op must output the classes";
+        QTest::newRow("unknown activation") << "ops[0].act=gelu" << "op 'stem': unknown activation 'gelu'";
+        QTest::newRow("not JSON") << "TRUNCATE" << "not a JSON object";
+    }
+    void malformedFilesAreRefused() {
+        QFETCH(QString, edit);
+        QFETCH(QString, message);
+        QJsonObject root = QJsonDocument::fromJson(test::kMixArchJson).object();
+        std::string text;
+        if (edit == "TRUNCATE") {
+            text = std::string(test::kMixArchJson).substr(0, 200);
+        } else {
+            // "path=value": path is key, key.key or list[i].key; value is JSON, a bare word, or DELETE.
+            const QString path = edit.section('=', 0, 0), value = edit.section('=', 1);
+            const QJsonDocument parsed = QJsonDocument::fromJson(("[" + value + "]").toUtf8());
+            const QJsonValue v = parsed.isArray() ? parsed.array().at(0) : QJsonValue(value);
+            const QStringList parts = path.split('.');
+            auto set = [&](QJsonObject o, const QString& key) {
+                if (value == "DELETE")
+                    o.remove(key);
+                else
+                    o[key] = value.toInt() || value == "0" ? QJsonValue(value.toInt()) : v;
+                return o;
+            };
+            if (parts.size() == 1) {
+                root = set(root, parts[0]);
+            } else {
+                const QString head = parts[0].section('[', 0, 0);
+                if (parts[0].contains('[')) {
+                    const int i = parts[0].section('[', 1).chopped(1).toInt();
+                    QJsonArray list = root[head].toArray();
+                    list[i] = set(list[i].toObject(), parts[1]);
+                    root[head] = list;
+                } else {
+                    root[head] = set(root[head].toObject(), parts[1]);
+                }
+            }
+            text = QJsonDocument(root).toJson().toStdString();
+        }
+        try {
+            architectureFromJson(text);
+            QFAIL("a malformed description was accepted");
+        } catch (const ArchError& e) {
+            QVERIFY2(QString(e.what()).contains(message), e.what());
+        }
     }
 
     void macsText_data() {

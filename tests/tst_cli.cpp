@@ -10,9 +10,13 @@
 #include <QJsonObject>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <csignal>
 #include <map>
 
@@ -130,6 +134,18 @@ private slots:
         const Result r = runCli(args);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("(resumed run)"), qPrintable(r.out));
+        // The stored rows cost nothing: the ETA comes from this session's own evaluations, so
+        // no progress line has one while only stored rows have been taken.
+        const QRegularExpression progress("search\\s+\\d+%\\s+(\\d+)/\\d+[^\\n]*");
+        int cachedLines = 0;
+        for (auto m = progress.globalMatch(r.err); m.hasNext();) {
+            const QRegularExpressionMatch line = m.next();
+            if (line.captured(1).toInt() > int(before.size()))
+                continue;
+            ++cachedLines;
+            QVERIFY2(!line.captured(0).contains("ETA"), qPrintable(line.captured(0)));
+        }
+        QVERIFY2(cachedLines >= 2, qPrintable(r.err)); // 0% and the deciles of the stored rows
         QVERIFY2(r.out.contains(QString("%1 taken from the store").arg(before.size())), qPrintable(r.out));
         Store s(project.toStdString());
         QCOMPARE(s.runs().size(), size_t(1));
@@ -146,7 +162,8 @@ private slots:
         const Result csv = runCli({"pareto", "--db", project, "--all", "--format", "csv"});
         QVERIFY2(csv.code == 0, qPrintable(csv.err));
         const QStringList lines = csv.out.trimmed().split('\n');
-        QCOMPARE(lines[0], QString("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels,latency_ms"));
+        QCOMPARE(lines[0],
+                 QString("run,id,macs,params,top1,loss,origin,generation,on_front,genes,channels,latency_ms,damage"));
         QCOMPARE(lines.size(), 1 + 31 + 8 * 6);
         const Result front = runCli({"pareto", "--db", project, "--format", "json"});
         QVERIFY2(front.code == 0, qPrintable(front.err));
@@ -170,7 +187,16 @@ private slots:
         Result r = runCli({"export", "--db", project, "--uniform", "20", "--output", onnx});
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY(QFileInfo(onnx).size() > 1000);
-        QFile meta(tmp.filePath("net.json"));
+        // Each export keeps its own metadata: net.onnx and net.pt never share net.json.
+        r = runCli({"export", "--db", project, "--uniform", "10", "--output", tmp.filePath("net.pt")});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY(!QFile::exists(tmp.filePath("net.json")));
+        QFile ptMeta(tmp.filePath("net.pt.json"));
+        QVERIFY(ptMeta.open(QIODevice::ReadOnly));
+        const ArchSpec small = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        QCOMPARE(QJsonDocument::fromJson(ptMeta.readAll()).object()["macs"].toInteger(),
+                 qint64(countMacs(small, uniformEncoding(small, 10))));
+        QFile meta(tmp.filePath("net.onnx.json"));
         QVERIFY(meta.open(QIODevice::ReadOnly));
         const QJsonObject m = QJsonDocument::fromJson(meta.readAll()).object();
         const ArchSpec a = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
@@ -248,6 +274,13 @@ private slots:
         QTest::newRow("stray argument") << QStringList{"search", "--db", "PROJECT", "--max-macs", "50", "%"} << 2
                                         << "unexpected argument '%'";
         QTest::newRow("unknown preset") << QStringList{"arch", "--preset", "huge"} << 2 << "unknown architecture";
+        // 125,709 MACs is the smallest network, the next achievable value is above 125,712.
+        QTest::newRow("band between achievable values")
+            << QStringList{"search", "--db", "PROJECT", "--min-macs", "125710", "--max-macs", "125712"} << 2
+            << "no encoding of mobilenetv2/small was found with MACs in [125710, 125712]";
+        QTest::newRow("json names the export itself")
+            << QStringList{"export", "--db", "PROJECT", "--uniform", "3", "--output", "/tmp/x.onnx", "--json", "/tmp/x.onnx"}
+            << 2 << "--json names the exported file itself";
     }
     void badInput() {
         QFETCH(QStringList, args);
@@ -257,6 +290,129 @@ private slots:
         const Result r = runCli(args);
         QCOMPARE(r.code, code);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void sparseBandEndsWithOneCandidate() {
+        // Only the smallest network has at most 125,709 MACs: one candidate, then a clear end.
+        const QString db = tmp.filePath("sparse.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        const Result r = runCli(QStringList{"search", "--db", db, "--max-macs", "125709", "--no-uniform",
+                                            "--generations", "4"} + kTinySearch,
+                                120000);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("The search ended after generation 1 of 4") &&
+                     r.out.contains("1 candidates were evaluated in it"),
+                 qPrintable(r.out));
+        const Store s(db.toStdString());
+        QCOMPARE(s.candidates(s.runs().back().id).size(), size_t(1));
+    }
+
+    void oneSignalCancelsAtOnce_data() {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGINT") << int(SIGINT);
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+    }
+    void oneSignalCancelsAtOnce() {
+        QFETCH(int, signal);
+        const QString db = tmp.filePath(QString("signal-%1.sqlite").arg(signal));
+        QVERIFY(QFile::copy(project, db));
+        QProcess p;
+        p.start(METAPRUNE_CLI, QStringList{"search", "--db", db, "--max-macs", "40%", "--generations", "50"} +
+                                   kTinySearch + QStringList{"--threads", "1"});
+        QVERIFY(p.waitForStarted());
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("search "), 120000); // searching now
+        ::kill(pid_t(p.processId()), signal);
+        QElapsedTimer stop;
+        stop.start();
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 130);
+        err += p.readAllStandardError();
+        QVERIFY2(!err.contains("interrupted again"), err.constData());
+        QVERIFY2(stop.elapsed() < 30000, "one signal must end the search promptly");
+        const Store s(db.toStdString());
+        QCOMPARE(QString::fromStdString(s.runs().back().status), QString("cancelled"));
+    }
+
+    void damagedRowsStayOffTheFront() {
+        const QString db = tmp.filePath("damaged.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        // The front of the first search run as stored, before anything is damaged.
+        Result r = runCli({"pareto", "--db", db, "--run", "1", "--format", "json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonArray front = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QVERIFY(front.size() >= 2);
+        const qint64 cheapest = front.first().toObject()["id"].toInteger();
+        const qint64 best = front.last().toObject()["id"].toInteger();
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase("QSQLITE", "damage");
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery q(sql);
+            QVERIFY(q.exec(QString("UPDATE candidates SET macs = 0 WHERE id = %1").arg(best)));
+            QVERIFY(q.exec(QString("UPDATE candidates SET top1 = 9e999 WHERE id = %1").arg(cheapest)));
+            sql.close();
+        }
+        QSqlDatabase::removeDatabase("damage");
+        r = runCli({"pareto", "--db", db, "--run", "1", "--format", "json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("2 damaged rows kept off the front") &&
+                     r.err.contains(QString("candidate %1: MACs is not a positive count ('0')").arg(best)) &&
+                     r.err.contains(QString("candidate %1: top-1 is not a finite number ('inf')").arg(cheapest)),
+                 qPrintable(r.err));
+        for (const QJsonValue& v : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
+            const QJsonObject o = v.toObject();
+            QVERIFY(o["id"].toInteger() != best && o["id"].toInteger() != cheapest);
+            QVERIFY(o["macs"].toInteger() > 0);
+        }
+        r = runCli({"pareto", "--db", db, "--run", "1", "--all"});
+        QVERIFY2(r.out.contains(QString("%1  damaged: MACs is not a positive count").arg(best, 6)), qPrintable(r.out));
+        QVERIFY(!r.out.contains("inf%") && !r.out.contains("nan%"));
+        r = runCli({"export", "--db", db, "--candidate", QString::number(best), "--output", tmp.filePath("bad.onnx")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("is damaged in the project"), qPrintable(r.err));
+    }
+
+    void badProjectFilesLeaveNothingBehind() {
+        // A read-only command never writes: pareto on an empty file leaves it empty.
+        const QString empty = tmp.filePath("empty.sqlite");
+        QFile(empty).open(QIODevice::WriteOnly);
+        Result r = runCli({"pareto", "--db", empty});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("is an empty file, not a MetaPrune Studio project"), qPrintable(r.err));
+        QCOMPARE(QFileInfo(empty).size(), qint64(0));
+        QVERIFY(!QFile::exists(empty + "-wal"));
+        // train on a file that is not a project fails before creating its checkpoints folder.
+        const QString notProject = tmp.filePath("notes.sqlite");
+        QFile f(notProject);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("these are notes, not a database\n");
+        f.close();
+        r = runCli(QStringList{"train", "--db", notProject} + kTinyData);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("notes.sqlite"), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(tmp.filePath("notes.checkpoints")));
+    }
+
+    void unlearnedPruningNetIsCalledOut() {
+        // lr 100 on a few hundred images: the full-width network stays at chance.
+        const QString db = tmp.filePath("unlearned.sqlite");
+        Result r = runCli(QStringList{"train", "--db", db} + kTinyData + QStringList{"--lr", "100"});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("WARNING: training 1's PruningNet has not learned"), qPrintable(r.out));
+        const Store s(db.toStdString());
+        const TrainingRecord t = s.trainings().at(0);
+        QVERIFY(t.fullTop1.has_value());
+        QCOMPARE(t.checkImages, int64_t(200));
+        QCOMPARE(*t.chanceTop1, 10.0); // 20 test images per class
+        QVERIFY(*t.fullTop1 <= 10.0 + std::max(2.0, 300.0 * std::sqrt(0.1 * 0.9 / 200)));
+        r = runCli(QStringList{"search", "--db", db, "--generations", "1"} + kTinySearch);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("has not learned") && r.err.contains("not meaningful"), qPrintable(r.err));
+        QCOMPARE(Store(db.toStdString()).runs().size(), size_t(0));
+        r = runCli(QStringList{"search", "--db", db, "--generations", "1", "--force"} + kTinySearch);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("WARNING") && r.out.contains("rank nothing"), qPrintable(r.out));
     }
 
     void studioWithoutDisplayFallsBackToHeadlessDemo() {

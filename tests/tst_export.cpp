@@ -6,7 +6,8 @@
 
 #include <torch/script.h>
 
-#include "metaprune/export.h"
+#include "archfixture.h"
+#include "exportcheck.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,13 +23,7 @@ using namespace mp::detail;
 
 namespace {
 
-struct Case {
-    QString name;
-    ArchSpec arch;
-    Encoding enc;
-    PrunedNetwork net;
-    torch::Tensor input, reference; // [N, C, H, W] NCHW, [N, classes]
-};
+using Case = test::ExportCase;
 
 Encoding mixedEncoding(const ArchSpec& a) {
     Encoding e(a.genes.size());
@@ -65,26 +60,6 @@ Case makeCase(const QString& name, const ArchSpec& a, const Encoding& e, uint64_
     return c;
 }
 
-void writeRaw(const torch::Tensor& t, const QString& path) {
-    const torch::Tensor c = t.contiguous();
-    std::ofstream(path.toStdString(), std::ios::binary)
-        .write(reinterpret_cast<const char*>(c.data_ptr<float>()), std::streamsize(c.numel() * sizeof(float)));
-}
-
-torch::Tensor readRaw(const QString& path, const torch::Tensor& like) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray bytes = f.readAll();
-    if (bytes.size() != like.numel() * qsizetype(sizeof(float)))
-        return {};
-    return torch::from_blob(const_cast<char*>(bytes.data()), like.sizes(), torch::kFloat).clone();
-}
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a - b).abs().max().item<double>();
-}
-
 } // namespace
 
 class TestExport : public QObject {
@@ -110,68 +85,47 @@ private slots:
             cases.push_back(makeCase(fam + "-mixed", a, mixedEncoding(a), seed++));
             cases.push_back(makeCase(fam + "-random", a, randomEncoding(a, rng), seed++));
         }
+        // Concat, SE gate, grouped conv, pools, HardSwish/SiLU: the ops of imported models.
+        const ArchSpec mix = architectureFromJson(test::kMixArchJson);
+        std::mt19937_64 rng(seed);
+        cases.push_back(makeCase("mixnet-max", mix, uniformEncoding(mix, 30), seed++));
+        cases.push_back(makeCase("mixnet-random", mix, randomEncoding(mix, rng), seed++));
+        cases.push_back(makeCase("mixnet-min", mix, uniformEncoding(mix, 0), seed++));
     }
 
     // Exports every case in both formats, runs them with python3-torch and OpenCV DNN, and
     // compares with the core's forward pass.
     void independentRuntimesReproduceTheCore() {
-        QJsonArray manifest;
+        const QString failure = test::runIndependentRuntimes(cases, tmp.path());
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
         for (const Case& c : cases) {
-            const QString base = tmp.filePath(c.name);
-            writeNetwork(c.net, ExportFormat::TorchScript, (base + ".pt").toStdString());
-            writeNetwork(c.net, ExportFormat::Onnx, (base + ".onnx").toStdString());
-            writeRaw(c.input, base + ".in");
-            QJsonObject m;
-            m["torchscript"] = base + ".pt";
-            m["onnx"] = base + ".onnx";
-            m["input"] = base + ".in";
-            m["shape"] = QJsonArray{int(c.input.size(0)), int(c.input.size(1)), int(c.input.size(2)),
-                                    int(c.input.size(3))};
-            m["torch_out"] = base + ".torch.out";
-            m["opencv_out"] = base + ".opencv.out";
-            m["meta_out"] = base + ".meta.json";
-            manifest.append(m);
-        }
-        QFile mf(tmp.filePath("manifest.json"));
-        QVERIFY(mf.open(QIODevice::WriteOnly));
-        mf.write(QJsonDocument(manifest).toJson());
-        mf.close();
-
-        QProcess py;
-        py.setProcessChannelMode(QProcess::MergedChannels);
-        py.start("/usr/bin/python3", {QStringLiteral(EXPORT_CHECK_SCRIPT), mf.fileName()});
-        QVERIFY2(py.waitForFinished(600000), "python3 did not finish");
-        QVERIFY2(py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0,
-                 qPrintable("export_check.py failed (needs python3-torch, python3-onnx, python3-opencv):\n" +
-                            QString::fromUtf8(py.readAll())));
-
-        for (const Case& c : cases) {
-            const QString base = tmp.filePath(c.name);
-            const torch::Tensor viaTorch = readRaw(base + ".torch.out", c.reference);
-            const torch::Tensor viaOpenCv = readRaw(base + ".opencv.out", c.reference);
-            QVERIFY2(viaTorch.defined(), qPrintable(c.name + ": no TorchScript output"));
-            QVERIFY2(viaOpenCv.defined(), qPrintable(c.name + ": no OpenCV output"));
-            const double dTorch = maxAbsDiff(viaTorch, c.reference);
-            const double dCv = maxAbsDiff(viaOpenCv, c.reference);
+            QVERIFY2(c.viaTorch.defined(), qPrintable(c.name + ": no TorchScript output"));
+            QVERIFY2(c.viaOpenCv.defined(), qPrintable(c.name + ": no OpenCV output"));
+            const double dTorch = test::maxAbsDiff(c.viaTorch, c.reference);
+            const double dCv = test::maxAbsDiff(c.viaOpenCv, c.reference);
             QVERIFY2(dTorch < 1e-4, qPrintable(QString("%1: torch.jit.load differs by %2").arg(c.name).arg(dTorch)));
             QVERIFY2(dCv < 1e-4, qPrintable(QString("%1: OpenCV DNN differs by %2").arg(c.name).arg(dCv)));
             // The reference is not degenerate: outputs differ between images and classes.
             QVERIFY2(c.reference.std().item<double>() > 1e-3, qPrintable(c.name));
-
-            QFile meta(base + ".meta.json");
-            QVERIFY(meta.open(QIODevice::ReadOnly));
-            const QJsonObject m = QJsonDocument::fromJson(meta.readAll()).object();
+            const QJsonObject& m = c.meta;
             QCOMPARE(m["onnx_opset"].toInt(), 13);
             const QJsonArray ops = m["onnx_ops"].toArray();
-            QVERIFY(ops.contains("Conv") && ops.contains("Gemm") && ops.contains("GlobalAveragePool"));
-            QCOMPARE(ops.contains("Clip"), c.arch.family == "mobilenetv2");
-            QCOMPARE(ops.contains("Add"), c.arch.family != "mobilenetv1");
+            QVERIFY(ops.contains("Conv") && ops.contains("Gemm"));
+            if (c.arch.family == "mixnet") { // every op kind the import produces
+                for (const char* op : {"Concat", "Mul", "Add", "AveragePool", "MaxPool", "HardSigmoid", "Sigmoid",
+                                       "Clip", "Relu", "GlobalAveragePool", "Flatten"})
+                    QVERIFY2(ops.contains(op), op);
+            } else {
+                QVERIFY(ops.contains("GlobalAveragePool"));
+                QCOMPARE(ops.contains("Clip"), c.arch.family == "mobilenetv2");
+                QCOMPARE(ops.contains("Add"), c.arch.family != "mobilenetv1");
+            }
             for (const QJsonValue v : {m["torchscript"], m["onnx"]["metaprune"]}) {
                 const QJsonObject d = QJsonDocument::fromJson(v.toString().toUtf8()).object();
                 QCOMPARE(d["macs"].toInteger(), qint64(countMacs(c.arch, c.enc)));
                 QCOMPARE(d["params"].toInteger(), qint64(countParams(c.arch, c.enc)));
                 QCOMPARE(d["encoding"].toArray().size(), qsizetype(c.enc.size()));
-                QCOMPARE(d["class_names"].toArray().size(), qsizetype(10));
+                QCOMPARE(d["class_names"].toArray().size(), qsizetype(c.arch.classes));
                 QCOMPARE(d["normalization"]["std"].toArray().at(0).toDouble(), 0.25);
             }
         }
@@ -187,7 +141,7 @@ private slots:
             m.eval();
             torch::NoGradGuard noGrad;
             const torch::Tensor out = m.forward({c.input}).toTensor();
-            QVERIFY2(maxAbsDiff(out, c.reference) < 1e-4, qPrintable(c.name));
+            QVERIFY2(test::maxAbsDiff(out, c.reference) < 1e-4, qPrintable(c.name));
             int64_t weights = 0;
             for (const torch::Tensor& p : m.parameters())
                 weights += p.numel();

@@ -41,9 +41,10 @@ private slots:
         // 2-D entries for convs between two genes, 1-D for depthwise and fixed-width sides.
         for (size_t i = 0; i < v2.ops.size(); ++i) {
             const Op& op = v2.ops[i];
-            if (op.kind == OpKind::Conv && !op.depthwise && op.in.gene >= 0 && op.out.gene >= 0)
+            const Width in = analyzeArchitecture(v2)[size_t(op.inputs[0])].segments.at(0);
+            if (op.kind == OpKind::Conv && !op.depthwise() && in.gene >= 0 && op.out.gene >= 0)
                 QCOMPARE(table.ms[i].size(), size_t(9));
-            if (op.kind == OpKind::Conv && op.depthwise)
+            if (op.kind == OpKind::Conv && op.depthwise())
                 QCOMPARE(table.ms[i].size(), size_t(3));
         }
     }

@@ -3,6 +3,7 @@
 // checkpoints and deterministic resume.
 #include "training_p.h" // LibTorch first: Qt defines `slots` (platform.md)
 
+#include "archfixture.h"
 #include "metaprune/evaluator.h"
 #include "toydata.h"
 
@@ -72,10 +73,11 @@ private slots:
             const Op& op = a.ops[size_t(s.op)];
             if (op.kind != OpKind::Conv)
                 continue;
-            const std::vector<int64_t> expected = {s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel};
+            const std::vector<int64_t> expected = {s.outChannels, s.inChannels / s.groups, s.kernelH, s.kernelW};
             QCOMPARE(w.conv[size_t(s.op)].sizes().vec(), expected);
         }
-        QCOMPARE(w.fcWeight.sizes().vec(), (std::vector<int64_t>{7, layerShapes(a, e).back().inChannels}));
+        const size_t classifier = a.ops.size() - 1;
+        QCOMPARE(w.linWeight[classifier].sizes().vec(), (std::vector<int64_t>{7, layerShapes(a, e).back().inChannels}));
         torch::NoGradGuard noGrad;
         BnStats stats = net->emptyStats(e);
         net->forward(input(a, 4), e, w, BnMode::Recal, &stats, 0);
@@ -99,7 +101,7 @@ private slots:
         Generator& g = net->generators()[gi];
         const Op& op = a.ops[size_t(g.op)];
         QCOMPARE(QString::fromStdString(op.name), QString("block3.expand"));
-        const int out = widthChannels(a, op.out, e), in = widthChannels(a, op.in, e);
+        const int out = widthChannels(a, op.out, e), in = widthChannels(a, Width{2, 0}, e); // reads stage2
         QVERIFY(out < g.maxOut && in < g.maxInPerGroup);
 
         // Reference: autograd through W2 [numel, hidden] and h.
@@ -131,7 +133,7 @@ private slots:
         const torch::Tensor mom0 = mom.clone(), bmom0 = bmom.clone();
         torch::Tensor dh = torch::zeros({g.hidden});
         const torch::Tensor hc = h.detach().contiguous(), gc = grad.contiguous();
-        backwardUpdateSlice(g.slice(out, in), Wc.data_ptr<float>(), mom.data_ptr<float>(), bc.data_ptr<float>(),
+        backwardUpdateSlice(leaves[gi].shape, Wc.data_ptr<float>(), mom.data_ptr<float>(), bc.data_ptr<float>(),
                             bmom.data_ptr<float>(), hc.data_ptr<float>(), gc.data_ptr<float>(), 0.9f, 0.01f, 0.1f,
                             dh.data_ptr<float>());
         QVERIFY(torch::allclose(dh, h.grad(), 1e-4, 1e-6));
@@ -145,6 +147,88 @@ private slots:
         const torch::Tensor expBmom = usedRows.view({-1}) * (0.9 * bmom0 + b2.grad() + 0.01 * g.b2) +
                                       (1 - usedRows.view({-1})) * bmom0;
         QVERIFY(torch::allclose(bmom, expBmom, 1e-4, 1e-6));
+    }
+
+    // The ops of imported models in the PruningNet: a dense conv over a concatenation reads its
+    // generator's columns in two ranges; the kernels match the full weight and plain autograd.
+    void concatenatedSlicesMatchTheFullWeight() {
+        const ArchSpec a = architectureFromJson(kMixArchJson);
+        torch::manual_seed(2);
+        PruningNetModule net(a);
+        Encoding e = uniformEncoding(a, 30);
+        e[1] = 15; // a: 3 of 6 channels
+        e[2] = 10; // b: 1 of 4 channels
+        size_t mixOp = 0;
+        while (a.ops[mixOp].name != "mix")
+            ++mixOp;
+        std::vector<SliceLeaf> leaves;
+        const PrunedWeights w = net->generateForTraining(e, leaves);
+        const auto leaf = std::find_if(leaves.begin(), leaves.end(),
+                                       [&](const SliceLeaf& l) { return net->generators()[size_t(l.gen)].op == int(mixOp); });
+        QVERIFY(leaf != leaves.end());
+        Generator& g = net->generators()[size_t(leaf->gen)];
+        QCOMPARE(leaf->shape.colRanges, (std::vector<ChannelRange>{{0, 3}, {6, 1}}));
+        // The full max-size weight, generated with plain torch ops, and its used channels.
+        const torch::Tensor h = torch::relu(g.fc1->forward(net->condition(a.ops[mixOp], e))).detach();
+        const torch::Tensor full = (torch::matmul(g.W2, h) + g.b2).view({g.maxOut, g.maxInPerGroup});
+        const torch::Tensor cols = torch::tensor(std::vector<int64_t>{0, 1, 2, 6});
+        const torch::Tensor expected = full.index_select(1, cols);
+        QVERIFY(torch::allclose(w.conv[mixOp].reshape({g.maxOut, 4}), expected, 1e-5, 1e-6));
+        // Backward: dh = sum g * W2 over the used rows only; momentum moves only those rows.
+        torch::manual_seed(5);
+        const torch::Tensor grad = torch::randn({g.maxOut, 4});
+        torch::Tensor W2 = g.W2.clone(), b2 = g.b2.clone(), mom = torch::zeros_like(W2), bmom = torch::zeros_like(b2);
+        torch::Tensor dh = torch::zeros({g.hidden});
+        const torch::Tensor hc = h.contiguous(), gc = grad.contiguous();
+        backwardUpdateSlice(leaf->shape, W2.data_ptr<float>(), mom.data_ptr<float>(), b2.data_ptr<float>(),
+                            bmom.data_ptr<float>(), hc.data_ptr<float>(), gc.data_ptr<float>(), 0.9f, 0.0f, 0.0f,
+                            dh.data_ptr<float>());
+        const torch::Tensor rows = g.W2.view({g.maxOut, g.maxInPerGroup, g.hidden}).index_select(1, cols);
+        QVERIFY(torch::allclose(dh, (rows * grad.unsqueeze(2)).sum(std::vector<int64_t>{0, 1}), 1e-4, 1e-6));
+        const torch::Tensor moved = mom.view({g.maxOut, g.maxInPerGroup, g.hidden}).abs().sum(std::vector<int64_t>{0, 2});
+        for (int64_t c = 0; c < g.maxInPerGroup; ++c)
+            QCOMPARE(moved[c].item<float>() > 0, c < 3 || c == 6);
+    }
+
+    void mixedOpsTrain() {
+        // Every op kind of the import trains: the loss falls on the toy problem at 16x16.
+        const ArchSpec a = architectureOf(
+            [] {
+                TrainConfig c;
+                c.architecture = QJsonDocument::fromJson(kMixArchJson).toJson(QJsonDocument::Compact).toStdString();
+                return c;
+            }(),
+            1, 16, 16, 4);
+        torch::manual_seed(4);
+        PruningNetModule net(a);
+        torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+        const DataBundle data = toyBundle();
+        std::vector<int64_t> idx(64);
+        std::iota(idx.begin(), idx.end(), 0);
+        const Normalization norm{{0.3f}, {0.3f}};
+        const torch::Tensor x = makeBatch(data.train, idx.data(), 64, norm);
+        const torch::Tensor y = makeLabels(data.train, idx.data(), 64);
+        TrainConfig cfg;
+        std::mt19937_64 rng(1);
+        double first = 0, last = 0;
+        for (int step = 0; step < 60; ++step) {
+            const Encoding e = step % 2 ? randomEncoding(a, rng) : uniformEncoding(a, 30);
+            const StepResult r = trainStep(net, sgd, x, y, e, cfg, 0.05);
+            QVERIFY(std::isfinite(r.loss));
+            if (step < 2)
+                first += r.loss;
+            if (step >= 58)
+                last += r.loss;
+        }
+        QVERIFY2(last < first * 0.8, qPrintable(QString("loss %1 -> %2").arg(first / 2).arg(last / 2)));
+        // Recalibrated evaluation at a random encoding gives logits of the right shape.
+        torch::NoGradGuard noGrad;
+        const Encoding e = randomEncoding(a, rng);
+        const PrunedWeights w = net->generate(e);
+        BnStats stats = net->emptyStats(e);
+        net->forward(x, e, w, BnMode::Recal, &stats, 0);
+        QCOMPARE(net->forward(x, e, foldBatchNorm(w, stats), BnMode::Folded).sizes().vec(),
+                 (std::vector<int64_t>{64, 4}));
     }
 
     void batchNormKernelsMatchLibTorch_data() {
@@ -361,8 +445,8 @@ private slots:
                 ar.read(name + "_weight", w, true);
                 ar.read(name + "_bias", b, true);
                 const LayerShape& s = shapes[shape++];
-                QCOMPARE(w.sizes().vec(), (std::vector<int64_t>{s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel}));
-                y = torch::conv2d(in, w, b, op.stride, op.kernel / 2, 1, op.depthwise ? w.size(0) : 1);
+                QCOMPARE(w.sizes().vec(), (std::vector<int64_t>{s.outChannels, s.inChannels / s.groups, s.kernelH, s.kernelW}));
+                y = torch::conv2d(in, w, b, op.strideH, op.kernelH / 2, 1, op.depthwise() ? w.size(0) : 1);
                 if (op.act == Activation::ReLU6)
                     y = torch::clamp(y, 0, 6);
             } else if (op.kind == OpKind::Add) {

@@ -170,6 +170,94 @@ private slots:
         QCOMPARE(fit.total(), size_t(0));
     }
 
+    /// MACs grow with every gene, so the second smallest achievable MACs is one scale step up
+    /// of one gene from the smallest network.
+    int64_t secondSmallestMacs() const {
+        const Encoding least = uniformEncoding(arch, 0);
+        const int64_t smallest = countMacs(arch, least);
+        int64_t next = 0;
+        for (size_t g = 0; g < least.size(); ++g) {
+            Encoding e = least;
+            const int c = grid::channels(arch.genes[g].maxChannels, 0);
+            while (e[g] < grid::kSize - 1 && grid::channels(arch.genes[g].maxChannels, e[g]) == c)
+                ++e[g];
+            const int64_t m = countMacs(arch, e);
+            if (m > smallest && (next == 0 || m < next))
+                next = m;
+        }
+        return next;
+    }
+
+    void bandBetweenAchievableValuesIsRefused() {
+        const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
+        const int64_t next = secondSmallestMacs();
+        QVERIFY2(next > smallest + 2, "the preset needs a gap above its smallest network");
+        const SearchConfig cfg = smallConfig(next - 1, smallest + 1);
+        try {
+            checkSearchConfig(arch, cfg);
+            QFAIL("accepted a band that holds no encoding");
+        } catch (const ConfigError& e) {
+            const QString m = e.what();
+            QVERIFY2(m.contains("no encoding") && m.contains(QString::number(smallest)) &&
+                         m.contains(QString::number(next)),
+                     e.what());
+        }
+        Fitness fit;
+        QVERIFY_THROWS_EXCEPTION(ConfigError, search(tmp.filePath("empty-band.sqlite"), cfg, fit));
+        QCOMPARE(fit.total(), size_t(0));
+    }
+
+    void bandOfOneEncodingEnds() {
+        // Only the smallest network meets max = its MACs: one candidate, then the search ends.
+        const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
+        SearchConfig cfg = smallConfig(smallest);
+        cfg.uniformBaselines = false;
+        cfg.generations = 4;
+        Fitness fit;
+        int64_t id = 0;
+        const SearchOutcome out = search(tmp.filePath("one.sqlite"), cfg, fit, nullptr, &id);
+        QVERIFY(out.finished);
+        QVERIFY(out.exhausted);
+        QCOMPARE(out.endedAfterGeneration, 1);
+        QCOMPARE(out.evaluated, int64_t(1));
+        const std::vector<CandidateRecord> rows = Store(tmp.filePath("one.sqlite").toStdString()).candidates(id);
+        QCOMPARE(rows.size(), size_t(1));
+        QCOMPARE(rows[0].genes, canonicalEncoding(arch, uniformEncoding(arch, 0)));
+    }
+
+    void narrowFeasibleBandIsLandedIn() {
+        // A band of a single MACs value that random sampling almost never hits.
+        const int64_t next = secondSmallestMacs();
+        SearchConfig cfg = smallConfig(next, next);
+        cfg.uniformBaselines = false;
+        Fitness fit;
+        int64_t id = 0;
+        const SearchOutcome out = search(tmp.filePath("narrow.sqlite"), cfg, fit, nullptr, &id);
+        QVERIFY(out.finished);
+        const std::vector<CandidateRecord> rows = Store(tmp.filePath("narrow.sqlite").toStdString()).candidates(id);
+        QVERIFY(!rows.empty());
+        for (const CandidateRecord& c : rows)
+            QCOMPARE(c.macs, next);
+        QVERIFY(out.best.has_value());
+    }
+
+    void cancelWhileFillingASparseBand() {
+        // Sampling a sparse band polls the cancel flag: a cancelled search returns before its
+        // first evaluation, instead of finishing the (bounded, but long) fill first.
+        const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
+        SearchConfig cfg = smallConfig(smallest);
+        cfg.uniformBaselines = false;
+        cfg.population = 50;
+        std::atomic<bool> cancel{true};
+        Fitness fit;
+        int64_t id = 0;
+        const SearchOutcome out = search(tmp.filePath("sparse-cancel.sqlite"), cfg, fit, &cancel, &id);
+        QVERIFY(!out.finished);
+        QCOMPARE(fit.total(), size_t(0));
+        QCOMPARE(QString::fromStdString(Store(tmp.filePath("sparse-cancel.sqlite").toStdString()).run(id)->status),
+                 QString("cancelled"));
+    }
+
     void cancelThenResumeMatchesUninterrupted() {
         const SearchConfig cfg = smallConfig(3000000);
         Fitness whole;

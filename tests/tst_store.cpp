@@ -110,6 +110,142 @@ private slots:
         QCOMPARE(s.candidates(run)[0].top1, 50.0); // the first row is untouched
     }
 
+    /// Runs SQL on a project through its own connection, as a user with sqlite3 would.
+    static void tamper(const QString& path, const QStringList& statements) {
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "tamper");
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            for (const QString& sql : statements) {
+                QSqlQuery q(db);
+                QVERIFY2(q.exec(sql), qPrintable(sql + ": " + q.lastError().text()));
+            }
+            db.close();
+        }
+        QSqlDatabase::removeDatabase("tamper");
+    }
+
+    void damagedRowsAreFlaggedAsRead_data() {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("MACs 0") << "UPDATE candidates SET macs = 0" << "MACs is not a positive count ('0')";
+        QTest::newRow("top-1 NaN text") << "UPDATE candidates SET top1 = 'NaN'" << "top-1 is not a finite number ('NaN')";
+        QTest::newRow("top-1 infinite") << "UPDATE candidates SET top1 = 9e999" << "top-1 is not a finite number ('inf')";
+        QTest::newRow("top-1 above 100") << "UPDATE candidates SET top1 = 140" << "top-1 140 is outside 0..100";
+        QTest::newRow("loss NaN") << "UPDATE candidates SET loss = 'nan'" << "loss is not a finite number ('nan')";
+        QTest::newRow("genes garbage") << "UPDATE candidates SET genes = '1,x'" << "genes do not parse ('1,x')";
+        QTest::newRow("genes off the grid") << "UPDATE candidates SET genes = '1,31'"
+                                           << "genes hold scale index 31, outside 0..30";
+        QTest::newRow("params negative") << "UPDATE candidates SET params = -5" << "params is not a positive count ('-5')";
+        QTest::newRow("latency infinite") << "UPDATE candidates SET latency_ms = 9e999"
+                                         << "latency is not a finite number ('inf')";
+    }
+    void damagedRowsAreFlaggedAsRead() {
+        QFETCH(QString, sql);
+        QFETCH(QString, reason);
+        const QString path = tmp.filePath(QString("damaged-%1.sqlite").arg(QTest::currentDataTag()).replace(' ', '-'));
+        int64_t run = 0;
+        {
+            Store s(path.toStdString());
+            run = s.findOrCreateRun(runRecord("{}"));
+            s.addCandidate(candidate(run, {1, 2}, 81.25));
+        }
+        {
+            Store s(path.toStdString());
+            QVERIFY(s.candidates(run)[0].damage.empty());
+        }
+        tamper(path, {sql});
+        const Store s(path.toStdString(), StoreMode::ReadOnly);
+        const CandidateRecord c = s.candidates(run).at(0);
+        QCOMPARE(QString::fromStdString(c.damage), reason);
+        QCOMPARE(QString::fromStdString(s.findCandidate(run, {1, 2}).value_or(c).damage), reason);
+    }
+
+    void rowsCheckedAgainstTheArchitecture() {
+        const ArchSpec arch = makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        CandidateRecord c;
+        c.genes = uniformEncoding(arch, 12);
+        c.channels = geneChannels(arch, c.genes);
+        c.macs = countMacs(arch, c.genes);
+        c.params = countParams(arch, c.genes);
+        QVERIFY(candidateDamage(arch, c).empty());
+        CandidateRecord wrongMacs = c;
+        wrongMacs.macs += 1;
+        QCOMPARE(QString::fromStdString(candidateDamage(arch, wrongMacs)),
+                 QString("MACs %1 disagree with the encoding's %2").arg(c.macs + 1).arg(c.macs));
+        CandidateRecord wrongParams = c;
+        wrongParams.params = 3;
+        QVERIFY(QString::fromStdString(candidateDamage(arch, wrongParams)).startsWith("params 3 disagree"));
+        CandidateRecord shortGenes = c;
+        shortGenes.genes.pop_back();
+        QVERIFY(QString::fromStdString(candidateDamage(arch, shortGenes)).contains("values for an architecture of"));
+    }
+
+    void readOnlyNeverWrites() {
+        // A missing or empty file is refused and left as it was: no schema, no WAL files.
+        const QString missing = tmp.filePath("missing.sqlite");
+        QVERIFY_THROWS_EXCEPTION(StoreError, Store(missing.toStdString(), StoreMode::ReadOnly));
+        QVERIFY(!QFile::exists(missing));
+        const QString empty = tmp.filePath("empty.sqlite");
+        QFile(empty).open(QIODevice::WriteOnly);
+        try {
+            Store s(empty.toStdString(), StoreMode::ReadOnly);
+            QFAIL("opened an empty file read-only");
+        } catch (const StoreError& e) {
+            QVERIFY2(QString(e.what()).contains("empty file"), e.what());
+        }
+        QCOMPARE(QFileInfo(empty).size(), qint64(0));
+        // A read-only connection reads and refuses to write.
+        const QString path = tmp.filePath("ro.sqlite");
+        int64_t run = 0;
+        {
+            Store s(path.toStdString());
+            run = s.findOrCreateRun(runRecord("{}"));
+            s.addCandidate(candidate(run, {2, 2}, 70));
+        }
+        Store ro(path.toStdString(), StoreMode::ReadOnly);
+        QCOMPARE(ro.candidates(run).size(), size_t(1));
+        QVERIFY_THROWS_EXCEPTION(StoreError, ro.addCandidate(candidate(run, {3, 3}, 71)));
+        QCOMPARE(Store(path.toStdString()).candidates(run).size(), size_t(1));
+    }
+
+    void schema3ProjectReadAndUpgraded() {
+        // A project as schema 3 wrote it: no learned-check columns, no run architecture.
+        const QString path = tmp.filePath("v3.sqlite");
+        int64_t run = 0;
+        {
+            Store s(path.toStdString());
+            run = s.findOrCreateRun(runRecord("{}"));
+            s.addCandidate(candidate(run, {1, 1}, 60));
+            s.addTraining("{}", tmp.filePath("ck.pt").toStdString(), 10);
+        }
+        tamper(path, {"ALTER TABLE runs DROP COLUMN architecture", "ALTER TABLE trainings DROP COLUMN full_top1",
+                      "ALTER TABLE trainings DROP COLUMN chance_top1", "ALTER TABLE trainings DROP COLUMN full_images",
+                      "PRAGMA user_version=3"});
+        {
+            const Store ro(path.toStdString(), StoreMode::ReadOnly);
+            QCOMPARE(ro.runs().at(0).architecture, std::string());
+            QVERIFY(!ro.trainings().at(0).fullTop1.has_value());
+        }
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "version");
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery v(db);
+            QVERIFY(v.exec("PRAGMA user_version") && v.next());
+            QCOMPARE(v.value(0).toInt(), 3); // reading did not upgrade it
+            db.close();
+        }
+        QSqlDatabase::removeDatabase("version");
+        Store rw(path.toStdString());
+        rw.setTrainingCheck(rw.trainings().at(0).id, 87.5, 10.0, 10000);
+        rw.setRunArchitecture(run, "{\"x\":1}");
+        QCOMPARE(*rw.trainings().at(0).fullTop1, 87.5);
+        QCOMPARE(*rw.trainings().at(0).chanceTop1, 10.0);
+        QCOMPARE(rw.trainings().at(0).checkImages, int64_t(10000));
+        QCOMPARE(rw.runs().at(0).architecture, std::string("{\"x\":1}"));
+    }
+
     void walJournal() {
         const QString path = tmp.filePath("wal.sqlite");
         { Store s(path.toStdString()); }

@@ -1,6 +1,7 @@
 // The desktop app, offscreen: Pareto front logic on hand-made points, a simulated drag on the
 // width editor, a click on a scatter point, a probe landing in the store, cancel during
 // training, reopening a project, and closing the window during a search.
+#include "archfixture.h"
 #include "mainwindow.h"
 #include "paretoplot.h"
 #include "reportpanel.h"
@@ -15,12 +16,19 @@
 
 #include <qcustomplot.h>
 
+#include <QAbstractButton>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -232,6 +240,232 @@ private slots:
         QCOMPARE(again.plot()->model().points().size(), stored);
         QCOMPARE(again.selectedCandidate(), probed);
         QCOMPARE(again.structure()->editor()->encoding(), probedGenes);
+    }
+
+    // A structure already stored in a search run is reused by a probe (undo back to it): no
+    // second row, and the stored top-1 is what the panel shows.
+    void undoToAStoredStructureReusesItsRow() {
+        const QString db = tmp.filePath("reuse.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        int64_t stored = 0;
+        mp::Encoding genes;
+        {
+            mp::Store store(db.toStdString());
+            const mp::TrainingRecord t = store.trainings().at(0);
+            mp::RunRecord run;
+            run.kind = "search";
+            run.config = mp::toJson(mp::SearchConfig{}); // the probe's evaluation settings
+            run.dataset = "tiny";
+            run.arch = "mobilenetv2/small";
+            run.checkpoint = t.checkpoint;
+            run.checkpointSha256 = t.sha256;
+            run.trainingId = t.id;
+            const int64_t id = store.findOrCreateRun(run);
+            const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+            mp::CandidateRecord c;
+            c.runId = id;
+            c.genes = genes = mp::canonicalEncoding(a, mp::uniformEncoding(a, 20));
+            c.channels = mp::geneChannels(a, c.genes);
+            c.macs = mp::countMacs(a, c.genes);
+            c.params = mp::countParams(a, c.genes);
+            c.top1 = 42.25; // a value no evaluation of this net would give by chance
+            c.loss = 1;
+            c.origin = "random";
+            stored = store.addCandidate(c).id;
+            store.setRunStatus(id, "finished");
+        }
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        w.selectCandidate(stored);
+        WidthEditor* editor = w.structure()->editor();
+        QCOMPARE(editor->encoding(), genes);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        editor->plotWidget()->replot();
+        QSignalSpy shown(&w, &MainWindow::probeShown);
+        // Drag the stem from its 16 channels (index 20 of 24) down to 8, then undo.
+        const QPoint to = editor->pixelFor(0, 8).toPoint();
+        QTest::mousePress(editor->plotWidget(), Qt::LeftButton, {}, editor->pixelFor(0, 16).toPoint());
+        QTest::mouseMove(editor->plotWidget(), to);
+        QTest::mouseRelease(editor->plotWidget(), Qt::LeftButton, {}, to);
+        QVERIFY(editor->encoding() != genes);
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last()[1].toBool(), 60000);
+        w.structure()->undoStack()->undo();
+        QTRY_VERIFY_WITH_TIMEOUT(shown.last()[1].toBool() && shown.last()[0].toDouble() == 42.25, 60000);
+        QCOMPARE(w.selectedCandidate(), stored);
+        mp::Store store(db.toStdString());
+        int rows = 0;
+        for (const mp::RunRecord& r : store.runs())
+            rows += store.findCandidate(r.id, genes).has_value();
+        QCOMPARE(rows, 1);
+    }
+
+    // Damaged rows are named above the plot, kept off it and off the front, and never selected.
+    void damagedRowsAreMarkedAndKeptOffThePlot() {
+        const QString db = tmp.filePath("damaged.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        std::vector<int64_t> ids;
+        {
+            mp::Store store(db.toStdString());
+            for (const mp::RunRecord& r : store.runs())
+                for (const mp::CandidateRecord& c : store.candidates(r.id))
+                    ids.push_back(c.id);
+        }
+        QVERIFY(ids.size() >= 2);
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase("QSQLITE", "damage");
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery q(sql);
+            QVERIFY(q.exec(QString("UPDATE candidates SET macs = 0 WHERE id = %1").arg(ids[0])));
+            QVERIFY(q.exec(QString("UPDATE candidates SET top1 = 'NaN' WHERE id = %1").arg(ids[1])));
+            sql.close();
+        }
+        QSqlDatabase::removeDatabase("damage");
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        QVERIFY(!w.damageLabel()->isHidden());
+        QVERIFY2(w.damageLabel()->text().contains("2 damaged stored rows"), qPrintable(w.damageLabel()->text()));
+        QVERIFY(w.damageLabel()->toolTip().contains("top-1 is not a finite number ('NaN')"));
+        QVERIFY(!w.plot()->model().contains(ids[0]) && !w.plot()->model().contains(ids[1]));
+        QCOMPARE(w.plot()->model().points().size(), ids.size() - 2);
+        for (const PlotPoint& p : w.plot()->model().front())
+            QVERIFY(p.macs > 0 && std::isfinite(p.top1));
+        w.selectCandidate(ids[1]);
+        QVERIFY(w.selectedCandidate() != ids[1]);
+        QVERIFY(!w.structure()->predictionText().contains("nan"));
+    }
+
+    // The probe run ends with the app: finished, not left running.
+    void probeRunClosesWithTheApp() {
+        {
+            MainWindow w;
+            QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+            QVERIFY(w.openProject(project));
+            QVERIFY(loaded.wait(60000));
+            mp::Store store(project.toStdString());
+            bool running = false;
+            for (const mp::RunRecord& r : store.runs())
+                running = running || (r.kind == "probe" && r.status == "running");
+            QVERIFY(running);
+        }
+        mp::Store store(project.toStdString());
+        for (const mp::RunRecord& r : store.runs())
+            if (r.kind == "probe")
+                QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+    }
+
+    // A PruningNet that has not learned: the trust line says so, the search asks before it runs.
+    void unlearnedPruningNetAsksBeforeSearching() {
+        const QString db = tmp.filePath("unlearned.sqlite");
+        mp::TrainConfig cfg = tinyConfig();
+        cfg.lr = 100;
+        cfg.seed = 3;
+        const mp::DataBundle data = mp::loadTrainingData(cfg);
+        const mp::TrainJob job = mp::trainInProject(db.toStdString(), data, cfg, mp::defaultCheckpointPath(db.toStdString(), cfg));
+        QVERIFY(job.check && !job.check->learned());
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        QVERIFY2(w.trustLabel()->text().contains("has not learned"), qPrintable(w.trustLabel()->text()));
+        QSignalSpy searched(&w, &MainWindow::searchFinished);
+        w.startSearch();
+        QVERIFY(searched.wait(60000));
+        QVERIFY(!searched.last()[0].toBool());
+        QMessageBox* box = w.findChild<QMessageBox*>("notLearnedBox");
+        QVERIFY(box);
+        QVERIFY(box->text().contains("not meaningful"));
+        QAbstractButton* anyway = nullptr;
+        for (QAbstractButton* b : box->buttons())
+            if (b->text() == "Search anyway")
+                anyway = b;
+        QVERIFY(anyway);
+        QVERIFY(mp::Store(db.toStdString()).runs().size() <= 1); // only the probe run so far
+        anyway->click();
+        QVERIFY(searched.wait(600000));
+        QVERIFY(searched.last()[0].toBool());
+        int searches = 0;
+        for (const mp::RunRecord& r : mp::Store(db.toStdString()).runs())
+            searches += r.kind == "search";
+        QCOMPARE(searches, 1);
+    }
+
+    // An architecture from a file (here with a Concat, an SE gate and a grouped conv) becomes a
+    // project: trained, then probed by dragging a bar of its own layer list.
+    void architectureFileProjectTrainsAndProbes() {
+        QJsonObject root = QJsonDocument::fromJson(mp::test::kMixArchJson).object();
+        QJsonArray ops = root["ops"].toArray();
+        // The fixture flattens a fixed-size map; a global pool instead lets it follow 28x28 data.
+        while (ops.size() > 13) // through the residual add
+            ops.removeLast();
+        ops.append(QJsonObject{{"name", "head"}, {"kind", "global_avg_pool"}, {"inputs", QJsonArray{"residual"}}});
+        ops.append(QJsonObject{{"name", "classifier"}, {"kind", "linear"}, {"inputs", QJsonArray{"head"}}, {"out", "classes"}});
+        root["ops"] = ops;
+        QJsonArray genes = root["genes"].toArray();
+        genes.removeLast(); // fc
+        root["genes"] = genes;
+        const QString file = tmp.filePath("mix.arch.json");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QJsonDocument(root).toJson());
+        f.close();
+        MainWindow w;
+        QVERIFY(!w.newProjectFromArchitecture(tmp.filePath("missing.arch.json"), tmp.filePath("none.sqlite")));
+        QVERIFY(!QFile::exists(tmp.filePath("none.sqlite")));
+        QVERIFY(w.newProjectFromArchitecture(file, tmp.filePath("mix.sqlite")));
+        mp::TrainConfig cfg = w.trainingPanel()->config();
+        QCOMPARE(QString::fromStdString(cfg.family), QString("mixnet"));
+        QVERIFY(!cfg.architecture.empty());
+        QVERIFY(w.trainingPanel()->sizeText().contains("PruningNet:"));
+        const mp::TrainConfig tiny = tinyConfig();
+        cfg.dataPath = tiny.dataPath;
+        cfg.trainPerClass = tiny.trainPerClass;
+        cfg.testPerClass = tiny.testPerClass;
+        cfg.searchPerClass = tiny.searchPerClass;
+        cfg.batchSize = tiny.batchSize;
+        cfg.warmupSteps = tiny.warmupSteps;
+        w.trainingPanel()->setConfig(cfg);
+        QSignalSpy trained(&w, &MainWindow::trainingFinished);
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        w.startTraining();
+        QVERIFY(trained.wait(600000));
+        QVERIFY(trained.last()[0].toBool());
+        QVERIFY(loaded.wait(60000));
+        WidthEditor* editor = w.structure()->editor();
+        const mp::ArchSpec& a = editor->architecture();
+        QCOMPARE(QString::fromStdString(a.family), QString("mixnet"));
+        QCOMPARE(a.inHeight, 28); // resized to the data
+        // A bar per conv whose output one gene sets: stem, a, b, mix, group, squeeze, excite, proj.
+        QCOMPARE(editor->layerCount(), 8);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        editor->plotWidget()->replot();
+        int layer = -1;
+        for (int l = 0; l < editor->layerCount(); ++l)
+            if (a.ops[size_t(editor->opOfLayer(l))].name == "a")
+                layer = l;
+        QVERIFY(layer >= 0);
+        QSignalSpy shown(&w, &MainWindow::probeShown);
+        const QPoint to = editor->pixelFor(layer, 3).toPoint();
+        QTest::mousePress(editor->plotWidget(), Qt::LeftButton, {}, editor->pixelFor(layer, 6).toPoint());
+        QTest::mouseMove(editor->plotWidget(), to);
+        QTest::mouseRelease(editor->plotWidget(), Qt::LeftButton, {}, to);
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last()[1].toBool(), 60000);
+        const mp::Encoding probed = mp::canonicalEncoding(a, editor->encoding());
+        QVERIFY(probed[1] < 30);
+        mp::Store store(tmp.filePath("mix.sqlite").toStdString());
+        std::optional<mp::CandidateRecord> row;
+        for (const mp::RunRecord& r : store.runs())
+            if (r.kind == "probe")
+                row = store.findCandidate(r.id, probed);
+        QVERIFY(row.has_value());
+        QCOMPARE(row->macs, mp::countMacs(a, probed));
+        QVERIFY(row->damage.empty());
     }
 
     // The Reports panel: a fidelity study updates the verdict above the Pareto front, and the

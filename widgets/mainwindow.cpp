@@ -8,6 +8,7 @@
 #include "workers.h"
 
 #include "metaprune/compare.h"
+#include "metaprune/onnx_import.h"
 #include "metaprune/search.h"
 #include "metaprune/store.h"
 
@@ -61,7 +62,8 @@ QThread* startThread(W* worker, QObject* parent) {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), plot_(new ParetoPlot), structure_(new StructurePanel), trainingPanel_(new TrainingPanel),
-      searchPanel_(new SearchPanel), reportPanel_(new ReportPanel), trust_(new QLabel), trainWorker_(new TrainWorker),
+      searchPanel_(new SearchPanel), reportPanel_(new ReportPanel), trust_(new QLabel), damage_(new QLabel),
+      trainWorker_(new TrainWorker),
       searchWorker_(new SearchWorker), probeWorker_(new ProbeWorker), reportWorker_(new ReportWorker) {
     registerMetaTypes();
     setWindowTitle(tr("MetaPrune Studio"));
@@ -72,6 +74,10 @@ MainWindow::MainWindow(QWidget* parent)
     trust_->setWordWrap(true);
     trust_->setText(fidelityText(std::nullopt));
     centreLayout->addWidget(trust_);
+    damage_->setWordWrap(true);
+    damage_->setStyleSheet("color: #b00020");
+    damage_->hide();
+    centreLayout->addWidget(damage_);
     centreLayout->addWidget(plot_, 1);
     setCentralWidget(centre);
     QDockWidget* left = dock(tr("Training"), "training", trainingPanel_, this);
@@ -136,7 +142,11 @@ MainWindow::MainWindow(QWidget* parent)
             Qt::QueuedConnection);
 
     connect(searchWorker_, &SearchWorker::candidate, this,
-            [this](const mp::CandidateRecord& c) { plot_->addPoint(pointOf(c)); }, Qt::QueuedConnection);
+            [this](const mp::CandidateRecord& c) {
+                if (damageOf(c).empty()) // a resumed run reports its stored rows, damaged ones too
+                    plot_->addPoint(pointOf(c));
+            },
+            Qt::QueuedConnection);
     connect(searchWorker_, &SearchWorker::progress, this,
             [this](qint64 done, qint64 total) { searchPanel_->showProgress(done, total); }, Qt::QueuedConnection);
     connect(searchWorker_, &SearchWorker::finished, this,
@@ -151,6 +161,25 @@ MainWindow::MainWindow(QWidget* parent)
                 if (store_)
                     searchPanel_->setRuns(store_->runs());
                 emit searchFinished(completed);
+            },
+            Qt::QueuedConnection);
+    connect(searchWorker_, &SearchWorker::notLearned, this,
+            [this](const QString& message) {
+                searching_ = false;
+                demo_ = false;
+                searchPanel_->setRunning(false);
+                searchPanel_->setStatus(tr("Search refused: the PruningNet has not learned."));
+                reloadTrainings(); // the check is stored with the training now
+                reloadReports();
+                // Non-modal, so that neither the event loop nor a headless test waits on it.
+                auto* box = new QMessageBox(QMessageBox::Warning, tr("MetaPrune Studio"), message,
+                                            QMessageBox::Cancel, this);
+                box->setObjectName("notLearnedBox");
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                QPushButton* anyway = box->addButton(tr("Search anyway"), QMessageBox::AcceptRole);
+                connect(anyway, &QPushButton::clicked, this, [this] { runSearch(true); });
+                box->open();
+                emit searchFinished(false);
             },
             Qt::QueuedConnection);
     connect(searchWorker_, &SearchWorker::latencyProgress, this,
@@ -320,6 +349,18 @@ void MainWindow::buildMenus() {
             openProject(path);
     });
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("New Project from &Architecture File or ONNX Model..."), this, [this] {
+        const QString arch = QFileDialog::getOpenFileName(
+            this, tr("Architecture to prune"), QString(),
+            tr("Architecture files and ONNX models (*.arch.json *.json *.onnx);;All files (*)"));
+        if (arch.isEmpty())
+            return;
+        const QString project = QFileDialog::getSaveFileName(this, tr("New project"),
+                                                             QFileInfo(arch).completeBaseName() + ".sqlite",
+                                                             tr("MetaPrune projects (*.sqlite)"));
+        if (!project.isEmpty())
+            newProjectFromArchitecture(arch, project);
+    });
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     updateRecentMenu();
     file->addAction(QIcon(":/icons/export.png"), tr("&Export Selected Structure..."), this,
@@ -401,6 +442,8 @@ bool MainWindow::openProject(const QString& path) {
     try {
         auto store = std::make_unique<mp::Store>(absolute.toStdString());
         probeWorker_->stop();
+        QMetaObject::invokeMethod(probeWorker_, &ProbeWorker::unload, Qt::QueuedConnection);
+        mp::closeInterruptedRuns(absolute.toStdString());
         store_ = std::move(store);
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
@@ -427,6 +470,27 @@ bool MainWindow::openProject(const QString& path) {
     return true;
 }
 
+bool MainWindow::newProjectFromArchitecture(const QString& archPath, const QString& projectPath) {
+    mp::ArchSpec arch;
+    mp::ImportReport report;
+    try {
+        // Read first: a file that is not an architecture leaves no project behind.
+        arch = archPath.endsWith(".onnx") ? mp::importOnnx(archPath.toStdString(), &report)
+                                          : mp::readArchitectureFile(archPath.toStdString());
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    if (!openProject(projectPath))
+        return false;
+    trainingPanel_->setArchitecture(arch);
+    statusBar()->showMessage(tr("Architecture %1: %2 genes, %3 MACs at full width. Choose the data and press Train.")
+                                 .arg(QString::fromStdString(arch.family))
+                                 .arg(arch.genes.size())
+                                 .arg(QString::fromStdString(mp::formatMacs(mp::countMacs(arch, mp::uniformEncoding(arch, 30))))));
+    return true;
+}
+
 void MainWindow::reloadTrainings() {
     if (!store_)
         return;
@@ -446,11 +510,18 @@ void MainWindow::reloadTrainings() {
             trainingPanel_->clearCurve();
             for (const mp::TrainingLogEntry& e : store_->trainingLog(current_->id))
                 trainingPanel_->addCurvePoint(e);
-            trainingPanel_->setStatus(tr("Training %1: %2, %3/%4 steps")
-                                          .arg(current_->id)
-                                          .arg(QString::fromStdString(current_->status))
-                                          .arg(current_->steps)
-                                          .arg(current_->totalSteps));
+            QString status = tr("Training %1: %2, %3/%4 steps")
+                                 .arg(current_->id)
+                                 .arg(QString::fromStdString(current_->status))
+                                 .arg(current_->steps)
+                                 .arg(current_->totalSteps);
+            if (current_->fullTop1) {
+                const mp::LearnedCheck check{*current_->fullTop1, *current_->chanceTop1, current_->checkImages};
+                status += check.learned() ? tr("; %1.").arg(QString::fromStdString(check.describe()))
+                                          : tr("; NOT LEARNED: %1.").arg(QString::fromStdString(check.describe()));
+            }
+            trainingPanel_->setStatus(status);
+            trust_->setText(trustText());
         }
         searchPanel_->setRuns(store_->runs());
     } catch (const std::exception& e) {
@@ -479,17 +550,51 @@ PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
     return p;
 }
 
+QString MainWindow::trustText() const {
+    QString text = store_ ? fidelityText(mp::storedFidelityReport(*store_)) : fidelityText(std::nullopt);
+    if (current_ && current_->fullTop1) {
+        const mp::LearnedCheck check{*current_->fullTop1, *current_->chanceTop1, current_->checkImages};
+        if (!check.learned())
+            text = tr("<b>The PruningNet has not learned</b> (%1): its ranking of structures is not meaningful. ")
+                       .arg(QString::fromStdString(check.describe())) +
+                   text;
+    }
+    return text;
+}
+
+std::string MainWindow::damageOf(const mp::CandidateRecord& c) const {
+    return arch_ ? mp::candidateDamage(*arch_, c) : c.damage;
+}
+
 void MainWindow::reloadPlot() {
     plot_->clear();
+    damage_->hide();
     if (!store_)
         return;
     try {
+        QStringList damaged, reasons;
         for (const mp::RunRecord& r : store_->runs()) {
             // Accuracies are only comparable under the same PruningNet.
             if (current_ && r.checkpointSha256 != current_->sha256)
                 continue;
-            for (const mp::CandidateRecord& c : store_->candidates(r.id))
-                plot_->addPoint(pointOf(c));
+            for (const mp::CandidateRecord& c : store_->candidates(r.id)) {
+                const std::string damage = damageOf(c);
+                if (damage.empty()) {
+                    plot_->addPoint(pointOf(c));
+                } else {
+                    damaged << QString::number(c.id);
+                    reasons << tr("candidate %1: %2").arg(c.id).arg(QString::fromStdString(damage));
+                }
+            }
+        }
+        if (!damaged.isEmpty()) {
+            // Marked, never drawn: a damaged row's numbers would bend the front.
+            damage_->setText(tr("%n damaged stored row(s) kept off the plot and the front (candidate %1); "
+                                "hover for the reasons.",
+                                nullptr, int(damaged.size()))
+                                 .arg(damaged.mid(0, 8).join(", ") + (damaged.size() > 8 ? ", ..." : "")));
+            damage_->setToolTip(reasons.join("\n"));
+            damage_->show();
         }
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
@@ -506,9 +611,9 @@ void MainWindow::loadCheckpoint() {
                               Qt::QueuedConnection);
 }
 
-void MainWindow::onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes) {
+void MainWindow::onCheckpointLoaded(const QString& archJson) {
     try {
-        arch_ = mp::makeArchitecture(family.toStdString(), preset.toStdString(), c, h, w, classes);
+        arch_ = mp::architectureFromJson(archJson.toStdString());
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
         return;
@@ -562,6 +667,12 @@ void MainWindow::selectCandidate(qint64 id) {
         const std::optional<mp::CandidateRecord> c = store_->candidate(id);
         if (!c)
             return;
+        if (const std::string damage = damageOf(*c); !damage.empty()) {
+            statusBar()->showMessage(
+                tr("Candidate %1 is damaged in the project (%2): it is not shown.").arg(id).arg(QString::fromStdString(damage)),
+                15000);
+            return;
+        }
         selectedId_ = id;
         plot_->setSelected(id);
         structure_->showCandidate(pointOf(*c), c->genes);
@@ -584,7 +695,7 @@ void MainWindow::onCandidateClicked(qint64 id) {
 void MainWindow::compareCandidate(qint64 id) {
     try {
         const std::optional<mp::CandidateRecord> c = store_ ? store_->candidate(id) : std::nullopt;
-        if (!c || !arch_)
+        if (!c || !arch_ || !damageOf(*c).empty())
             return;
         comparedId_ = id;
         plot_->setCompared(id);
@@ -620,7 +731,9 @@ void MainWindow::startTraining() {
                               Qt::QueuedConnection);
 }
 
-void MainWindow::startSearch() {
+void MainWindow::startSearch() { runSearch(false); }
+
+void MainWindow::runSearch(bool allowUnlearned) {
     if (!store_ || !current_ || !arch_ || current_->status != "finished") {
         showError(tr("Train a PruningNet first: the search evaluates structures with its generated weights."));
         return;
@@ -646,7 +759,9 @@ void MainWindow::startSearch() {
         const qint64 trainingId = current_->id;
         QMetaObject::invokeMethod(
             searchWorker_,
-            [w = searchWorker_, db, ckpt, trainingId, json, sha, table] { w->run(db, ckpt, trainingId, json, sha, table); },
+            [w = searchWorker_, db, ckpt, trainingId, json, sha, table, allowUnlearned] {
+                w->run(db, ckpt, trainingId, json, sha, table, allowUnlearned);
+            },
             Qt::QueuedConnection);
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
@@ -665,11 +780,9 @@ void MainWindow::startLatencyTable() {
     measuring_ = true;
     searchDock_->raise();
     searchPanel_->setRunning(true);
-    const QString db = dbPath_, family = QString::fromStdString(arch_->family),
-                  preset = QString::fromStdString(arch_->preset);
-    const int c = arch_->inChannels, h = arch_->inHeight, w = arch_->inWidth, k = arch_->classes;
+    const QString db = dbPath_, arch = QString::fromStdString(mp::toArchitectureJson(*arch_));
     QMetaObject::invokeMethod(
-        searchWorker_, [wk = searchWorker_, db, family, preset, c, h, w, k] { wk->measureLatency(db, family, preset, c, h, w, k); },
+        searchWorker_, [wk = searchWorker_, db, arch] { wk->measureLatency(db, arch); },
         Qt::QueuedConnection);
 }
 
@@ -679,8 +792,7 @@ void MainWindow::startDemo() {
         startTraining();
     // Otherwise onCheckpointLoaded() starts the search once the PruningNet is loaded.
     else if (arch_)
-        onCheckpointLoaded(QString::fromStdString(arch_->family), QString::fromStdString(arch_->preset),
-                           arch_->inChannels, arch_->inHeight, arch_->inWidth, arch_->classes);
+        onCheckpointLoaded(QString::fromStdString(mp::toArchitectureJson(*arch_)));
 }
 
 void MainWindow::cancelAll() {
@@ -772,7 +884,7 @@ void MainWindow::reloadReports() {
         return;
     try {
         reportPanel_->showCompare(mp::storedCompareReport(*store_));
-        trust_->setText(fidelityText(mp::storedFidelityReport(*store_)));
+        trust_->setText(trustText());
         reportPanel_->showRetrains(selectedId_, selectedId_ ? store_->retrains(selectedId_)
                                                             : std::vector<mp::RetrainRecord>{});
     } catch (const std::exception& e) {
@@ -795,7 +907,7 @@ void MainWindow::exportStructure(const mp::Encoding& enc) {
     const QString format = filter == onnx || path.endsWith(".onnx")              ? "onnx"
                            : filter == archive || path.endsWith(".archive.pt") ? "archive"
                                                                                  : "torchscript";
-    const QString json = QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + ".json";
+    const QString json = path + ".json"; // per file: net.onnx and net.pt keep their own metadata
     QMetaObject::invokeMethod(probeWorker_,
                               [w = probeWorker_, enc, format, path, json] { w->exportNetwork(enc, format, path, json); },
                               Qt::QueuedConnection);

@@ -45,6 +45,10 @@ public:
 
     /// Opens or creates a project file. Shows the error and returns false when it cannot.
     bool openProject(const QString& path);
+    /// Opens (or creates) a project to train the architecture of an architecture file or ONNX
+    /// model (imported): the Training panel offers it. Shows the error and returns false when
+    /// the file cannot be read; no project is opened then.
+    bool newProjectFromArchitecture(const QString& archPath, const QString& projectPath);
     /// The demo: trains with the default settings if the project has no finished training,
     /// then searches at 50% of the full network's MACs with the reference settings.
     void startDemo();
@@ -59,6 +63,8 @@ public:
     ReportPanel* reportPanel() const { return reportPanel_; }
     /// The fidelity verdict above the Pareto front.
     QLabel* trustLabel() const { return trust_; }
+    /// Names the damaged stored rows kept off the plot (hidden when there are none).
+    QLabel* damageLabel() const { return damage_; }
     int64_t selectedCandidate() const { return selectedId_; }
     /// The last error shown, for tests.
     const QString& lastError() const { return lastError_; }
@@ -107,12 +113,19 @@ private:
     void reloadReports();
     bool reportJobAllowed();
     void loadCheckpoint();
-    void onCheckpointLoaded(const QString& family, const QString& preset, int c, int h, int w, int classes);
+    void onCheckpointLoaded(const QString& archJson);
     void onCandidateClicked(qint64 id);
     void onEdited(const mp::Encoding& enc);
     void exportStructure(const mp::Encoding& enc);
     void setSetting(const char* key, const QString& value);
     PlotPoint pointOf(const mp::CandidateRecord& c) const;
+    /// Why a stored row cannot be shown (candidateDamage under the loaded architecture), or empty.
+    std::string damageOf(const mp::CandidateRecord& c) const;
+    /// The line above the plot: the fidelity verdict, led by a warning when the PruningNet has not learned.
+    QString trustText() const;
+    /// Starts the search; a PruningNet that has not learned is refused unless `allowUnlearned`
+    /// (the user's "Search anyway").
+    void runSearch(bool allowUnlearned);
 
     ParetoPlot* plot_;
     StructurePanel* structure_;
@@ -120,6 +133,7 @@ private:
     SearchPanel* searchPanel_;
     ReportPanel* reportPanel_;
     QLabel* trust_;
+    QLabel* damage_;
     QMenu* recentMenu_ = nullptr;
     QDockWidget* trainingDock_ = nullptr;
     QDockWidget* searchDock_ = nullptr;

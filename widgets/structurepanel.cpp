@@ -92,8 +92,8 @@ StructurePanel::StructurePanel(QWidget* parent)
         undo_->push(new SetGeneCommand(this, before, editor_->encoding(),
                                        tr("%1: %2 -> %3 channels")
                                            .arg(QString::fromStdString(a.genes[size_t(gene)].name))
-                                           .arg(mp::grid::channels(a.genes[size_t(gene)].maxChannels, oldIndex))
-                                           .arg(mp::grid::channels(a.genes[size_t(gene)].maxChannels, newIndex))));
+                                           .arg(mp::geneChannelsAt(a.genes[size_t(gene)], oldIndex))
+                                           .arg(mp::geneChannelsAt(a.genes[size_t(gene)], newIndex))));
         edited_ = true;
         title_->setText(tr("Edited structure"));
         prediction_->setText(tr("top-1: probing..."));

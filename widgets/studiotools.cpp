@@ -128,11 +128,11 @@ int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProjec
         const mp::ArchSpec& a = editor->architecture();
         const int now = editor->encoding()[size_t(gene)];
         int target = std::uniform_int_distribution<int>(0, mp::grid::kSize - 1)(rng);
-        if (mp::grid::channels(a.genes[size_t(gene)].maxChannels, target) ==
-            mp::grid::channels(a.genes[size_t(gene)].maxChannels, now))
+        if (mp::geneChannelsAt(a.genes[size_t(gene)], target) ==
+            mp::geneChannelsAt(a.genes[size_t(gene)], now))
             target = now > 15 ? 0 : mp::grid::kSize - 1;
-        const QPointF from = editor->pixelFor(layer, mp::grid::channels(a.genes[size_t(gene)].maxChannels, now));
-        const QPointF to = editor->pixelFor(layer, mp::grid::channels(a.genes[size_t(gene)].maxChannels, target));
+        const QPointF from = editor->pixelFor(layer, mp::geneChannelsAt(a.genes[size_t(gene)], now));
+        const QPointF to = editor->pixelFor(layer, mp::geneChannelsAt(a.genes[size_t(gene)], target));
         sendMouse(plot, QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
         sendMouse(plot, QEvent::MouseMove, to, Qt::NoButton, Qt::LeftButton);
         QElapsedTimer t;

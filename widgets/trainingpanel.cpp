@@ -7,6 +7,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
@@ -32,6 +33,7 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     : QWidget(parent), data_(new QLineEdit), format_(new QComboBox), family_(new QComboBox), preset_(new QComboBox),
       epochs_(new QSpinBox),
       batch_(new QSpinBox), lr_(new QDoubleSpinBox), fullWidth_(new QDoubleSpinBox), seed_(new QSpinBox),
+      size_(new QLabel),
       train_(new QPushButton(QIcon(":/icons/train.png"), tr("&Train"))),
       cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar), status_(new QLabel),
       curve_(new QCustomPlot) {
@@ -74,6 +76,14 @@ TrainingPanel::TrainingPanel(QWidget* parent)
     form->addRow(tr("Learning rate"), lr_);
     form->addRow(tr("Full-width probability"), fullWidth_);
     form->addRow(tr("Seed"), seed_);
+    size_->setWordWrap(true);
+    form->addRow(size_);
+    connect(family_, &QComboBox::currentIndexChanged, this, [this] {
+        preset_->setEnabled(family_->currentData().toString().isEmpty() && train_->isEnabled());
+        updateSize();
+    });
+    connect(preset_, &QComboBox::currentIndexChanged, this, &TrainingPanel::updateSize);
+    connect(batch_, &QSpinBox::valueChanged, this, &TrainingPanel::updateSize);
 
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(train_);
@@ -111,8 +121,17 @@ mp::TrainConfig TrainingPanel::config() const {
     mp::TrainConfig c = base_;
     c.dataPath = data_->text().toStdString();
     c.dataFormat = format_->currentText().toStdString();
-    c.family = family_->currentText().toStdString();
-    c.preset = preset_->currentText().toStdString();
+    const QString file = family_->currentData().toString(); // an architecture file's description
+    if (file.isEmpty()) {
+        c.family = family_->currentText().toStdString();
+        c.preset = preset_->currentText().toStdString();
+        c.architecture.clear();
+    } else {
+        const mp::ArchSpec a = mp::architectureFromJson(file.toStdString());
+        c.family = a.family;
+        c.preset = a.preset;
+        c.architecture = QJsonDocument::fromJson(file.toUtf8()).toJson(QJsonDocument::Compact).toStdString();
+    }
     c.epochs = epochs_->value();
     c.batchSize = batch_->value();
     c.lr = lr_->value();
@@ -125,8 +144,12 @@ void TrainingPanel::setConfig(const mp::TrainConfig& c) {
     base_ = c;
     data_->setText(QString::fromStdString(c.dataPath));
     format_->setCurrentText(QString::fromStdString(c.dataFormat));
-    family_->setCurrentText(QString::fromStdString(c.family));
-    preset_->setCurrentText(QString::fromStdString(c.preset));
+    if (!c.architecture.empty()) {
+        setArchitecture(mp::architectureFromJson(c.architecture));
+    } else {
+        family_->setCurrentText(QString::fromStdString(c.family));
+        preset_->setCurrentText(QString::fromStdString(c.preset));
+    }
     epochs_->setValue(c.epochs);
     batch_->setValue(c.batchSize);
     lr_->setValue(c.lr);
@@ -134,11 +157,54 @@ void TrainingPanel::setConfig(const mp::TrainConfig& c) {
     seed_->setValue(int(c.seed));
 }
 
+void TrainingPanel::setArchitecture(const mp::ArchSpec& arch) {
+    // One file entry at a time, after the built-in families.
+    for (int i = family_->count() - 1; i >= 0; --i)
+        if (!family_->itemData(i).toString().isEmpty())
+            family_->removeItem(i);
+    family_->addItem(tr("%1 (file)").arg(QString::fromStdString(arch.family)),
+                     QString::fromStdString(mp::toArchitectureJson(arch)));
+    family_->setCurrentIndex(family_->count() - 1);
+}
+
+mp::ArchSpec TrainingPanel::chosen() const {
+    const QString file = family_->currentData().toString();
+    if (!file.isEmpty())
+        return mp::architectureFromJson(file.toStdString());
+    // The built-in families at the size of their usual data: Fashion-MNIST for small presets.
+    const bool paper = preset_->currentText() == "paper";
+    return mp::makeArchitecture(family_->currentText().toStdString(), preset_->currentText().toStdString(),
+                                paper ? 3 : 1, paper ? 224 : 28, paper ? 224 : 28, paper ? 1000 : 10);
+}
+
+QString TrainingPanel::sizeText() const { return size_->text(); }
+
+void TrainingPanel::updateSize() {
+    try {
+        const mp::ArchSpec a = chosen();
+        const mp::PruningNetSize s = mp::pruningNetSize(a, batch_->value());
+        const int64_t available = mp::availableMemoryBytes();
+        const double gib = double(int64_t(1) << 30);
+        size_->setText(tr("PruningNet: %1 M parameters; training at batch %2 needs about %3 GiB (%4x%5 input) of "
+                          "the %6 GiB available%7")
+                           .arg(double(s.parameters) / 1e6, 0, 'f', 1)
+                           .arg(s.batch)
+                           .arg(double(s.trainingBytes()) / gib, 0, 'f', 1)
+                           .arg(a.inHeight)
+                           .arg(a.inWidth)
+                           .arg(double(available) / gib, 0, 'f', 1)
+                           .arg(available > 0 && s.trainingBytes() > available ? tr(": it will not fit") : QString()));
+    } catch (const std::exception& e) {
+        size_->setText(QString::fromStdString(e.what()));
+    }
+}
+
 void TrainingPanel::setRunning(bool running) {
     train_->setEnabled(!running);
     cancel_->setEnabled(running);
     for (QWidget* w : std::initializer_list<QWidget*>{data_, format_, family_, preset_, epochs_, batch_, lr_, fullWidth_, seed_})
         w->setEnabled(!running);
+    preset_->setEnabled(!running && family_->currentData().toString().isEmpty());
 }
 
 void TrainingPanel::clearCurve() {

@@ -26,6 +26,11 @@ public:
     /// form does not show, such as per-class caps).
     mp::TrainConfig config() const;
     void setConfig(const mp::TrainConfig& cfg);
+    /// Offers an architecture from a file or an imported ONNX model as the one to train (it is
+    /// selected; the built-in families stay in the list).
+    void setArchitecture(const mp::ArchSpec& arch);
+    /// The PruningNet size and training memory line for the chosen architecture and batch.
+    QString sizeText() const;
     void setRunning(bool running);
     void clearCurve();
     void addCurvePoint(const mp::TrainingLogEntry& e);
@@ -46,12 +51,16 @@ private:
     QDoubleSpinBox* lr_;
     QDoubleSpinBox* fullWidth_;
     QSpinBox* seed_;
+    QLabel* size_;
     QPushButton* train_;
     QPushButton* cancel_;
     QProgressBar* bar_;
     QLabel* status_;
     QCustomPlot* curve_;
     mp::TrainConfig base_;
+    /// The architecture the form describes, at the size its data is expected to have.
+    mp::ArchSpec chosen() const;
+    void updateSize();
 };
 
 } // namespace mpw

@@ -50,13 +50,16 @@ WidthEditor::WidthEditor(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
 void WidthEditor::setArchitecture(const mp::ArchSpec& arch) {
     arch_ = arch;
     layers_.clear();
+    // A bar per conv or linear layer whose output width one gene sets (a depthwise or grouped
+    // conv follows its input's gene).
+    const std::vector<mp::ValueShape> values = mp::analyzeArchitecture(arch);
     for (size_t i = 0; i < arch.ops.size(); ++i) {
         const mp::Op& op = arch.ops[i];
-        if (op.kind != mp::OpKind::Conv)
+        if (op.kind != mp::OpKind::Conv && op.kind != mp::OpKind::Linear)
             continue;
-        const int gene = op.depthwise ? op.in.gene : op.out.gene;
-        if (gene >= 0)
-            layers_.push_back({int(i), gene});
+        const std::vector<mp::Width>& out = values[i + 1].segments;
+        if (out.size() == 1 && out[0].gene >= 0)
+            layers_.push_back({int(i), out[0].gene});
     }
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     QVector<double> keys, maxima;
@@ -94,11 +97,11 @@ void WidthEditor::refresh() {
     QVector<double> keys, values, compare;
     for (size_t l = 0; l < layers_.size(); ++l) {
         const int gene = layers_[l].gene;
-        const int maxC = arch_.genes[size_t(gene)].maxChannels;
+        const mp::Gene& g = arch_.genes[size_t(gene)];
         keys.push_back(double(l + 1));
-        values.push_back(enc_.empty() ? 0 : mp::grid::channels(maxC, enc_[size_t(gene)]));
+        values.push_back(enc_.empty() ? 0 : mp::geneChannelsAt(g, enc_[size_t(gene)]));
         if (compareEnc_)
-            compare.push_back(mp::grid::channels(maxC, (*compareEnc_)[size_t(gene)]));
+            compare.push_back(mp::geneChannelsAt(g, (*compareEnc_)[size_t(gene)]));
     }
     bars_->setData(keys, values, true);
     if (compareEnc_)
@@ -109,11 +112,11 @@ void WidthEditor::refresh() {
 }
 
 int WidthEditor::snap(const mp::ArchSpec& arch, int gene, double channels) {
-    const int maxC = arch.genes.at(size_t(gene)).maxChannels;
+    const mp::Gene& g = arch.genes.at(size_t(gene));
     int best = 0;
     double bestD = 1e30;
     for (int i = 0; i < mp::grid::kSize; ++i) {
-        const double d = std::abs(mp::grid::channels(maxC, i) - channels);
+        const double d = std::abs(mp::geneChannelsAt(g, i) - channels);
         if (d < bestD) {
             bestD = d;
             best = i;

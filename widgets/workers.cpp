@@ -58,7 +58,7 @@ Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalS
 } // namespace
 
 void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-                       const QString& sha256, const QString& latencyJson) {
+                       const QString& sha256, const QString& latencyJson, bool allowUnlearned) {
     cancel = false;
     mp::applyThreadCount();
     try {
@@ -72,20 +72,20 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
         if (!latencyJson.isEmpty())
             latency = mp::LatencyTable::fromJson(latencyJson.toStdString());
         const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel,
-                                                      latency ? &*latency : nullptr);
+                                                      latency ? &*latency : nullptr, allowUnlearned);
         emit finished(job.outcome.runId, job.outcome.finished);
+    } catch (const mp::NotLearnedError& e) {
+        emit notLearned(QString::fromStdString(e.what()));
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));
     }
 }
 
-void SearchWorker::measureLatency(const QString& db, const QString& family, const QString& preset, int channels,
-                                  int height, int width, int classes) {
+void SearchWorker::measureLatency(const QString& db, const QString& archJson) {
     cancel = false;
     mp::applyThreadCount();
     try {
-        const mp::ArchSpec arch =
-            mp::makeArchitecture(family.toStdString(), preset.toStdString(), channels, height, width, classes);
+        const mp::ArchSpec arch = mp::architectureFromJson(archJson.toStdString());
         const mp::LatencyJob job = mp::latencyTableFor(
             db.toStdString(), arch, 1, 0, 5, [this](int64_t done, int64_t total) { emit latencyProgress(done, total); },
             &cancel);
@@ -162,7 +162,19 @@ void ReportWorker::fidelity(const QString& db, const QString& checkpoint, const 
 }
 
 ProbeWorker::ProbeWorker() = default;
-ProbeWorker::~ProbeWorker() = default;
+
+ProbeWorker::~ProbeWorker() { closeRun(); }
+
+void ProbeWorker::closeRun() {
+    if (!store_ || probeRun_ == 0)
+        return;
+    try {
+        store_->setRunStatus(probeRun_, "finished");
+    } catch (const std::exception&) {
+        // A project that cannot be written any more keeps its old status; nothing to lose.
+    }
+    probeRun_ = 0;
+}
 
 void ProbeWorker::request(quint64 id, const mp::Encoding& enc) {
     {
@@ -184,6 +196,7 @@ void ProbeWorker::stop() {
 void ProbeWorker::load(const QString& db, const QString& checkpoint, const QString& sha256) {
     mp::applyThreadCount();
     try {
+        closeRun();
         evaluator_.reset();
         store_.reset();
         const mp::CheckpointInfo info = mp::readCheckpointInfo(checkpoint.toStdString());
@@ -197,12 +210,19 @@ void ProbeWorker::load(const QString& db, const QString& checkpoint, const QStri
         if (const auto t = store_->trainingByCheckpoint(info.path))
             run.trainingId = t->id;
         probeRun_ = store_->findOrCreateRun(run);
-        emit loaded(QString::fromStdString(info.config.family), QString::fromStdString(info.config.preset),
-                    info.inChannels, info.inHeight, info.inWidth, info.classes);
+        store_->setRunStatus(probeRun_, "running"); // until the app closes or opens another project
+        emit loaded(QString::fromStdString(mp::toArchitectureJson(evaluator_->arch())));
     } catch (const std::exception& e) {
         evaluator_.reset();
         emit failed(QString::fromStdString(e.what()));
     }
+}
+
+void ProbeWorker::unload() {
+    closeRun();
+    evaluator_.reset();
+    store_.reset();
+    data_.reset();
 }
 
 void ProbeWorker::processPending() {
@@ -218,7 +238,10 @@ void ProbeWorker::processPending() {
     try {
         const mp::ArchSpec& arch = evaluator_->arch();
         const mp::Encoding enc = mp::canonicalEncoding(arch, requested);
-        if (const auto stored = store_->findCandidate(probeRun_, enc)) {
+        // Any run's row of this structure under the same PruningNet and settings will do: an
+        // undo back to a searched structure must not store it again.
+        if (const auto stored =
+                mp::findStoredEvaluation(*store_, evaluator_->checkpoint().sha256, evaluator_->settings(), enc)) {
             emit refinedResult(id, *stored, 0);
             return;
         }

@@ -46,11 +46,12 @@ public:
 public slots:
     /// `configJson` is a SearchConfig (mp::toJson); `sha256` is the checkpoint's recorded hash
     /// (empty: not checked); `latencyJson` a LatencyTable for latency bounds (empty: none).
+    /// `allowUnlearned`: search even when the PruningNet has not learned (else notLearned()).
     void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-             const QString& sha256, const QString& latencyJson);
+             const QString& sha256, const QString& latencyJson, bool allowUnlearned = false);
     /// Measures (or reuses) the project's latency table for an architecture on this machine.
-    void measureLatency(const QString& db, const QString& family, const QString& preset, int channels, int height,
-                        int width, int classes);
+    /// `archJson`: the architecture description (mp::toArchitectureJson) at the data's size.
+    void measureLatency(const QString& db, const QString& archJson);
 
 signals:
     void latencyProgress(qint64 done, qint64 total);
@@ -59,6 +60,8 @@ signals:
     void progress(qint64 done, qint64 total);
     void finished(qint64 runId, bool completed);
     void failed(const QString& message);
+    /// The search was refused: the PruningNet has not learned (the message says by how much).
+    void notLearned(const QString& message);
 };
 
 /// Interactive probing of edited structures: a quick estimate on a small subset first, then a
@@ -79,12 +82,15 @@ public slots:
     /// Loads the checkpoint and its data set (in this worker's thread), refusing a checkpoint
     /// whose SHA-256 differs from the recorded `sha256` (empty: not checked).
     void load(const QString& db, const QString& checkpoint, const QString& sha256);
+    /// Closes the probe run and drops the checkpoint (another project is being opened).
+    void unload();
     /// `format`: "torchscript", "onnx" or "archive" (mp::parseExportFormat).
     void exportNetwork(const mp::Encoding& enc, const QString& format, const QString& path, const QString& jsonPath);
 
 signals:
-    /// The checkpoint is loaded: its architecture, for the views.
-    void loaded(const QString& family, const QString& preset, int channels, int height, int width, int classes);
+    /// The checkpoint is loaded: its architecture description (mp::toArchitectureJson) at the
+    /// data's size, for the views.
+    void loaded(const QString& archJson);
     void quickResult(quint64 id, const mp::Encoding& enc, double top1, double milliseconds);
     void refinedResult(quint64 id, const mp::CandidateRecord& c, double milliseconds);
     void exported(const QString& path);
@@ -94,6 +100,9 @@ private slots:
     void processPending();
 
 private:
+    /// Marks the probe run finished: probing ends with the app or with the next project.
+    void closeRun();
+
     std::mutex mutex_;
     std::optional<std::pair<quint64, mp::Encoding>> pending_;
     std::atomic<bool> supersede_{false};

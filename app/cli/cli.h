@@ -35,6 +35,12 @@ struct UsageError : std::runtime_error {
 /// QCommandLineParser with every option's default shown in --help.
 class Parser : public QCommandLineParser {
 public:
+    /// Positional arguments the command takes after its name (declared with addArgument).
+    int arguments = 0;
+    void addArgument(const QString& name, const QString& description) {
+        addPositionalArgument(name, description);
+        ++arguments;
+    }
     bool addOption(const QCommandLineOption& o) {
         if (o.defaultValues().isEmpty() || o.valueName().isEmpty())
             return QCommandLineParser::addOption(o);
@@ -65,6 +71,9 @@ public:
     explicit Progress(std::string label);
     ~Progress();
     void update(int64_t done, int64_t total, const std::string& extra = {});
+    /// Counts `n` units as done without work (taken from the store), so that the ETA follows
+    /// this session's own rate; no ETA is shown until one unit has been worked.
+    void skip(int64_t n);
     /// Ends the rewritten line before other output.
     void done();
 
@@ -73,6 +82,7 @@ private:
     bool tty_;
     Clock::time_point start_;
     int64_t first_ = -1;
+    int64_t skipped_ = 0;
     int lastDecile_ = -1;
     double lastPrint_ = 0;
     bool open_ = false;
@@ -122,6 +132,15 @@ mp::RetrainConfig retrainConfigOf(const Parser& p);
 /// Comma-separated distinct seeds of option `name`.
 std::vector<uint64_t> seedsOf(const Parser& p, const QString& name);
 
+/// --family/--preset or --arch-file, and --channels/--size/--classes: an architecture to describe
+/// or measure without a checkpoint.
+void addArchitectureOptions(Parser& p);
+/// The architecture of those options: a built-in family (default input 1x28x28, 10 classes), or
+/// an architecture file at its own input size unless --channels/--size/--classes are given.
+mp::ArchSpec architectureFromOptions(const Parser& p);
+/// "28" or "32x24" -> {height, width}; UsageError otherwise.
+std::pair<int, int> sizeValue(const Parser& p, const QString& name);
+
 /// --training, --checkpoint and --data: which PruningNet a command uses (resolveCheckpoint) and
 /// where its data is (dataForCheckpoint). `purpose` ends "whose PruningNet ...".
 void addCheckpointOptions(Parser& p, const QString& purpose);
@@ -146,7 +165,7 @@ mp::Encoding encodingOf(const Parser& p, const mp::ArchSpec& arch,
 mp::ExportFormat formatOf(const Parser& p, const QString& option, const QString& path);
 /// Fails before any work when `path` cannot be created: its folder is missing or read-only.
 void checkWritable(const QString& path);
-/// --json, or <output without extension>.json.
+/// --json, or the output's file name + ".json" (net.onnx -> net.onnx.json).
 QString jsonPathFor(const Parser& p, const QString& output);
 
 // ---- jobs --------------------------------------------------------------------------------------
@@ -156,11 +175,12 @@ mp::LatencyJob latencyFor(const std::string& db, const mp::ArchSpec& arch, int b
                           int repeats);
 mp::TrainJob runTraining(const std::string& db, const mp::DataBundle& data,
                          const mp::TrainConfig& cfg, const std::string& ckpt);
-void reportFullWidth(const std::string& ckpt, const mp::DataBundle& data,
-                     const mp::EvalSettings& eval);
+/// The learned-or-not check of a finished training, with a warning when it failed.
+void reportLearned(const mp::TrainJob& job);
+/// `allowUnlearned`: search even when the PruningNet has not learned (--force), with a warning.
 mp::SearchJob runSearchJob(const std::string& db, const mp::Evaluator& ev,
                            const mp::SearchConfig& cfg, int64_t trainingId,
-                           const mp::LatencyTable* latency = nullptr);
+                           const mp::LatencyTable* latency = nullptr, bool allowUnlearned = false);
 
 // ---- commands ----------------------------------------------------------------------------------
 
@@ -188,5 +208,7 @@ void declareBench(Parser& p);
 int runBench(const Parser& p);
 void declareArch(Parser& p);
 int runArch(const Parser& p);
+void declareImport(Parser& p);
+int runImport(const Parser& p);
 
 } // namespace mpcli

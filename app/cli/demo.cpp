@@ -35,10 +35,8 @@ int runDemo(const Parser& p) {
         std::printf("Cancelled during training; run the same command to resume.\n");
         return 130;
     }
-    reportFullWidth(ckpt, data, EvalSettings{});
-    const ArchSpec arch =
-        makeArchitecture(cfg.family, cfg.preset, data.train.channels, data.train.height,
-                         data.train.width, data.train.numClasses());
+    reportLearned(job);
+    const ArchSpec arch = checkpointArchitecture(readCheckpointInfo(ckpt));
     const SearchConfig scfg = searchConfigOf(p, arch);
     const Evaluator ev(ckpt, data, scfg.eval);
     const SearchJob sj = runSearchJob(db, ev, scfg, job.trainingId);

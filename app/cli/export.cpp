@@ -37,8 +37,7 @@ int runExport(const Parser& p) {
     recal.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
-    const ArchSpec arch = makeArchitecture(info.config.family, info.config.preset, info.inChannels,
-                                           info.inHeight, info.inWidth, info.classes);
+    const ArchSpec arch = checkpointArchitecture(info);
     const Encoding enc = encodingOf(p, arch); // before loading data: a bad structure fails at once
     const DataBundle data = dataForCheckpoint(info, p);
     const Evaluator ev(ref.checkpoint, data, recal);

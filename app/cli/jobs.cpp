@@ -43,18 +43,18 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
     return job;
 }
 
-void reportFullWidth(const std::string& ckpt, const DataBundle& data, const EvalSettings& eval) {
-    const Evaluator ev(ckpt, data, eval);
-    const Encoding full = uniformEncoding(ev.arch(), grid::kSize - 1);
-    const EvalResult r = ev.evaluate(full, EvalSplit::Test, &gCancel);
+void reportLearned(const TrainJob& job) {
+    if (!job.check) return;
+    const LearnedCheck& c = *job.check;
     std::printf("Full-width PruningNet after BN recalibration: top-1 %.2f%% on the test set (%lld "
-                "images, %s MACs)\n",
-                r.top1, static_cast<long long>(r.images),
-                formatMacs(countMacs(ev.arch(), full)).c_str());
+                "images, chance %.2f%%)\n",
+                c.top1, static_cast<long long>(c.images), c.chance);
+    if (!c.learned())
+        std::printf("WARNING: %s.\n", notLearnedMessage(job.trainingId, c).c_str());
 }
 
 SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg,
-                       int64_t trainingId, const LatencyTable* latency) {
+                       int64_t trainingId, const LatencyTable* latency, bool allowUnlearned) {
     const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
     std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d "
                 "generations, eval %d images "
@@ -68,8 +68,9 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
     Progress bar("search");
     double best = -1;
     SearchCallbacks cb;
-    cb.candidate = [&](const CandidateRecord& c, bool) {
-        if (c.origin != "uniform" && meetsConstraint(cfg, c.macs, c.latencyMs))
+    cb.candidate = [&](const CandidateRecord& c, bool cached) {
+        if (cached) bar.skip(1);
+        if (c.damage.empty() && c.origin != "uniform" && meetsConstraint(cfg, c.macs, c.latencyMs))
             best = std::max(best, c.top1);
     };
     cb.progress = [&](int64_t done, int64_t total) {
@@ -77,13 +78,24 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
         if (best >= 0) std::snprintf(extra, sizeof extra, "best top-1 %.2f%%", best);
         bar.update(done, total, extra);
     };
-    const SearchJob job = searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency);
+    const SearchJob job =
+        searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency, allowUnlearned);
+    if (const LearnedCheck check = learnedCheckFor(db, ev, trainingId); !check.learned())
+        std::printf("WARNING: %s; the search ran because --force was given, and the numbers below "
+                    "rank nothing.\n",
+                    notLearnedMessage(trainingId, check).c_str());
     bar.done();
     std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
                 static_cast<long long>(job.outcome.runId),
                 static_cast<long long>(job.outcome.evaluated),
                 static_cast<long long>(job.outcome.cached), job.resumed ? " (resumed run)" : "",
                 duration(job.outcome.seconds).c_str());
+    if (job.outcome.exhausted)
+        std::printf("The search ended after generation %d of %d: mutation, crossover and %d repaired random "
+                    "draws per slot found no untested structure within the constraint, which holds few "
+                    "encodings; %lld candidates were evaluated in it.\n",
+                    job.outcome.endedAfterGeneration, cfg.generations, kRepairAttemptsPerSlot,
+                    static_cast<long long>(job.outcome.evaluated + job.outcome.cached));
     return job;
 }
 

@@ -1,6 +1,8 @@
 // metaprune latency: this machine's per-layer latency table.
 #include "cli.h"
 
+#include <QFileInfo>
+
 #include <cmath>
 #include <cstdio>
 
@@ -10,12 +12,7 @@ using namespace mp;
 
 void declareLatency(Parser& p) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name",
-                 "mobilenetv2"});
-    p.addOption({"preset", "Preset: small or paper.", "name", "small"});
-    p.addOption({"channels", "Input channels.", "n", "1"});
-    p.addOption({"size", "Input height and width.", "n", "28"});
-    p.addOption({"classes", "Classes.", "n", "10"});
+    addArchitectureOptions(p);
     p.addOption({"batch", "Images per forward pass.", "n", "1"});
     p.addOption(
         {"grid-step", "Scale-index step of the measured grid (1 = every grid width).", "n", "5"});
@@ -26,10 +23,14 @@ void declareLatency(Parser& p) {
 
 int runLatency(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
-    const ArchSpec arch =
-        makeArchitecture(p.value("family").toStdString(), p.value("preset").toStdString(),
-                         intValue(p, "channels", 1, 1024), intValue(p, "size", 1, 4096),
-                         intValue(p, "size", 1, 4096), intValue(p, "classes", 1, 1 << 20));
+    // The project's trained architecture unless one is named.
+    const bool named = p.isSet("family") || p.isSet("preset") || p.isSet("arch-file");
+    std::optional<TrainingRecord> trained;
+    if (!named && QFileInfo::exists(p.value("db")))
+        for (const TrainingRecord& t : Store(p.value("db").toStdString(), StoreMode::ReadOnly).trainings())
+            if (t.status == "finished") trained = t;
+    const ArchSpec arch = trained ? checkpointArchitecture(readCheckpointInfo(trained->checkpoint))
+                                  : architectureFromOptions(p);
     const int batch = intValue(p, "batch", 1, 4096);
     const LatencyJob job =
         latencyFor(p.value("db").toStdString(), arch, batch, intValue(p, "grid-step", 1, 30),

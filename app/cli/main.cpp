@@ -47,7 +47,8 @@ const Command kCommands[] = {
      runDemo},
     {"latency", "measure this machine's per-layer latency table", declareLatency, runLatency},
     {"bench", "speed figures of this machine", declareBench, runBench},
-    {"arch", "describe an architecture's genes and layers", declareArch, runArch},
+    {"arch", "describe an architecture's genes, layers and PruningNet size", declareArch, runArch},
+    {"import", "derive an architecture file from an ONNX model", declareImport, runImport},
 };
 
 int dispatch(const QStringList& args) {

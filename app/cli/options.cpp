@@ -1,8 +1,11 @@
 // Option declarations and parsing shared by the commands.
 #include "cli.h"
 
+#include "metaprune/onnx_import.h"
+
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
 
 #include <algorithm>
 #include <cmath>
@@ -38,7 +41,7 @@ double doubleValue(const Parser& p, const QString& name, double lo, double hi) {
 void parseOptions(Parser& p, const QStringList& args) {
     if (!p.parse(args)) throw UsageError(p.errorText().toStdString());
     if (p.isSet("help")) p.showHelp(0);
-    const QStringList extra = p.positionalArguments().mid(1);
+    const QStringList extra = p.positionalArguments().mid(1 + p.arguments);
     if (!extra.isEmpty())
         throw UsageError("unexpected argument '" + extra.first().toStdString() + "'");
 }
@@ -74,6 +77,10 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
     p.addOption({"preset",
                  "Architecture preset: small (28x28/32x32 data) or paper (reference widths).",
                  "name", QString::fromStdString(d.preset)});
+    p.addOption({"arch-file",
+                 "Train the PruningNet of an architecture file (.arch.json) or ONNX model (.onnx, "
+                 "imported as `metaprune import` does) instead of --family/--preset.",
+                 "file"});
     p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
     p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
@@ -102,6 +109,20 @@ TrainConfig trainConfigOf(const Parser& p) {
     TrainConfig c;
     c.family = p.value("family").toStdString();
     c.preset = p.value("preset").toStdString();
+    if (p.isSet("arch-file")) {
+        // The description itself goes into the settings (and so into the project and the
+        // checkpoint): the training does not depend on the file staying where it is.
+        if (p.isSet("family") || p.isSet("preset"))
+            throw UsageError("give either --arch-file or --family/--preset");
+        const QString file = QFileInfo(p.value("arch-file")).absoluteFilePath();
+        const ArchSpec a = file.endsWith(".onnx") ? importOnnx(file.toStdString())
+                                                   : readArchitectureFile(file.toStdString());
+        c.family = a.family;
+        c.preset = a.preset;
+        c.architecture = QJsonDocument::fromJson(QByteArray::fromStdString(toArchitectureJson(a)))
+                             .toJson(QJsonDocument::Compact)
+                             .toStdString();
+    }
     c.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
     c.dataFormat = p.value("format").toStdString();
     c.trainPerClass = intValue(p, "train-per-class", 0, 1 << 30);
@@ -204,6 +225,46 @@ void evolutionOf(const Parser& p, SearchConfig& c) {
     c.eval = evalSettingsOf(p);
 }
 
+void addArchitectureOptions(Parser& p) {
+    p.addOption({"family", "Architecture family (mobilenetv2, mobilenetv1, resnet).", "name", "mobilenetv2"});
+    p.addOption({"preset", "Preset: small or paper.", "name", "small"});
+    p.addOption({"arch-file", "An architecture file (.arch.json, see `metaprune import` for ONNX models) "
+                              "instead of --family/--preset.",
+                 "file"});
+    p.addOption({"channels", "Input channels (default: 1, or the file's).", "n"});
+    p.addOption({"size", "Input height and width, as H or HxW (default: 28, or the file's).", "size"});
+    p.addOption({"classes", "Classes (default: 10, or the file's).", "n"});
+}
+
+std::pair<int, int> sizeValue(const Parser& p, const QString& name) {
+    const QStringList parts = p.value(name).split('x');
+    bool okH = false, okW = false;
+    const int h = parts.value(0).toInt(&okH);
+    const int w = parts.size() == 2 ? parts[1].toInt(&okW) : h;
+    okW = parts.size() == 1 ? okH : okW;
+    if (parts.size() > 2 || !okH || !okW || h < 1 || w < 1 || h > 8192 || w > 8192)
+        throw UsageError("--" + name.toStdString() + " must be H or HxW in pixels (1..8192), got '" +
+                         p.value(name).toStdString() + "'");
+    return {h, w};
+}
+
+ArchSpec architectureFromOptions(const Parser& p) {
+    if (p.isSet("arch-file")) {
+        if (p.isSet("family") || p.isSet("preset"))
+            throw UsageError("give either --arch-file or --family/--preset");
+        const QString path = QFileInfo(p.value("arch-file")).absoluteFilePath();
+        const ArchSpec file = path.endsWith(".onnx") ? importOnnx(path.toStdString())
+                                                     : readArchitectureFile(path.toStdString());
+        const auto [h, w] = p.isSet("size") ? sizeValue(p, "size") : std::make_pair(file.inHeight, file.inWidth);
+        return resizeArchitecture(file, p.isSet("channels") ? intValue(p, "channels", 1, 1024) : file.inChannels, h,
+                                  w, p.isSet("classes") ? intValue(p, "classes", 1, 1 << 20) : file.classes);
+    }
+    const auto [h, w] = p.isSet("size") ? sizeValue(p, "size") : std::make_pair(28, 28);
+    return makeArchitecture(p.value("family").toStdString(), p.value("preset").toStdString(),
+                            p.isSet("channels") ? intValue(p, "channels", 1, 1024) : 1, h, w,
+                            p.isSet("classes") ? intValue(p, "classes", 1, 1 << 20) : 10);
+}
+
 /// --training, --checkpoint and --data: which PruningNet a command uses (resolveCheckpoint) and
 /// where its data is (dataForCheckpoint). `purpose` ends "whose PruningNet ...".
 void addCheckpointOptions(Parser& p, const QString& purpose) {
@@ -220,7 +281,7 @@ TrainedRef resolveCheckpoint(const Parser& p) {
     if (p.isSet("checkpoint")) {
         ref.checkpoint = QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString();
         if (QFileInfo::exists(p.value("db"))) {
-            Store store(p.value("db").toStdString());
+            const Store store(p.value("db").toStdString(), StoreMode::ReadOnly);
             if (auto t = store.trainingByCheckpoint(ref.checkpoint)) ref.trainingId = t->id;
         }
         return ref;
@@ -228,7 +289,7 @@ TrainedRef resolveCheckpoint(const Parser& p) {
     const std::string db = p.value("db").toStdString();
     if (!QFileInfo::exists(p.value("db")))
         throw UsageError("project " + db + " does not exist; train first, or give --checkpoint");
-    Store store(db);
+    const Store store(db, StoreMode::ReadOnly); // finding the checkpoint never writes
     std::optional<TrainingRecord> t;
     if (p.isSet("training")) {
         t = store.training(intValue(p, "training", 1, 1 << 30));
@@ -269,11 +330,14 @@ Encoding encodingOf(const Parser& p, const ArchSpec& arch,
         int(p.isSet("candidate")) + int(p.isSet("encoding")) + int(p.isSet("uniform"));
     if (given != 1) throw UsageError("give exactly one of --candidate, --encoding or --uniform");
     if (p.isSet("candidate")) {
-        Store store(p.value("db").toStdString());
+        const Store store(p.value("db").toStdString(), StoreMode::ReadOnly);
         const auto c = store.candidate(intValue(p, "candidate", 1, 1 << 30));
         if (!c)
             throw UsageError("project " + p.value("db").toStdString() + " has no candidate " +
                              p.value("candidate").toStdString() + " (see metaprune pareto --all)");
+        if (!c->damage.empty() || !candidateDamage(arch, *c).empty())
+            throw UsageError("candidate " + std::to_string(c->id) + " is damaged in the project (" +
+                             candidateDamage(arch, *c) + "); choose another (metaprune pareto --all)");
         if (candidate) *candidate = c;
         return c->genes;
     }
@@ -311,17 +375,13 @@ void checkWritable(const QString& path) {
                                  " is not writable");
 }
 
-/// <output without extension>.json
+/// --json, or the output's whole file name + ".json" (net.onnx -> net.onnx.json), so that the
+/// metadata of net.onnx and net.pt never overwrite each other.
 QString jsonPathFor(const Parser& p, const QString& output) {
-    if (p.optionNames().contains("json")) return p.value("json");
-    const QFileInfo fi(output);
-    QString stem = fi.fileName();
-    for (const char* ext : {".archive.pt", ".onnx", ".pt"})
-        if (stem.endsWith(ext)) {
-            stem.chop(int(std::strlen(ext)));
-            break;
-        }
-    return fi.dir().filePath(stem + ".json");
+    const QString json = p.optionNames().contains("json") ? p.value("json") : output + ".json";
+    if (QFileInfo(json).absoluteFilePath() == QFileInfo(output).absoluteFilePath())
+        throw UsageError("--json names the exported file itself (" + output.toStdString() + ")");
+    return json;
 }
 
 void addRetrainOptions(Parser& p, const RetrainConfig& d) {

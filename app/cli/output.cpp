@@ -28,12 +28,15 @@ Progress::~Progress() {
     done();
 }
 
+void Progress::skip(int64_t n) { skipped_ += n; }
+
 void Progress::update(int64_t done, int64_t total, const std::string& extra) {
     if (total <= 0) return;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const int pct = int(100.0 * double(done) / double(total));
     if (first_ < 0) first_ = done;
-    const int64_t doneHere = done - first_;
+    // This session's own rate: units taken from the store cost nothing and tell nothing.
+    const int64_t doneHere = done - first_ - skipped_;
     const std::string eta =
         doneHere > 0 && done < total
             ? " ETA " + duration(elapsed / double(doneHere) * double(total - done))
@@ -77,7 +80,8 @@ void printFront(const std::vector<CandidateRecord>& all, int64_t fullMacs,
                 const SearchConfig* cfg) {
     std::vector<CandidateRecord> searched;
     for (const CandidateRecord& c : all)
-        if (c.origin != "uniform" && (!cfg || meetsConstraint(*cfg, c.macs, c.latencyMs)))
+        if (c.damage.empty() && c.origin != "uniform" &&
+            (!cfg || meetsConstraint(*cfg, c.macs, c.latencyMs)))
             searched.push_back(c);
     std::vector<ParetoPoint> pts;
     for (const CandidateRecord& c : searched)
@@ -116,7 +120,7 @@ void printBestVsUniform(const CandidateRecord& best, const std::vector<Candidate
     }
     std::vector<ParetoPoint> uniform;
     for (const CandidateRecord& c : all)
-        if (c.origin == "uniform") uniform.push_back({c.macs, c.top1});
+        if (c.damage.empty() && c.origin == "uniform") uniform.push_back({c.macs, c.top1});
     double interp = 0;
     if (interpolateTop1(uniform, best.macs, &interp))
         std::printf("Uniform curve interpolated at the same MACs: top-1 %.2f%%  ->  searched %+.2f "

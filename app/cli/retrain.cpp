@@ -44,10 +44,13 @@ int runRetrain(const Parser& p) {
         checkWritable(exportJson);
     }
     const TrainedRef ref = resolveCheckpoint(p);
-    std::optional<CandidateRecord> c = Store(db).candidate(id);
+    std::optional<CandidateRecord> c = Store(db, StoreMode::ReadOnly).candidate(id);
     if (!c)
         throw UsageError("project " + db + " has no candidate " + std::to_string(id) +
                          " (see metaprune pareto --all)");
+    if (!c->damage.empty())
+        throw UsageError("candidate " + std::to_string(id) + " is damaged in the project (" + c->damage +
+                         "); choose another (metaprune pareto --all)");
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
     const Evaluator ev(ref.checkpoint, data);

@@ -12,6 +12,8 @@ void declareSearch(Parser& p) {
     addCheckpointOptions(p, "to search with");
     addSearchOptions(p, SearchConfig{}, "50%");
     addEvalOptions(p, EvalSettings{});
+    p.addOption({"force", "Search even when the PruningNet has not learned (its full-width top-1 is not "
+                          "clearly above chance): the ranking is then not meaningful."});
 }
 
 int runSearch(const Parser& p) {
@@ -19,8 +21,7 @@ int runSearch(const Parser& p) {
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
-    const ArchSpec arch = makeArchitecture(info.config.family, info.config.preset, info.inChannels,
-                                           info.inHeight, info.inWidth, info.classes);
+    const ArchSpec arch = checkpointArchitecture(info);
     SearchConfig cfg = searchConfigOf(p, arch);
     std::optional<LatencyJob> latency;
     if (hasLatencyBound(cfg)) {
@@ -32,8 +33,8 @@ int runSearch(const Parser& p) {
     checkSearchConfig(arch, cfg, latency ? &latency->table : nullptr);
     const Evaluator ev(ref.checkpoint, data, cfg.eval);
     const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId,
-                                       latency ? &latency->table : nullptr);
-    Store store(p.value("db").toStdString());
+                                       latency ? &latency->table : nullptr, p.isSet("force"));
+    const Store store(p.value("db").toStdString(), StoreMode::ReadOnly);
     const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
     printFront(all, full, &cfg);

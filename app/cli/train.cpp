@@ -31,7 +31,7 @@ int runTrain(const Parser& p) {
     }
     std::printf("Training %lld finished (%s in this session).\n",
                 static_cast<long long>(job.trainingId), duration(job.outcome.seconds).c_str());
-    reportFullWidth(ckpt, data, EvalSettings{});
+    reportLearned(job);
     return 0;
 }
 

@@ -1,7 +1,11 @@
 #include "metaprune/architecture.h"
 
+#include "export_names.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
 #include <sstream>
-#include <stdexcept>
 
 namespace mp {
 
@@ -21,6 +25,60 @@ int channels(int maxChannels, int index) {
     return c < 1 ? 1 : c;
 }
 } // namespace grid
+
+int geneChannelsAt(const Gene& gene, int index) {
+    const int c = grid::channels(gene.maxChannels, index);
+    if (gene.quantum <= 1)
+        return c;
+    return std::max(gene.quantum, c / gene.quantum * gene.quantum);
+}
+
+namespace {
+const std::pair<OpKind, const char*> kOpNames[] = {
+    {OpKind::Conv, "conv"},         {OpKind::Linear, "linear"},   {OpKind::Add, "add"},
+    {OpKind::Mul, "mul"},           {OpKind::Concat, "concat"},   {OpKind::GlobalAvgPool, "global_avg_pool"},
+    {OpKind::MaxPool, "max_pool"}, {OpKind::AvgPool, "avg_pool"}, {OpKind::Act, "act"},
+};
+const std::pair<Activation, const char*> kActNames[] = {
+    {Activation::None, "none"},       {Activation::ReLU, "relu"},           {Activation::ReLU6, "relu6"},
+    {Activation::Sigmoid, "sigmoid"}, {Activation::HardSigmoid, "hardsigmoid"}, {Activation::HardSwish, "hardswish"},
+    {Activation::SiLU, "silu"},
+};
+} // namespace
+
+std::string opKindName(OpKind kind) {
+    for (const auto& [k, n] : kOpNames)
+        if (k == kind)
+            return n;
+    return "?";
+}
+
+OpKind parseOpKind(const std::string& name) {
+    std::string known;
+    for (const auto& [k, n] : kOpNames) {
+        if (name == n)
+            return k;
+        known += std::string(known.empty() ? "" : ", ") + n;
+    }
+    throw ArchError("unknown op kind '" + name + "' (known: " + known + ")");
+}
+
+std::string activationName(Activation act) {
+    for (const auto& [a, n] : kActNames)
+        if (a == act)
+            return n;
+    return "?";
+}
+
+Activation parseActivation(const std::string& name) {
+    std::string known;
+    for (const auto& [a, n] : kActNames) {
+        if (name == n)
+            return a;
+        known += std::string(known.empty() ? "" : ", ") + n;
+    }
+    throw ArchError("unknown activation '" + name + "' (known: " + known + ")");
+}
 
 namespace {
 
@@ -65,6 +123,31 @@ MobileNetV2Config smallV2() {
 Width geneWidth(int gene) { return Width{gene, 0}; }
 Width fixedWidth(int c) { return Width{-1, c}; }
 
+/// Square window with "same" padding (kernel / 2), as every built-in family uses.
+void setWindow(Op& op, int kernel, int stride) {
+    op.kernelH = op.kernelW = kernel;
+    op.strideH = op.strideW = stride;
+    op.padH = op.padW = kernel / 2;
+}
+
+// Global average pooling and the classifier; the classifier's input width may be a gene.
+void addHead(ArchSpec& arch, int x) {
+    Op pool;
+    pool.kind = OpKind::GlobalAvgPool;
+    pool.name = "pool";
+    pool.inputs = {x};
+    pool.batchNorm = false;
+    arch.ops.push_back(pool);
+    Op fc;
+    fc.kind = OpKind::Linear;
+    fc.name = "classifier";
+    fc.inputs = {int(arch.ops.size())};
+    fc.out = fixedWidth(kClassesWidth);
+    fc.batchNorm = false;
+    arch.ops.push_back(fc);
+}
+
+
 ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
     // Stage genes first (stem = stage 0), then one mid gene per block, in network order.
     arch.genes.push_back({"stage0", GeneKind::Stage, cfg.stemWidth, 0});
@@ -81,10 +164,8 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
     stem.kind = OpKind::Conv;
     stem.name = "stem";
     stem.inputs = {0};
-    stem.in = fixedWidth(arch.inChannels);
     stem.out = geneWidth(0);
-    stem.kernel = 3;
-    stem.stride = cfg.stemStride;
+    setWindow(stem, 3, cfg.stemStride);
     stem.act = Activation::ReLU6;
     stem.condition = {0};
     stem.hidden = 32;
@@ -109,7 +190,6 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
             Op expand;
             expand.name = b + ".expand";
             expand.inputs = {x};
-            expand.in = geneWidth(inGene);
             expand.out = geneWidth(midGene);
             expand.act = Activation::ReLU6;
             expand.condition = cond;
@@ -121,16 +201,13 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
             Op dw = expand;
             dw.name = b + ".depthwise";
             dw.inputs = {x};
-            dw.in = geneWidth(midGene);
-            dw.kernel = 3;
-            dw.stride = r == 0 ? st.stride : 1;
-            dw.depthwise = true;
+            setWindow(dw, 3, r == 0 ? st.stride : 1);
+            dw.groupWidth = 1;
             x = addOp(dw);
 
             Op project = expand;
             project.name = b + ".project";
             project.inputs = {x};
-            project.in = geneWidth(midGene);
             project.out = geneWidth(outGene);
             project.act = Activation::None;
             x = addOp(project);
@@ -141,7 +218,6 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
                 add.kind = OpKind::Add;
                 add.name = b + ".add";
                 add.inputs = {blockInput, x};
-                add.in = add.out = geneWidth(outGene);
                 add.batchNorm = false;
                 add.stage = int(s + 1);
                 add.block = block;
@@ -155,7 +231,6 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
     Op last;
     last.name = "last";
     last.inputs = {x};
-    last.in = geneWidth(inGene);
     last.out = fixedWidth(cfg.lastWidth);
     last.act = Activation::ReLU6;
     last.condition = {inGene};
@@ -163,38 +238,18 @@ ArchSpec buildMobileNetV2(const MobileNetV2Config& cfg, ArchSpec arch) {
     last.stage = int(cfg.stages.size());
     last.block = block + 1;
     x = addOp(last);
-
-    Op pool;
-    pool.kind = OpKind::GlobalAvgPool;
-    pool.name = "pool";
-    pool.inputs = {x};
-    pool.in = pool.out = fixedWidth(cfg.lastWidth);
-    pool.batchNorm = false;
-    x = addOp(pool);
-
-    Op fc;
-    fc.kind = OpKind::Linear;
-    fc.name = "classifier";
-    fc.inputs = {x};
-    fc.in = fixedWidth(cfg.lastWidth);
-    fc.out = fixedWidth(arch.classes);
-    fc.batchNorm = false;
-    addOp(fc);
+    addHead(arch, x);
     return arch;
 }
 
-int convOut(int size, int kernel, int stride) { return (size + 2 * (kernel / 2) - kernel) / stride + 1; }
-
-Op conv(const std::string& name, int input, Width in, Width out, int kernel, int stride, Activation act,
+Op conv(const std::string& name, int input, Width out, int kernel, int stride, Activation act,
         std::vector<int> cond, int hidden, int stage, int block) {
     Op op;
     op.kind = OpKind::Conv;
     op.name = name;
     op.inputs = {input};
-    op.in = in;
     op.out = out;
-    op.kernel = kernel;
-    op.stride = stride;
+    setWindow(op, kernel, stride);
     op.act = act;
     op.condition = std::move(cond);
     op.hidden = hidden;
@@ -203,24 +258,6 @@ Op conv(const std::string& name, int input, Width in, Width out, int kernel, int
     return op;
 }
 
-// Global average pooling and the classifier; the classifier's input width may be a gene.
-void addHead(ArchSpec& arch, int x, Width width) {
-    Op pool;
-    pool.kind = OpKind::GlobalAvgPool;
-    pool.name = "pool";
-    pool.inputs = {x};
-    pool.in = pool.out = width;
-    pool.batchNorm = false;
-    arch.ops.push_back(pool);
-    Op fc;
-    fc.kind = OpKind::Linear;
-    fc.name = "classifier";
-    fc.inputs = {int(arch.ops.size())};
-    fc.in = width;
-    fc.out = fixedWidth(arch.classes);
-    fc.batchNorm = false;
-    arch.ops.push_back(fc);
-}
 
 struct V1Block {
     int width;
@@ -237,7 +274,7 @@ ArchSpec buildMobileNetV1(int stemWidth, int stemStride, const std::vector<V1Blo
         arch.ops.push_back(std::move(op));
         return int(arch.ops.size());
     };
-    int x = add(conv("stem", 0, fixedWidth(arch.inChannels), geneWidth(0), 3, stemStride, Activation::ReLU, {0}, 32, 0, 0));
+    int x = add(conv("stem", 0, geneWidth(0), 3, stemStride, Activation::ReLU, {0}, 32, 0, 0));
     Width in = geneWidth(0);
     for (size_t b = 0; b < blocks.size(); ++b) {
         const std::string name = "block" + std::to_string(b + 1);
@@ -248,13 +285,13 @@ ArchSpec buildMobileNetV1(int stemWidth, int stemStride, const std::vector<V1Blo
             cond.push_back(in.gene);
         if (out.gene >= 0)
             cond.push_back(out.gene);
-        Op dw = conv(name + ".depthwise", x, in, in, 3, blocks[b].stride, Activation::ReLU, cond, 32, int(b + 1), int(b + 1));
-        dw.depthwise = true;
+        Op dw = conv(name + ".depthwise", x, in, 3, blocks[b].stride, Activation::ReLU, cond, 32, int(b + 1), int(b + 1));
+        dw.groupWidth = 1;
         x = add(dw);
-        x = add(conv(name + ".pointwise", x, in, out, 1, 1, Activation::ReLU, cond, 32, int(b + 1), int(b + 1)));
+        x = add(conv(name + ".pointwise", x, out, 1, 1, Activation::ReLU, cond, 32, int(b + 1), int(b + 1)));
         in = out;
     }
-    addHead(arch, x, in);
+    addHead(arch, x);
     return arch;
 }
 
@@ -277,16 +314,14 @@ ArchSpec buildResNet(int stemWidth, int stemKernel, int stemStride, bool maxPool
         arch.ops.push_back(std::move(op));
         return int(arch.ops.size());
     };
-    int x = add(conv("stem", 0, fixedWidth(arch.inChannels), geneWidth(0), stemKernel, stemStride, Activation::ReLU,
+    int x = add(conv("stem", 0, geneWidth(0), stemKernel, stemStride, Activation::ReLU,
                      {0}, 32, 0, 0));
     if (maxPool) {
         Op pool;
         pool.kind = OpKind::MaxPool;
         pool.name = "stem.maxpool";
         pool.inputs = {x};
-        pool.in = pool.out = geneWidth(0);
-        pool.kernel = 3;
-        pool.stride = 2;
+        setWindow(pool, 3, 2);
         pool.batchNorm = false;
         pool.stage = pool.block = 0;
         x = add(pool);
@@ -306,22 +341,21 @@ ArchSpec buildResNet(int stemWidth, int stemKernel, int stemStride, bool maxPool
             const int blockInput = x;
             const int st = int(s + 1);
             if (bottleneck) {
-                x = add(conv(b + ".conv1", x, geneWidth(inGene), geneWidth(midGene), 1, 1, Activation::ReLU, cond, 32, st, block));
-                x = add(conv(b + ".conv2", x, geneWidth(midGene), geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
-                x = add(conv(b + ".conv3", x, geneWidth(midGene), geneWidth(outGene), 1, 1, Activation::None, cond, 32, st, block));
+                x = add(conv(b + ".conv1", x, geneWidth(midGene), 1, 1, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv2", x, geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv3", x, geneWidth(outGene), 1, 1, Activation::None, cond, 32, st, block));
             } else {
-                x = add(conv(b + ".conv1", x, geneWidth(inGene), geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
-                x = add(conv(b + ".conv2", x, geneWidth(midGene), geneWidth(outGene), 3, 1, Activation::None, cond, 32, st, block));
+                x = add(conv(b + ".conv1", x, geneWidth(midGene), 3, stride, Activation::ReLU, cond, 32, st, block));
+                x = add(conv(b + ".conv2", x, geneWidth(outGene), 3, 1, Activation::None, cond, 32, st, block));
             }
             int shortcut = blockInput;
             if (r == 0) // the stage's projection shortcut carries the stage gene too
-                shortcut = add(conv(b + ".shortcut", blockInput, geneWidth(inGene), geneWidth(outGene), 1, stride,
+                shortcut = add(conv(b + ".shortcut", blockInput, geneWidth(outGene), 1, stride,
                                     Activation::None, cond, 32, st, block));
             Op sum;
             sum.kind = OpKind::Add;
             sum.name = b + ".add";
             sum.inputs = {shortcut, x};
-            sum.in = sum.out = geneWidth(outGene);
             sum.act = Activation::ReLU;
             sum.batchNorm = false;
             sum.stage = st;
@@ -330,8 +364,42 @@ ArchSpec buildResNet(int stemWidth, int stemKernel, int stemStride, bool maxPool
             inGene = outGene;
         }
     }
-    addHead(arch, x, geneWidth(inGene));
+    addHead(arch, x);
     return arch;
+}
+
+
+
+
+int maxOf(const ArchSpec& a, const Width& w) {
+    if (w.gene >= 0)
+        return a.genes[size_t(w.gene)].maxChannels;
+    return w.fixed == kClassesWidth ? a.classes : w.fixed;
+}
+
+std::string widthText(const ArchSpec& a, const Width& w) {
+    if (w.gene >= 0)
+        return "gene " + a.genes[size_t(w.gene)].name;
+    return w.fixed == kClassesWidth ? std::string("the classes") : std::to_string(w.fixed);
+}
+
+std::string layoutText(const ArchSpec& a, const std::vector<Width>& segments) {
+    std::string s;
+    for (const Width& w : segments)
+        s += (s.empty() ? "" : " + ") + widthText(a, w);
+    return s;
+}
+
+/// Output size of a sliding window, as PyTorch computes it (ceil mode never starts a window in
+/// the right padding).
+int windowOut(int size, int kernel, int stride, int pad, int dilation, bool ceil) {
+    const int span = size + 2 * pad - dilation * (kernel - 1) - 1;
+    if (span < 0)
+        return 0;
+    int out = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+    if (ceil && (out - 1) * stride >= size + pad)
+        --out;
+    return out;
 }
 
 } // namespace
@@ -383,6 +451,182 @@ ArchSpec makeArchitecture(const std::string& family, const std::string& preset, 
                                 "' (known: mobilenetv2, mobilenetv1, resnet; presets small, paper)");
 }
 
+std::vector<ValueShape> analyzeArchitecture(const ArchSpec& a) {
+    if (a.inChannels <= 0 || a.inHeight <= 0 || a.inWidth <= 0 || a.classes <= 0)
+        throw ArchError("input " + std::to_string(a.inChannels) + "x" + std::to_string(a.inHeight) + "x" +
+                        std::to_string(a.inWidth) + " with " + std::to_string(a.classes) +
+                        " classes: every size must be positive");
+    if (a.ops.empty())
+        throw ArchError("the architecture has no ops");
+    std::set<std::string> geneNames;
+    for (const Gene& g : a.genes) {
+        if (g.name.empty() || !geneNames.insert(g.name).second)
+            throw ArchError("gene '" + g.name + "': gene names must be unique and not empty");
+        if (g.maxChannels < 1)
+            throw ArchError("gene '" + g.name + "': max channels " + std::to_string(g.maxChannels) +
+                            " must be at least 1");
+        if (g.quantum < 1 || g.maxChannels % g.quantum != 0)
+            throw ArchError("gene '" + g.name + "': channel quantum " + std::to_string(g.quantum) +
+                            " must divide its max channels " + std::to_string(g.maxChannels));
+    }
+    std::map<std::string, std::string> exported; // exported tensor names must stay distinct
+    std::set<std::string> opNames;
+    std::vector<ValueShape> v(a.ops.size() + 1);
+    v[0].segments = {Width{-1, a.inChannels}};
+    v[0].maxChannels = a.inChannels;
+    v[0].height = a.inHeight;
+    v[0].width = a.inWidth;
+    std::vector<bool> used(a.ops.size() + 1, false);
+    for (size_t i = 0; i < a.ops.size(); ++i) {
+        const Op& op = a.ops[i];
+        const std::string at = "op '" + op.name + "' (" + opKindName(op.kind) + ")";
+        if (op.name.empty() || !opNames.insert(op.name).second)
+            throw ArchError(at + ": op names must be unique and not empty");
+        if (const auto [it, fresh] = exported.emplace(detail::exportParamName(op.name), op.name); !fresh)
+            throw ArchError(at + ": its name and op '" + it->second + "' both become '" + it->first +
+                            "' in exported files; rename one");
+        const size_t wanted = op.kind == OpKind::Add || op.kind == OpKind::Mul ? 2 : op.kind == OpKind::Concat ? 0 : 1;
+        if (wanted && op.inputs.size() != wanted)
+            throw ArchError(at + ": takes " + std::to_string(wanted) + " input" + (wanted == 1 ? "" : "s") + ", has " +
+                            std::to_string(op.inputs.size()));
+        if (op.kind == OpKind::Concat && op.inputs.size() < 2)
+            throw ArchError(at + ": joins at least 2 inputs, has " + std::to_string(op.inputs.size()));
+        for (int in : op.inputs) {
+            if (in < 0 || in > int(i))
+                throw ArchError(at + ": reads value " + std::to_string(in) +
+                                ", which no earlier op makes (a cycle, or an op listed before its input)");
+            used[size_t(in)] = true;
+        }
+        auto checkWidth = [&](const Width& w, const char* what) {
+            if (w.gene >= int(a.genes.size()) || w.gene < -1)
+                throw ArchError(at + ": " + what + " width is tied to gene #" + std::to_string(w.gene) +
+                                ", which does not exist (" + std::to_string(a.genes.size()) + " genes)");
+            if (w.gene < 0 && w.fixed <= 0 && w.fixed != kClassesWidth)
+                throw ArchError(at + ": " + what + " width " + std::to_string(w.fixed) + " must be positive");
+        };
+        for (int g : op.condition)
+            if (g < 0 || g >= int(a.genes.size()))
+                throw ArchError(at + ": its generator is conditioned on gene #" + std::to_string(g) +
+                                ", which does not exist");
+        const ValueShape& in = v[size_t(op.inputs.at(0))];
+        ValueShape& out = v[i + 1];
+        out = in;
+        auto window = [&](int dilation) {
+            if (op.kernelH < 1 || op.kernelW < 1 || op.strideH < 1 || op.strideW < 1 || op.padH < 0 || op.padW < 0 ||
+                dilation < 1)
+                throw ArchError(at + ": kernel, stride and dilation must be at least 1 and padding not negative");
+            const bool ceil = op.ceilMode && op.kind != OpKind::Conv;
+            out.height = windowOut(in.height, op.kernelH, op.strideH, op.padH, dilation, ceil);
+            out.width = windowOut(in.width, op.kernelW, op.strideW, op.padW, dilation, ceil);
+            if (out.height < 1 || out.width < 1)
+                throw ArchError(at + ": its " + std::to_string(in.height) + "x" + std::to_string(in.width) +
+                                " input is too small for a " + std::to_string(op.kernelH) + "x" +
+                                std::to_string(op.kernelW) + " window with stride " + std::to_string(op.strideH) +
+                                ": the input size is too small for this architecture");
+        };
+        switch (op.kind) {
+        case OpKind::Conv: {
+            window(op.dilation);
+            if (op.groupWidth < 0)
+                throw ArchError(at + ": group width must be 0 (dense), 1 (depthwise) or channels per group");
+            if (op.groupWidth == 0) {
+                checkWidth(op.out, "output");
+                out.segments = {op.out};
+                out.maxChannels = maxOf(a, op.out);
+            } else if (op.groupWidth > 1) {
+                if (in.segments.size() != 1)
+                    throw ArchError(at + ": a grouped conv needs a single-width input, its input is " +
+                                    layoutText(a, in.segments));
+                const Width& w = in.segments[0];
+                const int quantum = w.gene >= 0 ? a.genes[size_t(w.gene)].quantum : maxOf(a, w);
+                if (quantum % op.groupWidth != 0 || maxOf(a, w) % op.groupWidth != 0)
+                    throw ArchError(at + ": groups of " + std::to_string(op.groupWidth) + " channels need its input's " +
+                                    widthText(a, w) + " to come in multiples of " + std::to_string(op.groupWidth) +
+                                    " (its quantum is " + std::to_string(quantum) + ")");
+            }
+            break;
+        }
+        case OpKind::Linear:
+            checkWidth(op.out, "output");
+            out.segments = {op.out};
+            out.maxChannels = maxOf(a, op.out);
+            out.height = out.width = 1;
+            break;
+        case OpKind::Add:
+        case OpKind::Mul: {
+            const ValueShape& other = v[size_t(op.inputs[1])];
+            if (other.segments != in.segments)
+                throw ArchError(at + ": its inputs have widths " + layoutText(a, in.segments) + " and " +
+                                layoutText(a, other.segments) +
+                                ", which cannot be equal for every encoding (tie them to the same gene)");
+            const bool broadcast = op.kind == OpKind::Mul && other.height == 1 && other.width == 1;
+            if (!broadcast && (other.height != in.height || other.width != in.width))
+                throw ArchError(at + ": its inputs are " + std::to_string(in.height) + "x" + std::to_string(in.width) +
+                                " and " + std::to_string(other.height) + "x" + std::to_string(other.width) +
+                                " maps, which do not chain");
+            break;
+        }
+        case OpKind::Concat:
+            out.segments.clear();
+            out.maxChannels = 0;
+            for (int id : op.inputs) {
+                const ValueShape& part = v[size_t(id)];
+                if (part.height != in.height || part.width != in.width)
+                    throw ArchError(at + ": joins " + std::to_string(in.height) + "x" + std::to_string(in.width) +
+                                    " and " + std::to_string(part.height) + "x" + std::to_string(part.width) +
+                                    " maps, which do not chain");
+                out.segments.insert(out.segments.end(), part.segments.begin(), part.segments.end());
+                out.maxChannels += part.maxChannels;
+            }
+            break;
+        case OpKind::GlobalAvgPool:
+            out.height = out.width = 1;
+            break;
+        case OpKind::MaxPool:
+        case OpKind::AvgPool:
+            window(1);
+            break;
+        case OpKind::Act:
+            if (op.act == Activation::None)
+                throw ArchError(at + ": a standalone activation needs an activation other than none");
+            break;
+        }
+    }
+    // The last op is the output: every other value must feed something.
+    for (size_t id = 1; id < a.ops.size(); ++id)
+        if (!used[id])
+            throw ArchError("op '" + a.ops[id - 1].name + "': its output is never used (only the last op is the output)");
+    const ValueShape& logits = v.back();
+    if (logits.segments.size() != 1 || logits.segments[0].gene >= 0 || logits.height != 1 || logits.width != 1)
+        throw ArchError("op '" + a.ops.back().name + "': the last op must output the classes as a fixed width, it gives " +
+                        layoutText(a, logits.segments) + " at " + std::to_string(logits.height) + "x" +
+                        std::to_string(logits.width));
+    return v;
+}
+
+ArchSpec resizeArchitecture(const ArchSpec& arch, int inChannels, int inHeight, int inWidth, int classes) {
+    ArchSpec r = arch;
+    r.inChannels = inChannels;
+    r.inHeight = inHeight;
+    r.inWidth = inWidth;
+    r.classes = classes;
+    if (inHeight != arch.inHeight || inWidth != arch.inWidth) {
+        // A Linear over a flattened map fixes the size: its weights count H x W positions.
+        const std::vector<ValueShape> values = analyzeArchitecture(arch);
+        for (const Op& op : arch.ops)
+            if (op.kind == OpKind::Linear) {
+                const ValueShape& in = values[size_t(op.inputs[0])];
+                if (in.height * in.width > 1)
+                    throw ArchError("op '" + op.name + "' flattens a " + std::to_string(in.height) + "x" +
+                                    std::to_string(in.width) + " map, so " + arch.family + " needs " +
+                                    std::to_string(arch.inHeight) + "x" + std::to_string(arch.inWidth) +
+                                    " input; the data is " + std::to_string(inHeight) + "x" + std::to_string(inWidth));
+            }
+    }
+    analyzeArchitecture(r);
+    return r;
+}
+
 void validateEncoding(const ArchSpec& arch, const Encoding& enc) {
     if (enc.size() != arch.genes.size())
         throw std::invalid_argument("encoding has " + std::to_string(enc.size()) +
@@ -399,69 +643,84 @@ std::vector<int> geneChannels(const ArchSpec& arch, const Encoding& enc) {
     validateEncoding(arch, enc);
     std::vector<int> c(enc.size());
     for (size_t g = 0; g < enc.size(); ++g)
-        c[g] = grid::channels(arch.genes[g].maxChannels, enc[g]);
+        c[g] = geneChannelsAt(arch.genes[g], enc[g]);
     return c;
 }
 
 int widthChannels(const ArchSpec& arch, const Width& w, const Encoding& enc) {
     if (w.gene < 0)
-        return w.fixed;
-    return grid::channels(arch.genes.at(size_t(w.gene)).maxChannels, enc.at(size_t(w.gene)));
+        return w.fixed == kClassesWidth ? arch.classes : w.fixed;
+    return geneChannelsAt(arch.genes.at(size_t(w.gene)), enc.at(size_t(w.gene)));
 }
 
-std::vector<LayerShape> layerShapes(const ArchSpec& arch, const Encoding& enc) {
+int valueChannels(const ArchSpec& arch, const ValueShape& v, const Encoding& enc) {
+    int c = 0;
+    for (const Width& w : v.segments)
+        c += widthChannels(arch, w, enc);
+    return c;
+}
+
+std::vector<ChannelRange> valueRanges(const ArchSpec& arch, const ValueShape& v, const Encoding& enc) {
+    std::vector<ChannelRange> r;
+    int offset = 0;
+    for (const Width& w : v.segments) {
+        r.push_back({offset, widthChannels(arch, w, enc)});
+        offset += maxOf(arch, w);
+    }
+    return r;
+}
+
+std::vector<LayerShape> layerShapes(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc) {
     validateEncoding(arch, enc);
-    // Spatial size of every value; value 0 is the input.
-    std::vector<std::pair<int, int>> hw(arch.ops.size() + 1);
-    hw[0] = {arch.inHeight, arch.inWidth};
     std::vector<LayerShape> shapes;
     for (size_t i = 0; i < arch.ops.size(); ++i) {
         const Op& op = arch.ops[i];
-        const auto [h, w] = hw[size_t(op.inputs.at(0))];
-        switch (op.kind) {
-        case OpKind::Conv: {
-            LayerShape s;
-            s.op = int(i);
-            s.inChannels = widthChannels(arch, op.in, enc);
-            s.outChannels = op.depthwise ? s.inChannels : widthChannels(arch, op.out, enc);
-            s.groups = op.depthwise ? s.inChannels : 1;
-            s.kernel = op.kernel;
-            s.stride = op.stride;
-            s.inHeight = h;
-            s.inWidth = w;
-            s.outHeight = convOut(h, op.kernel, op.stride);
-            s.outWidth = convOut(w, op.kernel, op.stride);
-            const int64_t perOut = int64_t(op.kernel) * op.kernel * (s.inChannels / s.groups);
-            s.params = perOut * s.outChannels;
-            s.macs = s.params * s.outHeight * s.outWidth;
-            shapes.push_back(s);
-            hw[i + 1] = {s.outHeight, s.outWidth};
-            break;
-        }
-        case OpKind::Linear: {
-            LayerShape s;
-            s.op = int(i);
-            s.inChannels = widthChannels(arch, op.in, enc);
+        if (op.kind != OpKind::Conv && op.kind != OpKind::Linear)
+            continue;
+        const ValueShape& in = values[size_t(op.inputs[0])];
+        const ValueShape& out = values[i + 1];
+        LayerShape s;
+        s.op = int(i);
+        s.inRanges = valueRanges(arch, in, enc);
+        s.inChannels = valueChannels(arch, in, enc);
+        s.inHeight = in.height;
+        s.inWidth = in.width;
+        s.outHeight = out.height;
+        s.outWidth = out.width;
+        if (op.kind == OpKind::Conv) {
+            s.kernelH = op.kernelH;
+            s.kernelW = op.kernelW;
+            s.strideH = op.strideH;
+            s.strideW = op.strideW;
+            if (op.followsInput()) {
+                s.outChannels = s.inChannels;
+                s.outRanges = s.inRanges;
+                s.groups = s.inChannels / op.groupWidth;
+            } else {
+                s.outChannels = widthChannels(arch, op.out, enc);
+                s.outRanges = {{0, s.outChannels}};
+            }
+            const int64_t perOut = int64_t(op.kernelH) * op.kernelW * (s.inChannels / s.groups);
+            s.macs = perOut * s.outChannels * s.outHeight * s.outWidth;
+            s.params = perOut * s.outChannels + (op.batchNorm ? 0 : s.outChannels);
+        } else {
+            // Flattened C x H x W features, channel-major as torch.flatten lays them out.
+            const int hw = in.height * in.width;
+            for (ChannelRange& r : s.inRanges)
+                r = {r.begin * hw, r.count * hw};
+            s.inChannels *= hw;
             s.outChannels = widthChannels(arch, op.out, enc);
-            s.inHeight = s.inWidth = s.outHeight = s.outWidth = 1;
+            s.outRanges = {{0, s.outChannels}};
             s.macs = int64_t(s.inChannels) * s.outChannels;
             s.params = s.macs + s.outChannels;
-            shapes.push_back(s);
-            hw[i + 1] = {1, 1};
-            break;
         }
-        case OpKind::GlobalAvgPool:
-            hw[i + 1] = {1, 1};
-            break;
-        case OpKind::MaxPool:
-            hw[i + 1] = {convOut(h, op.kernel, op.stride), convOut(w, op.kernel, op.stride)};
-            break;
-        case OpKind::Add:
-            hw[i + 1] = {h, w};
-            break;
-        }
+        shapes.push_back(std::move(s));
     }
     return shapes;
+}
+
+std::vector<LayerShape> layerShapes(const ArchSpec& arch, const Encoding& enc) {
+    return layerShapes(arch, analyzeArchitecture(arch), enc);
 }
 
 int64_t countMacs(const ArchSpec& arch, const Encoding& enc) {
@@ -482,10 +741,10 @@ Encoding canonicalEncoding(const ArchSpec& arch, const Encoding& enc) {
     validateEncoding(arch, enc);
     Encoding out(enc.size());
     for (size_t g = 0; g < enc.size(); ++g) {
-        const int maxC = arch.genes[g].maxChannels;
-        const int c = grid::channels(maxC, enc[g]);
+        const Gene& gene = arch.genes[g];
+        const int c = geneChannelsAt(gene, enc[g]);
         int i = enc[g];
-        while (i > 0 && grid::channels(maxC, i - 1) == c)
+        while (i > 0 && geneChannelsAt(gene, i - 1) == c)
             --i;
         out[g] = i;
     }

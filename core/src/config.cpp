@@ -28,6 +28,8 @@ std::string toJson(const TrainConfig& c) {
     QJsonObject o;
     o["family"] = QString::fromStdString(c.family);
     o["preset"] = QString::fromStdString(c.preset);
+    if (!c.architecture.empty()) // only then: built-in trainings keep their identity
+        o["architecture"] = QJsonDocument::fromJson(QByteArray::fromStdString(c.architecture)).object();
     o["data_path"] = QString::fromStdString(c.dataPath);
     o["data_format"] = QString::fromStdString(c.dataFormat);
     o["train_per_class"] = qint64(c.trainPerClass);
@@ -56,6 +58,8 @@ TrainConfig trainConfigFromJson(const std::string& json) {
     TrainConfig c;
     c.family = o["family"].toString(QString::fromStdString(c.family)).toStdString();
     c.preset = o["preset"].toString(QString::fromStdString(c.preset)).toStdString();
+    if (o.contains("architecture"))
+        c.architecture = QJsonDocument(o["architecture"].toObject()).toJson(QJsonDocument::Compact).toStdString();
     c.dataPath = o["data_path"].toString(QString::fromStdString(c.dataPath)).toStdString();
     c.dataFormat = o["data_format"].toString(QString::fromStdString(c.dataFormat)).toStdString();
     c.trainPerClass = o["train_per_class"].toInteger(c.trainPerClass);
@@ -162,6 +166,7 @@ std::string MachineInfo::json() const {
 
 std::string LatencyTable::toJson() const {
     QJsonObject o;
+    o["version"] = 2; // 2: axes are channel counts of the op's input and output values
     o["arch"] = QString::fromStdString(arch);
     o["machine"] = QJsonDocument::fromJson(QByteArray::fromStdString(machine.json())).object();
     QJsonArray g;
@@ -186,6 +191,9 @@ LatencyTable LatencyTable::fromJson(const std::string& json) {
     if (!doc.isObject())
         throw std::invalid_argument("latency table is not a JSON object: " + err.errorString().toStdString());
     const QJsonObject o = doc.object();
+    if (o["version"].toInt(1) != 2)
+        throw std::invalid_argument("latency table of an older format (version " + std::to_string(o["version"].toInt(1)) +
+                                    "): measure it again");
     LatencyTable t;
     t.arch = o["arch"].toString().toStdString();
     const QJsonObject m = o["machine"].toObject();

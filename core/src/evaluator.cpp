@@ -99,6 +99,24 @@ Evaluator::Evaluator(const std::string& checkpoint, const DataBundle& data, cons
 
 Evaluator::~Evaluator() = default;
 
+double Evaluator::chanceTop1(EvalSplit split) const {
+    std::vector<int64_t> counts;
+    if (split == EvalSplit::Test) {
+        counts = d->test.classCounts();
+    } else {
+        for (const torch::Tensor& y : d->searchY) {
+            const int64_t* p = y.data_ptr<int64_t>();
+            for (int64_t i = 0; i < y.size(0); ++i) {
+                if (p[i] >= int64_t(counts.size()))
+                    counts.resize(size_t(p[i] + 1), 0);
+                ++counts[size_t(p[i])];
+            }
+        }
+    }
+    const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t(0));
+    return total > 0 ? 100.0 * double(*std::max_element(counts.begin(), counts.end())) / double(total) : 0.0;
+}
+
 const ArchSpec& Evaluator::arch() const { return d->net->arch(); }
 const CheckpointInfo& Evaluator::checkpoint() const { return d->info; }
 const EvalSettings& Evaluator::settings() const { return d->settings; }

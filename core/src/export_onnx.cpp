@@ -58,20 +58,54 @@ void setShape(onnx::ValueInfoProto* v, const std::string& name, const std::vecto
         s->add_dim()->set_dim_value(d);
 }
 
-// Appends the activation after `value`; returns the name of the activated value.
+// Appends the activation after `value`; returns the name of the activated value. Opset 13 has
+// no HardSwish or SiLU node: they are x * HardSigmoid(x) and x * Sigmoid(x), as torch.onnx
+// exports them at this opset.
 std::string activate(onnx::GraphProto* g, Activation act, const std::string& value, bool* needClip) {
+    const std::string out = value + "_" + activationName(act);
+    auto hardSigmoid = [&](const std::string& name) {
+        onnx::NodeProto* n = addNode(g, "HardSigmoid", {value}, name, name);
+        onnx::AttributeProto* a = n->add_attribute();
+        a->set_name("alpha");
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(1.0f / 6.0f); // relu6(x + 3) / 6, torch's definition
+        onnx::AttributeProto* b = n->add_attribute();
+        b->set_name("beta");
+        b->set_type(onnx::AttributeProto::FLOAT);
+        b->set_f(0.5f);
+    };
     switch (act) {
     case Activation::ReLU:
-        addNode(g, "Relu", {value}, value + "_relu", value + "_relu");
-        return value + "_relu";
+        addNode(g, "Relu", {value}, out, out);
+        return out;
     case Activation::ReLU6:
         *needClip = true;
-        addNode(g, "Clip", {value, "relu6_min", "relu6_max"}, value + "_relu6", value + "_relu6");
-        return value + "_relu6";
+        addNode(g, "Clip", {value, "relu6_min", "relu6_max"}, out, out);
+        return out;
+    case Activation::Sigmoid:
+        addNode(g, "Sigmoid", {value}, out, out);
+        return out;
+    case Activation::HardSigmoid:
+        hardSigmoid(out);
+        return out;
+    case Activation::HardSwish:
+        hardSigmoid(out + "_gate");
+        addNode(g, "Mul", {value, out + "_gate"}, out, out);
+        return out;
+    case Activation::SiLU:
+        addNode(g, "Sigmoid", {value}, out + "_gate", out + "_gate");
+        addNode(g, "Mul", {value, out + "_gate"}, out, out);
+        return out;
     case Activation::None:
         break;
     }
     return value;
+}
+
+void windowAttributes(onnx::NodeProto* n, const Op& op) {
+    intsAttribute(n, "kernel_shape", {op.kernelH, op.kernelW});
+    intsAttribute(n, "strides", {op.strideH, op.strideW});
+    intsAttribute(n, "pads", {op.padH, op.padW, op.padH, op.padW});
 }
 
 } // namespace
@@ -93,6 +127,7 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path) {
     setShape(g->add_input(), "input", {arch.inChannels, arch.inHeight, arch.inWidth});
 
     std::vector<std::string> value(arch.ops.size() + 1);
+    std::vector<bool> flat(arch.ops.size() + 1, false); // 2-D [N, features] values (after a Linear)
     value[0] = "input";
     bool needClip = false;
     for (size_t i = 0; i < arch.ops.size(); ++i) {
@@ -100,44 +135,62 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path) {
         const std::string out = "v" + std::to_string(i + 1);
         const std::string& in = value[size_t(op.inputs[0])];
         const std::string n = exportParamName(op.name);
+        std::vector<std::string> inputs;
+        for (int id : op.inputs)
+            inputs.push_back(value[size_t(id)]);
         switch (op.kind) {
         case OpKind::Conv: {
             const NetworkTensor& w = net.weight[i];
             addInitializer(g, n + "_weight", w.shape, w.data);
             addInitializer(g, n + "_bias", net.bias[i].shape, net.bias[i].data);
             onnx::NodeProto* c = addNode(g, "Conv", {in, n + "_weight", n + "_bias"}, out, op.name);
-            const int64_t pad = op.kernel / 2;
-            intsAttribute(c, "kernel_shape", {op.kernel, op.kernel});
-            intsAttribute(c, "strides", {op.stride, op.stride});
-            intsAttribute(c, "pads", {pad, pad, pad, pad});
-            intsAttribute(c, "dilations", {1, 1});
-            intAttribute(c, "group", op.depthwise ? w.shape[0] : 1);
-            break;
-        }
-        case OpKind::Add:
-            addNode(g, "Add", {in, value[size_t(op.inputs[1])]}, out, op.name);
-            break;
-        case OpKind::MaxPool: {
-            onnx::NodeProto* p = addNode(g, "MaxPool", {in}, out, op.name);
-            const int64_t pad = op.kernel / 2;
-            intsAttribute(p, "kernel_shape", {op.kernel, op.kernel});
-            intsAttribute(p, "strides", {op.stride, op.stride});
-            intsAttribute(p, "pads", {pad, pad, pad, pad});
-            break;
-        }
-        case OpKind::GlobalAvgPool: {
-            addNode(g, "GlobalAveragePool", {in}, out + "_pooled", op.name);
-            onnx::NodeProto* f = addNode(g, "Flatten", {out + "_pooled"}, out, op.name + "_flatten");
-            intAttribute(f, "axis", 1);
+            windowAttributes(c, op);
+            intsAttribute(c, "dilations", {op.dilation, op.dilation});
+            intAttribute(c, "group", op.followsInput() ? w.shape[0] / op.groupWidth : 1);
             break;
         }
         case OpKind::Linear: {
             addInitializer(g, n + "_weight", net.weight[i].shape, net.weight[i].data);
             addInitializer(g, n + "_bias", net.bias[i].shape, net.bias[i].data);
-            onnx::NodeProto* gemm = addNode(g, "Gemm", {in, n + "_weight", n + "_bias"}, out, op.name);
-            intAttribute(gemm, "transB", 1);
+            std::string x = in;
+            if (!flat[size_t(op.inputs[0])]) {
+                x = out + "_flat";
+                intAttribute(addNode(g, "Flatten", {in}, x, op.name + "_flatten"), "axis", 1);
+            }
+            intAttribute(addNode(g, "Gemm", {x, n + "_weight", n + "_bias"}, out, op.name), "transB", 1);
+            flat[i + 1] = true;
             break;
         }
+        case OpKind::Add:
+            addNode(g, "Add", inputs, out, op.name);
+            break;
+        case OpKind::Mul:
+            // The broadcast gate first, as torch.onnx writes SE blocks (scale * input): OpenCV 4.6
+            // sizes Mul(x, gate) like its second input.
+            addNode(g, "Mul", {inputs[1], inputs[0]}, out, op.name);
+            break;
+        case OpKind::Concat:
+            intAttribute(addNode(g, "Concat", inputs, out, op.name), "axis", 1);
+            break;
+        case OpKind::MaxPool: {
+            onnx::NodeProto* p = addNode(g, "MaxPool", {in}, out, op.name);
+            windowAttributes(p, op);
+            intAttribute(p, "ceil_mode", op.ceilMode ? 1 : 0);
+            break;
+        }
+        case OpKind::AvgPool: {
+            onnx::NodeProto* p = addNode(g, "AveragePool", {in}, out, op.name);
+            windowAttributes(p, op);
+            intAttribute(p, "ceil_mode", op.ceilMode ? 1 : 0);
+            intAttribute(p, "count_include_pad", op.countIncludePad ? 1 : 0);
+            break;
+        }
+        case OpKind::GlobalAvgPool:
+            addNode(g, "GlobalAveragePool", {in}, out, op.name);
+            break;
+        case OpKind::Act:
+            addNode(g, "Identity", {in}, out, op.name);
+            break;
         }
         value[i + 1] = activate(g, op.act, out, &needClip);
     }
@@ -145,8 +198,13 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path) {
         addInitializer(g, "relu6_min", {}, {0.0f});
         addInitializer(g, "relu6_max", {}, {6.0f});
     }
+    std::string logits = value.back();
+    if (!flat.back()) { // a graph ending in a pool (SqueezeNet) gives [N, classes, 1, 1]
+        intAttribute(addNode(g, "Flatten", {logits}, "logits", "logits_flatten"), "axis", 1);
+        logits = "logits";
+    }
     onnx::ValueInfoProto* output = g->add_output();
-    output->set_name(value.back());
+    output->set_name(logits);
     onnx::TypeProto_Tensor* t = output->mutable_type()->mutable_tensor_type();
     t->set_elem_type(onnx::TensorProto::FLOAT);
     t->mutable_shape()->add_dim()->set_dim_param("batch");

@@ -4,26 +4,34 @@
 // it streams the used rows through memory: these loops read each row once for the forward pass
 // and once more for backward + momentum update, where composing LibTorch ops takes 8-9 passes.
 
+#include "metaprune/architecture.h"
+
 #include <cstdint>
+#include <vector>
 
 namespace mp::detail {
 
-/// Shape of the used slice of one generator: W2 is [maxOut, cols, hidden] row-major (cols =
-/// maxInPerGroup * k * k), of which rows [:out, :used] are used; b2 is [maxOut, cols].
+/// The used slice of one generator: W2 is [maxOut, cols, hidden] row-major (cols =
+/// maxInPerGroup * kh * kw) and b2 is [maxOut, cols], of which output channels `rows` and
+/// columns `colRanges` are used. A plain network uses one leading range of each; a value joined
+/// by a Concat contributes one range per part. The used weight is [sum rows, sum columns].
 struct SliceShape {
-    int64_t out = 0;
-    int64_t used = 0;
+    std::vector<ChannelRange> rows;
+    std::vector<ChannelRange> colRanges;
     int64_t cols = 0;
     int64_t hidden = 0;
+    int64_t outCount() const;
+    int64_t usedCount() const;
 };
 
-/// weight[o, u] = b2[o, u] + W2[o, u, :] . h  -> weight [out, used] contiguous.
+/// weight[o', u'] = b2[o, u] + W2[o, u, :] . h over the used rows o and columns u, written
+/// compactly: weight [outCount, usedCount] contiguous.
 void generateSlice(const SliceShape& s, const float* W2, const float* b2, const float* h, float* weight);
 
-/// Backward and momentum SGD of the used rows in one pass, given g = dL/dweight [out, used]:
-/// dh += sum_{o,u} g[o,u] W2[o,u,:] (with W2 before the update); then for every used row,
-/// mom = beta * mom + g h^T (+ wd * W2) and, if lr != 0, W2 -= lr * mom; same for b2/bmom with g.
-/// beta = momentum for the row-sparse update; the dense update decays all rows first and
+/// Backward and momentum SGD of the used rows in one pass, given g = dL/dweight [outCount,
+/// usedCount]: dh += sum g[o',u'] W2[o,u,:] (with W2 before the update); then for every used
+/// row, mom = beta * mom + g h^T (+ wd * W2) and, if lr != 0, W2 -= lr * mom; same for b2/bmom
+/// with g. beta = momentum for the row-sparse update; the dense update decays all rows first and
 /// passes beta = 1, lr = 0 here.
 void backwardUpdateSlice(const SliceShape& s, float* W2, float* mom, float* b2, float* bmom, const float* h,
                          const float* g, float beta, float wd, float lr, float* dh);

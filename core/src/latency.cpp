@@ -1,9 +1,12 @@
-#include <torch/torch.h>
+#include "pruningnet_module.h" // LibTorch first: Qt defines `slots` (platform.md)
 
 #include "metaprune/latency.h"
 
+#include <QCryptographicHash>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <functional>
 
@@ -13,52 +16,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// The genes that set an op's cost, in table-axis order (input first).
-std::vector<int> axesOf(const Op& op) {
-    std::vector<int> axes;
-    switch (op.kind) {
-    case OpKind::Conv:
-        if (op.in.gene >= 0)
-            axes.push_back(op.in.gene);
-        if (!op.depthwise && op.out.gene >= 0)
-            axes.push_back(op.out.gene);
-        break;
-    case OpKind::Add:
-    case OpKind::MaxPool:
-    case OpKind::GlobalAvgPool:
-    case OpKind::Linear:
-        if (op.in.gene >= 0)
-            axes.push_back(op.in.gene);
-        break;
-    }
-    return axes;
+/// The values whose channel count sets an op's cost, in table-axis order: its input, and for
+/// a dense conv or linear layer with a pruned output, its output.
+struct Axes {
+    bool input = false, output = false;
+    size_t count() const { return size_t(input) + size_t(output); }
+};
+
+bool pruned(const ValueShape& v) {
+    for (const Width& w : v.segments)
+        if (w.gene >= 0)
+            return true;
+    return false;
 }
 
-/// Spatial size of every op's input.
-std::vector<std::pair<int, int>> inputSizes(const ArchSpec& arch) {
-    std::vector<std::pair<int, int>> value(arch.ops.size() + 1), in(arch.ops.size());
-    value[0] = {arch.inHeight, arch.inWidth};
-    for (size_t i = 0; i < arch.ops.size(); ++i) {
-        const Op& op = arch.ops[i];
-        const auto [h, w] = value[size_t(op.inputs[0])];
-        in[i] = {h, w};
-        switch (op.kind) {
-        case OpKind::Conv:
-        case OpKind::MaxPool: {
-            auto out = [&op](int s) { return (s + 2 * (op.kernel / 2) - op.kernel) / op.stride + 1; };
-            value[i + 1] = {out(h), out(w)};
-            break;
-        }
-        case OpKind::GlobalAvgPool:
-        case OpKind::Linear:
-            value[i + 1] = {1, 1};
-            break;
-        case OpKind::Add:
-            value[i + 1] = {h, w};
-            break;
-        }
-    }
-    return in;
+Axes axesOf(const Op& op, const ValueShape& in, const ValueShape& out) {
+    Axes a;
+    const bool weighted = (op.kind == OpKind::Conv && !op.followsInput()) || op.kind == OpKind::Linear;
+    a.input = pruned(op.kind == OpKind::Concat ? out : in);
+    a.output = weighted && op.out.gene >= 0;
+    return a;
+}
+
+/// Channels of a value with every gene at grid index `level`.
+int channelsAtLevel(const ArchSpec& arch, const ValueShape& v, int level) {
+    return valueChannels(arch, v, uniformEncoding(arch, level));
 }
 
 double median(std::vector<double> v) {
@@ -80,70 +62,94 @@ double medianMs(const std::function<void()>& run, int repeats) {
     return median(times);
 }
 
-/// Times one op at the given channel counts: `cin` in, `cout` out.
-double timeOp(const Op& op, int batch, int h, int w, int cin, int cout, int repeats) {
-    torch::NoGradGuard noGrad;
-    const auto cl = at::MemoryFormat::ChannelsLast;
-    std::function<void()> run;
-    torch::Tensor x = torch::randn({batch, cin, h, w}).contiguous(cl);
-    torch::Tensor x2, weight, bias;
-    switch (op.kind) {
-    case OpKind::Conv: {
-        const int groups = op.depthwise ? cin : 1;
-        const int out = op.depthwise ? cin : cout;
-        weight = (torch::randn({out, cin / groups, op.kernel, op.kernel}) * 0.1).contiguous(cl);
-        bias = torch::randn({out});
-        run = [&, groups] {
-            torch::Tensor y = at::conv2d(x, weight, bias, op.stride, op.kernel / 2, 1, groups);
-            if (op.act == Activation::ReLU)
-                y.relu_();
-            else if (op.act == Activation::ReLU6)
-                torch::hardtanh_(y, 0, 6);
-        };
-        break;
+/// Random weights of every Conv/Linear layer of the pruned network `shapes` describes, as an
+/// export holds them (BN folded into a bias).
+detail::PrunedWeights randomWeights(const ArchSpec& arch, const std::vector<LayerShape>& shapes) {
+    detail::PrunedWeights w;
+    w.conv.resize(arch.ops.size());
+    w.convBias.resize(arch.ops.size());
+    w.linWeight.resize(arch.ops.size());
+    w.linBias.resize(arch.ops.size());
+    for (const LayerShape& s : shapes) {
+        const size_t i = size_t(s.op);
+        if (arch.ops[i].kind == OpKind::Conv) {
+            w.conv[i] = (torch::randn({s.outChannels, s.inChannels / s.groups, s.kernelH, s.kernelW}) * 0.1)
+                            .contiguous(at::MemoryFormat::ChannelsLast);
+            w.convBias[i] = torch::randn({s.outChannels});
+        } else {
+            w.linWeight[i] = torch::randn({s.outChannels, s.inChannels}) * 0.1;
+            w.linBias[i] = torch::randn({s.outChannels});
+        }
     }
-    case OpKind::Add:
-        x2 = torch::randn_like(x);
-        run = [&] {
-            torch::Tensor y = x + x2;
-            if (op.act == Activation::ReLU)
-                y.relu_();
-        };
-        break;
-    case OpKind::MaxPool:
-        run = [&] { at::max_pool2d(x, {op.kernel, op.kernel}, {op.stride, op.stride}, {op.kernel / 2, op.kernel / 2}); };
-        break;
-    case OpKind::GlobalAvgPool:
-        run = [&] { x.mean({2, 3}); };
-        break;
-    case OpKind::Linear:
-        x = torch::randn({batch, cin});
-        weight = torch::randn({cout, cin});
-        bias = torch::randn({cout});
-        run = [&] { at::linear(x, weight, bias); };
-        break;
-    }
-    return medianMs(run, repeats);
+    return w;
 }
 
-int position(const std::vector<int>& grid, int index, double* frac) {
-    // Segment [grid[k], grid[k+1]] holding `index`, and where in it.
-    size_t k = 0;
-    while (k + 2 < grid.size() && index > grid[k + 1])
-        ++k;
-    if (grid.size() == 1) {
-        *frac = 0;
-        return 0;
+/// One op of the pruned network as an exported network runs it: conv with bias then the
+/// activation, linear, or the shared non-parametric op.
+torch::Tensor runOp(const Op& op, size_t i, const std::vector<const torch::Tensor*>& in,
+                    const detail::PrunedWeights& w) {
+    switch (op.kind) {
+    case OpKind::Conv:
+        return detail::activate(detail::convolve(op, *in[0], w.conv[i], w.convBias[i]), op.act);
+    case OpKind::Linear:
+        return detail::activate(at::linear(in[0]->dim() == 4 ? in[0]->flatten(1) : *in[0], w.linWeight[i], w.linBias[i]),
+                                op.act);
+    default:
+        return detail::applyOp(op, in);
     }
-    *frac = double(index - grid[k]) / double(grid[k + 1] - grid[k]);
+}
+
+/// A random input batch for a value of the pruned network.
+torch::Tensor randomValue(const ArchSpec& arch, const ValueShape& v, const Encoding& enc, int batch) {
+    return torch::randn({batch, valueChannels(arch, v, enc), v.height, v.width}).contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+/// Median time of op `i` alone with its input values at grid level `inLevel` and its pruned
+/// output (if any) at `outLevel`.
+double timeOp(const ArchSpec& arch, const std::vector<ValueShape>& values, size_t i, int inLevel, int outLevel,
+              int batch, int repeats) {
+    torch::NoGradGuard noGrad;
+    const Op& op = arch.ops[i];
+    // Genes of the input at inLevel, the output gene at outLevel; the rest at full width.
+    Encoding enc = uniformEncoding(arch, grid::kSize - 1);
+    for (int id : op.inputs)
+        for (const Width& s : values[size_t(id)].segments)
+            if (s.gene >= 0)
+                enc[size_t(s.gene)] = inLevel;
+    if (op.out.gene >= 0 && (op.kind == OpKind::Linear || (op.kind == OpKind::Conv && !op.followsInput())))
+        enc[size_t(op.out.gene)] = outLevel;
+    std::vector<torch::Tensor> inputs;
+    for (int id : op.inputs)
+        inputs.push_back(randomValue(arch, values[size_t(id)], enc, batch));
+    std::vector<const torch::Tensor*> in;
+    for (const torch::Tensor& t : inputs)
+        in.push_back(&t);
+    const detail::PrunedWeights w = randomWeights(arch, layerShapes(arch, values, enc));
+    return medianMs([&] { runOp(op, i, in, w); }, repeats);
+}
+
+/// Where `c` lies on the non-decreasing axis `values`: the segment k and the fraction in it.
+int position(const std::vector<int>& values, int c, double* frac) {
+    size_t k = 0;
+    while (k + 2 < values.size() && c > values[k + 1])
+        ++k;
+    const int span = values[k + 1] - values[k];
+    *frac = span > 0 ? std::clamp(double(c - values[k]) / double(span), 0.0, 1.0) : 0.0;
     return int(k);
 }
 
 } // namespace
 
 std::string latencyArchKey(const ArchSpec& arch) {
-    return arch.family + "/" + arch.preset + "/" + std::to_string(arch.inChannels) + "x" +
-           std::to_string(arch.inHeight) + "x" + std::to_string(arch.inWidth) + "/" + std::to_string(arch.classes);
+    std::string name = arch.family + "/" + arch.preset;
+    if (arch.preset == "file") // descriptions from files are told apart by their content
+        name += "-" + QCryptographicHash::hash(QByteArray::fromStdString(toArchitectureJson(arch)),
+                                               QCryptographicHash::Sha256)
+                          .toHex()
+                          .left(12)
+                          .toStdString();
+    return name + "/" + std::to_string(arch.inChannels) + "x" + std::to_string(arch.inHeight) + "x" +
+           std::to_string(arch.inWidth) + "/" + std::to_string(arch.classes);
 }
 
 std::vector<int> latencyGrid(int step) {
@@ -176,53 +182,46 @@ LatencyTable measureLatencyTable(const ArchSpec& arch, int batch, int gridStep, 
                                  const std::atomic<bool>* cancel) {
     if (batch < 1 || repeats < 1)
         throw ConfigError("latency measurement needs a batch and repeats of at least 1");
+    const std::vector<ValueShape> values = analyzeArchitecture(arch);
     LatencyTable t;
     t.arch = latencyArchKey(arch);
     t.machine = currentMachine(batch);
     t.grid = latencyGrid(gridStep);
-    const std::vector<std::pair<int, int>> sizes = inputSizes(arch);
     const size_t n = t.grid.size();
     int64_t total = 0, done = 0;
-    for (const Op& op : arch.ops)
-        total += int64_t(std::pow(double(n), double(axesOf(op).size())));
-    Encoding full = uniformEncoding(arch, grid::kSize - 1);
+    for (size_t i = 0; i < arch.ops.size(); ++i)
+        total += int64_t(std::pow(double(n), double(axesOf(arch.ops[i], values[size_t(arch.ops[i].inputs[0])],
+                                                           values[i + 1])
+                                                       .count())));
     t.ms.resize(arch.ops.size());
     for (size_t i = 0; i < arch.ops.size(); ++i) {
         const Op& op = arch.ops[i];
-        const std::vector<int> axes = axesOf(op);
-        const auto [h, w] = sizes[i];
-        // Channels along each axis; a fixed width stays at its value.
-        auto channelsAt = [&](const Width& width, const std::vector<int>& idx) {
-            if (width.gene < 0)
-                return width.fixed;
-            for (size_t a = 0; a < axes.size(); ++a)
-                if (axes[a] == width.gene)
-                    return grid::channels(arch.genes[size_t(width.gene)].maxChannels, idx[a]);
-            return grid::channels(arch.genes[size_t(width.gene)].maxChannels, full[size_t(width.gene)]);
-        };
-        const size_t cells = size_t(std::pow(double(n), double(axes.size())));
+        const Axes axes = axesOf(op, values[size_t(op.inputs[0])], values[i + 1]);
+        const size_t cells = size_t(std::pow(double(n), double(axes.count())));
         std::vector<double>& row = t.ms[i];
         row.resize(cells);
         for (size_t c = 0; c < cells; ++c) {
             if (cancel && cancel->load())
                 throw Cancelled();
-            std::vector<int> idx(axes.size());
-            size_t rest = c;
-            for (size_t a = axes.size(); a-- > 0;) {
-                idx[a] = t.grid[rest % n];
-                rest /= n;
+            // Row-major over (input level, output level) for two axes.
+            int inLevel = grid::kSize - 1, outLevel = grid::kSize - 1;
+            if (axes.count() == 2) {
+                inLevel = t.grid[c / n];
+                outLevel = t.grid[c % n];
+            } else if (axes.input) {
+                inLevel = t.grid[c];
+            } else if (axes.output) {
+                outLevel = t.grid[c];
             }
-            const int cin = channelsAt(op.in, idx);
-            const int cout = op.kind == OpKind::Conv && op.depthwise ? cin : channelsAt(op.out, idx);
-            row[c] = timeOp(op, batch, h, w, cin, cout, repeats);
+            row[c] = timeOp(arch, values, i, inLevel, outLevel, batch, repeats);
             if (progress)
                 progress(++done, total);
         }
         // A wider layer never costs less: timer noise made monotone along each axis.
-        if (axes.size() == 1) {
+        if (axes.count() == 1) {
             for (size_t k = 1; k < n; ++k)
                 row[k] = std::max(row[k], row[k - 1]);
-        } else if (axes.size() == 2) {
+        } else if (axes.count() == 2) {
             for (size_t a = 0; a < n; ++a)
                 for (size_t b = 0; b < n; ++b) {
                     double& v = row[a * n + b];
@@ -251,21 +250,35 @@ double LatencyTable::predict(const ArchSpec& a, const Encoding& enc) const {
     if (latencyArchKey(a) != arch || ms.size() != a.ops.size())
         throw std::invalid_argument("latency table for " + arch + " used with " + latencyArchKey(a));
     validateEncoding(a, enc);
+    const std::vector<ValueShape> values = analyzeArchitecture(a);
     const size_t n = grid.size();
     double total = overheadMs;
+    // Interpolation happens on channel counts, which also serves values joined by a Concat
+    // (several genes): each axis holds the channels of its value at the measured grid levels.
+    auto axis = [&](const ValueShape& v, std::vector<int>& points) {
+        points.clear();
+        for (int level : grid)
+            points.push_back(channelsAtLevel(a, v, level));
+        return valueChannels(a, v, enc);
+    };
+    std::vector<int> pa, pb;
     for (size_t i = 0; i < a.ops.size(); ++i) {
-        const std::vector<int> axes = axesOf(a.ops[i]);
+        const Op& op = a.ops[i];
+        const ValueShape& in = values[size_t(op.inputs[0])];
+        const ValueShape& out = values[i + 1];
+        const Axes axes = axesOf(op, in, out);
         const std::vector<double>& row = ms[i];
-        if (axes.empty()) {
+        if (axes.count() == 0) {
             total += row.at(0);
-        } else if (axes.size() == 1) {
+        } else if (axes.count() == 1) {
+            const int c = axes.input ? axis(op.kind == OpKind::Concat ? out : in, pa) : axis(out, pa);
             double f = 0;
-            const int k = position(grid, enc[size_t(axes[0])], &f);
+            const int k = position(pa, c, &f);
             total += n == 1 ? row[0] : row[size_t(k)] * (1 - f) + row[size_t(k) + 1] * f;
         } else {
+            const int ca = axis(in, pa), cb = axis(out, pb);
             double fa = 0, fb = 0;
-            const int ka = position(grid, enc[size_t(axes[0])], &fa);
-            const int kb = position(grid, enc[size_t(axes[1])], &fb);
+            const int ka = position(pa, ca, &fa), kb = position(pb, cb, &fb);
             auto at = [&](int x, int y) { return row[size_t(x) * n + size_t(y)]; };
             total += at(ka, kb) * (1 - fa) * (1 - fb) + at(ka + 1, kb) * fa * (1 - fb) + at(ka, kb + 1) * (1 - fa) * fb +
                      at(ka + 1, kb + 1) * fa * fb;
@@ -276,48 +289,18 @@ double LatencyTable::predict(const ArchSpec& a, const Encoding& enc) const {
 
 double measureNetworkLatency(const ArchSpec& arch, const Encoding& enc, int batch, int repeats) {
     torch::NoGradGuard noGrad;
-    const auto cl = at::MemoryFormat::ChannelsLast;
-    const std::vector<LayerShape> shapes = layerShapes(arch, enc);
-    std::vector<torch::Tensor> weights(arch.ops.size()), biases(arch.ops.size());
-    for (const LayerShape& s : shapes) {
-        const Op& op = arch.ops[size_t(s.op)];
-        if (op.kind == OpKind::Conv)
-            weights[size_t(s.op)] =
-                (torch::randn({s.outChannels, s.inChannels / s.groups, s.kernel, s.kernel}) * 0.1).contiguous(cl);
-        else
-            weights[size_t(s.op)] = torch::randn({s.outChannels, s.inChannels});
-        biases[size_t(s.op)] = torch::randn({s.outChannels});
-    }
-    const torch::Tensor x = torch::randn({batch, arch.inChannels, arch.inHeight, arch.inWidth}).contiguous(cl);
+    const std::vector<ValueShape> values = analyzeArchitecture(arch);
+    const detail::PrunedWeights w = randomWeights(arch, layerShapes(arch, values, enc));
+    const torch::Tensor x = randomValue(arch, values[0], enc, batch);
+    std::vector<torch::Tensor> v(arch.ops.size() + 1);
+    std::vector<const torch::Tensor*> in;
     auto run = [&] {
-        std::vector<torch::Tensor> v(arch.ops.size() + 1);
         v[0] = x;
         for (size_t i = 0; i < arch.ops.size(); ++i) {
-            const Op& op = arch.ops[i];
-            const torch::Tensor& in = v[size_t(op.inputs[0])];
-            torch::Tensor y;
-            switch (op.kind) {
-            case OpKind::Conv:
-                y = at::conv2d(in, weights[i], biases[i], op.stride, op.kernel / 2, 1, op.depthwise ? in.size(1) : 1);
-                break;
-            case OpKind::Add:
-                y = in + v[size_t(op.inputs[1])];
-                break;
-            case OpKind::MaxPool:
-                y = at::max_pool2d(in, {op.kernel, op.kernel}, {op.stride, op.stride}, {op.kernel / 2, op.kernel / 2});
-                break;
-            case OpKind::GlobalAvgPool:
-                y = in.mean({2, 3});
-                break;
-            case OpKind::Linear:
-                y = at::linear(in, weights[i], biases[i]);
-                break;
-            }
-            if (op.act == Activation::ReLU)
-                y.relu_();
-            else if (op.act == Activation::ReLU6)
-                torch::hardtanh_(y, 0, 6);
-            v[i + 1] = y;
+            in.clear();
+            for (int id : arch.ops[i].inputs)
+                in.push_back(&v[size_t(id)]);
+            v[i + 1] = runOp(arch.ops[i], i, in, w);
         }
     };
     return medianMs(run, repeats);

@@ -1,6 +1,8 @@
 #include "metaprune/project.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include <QCryptographicHash>
@@ -9,6 +11,32 @@
 #include <QLockFile>
 
 namespace mp {
+
+double LearnedCheck::threshold() const {
+    const double p = chance / 100.0;
+    const double se = images > 0 ? std::sqrt(p * (1 - p) / double(images)) : 1.0;
+    return chance + std::max(2.0, 300.0 * se);
+}
+
+std::string LearnedCheck::describe() const {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "full-width top-1 %.2f%% on %lld test images, chance %.2f%% (learned: above %.2f%%)",
+                  top1, static_cast<long long>(images), chance, threshold());
+    return buf;
+}
+
+LearnedCheck measureLearned(const Evaluator& evaluator, const std::atomic<bool>* cancel) {
+    const EvalResult r =
+        evaluator.evaluate(uniformEncoding(evaluator.arch(), grid::kSize - 1), EvalSplit::Test, cancel);
+    return {r.top1, evaluator.chanceTop1(EvalSplit::Test), r.images};
+}
+
+std::string notLearnedMessage(int64_t trainingId, const LearnedCheck& check) {
+    return (trainingId > 0 ? "training " + std::to_string(trainingId) + "'s PruningNet" : std::string("the PruningNet")) +
+           " has not learned: " + check.describe() +
+           ". Its ranking of structures is not meaningful; train again (a lower --lr, more --epochs) before "
+           "searching";
+}
 
 std::string defaultCheckpointPath(const std::string& dbPath, const TrainConfig& cfg) {
     const QFileInfo db(QString::fromStdString(dbPath));
@@ -50,8 +78,8 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
                         const std::string& checkpoint, const TrainCallbacks& callbacks,
                         const std::atomic<bool>* cancel) {
     const std::string ckpt = QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath().toStdString();
+    Store store(dbPath); // first: a file that is not a project must fail before anything is created
     const auto lock = lockOrThrow<CheckpointError>(ckpt, "this checkpoint");
-    Store store(dbPath);
     TrainJob job;
     const std::optional<TrainingRecord> existing = store.trainingByCheckpoint(ckpt);
     if (existing && existing->config == toJson(cfg)) {
@@ -84,13 +112,40 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
     const CheckpointInfo info = readCheckpointInfo(ckpt);
     store.updateTraining(job.trainingId, info.step, info.totalSteps, job.outcome.finished ? "finished" : "cancelled",
                          info.sha256, before + job.outcome.seconds);
+    if (job.outcome.finished) {
+        const Evaluator evaluator(ckpt, data);
+        job.check = measureLearned(evaluator, cancel);
+        store.setTrainingCheck(job.trainingId, job.check->top1, job.check->chance, job.check->images);
+    }
     return job;
+}
+
+LearnedCheck learnedCheckFor(const std::string& dbPath, const Evaluator& evaluator, int64_t trainingId,
+                             const std::atomic<bool>* cancel) {
+    if (trainingId > 0) {
+        const Store store(dbPath, StoreMode::ReadOnly);
+        const std::optional<TrainingRecord> t = store.training(trainingId);
+        if (t && t->fullTop1 && t->sha256 == evaluator.checkpoint().sha256)
+            return {*t->fullTop1, *t->chanceTop1, t->checkImages};
+    }
+    const LearnedCheck check = measureLearned(evaluator, cancel);
+    if (trainingId > 0) {
+        Store store(dbPath);
+        if (const std::optional<TrainingRecord> t = store.training(trainingId);
+            t && t->sha256 == evaluator.checkpoint().sha256)
+            store.setTrainingCheck(trainingId, check.top1, check.chance, check.images);
+    }
+    return check;
 }
 
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
-                          const LatencyTable* latency) {
+                          const LatencyTable* latency, bool allowUnlearned) {
     checkSearchConfig(evaluator.arch(), cfg, latency);
+    if (const LearnedCheck check = learnedCheckFor(dbPath, evaluator, trainingId, cancel);
+        !check.learned() && !allowUnlearned)
+        throw NotLearnedError(notLearnedMessage(trainingId, check) +
+                          " (or search anyway: metaprune search --force, or Search anyway in the app)");
     Store store(dbPath);
     SearchJob job;
     const int64_t runId = store.findOrCreateRun(searchRunRecord(evaluator, cfg, trainingId), &job.resumed);
@@ -112,10 +167,14 @@ LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int 
                            std::to_string(job.table.grid.size() > 1 ? job.table.grid[1] - job.table.grid[0] : 0);
     };
     if (const auto stored = store.latencyTable(latencyArchKey(arch), machine.json(), gridStep)) {
-        job.id = stored->first;
-        job.table = LatencyTable::fromJson(stored->second);
-        describe();
-        return job;
+        try {
+            job.table = LatencyTable::fromJson(stored->second);
+            job.id = stored->first;
+            describe();
+            return job;
+        } catch (const std::invalid_argument&) {
+            // A table of an older format: measured again below, the old row stays as it was.
+        }
     }
     const int step = gridStep > 0 ? gridStep : 5;
     const auto start = std::chrono::steady_clock::now();
@@ -127,10 +186,49 @@ LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int 
     return job;
 }
 
+namespace {
+/// Whether a live process holds `path`.lock (lockOrThrow's lock).
+bool lockHeld(const std::string& path) {
+    QLockFile lock(QString::fromStdString(path + ".lock"));
+    lock.setStaleLockTime(0);
+    if (!lock.tryLock(0))
+        return true;
+    lock.unlock();
+    return false;
+}
+} // namespace
+
+int closeInterruptedRuns(const std::string& dbPath) {
+    Store store(dbPath);
+    int changed = 0;
+    for (const RunRecord& r : store.runs())
+        if (r.kind == "search" && r.status == "running" && !lockHeld(dbPath + ".run-" + std::to_string(r.id))) {
+            store.setRunStatus(r.id, "cancelled");
+            ++changed;
+        }
+    for (const TrainingRecord& t : store.trainings())
+        if (t.status == "running" && !lockHeld(t.checkpoint)) {
+            store.updateTraining(t.id, t.steps, t.totalSteps, "cancelled", t.sha256, t.seconds);
+            ++changed;
+        }
+    return changed;
+}
+
+std::optional<CandidateRecord> findStoredEvaluation(const Store& store, const std::string& checkpointSha256,
+                                                    const EvalSettings& eval, const Encoding& genes) {
+    for (const RunRecord& r : store.runs()) {
+        if (r.checkpointSha256 != checkpointSha256 || !(searchConfigFromJson(r.config).eval == eval))
+            continue;
+        if (std::optional<CandidateRecord> c = store.findCandidate(r.id, genes); c && c->damage.empty())
+            return c;
+    }
+    return std::nullopt;
+}
+
 std::optional<CandidateRecord> uniformBaselineAtLeast(const std::vector<CandidateRecord>& candidates, int64_t macs) {
     std::optional<CandidateRecord> best;
     for (const CandidateRecord& c : candidates)
-        if (c.origin == "uniform" && c.macs >= macs && (!best || c.macs < best->macs))
+        if (c.damage.empty() && c.origin == "uniform" && c.macs >= macs && (!best || c.macs < best->macs))
             best = c;
     return best;
 }

@@ -7,62 +7,158 @@ namespace mp::detail {
 namespace {
 constexpr double kBnEps = 1e-5;
 
-int maxWidth(const ArchSpec& arch, const Width& w) {
-    return w.gene < 0 ? w.fixed : arch.genes[size_t(w.gene)].maxChannels;
+/// Activations the batch-norm kernels fuse (bn_kernels.h); the others run after a plain BN.
+bool fusedActivation(Activation act) {
+    return act == Activation::None || act == Activation::ReLU || act == Activation::ReLU6;
 }
 
-// In place when no gradient is recorded: the input is always a fresh conv or add output.
-torch::Tensor activate(torch::Tensor y, Activation act) {
-    const bool inPlace = !torch::GradMode::is_enabled();
+/// The activation out of place (the input is read elsewhere too, or autograd records it).
+torch::Tensor activated(const torch::Tensor& y, Activation act) {
     switch (act) {
     case Activation::ReLU:
-        return inPlace ? y.relu_() : torch::relu(y);
+        return torch::relu(y);
     case Activation::ReLU6:
-        return inPlace ? torch::hardtanh_(y, 0.0, 6.0) : torch::hardtanh(y, 0.0, 6.0);
+        return torch::hardtanh(y, 0.0, 6.0);
+    case Activation::Sigmoid:
+        return torch::sigmoid(y);
+    case Activation::HardSigmoid:
+        return torch::hardsigmoid(y);
+    case Activation::HardSwish:
+        return torch::hardswish(y);
+    case Activation::SiLU:
+        return torch::silu(y);
     case Activation::None:
         break;
     }
     return y;
 }
+
+std::vector<ChannelRange> scaled(const std::vector<ChannelRange>& ranges, int factor) {
+    std::vector<ChannelRange> out;
+    for (const ChannelRange& r : ranges)
+        out.push_back({r.begin * factor, r.count * factor});
+    return out;
+}
+
+bool leading(const std::vector<ChannelRange>& ranges) { return ranges.size() == 1 && ranges[0].begin == 0; }
 } // namespace
 
-PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch) {
-    genOfOp_.assign(arch_.ops.size(), -1);
-    bnMean_.resize(arch_.ops.size());
-    bnVar_.resize(arch_.ops.size());
-    for (size_t i = 0; i < arch_.ops.size(); ++i) {
+torch::Tensor activate(torch::Tensor y, Activation act) {
+    // In place when no gradient is recorded: callers pass a fresh conv, add or pool output.
+    if (torch::GradMode::is_enabled())
+        return activated(y, act);
+    switch (act) {
+    case Activation::ReLU:
+        return y.relu_();
+    case Activation::ReLU6:
+        return torch::hardtanh_(y, 0.0, 6.0);
+    case Activation::Sigmoid:
+        return y.sigmoid_();
+    case Activation::HardSigmoid:
+        return torch::hardsigmoid_(y);
+    case Activation::HardSwish:
+        return torch::hardswish_(y);
+    case Activation::SiLU:
+        return torch::silu_(y);
+    case Activation::None:
+        break;
+    }
+    return y;
+}
+
+torch::Tensor convolve(const Op& op, const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+    const int64_t groups = op.followsInput() ? weight.size(0) / op.groupWidth : 1;
+    return at::conv2d(x, weight, bias, {op.strideH, op.strideW}, {op.padH, op.padW}, {op.dilation, op.dilation},
+                      groups);
+}
+
+torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& in) {
+    torch::Tensor y;
+    switch (op.kind) {
+    case OpKind::Add:
+        y = *in[0] + *in[1];
+        break;
+    case OpKind::Mul: // a 1x1 gate broadcasts over the map (SE blocks)
+        y = *in[0] * *in[1];
+        break;
+    case OpKind::Concat: {
+        std::vector<torch::Tensor> parts;
+        for (const torch::Tensor* t : in)
+            parts.push_back(*t);
+        y = at::cat(parts, 1);
+        break;
+    }
+    case OpKind::GlobalAvgPool:
+        y = in[0]->mean({2, 3}, true);
+        break;
+    case OpKind::MaxPool:
+        y = at::max_pool2d(*in[0], {op.kernelH, op.kernelW}, {op.strideH, op.strideW}, {op.padH, op.padW}, {1, 1},
+                           op.ceilMode);
+        break;
+    case OpKind::AvgPool:
+        y = at::avg_pool2d(*in[0], {op.kernelH, op.kernelW}, {op.strideH, op.strideW}, {op.padH, op.padW},
+                           op.ceilMode, op.countIncludePad);
+        break;
+    case OpKind::Act:
+        return activated(*in[0], op.act); // its input may feed other ops too
+    case OpKind::Conv:
+    case OpKind::Linear:
+        throw std::logic_error("applyOp: op '" + op.name + "' has weights");
+    }
+    return activate(y, op.act);
+}
+
+PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch), values_(analyzeArchitecture(arch)) {
+    const size_t n = arch_.ops.size();
+    genOfOp_.assign(n, -1);
+    bnMean_.resize(n);
+    bnVar_.resize(n);
+    convBias_.resize(n);
+    linWeight_.resize(n);
+    linBias_.resize(n);
+    size_t lastLinear = n;
+    for (size_t i = 0; i < n; ++i)
+        if (arch_.ops[i].kind == OpKind::Linear)
+            lastLinear = i;
+    for (size_t i = 0; i < n; ++i) {
         const Op& op = arch_.ops[i];
+        const ValueShape& in = values_[size_t(op.inputs[0])];
+        const ValueShape& out = values_[i + 1];
+        const std::string p = std::to_string(i);
         if (op.kind == OpKind::Conv) {
             Generator g;
             g.op = int(i);
-            const int maxIn = maxWidth(arch_, op.in);
-            g.maxOut = op.depthwise ? maxIn : maxWidth(arch_, op.out);
-            g.maxInPerGroup = op.depthwise ? 1 : maxIn;
-            g.kk = op.kernel * op.kernel;
+            g.maxOut = out.maxChannels;
+            g.maxInPerGroup = op.followsInput() ? op.groupWidth : in.maxChannels;
+            g.kk = op.kernelH * op.kernelW;
             g.hidden = op.hidden;
-            const std::string p = "g" + std::to_string(i) + "_";
-            g.fc1 = register_module(p + "fc1", torch::nn::Linear(int64_t(op.condition.size()), op.hidden));
+            const int64_t condSize = std::max<int64_t>(1, int64_t(op.condition.size()));
+            g.fc1 = register_module("g" + p + "_fc1", torch::nn::Linear(condSize, op.hidden));
             const int64_t numel = int64_t(g.maxOut) * g.maxInPerGroup * g.kk;
             // nn.Linear's default initialisation, as the reference fc12 layers use.
             const double bound = 1.0 / std::sqrt(double(op.hidden));
-            g.W2 = register_buffer(p + "W2", torch::empty({numel, op.hidden}).uniform_(-bound, bound));
-            g.b2 = register_buffer(p + "b2", torch::empty({numel}).uniform_(-bound, bound));
-            g.W2mom = register_buffer(p + "W2mom", torch::zeros({numel, op.hidden}));
-            g.b2mom = register_buffer(p + "b2mom", torch::zeros({numel}));
+            g.W2 = register_buffer("g" + p + "_W2", torch::empty({numel, op.hidden}).uniform_(-bound, bound));
+            g.b2 = register_buffer("g" + p + "_b2", torch::empty({numel}).uniform_(-bound, bound));
+            g.W2mom = register_buffer("g" + p + "_W2mom", torch::zeros({numel, op.hidden}));
+            g.b2mom = register_buffer("g" + p + "_b2mom", torch::zeros({numel}));
             genOfOp_[i] = int(gens_.size());
             gens_.push_back(g);
             if (op.batchNorm) {
-                bnMean_[i] = register_buffer("bn" + std::to_string(i) + "_mean",
-                                             torch::zeros({grid::kSize, g.maxOut}));
-                bnVar_[i] = register_buffer("bn" + std::to_string(i) + "_var",
-                                            torch::ones({grid::kSize, g.maxOut}));
+                bnMean_[i] = register_buffer("bn" + p + "_mean", torch::zeros({grid::kSize, g.maxOut}));
+                bnVar_[i] = register_buffer("bn" + p + "_var", torch::ones({grid::kSize, g.maxOut}));
+            } else {
+                // nn.Conv2d's bias initialisation over the largest fan-in.
+                const double b = 1.0 / std::sqrt(double(g.maxInPerGroup * g.kk));
+                convBias_[i] = register_parameter("cb" + p, torch::empty({g.maxOut}).uniform_(-b, b));
             }
         } else if (op.kind == OpKind::Linear) {
-            const int maxIn = maxWidth(arch_, op.in);
-            const int out = maxWidth(arch_, op.out);
+            const int maxIn = in.maxChannels * in.height * in.width;
             const double bound = 1.0 / std::sqrt(double(maxIn));
-            fcWeight = register_parameter("fc_weight", torch::empty({out, maxIn}).uniform_(-bound, bound));
-            fcBias = register_parameter("fc_bias", torch::empty({out}).uniform_(-bound, bound));
+            // The classifier keeps the name checkpoints of the built-in families use.
+            const std::string name = i == lastLinear ? "fc" : "lin" + p;
+            linWeight_[i] =
+                register_parameter(name + "_weight", torch::empty({out.maxChannels, maxIn}).uniform_(-bound, bound));
+            linBias_[i] = register_parameter(name + "_bias", torch::empty({out.maxChannels}).uniform_(-bound, bound));
         }
     }
 }
@@ -70,81 +166,107 @@ PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch) {
 torch::Tensor PruningNetModuleImpl::condition(const Op& op, const Encoding& enc) const {
     std::vector<float> c;
     for (int gene : op.condition) {
-        const int maxC = arch_.genes[size_t(gene)].maxChannels;
-        c.push_back(float(grid::channels(maxC, enc[size_t(gene)])) / float(maxC));
+        const Gene& g = arch_.genes[size_t(gene)];
+        c.push_back(float(geneChannelsAt(g, enc[size_t(gene)])) / float(g.maxChannels));
     }
+    if (c.empty())
+        c.push_back(1.0f);
     return torch::tensor(c);
 }
 
+torch::Tensor PruningNetModuleImpl::channelIndex(const std::vector<ChannelRange>& ranges) const {
+    std::vector<int64_t> idx;
+    for (const ChannelRange& r : ranges)
+        for (int c = 0; c < r.count; ++c)
+            idx.push_back(r.begin + c);
+    return torch::tensor(idx, torch::kLong);
+}
+
+torch::Tensor PruningNetModuleImpl::take(const torch::Tensor& t, int64_t dim,
+                                         const std::vector<ChannelRange>& ranges) const {
+    if (ranges.size() == 1)
+        return t.narrow(dim, ranges[0].begin, ranges[0].count);
+    return t.index_select(dim, channelIndex(ranges));
+}
+
+namespace {
+/// The used slice of a conv's generator under a layer shape.
+SliceShape sliceOf(const Op& op, const Generator& g, const LayerShape& s) {
+    SliceShape shape;
+    shape.rows = s.outRanges;
+    shape.cols = int64_t(g.maxInPerGroup) * g.kk;
+    shape.hidden = g.hidden;
+    shape.colRanges = op.followsInput() ? std::vector<ChannelRange>{{0, int(shape.cols)}} : scaled(s.inRanges, g.kk);
+    return shape;
+}
+} // namespace
+
 PrunedWeights PruningNetModuleImpl::generate(const Encoding& enc) {
     torch::NoGradGuard noGrad;
-    PrunedWeights w;
-    w.conv.resize(arch_.ops.size());
-    for (Generator& g : gens_) {
-        const Op& op = arch_.ops[size_t(g.op)];
-        const int in = widthChannels(arch_, op.in, enc);
-        const int out = op.depthwise ? in : widthChannels(arch_, op.out, enc);
-        const int inPG = op.depthwise ? 1 : in;
-        const torch::Tensor h = torch::relu(g.fc1->forward(condition(op, enc))).contiguous();
-        const SliceShape shape = g.slice(out, inPG);
-        torch::Tensor weight = torch::empty({shape.out * shape.used});
-        generateSlice(shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
-                      weight.data_ptr<float>());
-        w.conv[size_t(g.op)] = weight.view({out, inPG, op.kernel, op.kernel}).contiguous(at::MemoryFormat::ChannelsLast);
-    }
-    for (const Op& op : arch_.ops)
-        if (op.kind == OpKind::Linear) {
-            const int in = widthChannels(arch_, op.in, enc);
-            w.fcWeight = fcWeight.narrow(1, 0, in).detach();
-            w.fcBias = fcBias.detach();
-        }
-    return w;
+    std::vector<SliceLeaf> leaves;
+    return generateForTraining(enc, leaves);
 }
 
 PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std::vector<SliceLeaf>& leaves) {
+    const bool training = torch::GradMode::is_enabled();
     PrunedWeights w;
-    w.conv.resize(arch_.ops.size());
+    const size_t n = arch_.ops.size();
+    w.conv.resize(n);
+    w.convBias.resize(n);
+    w.linWeight.resize(n);
+    w.linBias.resize(n);
+    w.outRanges.resize(n);
     leaves.clear();
-    for (size_t gi = 0; gi < gens_.size(); ++gi) {
-        Generator& g = gens_[gi];
-        const Op& op = arch_.ops[size_t(g.op)];
-        const int in = widthChannels(arch_, op.in, enc);
-        SliceLeaf leaf;
-        leaf.gen = int(gi);
-        leaf.out = op.depthwise ? in : widthChannels(arch_, op.out, enc);
-        leaf.inPerGroup = op.depthwise ? 1 : in;
-        leaf.h = torch::relu(g.fc1->forward(condition(op, enc)));
-        const SliceShape shape = g.slice(leaf.out, leaf.inPerGroup);
-        leaf.weight = torch::empty({shape.out * shape.used});
-        const torch::Tensor h = leaf.h.detach().contiguous();
-        generateSlice(shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
-                      leaf.weight.data_ptr<float>());
-        leaf.weight.requires_grad_(true);
-        w.conv[size_t(g.op)] = leaf.weight.view({leaf.out, leaf.inPerGroup, op.kernel, op.kernel})
-                                   .contiguous(at::MemoryFormat::ChannelsLast);
-        leaves.push_back(leaf);
-    }
-    for (const Op& op : arch_.ops)
+    for (const LayerShape& s : layerShapes(arch_, values_, enc)) {
+        const size_t i = size_t(s.op);
+        const Op& op = arch_.ops[i];
+        w.outRanges[i] = s.outRanges;
         if (op.kind == OpKind::Linear) {
-            w.fcWeight = fcWeight.narrow(1, 0, widthChannels(arch_, op.in, enc));
-            w.fcBias = fcBias;
+            w.linWeight[i] = take(take(linWeight_[i], 0, s.outRanges), 1, s.inRanges);
+            w.linBias[i] = take(linBias_[i], 0, s.outRanges);
+            if (!training) {
+                w.linWeight[i] = w.linWeight[i].detach();
+                w.linBias[i] = w.linBias[i].detach();
+            }
+            continue;
         }
+        const int gi = genOfOp_[i];
+        Generator& g = gens_[size_t(gi)];
+        SliceLeaf leaf;
+        leaf.gen = gi;
+        leaf.shape = sliceOf(op, g, s);
+        leaf.h = torch::relu(g.fc1->forward(condition(op, enc)));
+        const torch::Tensor h = leaf.h.detach().contiguous();
+        const int64_t outCount = leaf.shape.outCount(), used = leaf.shape.usedCount();
+        leaf.weight = torch::empty({outCount * used});
+        generateSlice(leaf.shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
+                      leaf.weight.data_ptr<float>());
+        if (training)
+            leaf.weight.requires_grad_(true);
+        w.conv[i] = leaf.weight.view({outCount, used / g.kk, op.kernelH, op.kernelW})
+                        .contiguous(at::MemoryFormat::ChannelsLast);
+        if (!op.batchNorm)
+            w.convBias[i] = training ? take(convBias_[i], 0, s.outRanges) : take(convBias_[i], 0, s.outRanges).detach();
+        if (training)
+            leaves.push_back(std::move(leaf));
+    }
     return w;
 }
 
-int PruningNetModuleImpl::bnKey(const Op& op, const Encoding& enc) const {
-    // BN per (position, scale index) as in the reference; the key gene is the conv's output
-    // gene, or its first condition gene when the output width is fixed.
-    int gene = op.depthwise ? op.in.gene : op.out.gene;
+int PruningNetModuleImpl::bnKey(size_t i, const Encoding& enc) const {
+    // BN per (position, scale index) as in the reference; the key gene is the gene of the conv's
+    // output (its first segment), or its first condition gene when the output width is fixed.
+    const Op& op = arch_.ops[i];
+    int gene = values_[i + 1].segments.front().gene;
     if (gene < 0)
         gene = op.condition.empty() ? -1 : op.condition.front();
     if (gene < 0)
         return grid::kSize - 1;
     // Canonical index: equal channel counts share statistics.
-    const int maxC = arch_.genes[size_t(gene)].maxChannels;
+    const Gene& g = arch_.genes[size_t(gene)];
     int idx = enc[size_t(gene)];
-    const int c = grid::channels(maxC, idx);
-    while (idx > 0 && grid::channels(maxC, idx - 1) == c)
+    const int c = geneChannelsAt(g, idx);
+    while (idx > 0 && geneChannelsAt(g, idx - 1) == c)
         --idx;
     return idx;
 }
@@ -153,72 +275,77 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
                                             BnMode mode, BnStats* stats, int recalStep) {
     std::vector<torch::Tensor> v(arch_.ops.size() + 1);
     v[0] = x;
+    std::vector<const torch::Tensor*> inputs;
     for (size_t i = 0; i < arch_.ops.size(); ++i) {
         const Op& op = arch_.ops[i];
         const torch::Tensor& in = v[size_t(op.inputs[0])];
         torch::Tensor y;
         switch (op.kind) {
         case OpKind::Conv: {
-            const torch::Tensor& weight = w.conv[i];
-            const int64_t groups = op.depthwise ? weight.size(0) : 1;
-            const torch::Tensor bias = mode == BnMode::Folded ? w.convBias[i] : torch::Tensor();
-            y = at::conv2d(in, weight, bias, op.stride, op.kernel / 2, 1, groups);
-            if (!op.batchNorm || mode == BnMode::Folded) {
+            const bool folded = mode == BnMode::Folded || !op.batchNorm;
+            y = convolve(op, in, w.conv[i], folded ? w.convBias[i] : torch::Tensor());
+            if (folded) {
                 y = activate(y, op.act);
                 break;
             }
+            const Activation fused = fusedActivation(op.act) ? op.act : Activation::None;
             if (mode == BnMode::Eval) {
-                y = normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), op.act);
-                break;
-            }
-            // Batch statistics; running statistics get EMA (Train) or the exact cumulative average
-            // over recalibration batches: momentum 1/(k+1) at batch k (Recal).
-            const auto [mean, var] = channelMeanVar(y);
-            const double n = double(y.numel() / y.size(1));
-            const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
-            {
-                torch::NoGradGuard noGrad;
-                torch::Tensor rm, rv;
-                double momentum = 0.1;
-                if (mode == BnMode::Train) {
-                    const int key = bnKey(op, enc);
-                    rm = bnMean_[i].select(0, key).narrow(0, 0, y.size(1));
-                    rv = bnVar_[i].select(0, key).narrow(0, 0, y.size(1));
-                } else {
-                    rm = stats->mean[i];
-                    rv = stats->var[i];
-                    momentum = 1.0 / double(recalStep + 1);
+                y = normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), fused);
+            } else {
+                // Batch statistics; running statistics get EMA (Train) or the exact cumulative
+                // average over recalibration batches: momentum 1/(k+1) at batch k (Recal).
+                const auto [mean, var] = channelMeanVar(y);
+                const double count = double(y.numel() / y.size(1));
+                const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
+                {
+                    torch::NoGradGuard noGrad;
+                    const torch::Tensor unbiased = var * (count / std::max(1.0, count - 1)); // as torch
+                    if (mode == BnMode::Train) {
+                        const int key = bnKey(i, enc);
+                        torch::Tensor rm = bnMean_[i].select(0, key), rv = bnVar_[i].select(0, key);
+                        const std::vector<ChannelRange>& used = w.outRanges[i];
+                        if (leading(used)) {
+                            rm.narrow(0, 0, used[0].count).mul_(0.9).add_(mean, 0.1);
+                            rv.narrow(0, 0, used[0].count).mul_(0.9).add_(unbiased, 0.1);
+                        } else {
+                            const torch::Tensor idx = channelIndex(used);
+                            rm.index_copy_(0, idx, rm.index_select(0, idx).mul_(0.9).add_(mean, 0.1));
+                            rv.index_copy_(0, idx, rv.index_select(0, idx).mul_(0.9).add_(unbiased, 0.1));
+                        }
+                    } else {
+                        const double momentum = 1.0 / double(recalStep + 1);
+                        stats->mean[i].mul_(1 - momentum).add_(mean, momentum);
+                        stats->var[i].mul_(1 - momentum).add_(unbiased, momentum);
+                    }
                 }
-                rm.mul_(1 - momentum).add_(mean, momentum);
-                rv.mul_(1 - momentum).add_(var * (n / std::max(1.0, n - 1)), momentum); // unbiased, as torch
+                y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused)
+                                          : normalizeAct(y, mean, invstd, fused);
             }
-            y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, op.act) : normalizeAct(y, mean, invstd, op.act);
+            if (fused != op.act)
+                y = activate(y, op.act);
             break;
         }
-        case OpKind::Add:
-            y = activate(in + v[size_t(op.inputs[1])], op.act);
-            break;
-        case OpKind::GlobalAvgPool:
-            y = in.mean({2, 3});
-            break;
-        case OpKind::MaxPool:
-            y = at::max_pool2d(in, {op.kernel, op.kernel}, {op.stride, op.stride}, {op.kernel / 2, op.kernel / 2});
-            break;
         case OpKind::Linear:
-            y = at::linear(in, w.fcWeight, w.fcBias);
+            y = activate(at::linear(in.dim() == 4 ? in.flatten(1) : in, w.linWeight[i], w.linBias[i]), op.act);
+            break;
+        default:
+            inputs.clear();
+            for (int id : op.inputs)
+                inputs.push_back(&v[size_t(id)]);
+            y = applyOp(op, inputs);
             break;
         }
         v[i + 1] = y;
     }
-    return v.back();
+    // A graph ending in a pool (SqueezeNet's classifier conv) gives [N, classes, 1, 1].
+    return v.back().dim() == 4 ? v.back().flatten(1) : v.back();
 }
 
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats) {
     torch::NoGradGuard noGrad;
     PrunedWeights f = w;
-    f.convBias.assign(w.conv.size(), torch::Tensor());
     for (size_t i = 0; i < w.conv.size(); ++i) {
-        if (!w.conv[i].defined() || !stats.mean[i].defined())
+        if (!w.conv[i].defined() || i >= stats.mean.size() || !stats.mean[i].defined())
             continue;
         const torch::Tensor invstd = torch::rsqrt(stats.var[i] + kBnEps);
         f.conv[i] = (w.conv[i] * invstd.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
@@ -251,12 +378,11 @@ PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const P
         const Op& op = arch.ops[i];
         if (op.kind == OpKind::Conv) {
             net.weight[i] = toNetworkTensor(folded.conv[i]);
-            net.bias[i] = toNetworkTensor(folded.convBias.size() > i && folded.convBias[i].defined()
-                                    ? folded.convBias[i]
-                                    : torch::zeros({folded.conv[i].size(0)}));
+            net.bias[i] = toNetworkTensor(folded.convBias[i].defined() ? folded.convBias[i]
+                                                                        : torch::zeros({folded.conv[i].size(0)}));
         } else if (op.kind == OpKind::Linear) {
-            net.weight[i] = toNetworkTensor(folded.fcWeight);
-            net.bias[i] = toNetworkTensor(folded.fcBias);
+            net.weight[i] = toNetworkTensor(folded.linWeight[i]);
+            net.bias[i] = toNetworkTensor(folded.linBias[i]);
         }
     }
     return net;
@@ -266,15 +392,13 @@ BnStats PruningNetModuleImpl::trainingStats(const Encoding& enc) const {
     BnStats s;
     s.mean.resize(arch_.ops.size());
     s.var.resize(arch_.ops.size());
-    for (size_t i = 0; i < arch_.ops.size(); ++i) {
-        const Op& op = arch_.ops[i];
-        if (op.kind != OpKind::Conv || !op.batchNorm)
+    for (const LayerShape& l : layerShapes(arch_, values_, enc)) {
+        const size_t i = size_t(l.op);
+        if (!bnMean_[i].defined())
             continue;
-        const int in = widthChannels(arch_, op.in, enc);
-        const int c = op.depthwise ? in : widthChannels(arch_, op.out, enc);
-        const int key = bnKey(op, enc);
-        s.mean[i] = bnMean_[i].select(0, key).narrow(0, 0, c).clone();
-        s.var[i] = bnVar_[i].select(0, key).narrow(0, 0, c).clone();
+        const int key = bnKey(i, enc);
+        s.mean[i] = take(bnMean_[i].select(0, key), 0, l.outRanges).clone();
+        s.var[i] = take(bnVar_[i].select(0, key), 0, l.outRanges).clone();
     }
     return s;
 }
@@ -283,14 +407,12 @@ BnStats PruningNetModuleImpl::emptyStats(const Encoding& enc) const {
     BnStats s;
     s.mean.resize(arch_.ops.size());
     s.var.resize(arch_.ops.size());
-    for (size_t i = 0; i < arch_.ops.size(); ++i) {
-        const Op& op = arch_.ops[i];
-        if (op.kind != OpKind::Conv || !op.batchNorm)
+    for (const LayerShape& l : layerShapes(arch_, values_, enc)) {
+        const size_t i = size_t(l.op);
+        if (!bnMean_[i].defined())
             continue;
-        const int in = widthChannels(arch_, op.in, enc);
-        const int c = op.depthwise ? in : widthChannels(arch_, op.out, enc);
-        s.mean[i] = torch::zeros({c});
-        s.var[i] = torch::ones({c});
+        s.mean[i] = torch::zeros({l.outChannels});
+        s.var[i] = torch::ones({l.outChannels});
     }
     return s;
 }
@@ -300,8 +422,10 @@ std::vector<torch::Tensor> PruningNetModuleImpl::denseParameters() {
     for (Generator& g : gens_)
         for (const torch::Tensor& t : g.fc1->parameters())
             p.push_back(t);
-    p.push_back(fcWeight);
-    p.push_back(fcBias);
+    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
+        for (const torch::Tensor& t : *list)
+            if (t.defined())
+                p.push_back(t);
     return p;
 }
 
@@ -312,7 +436,11 @@ int64_t PruningNetModuleImpl::generatorParameterCount() const {
             n += t.numel();
         n += g.W2.numel() + g.b2.numel();
     }
-    return n + fcWeight.numel() + fcBias.numel();
+    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
+        for (const torch::Tensor& t : *list)
+            if (t.defined())
+                n += t.numel();
+    return n;
 }
 
 } // namespace mp::detail

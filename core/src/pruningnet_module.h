@@ -15,14 +15,11 @@ namespace mp::detail {
 
 /// Weight generator of one conv (reference design, metapruning.md "PruningNet block"):
 /// cond [k] -> Linear(k, hidden) -> ReLU -> Linear(hidden, numel) -> max-size weight
-/// [maxOut, maxIn/groups, kh, kw], of which the leading [:out, :in] slice is used.
-/// The second Linear is stored as raw tensors (W2 [numel, hidden], b2 [numel]) so that only
-/// the rows of the slice are computed and updated.
+/// [maxOut, maxIn/groups, kh, kw], of which the used output channels and input columns are
+/// taken (a leading slice, or several ranges after a Concat). The second Linear is stored as
+/// raw tensors (W2 [numel, hidden], b2 [numel]) so that only the rows of the slice are computed
+/// and updated.
 struct Generator {
-    /// The used slice's shape for an (out, inPerGroup) pair (generator_kernels.h).
-    SliceShape slice(int out, int inPerGroup) const {
-        return {out, int64_t(inPerGroup) * kk, int64_t(maxInPerGroup) * kk, hidden};
-    }
     int op = -1;
     int maxOut = 0;
     int maxInPerGroup = 0;
@@ -33,14 +30,15 @@ struct Generator {
     torch::Tensor W2mom, b2mom; // momentum buffers of W2, b2
 };
 
-/// Weights of one pruned network: conv weights [out, in/groups, k, k] (channels_last) in op
-/// order (undefined for non-conv ops), and the classifier. convBias is only set once BN has
-/// been folded into the convs (foldBatchNorm).
+/// Weights of one pruned network, in op order (undefined where an op has none): conv weights
+/// [out, in/groups, kh, kw] (channels_last), conv biases (of bias convs; after foldBatchNorm of
+/// every conv), linear weights [out, in] and biases.
 struct PrunedWeights {
     std::vector<torch::Tensor> conv;
     std::vector<torch::Tensor> convBias;
-    torch::Tensor fcWeight; // [classes, in]
-    torch::Tensor fcBias;   // [classes]
+    std::vector<torch::Tensor> linWeight, linBias;
+    /// Per Conv/Linear op: its output channels within the full-width layout (BN buffers).
+    std::vector<std::vector<ChannelRange>> outRanges;
 };
 
 /// Running statistics of every BN of one pruned network (undefined for ops without BN).
@@ -53,10 +51,9 @@ struct BnStats {
 /// outer product g h^T (rows outside the slice get zero), dL/db2 = g, dL/dh = W2_slice^T g.
 struct SliceLeaf {
     int gen = -1;
-    int out = 0;
-    int inPerGroup = 0;
+    SliceShape shape;
     torch::Tensor h;      ///< [hidden], still attached to the generator's first layer
-    torch::Tensor weight; ///< [out * inPerGroup * kk] leaf that requires grad
+    torch::Tensor weight; ///< [outCount * usedCount] leaf that requires grad
 };
 
 enum class BnMode {
@@ -66,8 +63,12 @@ enum class BnMode {
     Folded, ///< BN already folded into conv weights and biases (foldBatchNorm)
 };
 
+/// Applies an activation (no autograd: in place on a fresh tensor).
+torch::Tensor activate(torch::Tensor y, Activation act);
+
 /// Folds BN statistics into the conv weights: w' = w * invstd, b' = -mean * invstd per output
-/// channel, invstd = 1 / sqrt(var + eps). Evaluating the result in Folded mode equals Eval mode.
+/// channel, invstd = 1 / sqrt(var + eps); bias convs keep their bias. Evaluating the result in
+/// Folded mode equals Eval mode.
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats);
 
 /// A tensor as a plain row-major float array, and back (a copy either way).
@@ -78,25 +79,35 @@ torch::Tensor fromNetworkTensor(const NetworkTensor& t);
 PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const PrunedWeights& folded,
                               const std::string& metadataJson);
 
+/// Runs one non-parametric op of the graph (Add, Mul, Concat, pools, Act) on `inputs` (the
+/// values it reads, in order), with its activation. Shared by the PruningNet, the retrained
+/// network and the latency timing, so every path computes the same function.
+torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& inputs);
+
+/// conv2d with an op's stride, padding, dilation and groups (`channels` = the conv's output
+/// channels, for depthwise and grouped convs).
+torch::Tensor convolve(const Op& op, const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
 class PruningNetModuleImpl : public torch::nn::Module {
 public:
     explicit PruningNetModuleImpl(const ArchSpec& arch);
 
     const ArchSpec& arch() const { return arch_; }
+    const std::vector<ValueShape>& values() const { return values_; }
 
     /// Generator input of a conv: channel ratio (channels / max channels) of each condition
     /// gene. Ratios rather than nominal scales make two encodings of the same network generate
-    /// the same weights.
+    /// the same weights. A conv without condition genes sees [1].
     torch::Tensor condition(const Op& op, const Encoding& enc) const;
 
     /// Generates every weight of the pruned network `enc` (no autograd).
     PrunedWeights generate(const Encoding& enc);
 
-    /// Same, for training: conv weights are autograd leaves (see SliceLeaf). Only the rows of
-    /// W2 that produce the used slice are read.
+    /// Same, for training: conv weights are autograd leaves (see SliceLeaf), other weights are
+    /// views of the dense parameters. Only the rows of W2 that produce the used slice are read.
     PrunedWeights generateForTraining(const Encoding& enc, std::vector<SliceLeaf>& leaves);
 
-    /// Runs the backbone. `x` [N, C, H, W] channels_last float; returns logits [N, classes].
+    /// Runs the graph. `x` [N, C, H, W] channels_last float; returns logits [N, classes].
     /// In Recal mode `stats` receives cumulative averages, `recalStep` is the 0-based batch.
     torch::Tensor forward(const torch::Tensor& x, const Encoding& enc, const PrunedWeights& w,
                           BnMode mode, BnStats* stats = nullptr, int recalStep = 0);
@@ -109,18 +120,24 @@ public:
     BnStats emptyStats(const Encoding& enc) const;
 
     std::vector<Generator>& generators() { return gens_; }
-    /// Parameters updated by torch::optim::SGD: generator first layers and the classifier.
+    /// Parameters updated by torch::optim::SGD: generator first layers, conv biases, linear layers.
     std::vector<torch::Tensor> denseParameters();
     int64_t generatorParameterCount() const;
 
-    torch::Tensor fcWeight, fcBias; // [classes, maxIn], [classes]
-
 private:
-    int bnKey(const Op& op, const Encoding& enc) const;
+    int bnKey(size_t op, const Encoding& enc) const;
+    /// The channels of `ranges` as an index tensor (for index_select / index_copy_).
+    torch::Tensor channelIndex(const std::vector<ChannelRange>& ranges) const;
+    /// The channels of `ranges` along `dim`: a narrow() view for one range, a copy otherwise.
+    torch::Tensor take(const torch::Tensor& t, int64_t dim, const std::vector<ChannelRange>& ranges) const;
+
     ArchSpec arch_;
+    std::vector<ValueShape> values_;
     std::vector<Generator> gens_;
-    std::vector<int> genOfOp_; // op index -> generator index or -1
+    std::vector<int> genOfOp_;                  // op index -> generator index or -1
     std::vector<torch::Tensor> bnMean_, bnVar_; // per op: [31, maxOut]
+    std::vector<torch::Tensor> convBias_;       // per op: [maxOut] for bias convs
+    std::vector<torch::Tensor> linWeight_, linBias_; // per op: [maxOut, maxIn], [maxOut]
 };
 TORCH_MODULE(PruningNetModule);
 

@@ -19,27 +19,31 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// The pruned network as an ordinary module: per op of the architecture description a conv
-/// (no bias when followed by BN), an affine BN and the activation, or the classifier.
+/// (no bias when followed by BN), an affine BN and the activation, a linear layer, or the
+/// non-parametric op the PruningNet runs (detail::applyOp).
 struct PrunedModelImpl : torch::nn::Module {
     PrunedModelImpl(const ArchSpec& a, const Encoding& enc) : arch(a) {
         const std::vector<LayerShape> shapes = layerShapes(a, enc);
         conv.resize(a.ops.size(), nullptr);
         bn.resize(a.ops.size(), nullptr);
+        lin.resize(a.ops.size(), nullptr);
         for (const LayerShape& s : shapes) {
             const Op& op = a.ops[size_t(s.op)];
             const std::string n = std::to_string(s.op);
             if (op.kind == OpKind::Conv) {
                 conv[size_t(s.op)] = register_module(
-                    "conv" + n, torch::nn::Conv2d(torch::nn::Conv2dOptions(s.inChannels, s.outChannels, s.kernel)
-                                                      .stride(s.stride)
-                                                      .padding(s.kernel / 2)
-                                                      .groups(s.groups)
-                                                      .bias(!op.batchNorm)));
+                    "conv" + n,
+                    torch::nn::Conv2d(torch::nn::Conv2dOptions(s.inChannels, s.outChannels, {s.kernelH, s.kernelW})
+                                          .stride({s.strideH, s.strideW})
+                                          .padding({op.padH, op.padW})
+                                          .dilation(op.dilation)
+                                          .groups(s.groups)
+                                          .bias(!op.batchNorm)));
                 torch::nn::init::kaiming_normal_(conv[size_t(s.op)]->weight, 0.0, torch::kFanOut, torch::kReLU);
                 if (op.batchNorm)
                     bn[size_t(s.op)] = register_module("bn" + n, torch::nn::BatchNorm2d(s.outChannels));
-            } else if (op.kind == OpKind::Linear) {
-                fc = register_module("fc", torch::nn::Linear(s.inChannels, s.outChannels));
+            } else {
+                lin[size_t(s.op)] = register_module("fc" + n, torch::nn::Linear(s.inChannels, s.outChannels));
             }
         }
     }
@@ -47,36 +51,27 @@ struct PrunedModelImpl : torch::nn::Module {
     torch::Tensor forward(const torch::Tensor& x) {
         std::vector<torch::Tensor> v{x};
         v.reserve(arch.ops.size() + 1);
+        std::vector<const torch::Tensor*> in;
         for (size_t i = 0; i < arch.ops.size(); ++i) {
             const Op& op = arch.ops[i];
-            const torch::Tensor& in = v[size_t(op.inputs[0])];
+            const torch::Tensor& first = v[size_t(op.inputs[0])];
             torch::Tensor y;
-            switch (op.kind) {
-            case OpKind::Conv:
-                y = conv[i]->forward(in);
+            if (op.kind == OpKind::Conv) {
+                y = conv[i]->forward(first);
                 if (bn[i])
                     y = bn[i]->forward(y);
-                break;
-            case OpKind::Add:
-                y = in + v[size_t(op.inputs[1])];
-                break;
-            case OpKind::MaxPool:
-                y = torch::max_pool2d(in, op.kernel, op.stride, op.kernel / 2);
-                break;
-            case OpKind::GlobalAvgPool:
-                y = in.mean({2, 3});
-                break;
-            case OpKind::Linear:
-                y = fc->forward(in);
-                break;
+                y = detail::activate(y, op.act);
+            } else if (op.kind == OpKind::Linear) {
+                y = detail::activate(lin[i]->forward(first.dim() == 4 ? first.flatten(1) : first), op.act);
+            } else {
+                in.clear();
+                for (int id : op.inputs)
+                    in.push_back(&v[size_t(id)]);
+                y = detail::applyOp(op, in);
             }
-            if (op.act == Activation::ReLU)
-                y = torch::relu(y);
-            else if (op.act == Activation::ReLU6)
-                y = torch::clamp(y, 0.0, 6.0);
             v.push_back(std::move(y));
         }
-        return v.back();
+        return v.back().dim() == 4 ? v.back().flatten(1) : v.back();
     }
 
     /// Starts from generated weights with BN folded in: conv weight w', and a BN that maps the
@@ -96,9 +91,9 @@ struct PrunedModelImpl : torch::nn::Module {
                 } else {
                     conv[i]->bias.copy_(b);
                 }
-            } else if (arch.ops[i].kind == OpKind::Linear) {
-                fc->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
-                fc->bias.copy_(detail::fromNetworkTensor(g.bias[i]));
+            } else if (lin[i]) {
+                lin[i]->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
+                lin[i]->bias.copy_(detail::fromNetworkTensor(g.bias[i]));
             }
         }
     }
@@ -124,9 +119,9 @@ struct PrunedModelImpl : torch::nn::Module {
                 }
                 net.weight[i] = detail::toNetworkTensor(w);
                 net.bias[i] = detail::toNetworkTensor(b);
-            } else if (arch.ops[i].kind == OpKind::Linear) {
-                net.weight[i] = detail::toNetworkTensor(fc->weight);
-                net.bias[i] = detail::toNetworkTensor(fc->bias);
+            } else if (lin[i]) {
+                net.weight[i] = detail::toNetworkTensor(lin[i]->weight);
+                net.bias[i] = detail::toNetworkTensor(lin[i]->bias);
             }
         }
         return net;
@@ -142,7 +137,7 @@ struct PrunedModelImpl : torch::nn::Module {
     ArchSpec arch;
     std::vector<torch::nn::Conv2d> conv;
     std::vector<torch::nn::BatchNorm2d> bn;
-    torch::nn::Linear fc{nullptr};
+    std::vector<torch::nn::Linear> lin;
 };
 TORCH_MODULE(PrunedModel);
 

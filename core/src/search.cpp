@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -112,6 +113,107 @@ bool meetsConstraint(const SearchConfig& cfg, int64_t macs, double latencyMs) {
            (cfg.maxLatencyMs <= 0 || latencyMs <= cfg.maxLatencyMs);
 }
 
+namespace {
+
+/// One scale step of gene `g` that changes its channel count, down or up, landing on the
+/// canonical index (equal channel counts are the same network). False when none is left.
+bool stepGene(const ArchSpec& arch, Encoding& e, size_t g, bool down) {
+    const int maxC = arch.genes[g].maxChannels;
+    const int c = grid::channels(maxC, e[g]);
+    int j = e[g];
+    if (down) {
+        while (j >= 0 && grid::channels(maxC, j) == c)
+            --j;
+        if (j < 0)
+            return false;
+        const int cj = grid::channels(maxC, j);
+        while (j > 0 && grid::channels(maxC, j - 1) == cj)
+            --j;
+    } else {
+        while (j < grid::kSize && grid::channels(maxC, j) == c)
+            ++j;
+        if (j >= grid::kSize)
+            return false;
+    }
+    e[g] = j;
+    return true;
+}
+
+} // namespace
+
+BandRepair::BandRepair(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency)
+    : arch_(arch), cfg_(cfg), latency_(latency) {}
+
+BandRepair::Side BandRepair::side(const Encoding& e) {
+    ++evaluations_;
+    const int64_t macs = countMacs(arch_, e);
+    const double ms = latency_ && hasLatencyBound(cfg_) ? latency_->predict(arch_, e) : 0.0;
+    const bool over = (cfg_.maxMacs > 0 && macs > cfg_.maxMacs) || (cfg_.maxLatencyMs > 0 && ms > cfg_.maxLatencyMs);
+    const bool under = macs < cfg_.minMacs || ms < cfg_.minLatencyMs;
+    if (over && cfg_.maxMacs > 0 && macs > cfg_.maxMacs && (!closestAbove_ || macs < *closestAbove_))
+        closestAbove_ = macs;
+    if (under && macs < cfg_.minMacs && (!closestBelow_ || macs > *closestBelow_))
+        closestBelow_ = macs;
+    if (over && under)
+        return Side::Both;
+    return over ? Side::Over : under ? Side::Under : Side::Inside;
+}
+
+std::optional<Encoding> BandRepair::repair(Encoding e, std::mt19937_64& rng) {
+    const int maxSteps = 8 * int(arch_.genes.size()) + 64;
+    std::vector<size_t> genes(arch_.genes.size());
+    std::iota(genes.begin(), genes.end(), size_t(0));
+    Side s = side(e);
+    for (int step = 0; step < maxSteps; ++step) {
+        if (s == Side::Inside)
+            return e;
+        if (s == Side::Both) // over one bound and under another: no single direction fixes it
+            return std::nullopt;
+        const bool down = s == Side::Over;
+        std::shuffle(genes.begin(), genes.end(), rng);
+        // A random step first; only when it would jump across the band are all single steps
+        // tried, so that narrow bands are landed in rather than stepped over.
+        std::optional<Encoding> crossing;
+        bool moved = false;
+        for (size_t k = 0; k < genes.size() && !moved; ++k) {
+            Encoding next = e;
+            if (!stepGene(arch_, next, genes[k], down))
+                continue;
+            const Side ns = side(next);
+            if (ns == Side::Inside)
+                return next;
+            if (ns == s) {
+                e = next;
+                moved = true;
+            } else if (!crossing) {
+                crossing = next;
+            }
+        }
+        if (!moved) {
+            if (!crossing)
+                return std::nullopt; // every gene is at the end of the grid
+            e = *crossing;
+        }
+        s = side(e);
+    }
+    return std::nullopt;
+}
+
+std::string BandRepair::describeBand() const {
+    std::string band = "MACs in [" + std::to_string(cfg_.minMacs) + ", " +
+                       (cfg_.maxMacs > 0 ? std::to_string(cfg_.maxMacs) : std::string("inf")) + "]";
+    if (hasLatencyBound(cfg_))
+        band += " and predicted latency in [" + std::to_string(cfg_.minLatencyMs) + ", " +
+                (cfg_.maxLatencyMs > 0 ? std::to_string(cfg_.maxLatencyMs) : std::string("inf")) + "] ms";
+    std::string near;
+    if (closestBelow_)
+        near += "the closest reached below has " + std::to_string(*closestBelow_) + " MACs";
+    if (closestAbove_)
+        near += std::string(near.empty() ? "" : ", ") + "the closest reached above has " +
+                std::to_string(*closestAbove_) + " MACs";
+    return band + (near.empty() ? "" : " (" + near + ")");
+}
+
 void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency) {
     if (cfg.population < 1 || cfg.generations < 1)
         throw ConfigError("population and generations must be at least 1");
@@ -157,6 +259,16 @@ void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg, const Late
             throw ConfigError("impossible constraint: min " + std::to_string(cfg.minLatencyMs) +
                               " ms, but the full network is predicted at " + std::to_string(slowest) + " ms");
     }
+    // A band between two achievable values holds no encoding at all: decide that now, with a
+    // bounded number of repaired random encodings, rather than sample forever.
+    BandRepair repair(arch, cfg, latency);
+    std::mt19937_64 rng(cfg.seed ^ 0x5EA5C4ull);
+    for (int attempt = 0; attempt < kFeasibilityAttempts; ++attempt)
+        if (repair.repair(randomEncoding(arch, rng), rng))
+            return;
+    throw ConfigError("no encoding of " + arch.family + "/" + arch.preset + " was found with " + repair.describeBand() +
+                      " after " + std::to_string(kFeasibilityAttempts) +
+                      " repaired random encodings: the band lies between achievable values; widen it");
 }
 
 RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId) {
@@ -212,13 +324,16 @@ public:
         std::vector<std::pair<Encoding, std::string>> next;
         for (const Encoding& e : randomFill(cfg_.population, {}))
             next.emplace_back(e, "random");
+        if (cancelled())
+            return finish(start, false);
         std::vector<CandidateRecord> pool;
         for (int gen = 0; gen < cfg_.generations; ++gen) {
             for (const auto& [enc, origin] : next) {
                 std::optional<CandidateRecord> c = settle(enc, origin, gen);
                 if (!c)
                     return finish(start, false);
-                pool.push_back(*c);
+                if (c->damage.empty())
+                    pool.push_back(*c);
             }
             // Unfilled slots (constraint space exhausted) still count as done.
             done_ += cfg_.population - int64_t(next.size());
@@ -240,6 +355,17 @@ public:
                 next.emplace_back(e, "crossover");
             for (const Encoding& e : randomFill(cfg_.population - int(next.size()), pending))
                 next.emplace_back(e, "random");
+            if (cancelled())
+                return finish(start, false);
+            if (next.empty()) {
+                // Every operator failed within its bounds: the constraint holds no untested
+                // encoding they can reach. End here rather than spin.
+                out_.exhausted = true;
+                out_.endedAfterGeneration = gen + 1;
+                done_ = total_;
+                report();
+                return finish(start, true);
+            }
         }
         return finish(start, true);
     }
@@ -263,6 +389,7 @@ private:
         const bool cached = bool(c);
         if (cached) {
             ++out_.cached;
+            c->damage = candidateDamage(arch_, *c); // a damaged row is settled, never bred from or best
         } else {
             if (cancel_ && cancel_->load())
                 return std::nullopt;
@@ -294,7 +421,7 @@ private:
             }
             ++out_.evaluated;
         }
-        if (c->origin != "uniform" && meetsConstraint(cfg_, c->macs, latencyOf(c->genes)) &&
+        if (c->damage.empty() && c->origin != "uniform" && meetsConstraint(cfg_, c->macs, latencyOf(c->genes)) &&
             (!out_.best || better(*c, *out_.best)))
             out_.best = *c;
         ++done_;
@@ -313,12 +440,19 @@ private:
         return !tested_.count(canonical) && !pending.count(canonical) && meets(canonical);
     }
 
+    bool cancelled() const { return cancel_ && cancel_->load(); }
+
+    // Mutation and crossover reject children outside the constraint, as the reference does,
+    // with a bounded number of attempts.
     std::vector<Encoding> mutate(const std::vector<CandidateRecord>& parents, std::set<Encoding>& pending) {
         std::vector<Encoding> res;
+        if (parents.empty())
+            return res;
         std::uniform_int_distribution<size_t> pick(0, parents.size() - 1);
         std::uniform_real_distribution<double> coin(0.0, 1.0);
         std::uniform_int_distribution<int> shift(1, grid::kSize - 1);
-        for (int attempt = 0; int(res.size()) < cfg_.mutations && attempt < 10 * cfg_.mutations; ++attempt) {
+        for (int attempt = 0; int(res.size()) < cfg_.mutations && attempt < 10 * cfg_.mutations && !cancelled();
+             ++attempt) {
             Encoding e = parents[pick(rng_)].genes;
             for (int& g : e)
                 if (coin(rng_) < cfg_.mutationProb)
@@ -338,7 +472,8 @@ private:
             return res;
         std::uniform_int_distribution<size_t> pick(0, parents.size() - 1);
         std::bernoulli_distribution coin(0.5);
-        for (int attempt = 0; int(res.size()) < cfg_.crossovers && attempt < 10 * cfg_.crossovers; ++attempt) {
+        for (int attempt = 0; int(res.size()) < cfg_.crossovers && attempt < 10 * cfg_.crossovers && !cancelled();
+             ++attempt) {
             const size_t a = pick(rng_);
             size_t b = pick(rng_);
             while (b == a)
@@ -356,32 +491,34 @@ private:
         return res;
     }
 
-    // Random encodings under the constraint: rejection sampling, and where the constraint is
-    // too tight for that, a random encoding repaired gene by gene into the band.
+    // Random encodings under the constraint: rejection sampling first (uniform over the band,
+    // as the reference), then random encodings repaired into the band, which sparse bands need.
+    // Both phases are bounded, by attempts and by cost evaluations, so a band holding few
+    // encodings ends the fill instead of sampling forever.
     std::vector<Encoding> randomFill(int count, std::set<Encoding> pending) {
         std::vector<Encoding> res;
-        std::uniform_int_distribution<size_t> geneDist(0, arch_.genes.size() - 1);
-        for (int attempt = 0; int(res.size()) < count && attempt < 2000 * std::max(1, count); ++attempt) {
-            Encoding e = randomEncoding(arch_, rng_);
-            if (attempt >= 100 * std::max(1, count)) {
-                for (int step = 0; step < 100000; ++step) {
-                    const int64_t macs = countMacs(arch_, e);
-                    const double ms = latencyOf(e);
-                    if (meetsConstraint(cfg_, macs, ms))
-                        break;
-                    const bool over = (cfg_.maxMacs > 0 && macs > cfg_.maxMacs) ||
-                                      (cfg_.maxLatencyMs > 0 && ms > cfg_.maxLatencyMs);
-                    int& g = e[geneDist(rng_)];
-                    if (over && g > 0)
-                        --g;
-                    else if (!over && g < grid::kSize - 1)
-                        ++g;
-                }
-            }
-            e = canonicalEncoding(arch_, e);
+        const int wanted = std::max(1, count);
+        for (int attempt = 0; int(res.size()) < count && attempt < kRejectionAttemptsPerSlot * wanted && !cancelled();
+             ++attempt) {
+            const Encoding e = canonicalEncoding(arch_, randomEncoding(arch_, rng_));
             if (acceptable(e, pending)) {
                 pending.insert(e);
                 res.push_back(e);
+            }
+        }
+        BandRepair repair(arch_, cfg_, latency_);
+        int misses = 0; // repairs in a row that found nothing new
+        for (int attempt = 0; int(res.size()) < count && attempt < kRepairAttemptsPerSlot * wanted &&
+                              misses < kRepairMisses && repair.evaluations() < kRepairEvaluations && !cancelled();
+             ++attempt) {
+            const std::optional<Encoding> e = repair.repair(randomEncoding(arch_, rng_), rng_);
+            const Encoding c = e ? canonicalEncoding(arch_, *e) : Encoding{};
+            if (e && acceptable(c, pending)) {
+                pending.insert(c);
+                res.push_back(c);
+                misses = 0;
+            } else {
+                ++misses;
             }
         }
         return res;

@@ -10,13 +10,16 @@
 #include <QUuid>
 #include <QVariant>
 
+#include <cmath>
 #include <iterator>
+#include <limits>
 
 namespace mp {
 
 namespace {
 
-constexpr int kSchemaVersion = 3; // 2: candidates.latency_ms, latency_tables; 3: retrains
+constexpr int kSchemaVersion = 4; // 2: candidates.latency_ms, latency_tables; 3: retrains;
+                                  // 4: trainings.full_top1/chance_top1/full_images, runs.architecture
 constexpr int kApplicationId = 0x4D505331; // "MPS1": marks a MetaPrune Studio project file
 
 const char* const kSchema[] = {
@@ -29,7 +32,10 @@ const char* const kSchema[] = {
         steps INTEGER NOT NULL DEFAULT 0,
         total_steps INTEGER NOT NULL,
         status TEXT NOT NULL CHECK(status IN ('running','finished','cancelled','failed')),
-        seconds REAL NOT NULL DEFAULT 0))",
+        seconds REAL NOT NULL DEFAULT 0,
+        full_top1 REAL,
+        chance_top1 REAL,
+        full_images INTEGER))",
     R"(CREATE TABLE IF NOT EXISTS training_log(
         training_id INTEGER NOT NULL REFERENCES trainings(id),
         step INTEGER NOT NULL,
@@ -51,7 +57,8 @@ const char* const kSchema[] = {
         checkpoint TEXT NOT NULL,
         checkpoint_sha256 TEXT NOT NULL,
         status TEXT NOT NULL CHECK(status IN ('running','finished','cancelled','failed')),
-        finished TEXT NOT NULL DEFAULT ''))",
+        finished TEXT NOT NULL DEFAULT '',
+        architecture TEXT NOT NULL DEFAULT ''))",
     R"(CREATE TABLE IF NOT EXISTS candidates(
         id INTEGER PRIMARY KEY,
         run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -91,22 +98,106 @@ const char* const kSchema[] = {
         UNIQUE(candidate_id, config, seed)))",
 };
 
+/// Columns added by later schemas: created by ALTER TABLE when missing; a read-only connection
+/// to an older project reads them as NULL / their default.
+struct AddedColumn {
+    const char* table;
+    const char* column;
+    const char* definition;
+};
+const AddedColumn kAddedColumns[] = {
+    {"candidates", "latency_ms", "REAL NOT NULL DEFAULT 0"}, // schema 2
+    {"trainings", "full_top1", "REAL"},                      // schema 4
+    {"trainings", "chance_top1", "REAL"},
+    {"trainings", "full_images", "INTEGER"},
+    {"runs", "architecture", "TEXT NOT NULL DEFAULT ''"},
+};
+
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
 std::string join(const std::vector<int>& v) { return encodingToString(v); }
 
-std::vector<int> splitInts(const QString& s) {
+/// Comma-separated integers; nullopt when any part is not an integer.
+std::optional<std::vector<int>> splitInts(const QString& s) {
     std::vector<int> out;
     if (s.isEmpty())
         return out;
-    for (const QString& part : s.split(','))
-        out.push_back(part.toInt());
+    for (const QString& part : s.split(',')) {
+        bool ok = false;
+        out.push_back(part.trimmed().toInt(&ok));
+        if (!ok)
+            return std::nullopt;
+    }
     return out;
 }
 
+/// Collects what is wrong with a stored row, in words, for CandidateRecord::damage.
+class DamageNotes {
+public:
+    void add(const std::string& what) { text_ += (text_.empty() ? "" : "; ") + what; }
+    /// A REAL column that must hold a finite number within [lo, hi]; NaN otherwise.
+    double number(const QVariant& v, const char* name, double lo, double hi) {
+        if (v.isNull()) {
+            add(std::string(name) + " is NULL");
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+        bool ok = false;
+        const double d = v.toDouble(&ok);
+        if (!ok || !std::isfinite(d)) {
+            add(std::string(name) + " is not a finite number ('" + v.toString().toStdString() + "')");
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+        if (d < lo || d > hi)
+            add(std::string(name) + " " + v.toString().toStdString() + " is outside " + QString::number(lo).toStdString() +
+                ".." + QString::number(hi).toStdString());
+        return d;
+    }
+    /// An INTEGER column that must hold a positive count.
+    int64_t count(const QVariant& v, const char* name) {
+        bool ok = false;
+        const qlonglong n = v.toLongLong(&ok);
+        if (v.isNull() || !ok || n <= 0) {
+            add(std::string(name) + " is not a positive count ('" + v.toString().toStdString() + "')");
+            return 0;
+        }
+        return n;
+    }
+    std::vector<int> ints(const QVariant& v, const char* name) {
+        const std::optional<std::vector<int>> parsed = splitInts(v.toString());
+        if (v.isNull() || !parsed || parsed->empty()) {
+            add(std::string(name) + " do not parse ('" + v.toString().left(60).toStdString() + "')");
+            return {};
+        }
+        return *parsed;
+    }
+    const std::string& text() const { return text_; }
+
+private:
+    std::string text_;
+};
+
 } // namespace
+
+std::string candidateDamage(const ArchSpec& arch, const CandidateRecord& c) {
+    if (!c.damage.empty())
+        return c.damage;
+    if (c.genes.size() != arch.genes.size())
+        return "genes: " + std::to_string(c.genes.size()) + " values for an architecture of " +
+               std::to_string(arch.genes.size()) + " genes";
+    for (int g : c.genes)
+        if (g < 0 || g >= grid::kSize)
+            return "genes: scale index " + std::to_string(g) + " outside 0.." + std::to_string(grid::kSize - 1);
+    if (c.channels != geneChannels(arch, c.genes))
+        return "channels " + channelsToString(c.channels) + " disagree with the encoding's " +
+               channelsToString(geneChannels(arch, c.genes));
+    if (const int64_t macs = countMacs(arch, c.genes); c.macs != macs)
+        return "MACs " + std::to_string(c.macs) + " disagree with the encoding's " + std::to_string(macs);
+    if (const int64_t params = countParams(arch, c.genes); c.params != params)
+        return "params " + std::to_string(c.params) + " disagree with the encoding's " + std::to_string(params);
+    return {};
+}
 
 // A prepared query that throws StoreError naming the database on failure.
 class Query {
@@ -162,21 +253,33 @@ std::string resolvedPath(const std::string& dir, const QString& stored) {
                                           : QDir::cleanPath(q(dir) + "/" + stored).toStdString();
 }
 
+// Every number is checked as it is read (design.md example 8): a damaged row is flagged, and
+// its numbers are NaN / 0 so that no caller mistakes them for results.
 CandidateRecord readCandidate(const QSqlQuery& r) {
     CandidateRecord c;
+    DamageNotes notes;
     c.id = r.value(0).toLongLong();
     c.runId = r.value(1).toLongLong();
-    c.genes = splitInts(r.value(2).toString());
-    c.channels = splitInts(r.value(3).toString());
-    c.macs = r.value(4).toLongLong();
-    c.params = r.value(5).toLongLong();
-    c.top1 = r.value(6).toDouble();
-    c.loss = r.value(7).toDouble();
+    c.genes = notes.ints(r.value(2), "genes");
+    for (int g : c.genes)
+        if (g < 0 || g >= grid::kSize) {
+            notes.add("genes hold scale index " + std::to_string(g) + ", outside 0.." + std::to_string(grid::kSize - 1));
+            break;
+        }
+    c.channels = notes.ints(r.value(3), "channels");
+    if (!c.genes.empty() && !c.channels.empty() && c.channels.size() != c.genes.size())
+        notes.add("channels list " + std::to_string(c.channels.size()) + " values for " + std::to_string(c.genes.size()) +
+                  " genes");
+    c.macs = notes.count(r.value(4), "MACs");
+    c.params = notes.count(r.value(5), "params");
+    c.top1 = notes.number(r.value(6), "top-1", 0, 100);
+    c.loss = notes.number(r.value(7), "loss", 0, std::numeric_limits<double>::max());
     c.origin = r.value(8).toString().toStdString();
     c.generation = r.value(9).toInt();
     c.evalMs = r.value(10).toDouble();
     c.created = r.value(11).toString().toStdString();
-    c.latencyMs = r.value(12).toDouble();
+    c.latencyMs = notes.number(r.value(12), "latency", 0, std::numeric_limits<double>::max());
+    c.damage = notes.text();
     return c;
 }
 
@@ -195,11 +298,17 @@ TrainingRecord readTraining(const QSqlQuery& r, const std::string& dir) {
     t.totalSteps = r.value(6).toLongLong();
     t.status = r.value(7).toString().toStdString();
     t.seconds = r.value(8).toDouble();
+    // The learned-or-not check, when it was made and its numbers are sound.
+    bool ok1 = false, ok2 = false, ok3 = false;
+    const double full = r.value(9).toDouble(&ok1), chance = r.value(10).toDouble(&ok2);
+    const qlonglong images = r.value(11).toLongLong(&ok3);
+    if (!r.value(9).isNull() && ok1 && ok2 && ok3 && std::isfinite(full) && std::isfinite(chance) && images > 0) {
+        t.fullTop1 = full;
+        t.chanceTop1 = chance;
+        t.checkImages = images;
+    }
     return t;
 }
-
-constexpr const char* kTrainingColumns =
-    "SELECT id, created, config, checkpoint, checkpoint_sha256, steps, total_steps, status, seconds FROM trainings ";
 
 RunRecord readRun(const QSqlQuery& r, const std::string& dir) {
     RunRecord run;
@@ -216,26 +325,57 @@ RunRecord readRun(const QSqlQuery& r, const std::string& dir) {
     run.status = r.value(10).toString().toStdString();
     run.finished = r.value(11).toString().toStdString();
     run.candidates = r.value(12).toLongLong();
+    run.architecture = r.value(13).toString().toStdString();
     return run;
 }
 
-constexpr const char* kRunColumns =
-    "SELECT r.id, r.created, r.kind, r.config, r.dataset, r.seed, r.arch, r.training_id, r.checkpoint, "
-    "r.checkpoint_sha256, r.status, r.finished, (SELECT COUNT(*) FROM candidates c WHERE c.run_id = r.id) "
-    "FROM runs r ";
 } // namespace
 
-Store::Store(const std::string& path) : path_(path) {
+bool Store::hasColumn(const char* table, const char* column) const {
+    QSqlQuery r = query(connection_, path_,
+                        (std::string("SELECT COUNT(*) FROM pragma_table_info('") + table + "') WHERE name = ?").c_str())
+                      .bind(QString(column))
+                      .exec();
+    return r.next() && r.value(0).toInt() > 0;
+}
+
+std::string Store::column(const char* table, const char* name) const {
+    const std::string key = std::string(table) + "." + name;
+    auto it = columnCache_.find(key);
+    if (it == columnCache_.end())
+        it = columnCache_.emplace(key, hasColumn(table, name)).first;
+    return it->second ? std::string(name) : std::string("NULL");
+}
+
+std::string Store::trainingColumns() const {
+    return "SELECT id, created, config, checkpoint, checkpoint_sha256, steps, total_steps, status, seconds, " +
+           column("trainings", "full_top1") + ", " + column("trainings", "chance_top1") + ", " +
+           column("trainings", "full_images") + " FROM trainings ";
+}
+
+std::string Store::runColumns() const {
+    const std::string arch = column("runs", "architecture") == "NULL" ? "''" : "r.architecture";
+    return "SELECT r.id, r.created, r.kind, r.config, r.dataset, r.seed, r.arch, r.training_id, r.checkpoint, "
+           "r.checkpoint_sha256, r.status, r.finished, (SELECT COUNT(*) FROM candidates c WHERE c.run_id = r.id), " +
+           arch + " FROM runs r ";
+}
+
+Store::Store(const std::string& path, StoreMode mode) : path_(path), readOnly_(mode == StoreMode::ReadOnly) {
     dir_ = QFileInfo(q(path)).absolutePath().toStdString();
     connection_ = "metaprune-" + QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
     const QFileInfo info(q(path));
     const bool existed = info.exists() && info.size() > 0;
     if (info.exists() && info.isDir())
         throw StoreError(path + ": is a folder, not a project database");
+    // Reading never creates, initialises or upgrades a project.
+    if (readOnly_ && !info.exists())
+        throw StoreError(path + ": project not found");
+    if (readOnly_ && !existed)
+        throw StoreError(path + ": is an empty file, not a MetaPrune Studio project");
     {
         QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", q(connection_));
         db.setDatabaseName(q(path));
-        db.setConnectOptions("QSQLITE_BUSY_TIMEOUT=5000");
+        db.setConnectOptions(readOnly_ ? "QSQLITE_BUSY_TIMEOUT=5000;QSQLITE_OPEN_READONLY" : "QSQLITE_BUSY_TIMEOUT=5000");
         if (!db.open()) {
             const std::string err = db.lastError().text().toStdString();
             db = QSqlDatabase();
@@ -268,30 +408,32 @@ Store::Store(const std::string& path) : path_(path) {
             QSqlQuery any(database(connection_));
             if (any.exec("SELECT COUNT(*) FROM sqlite_master") && any.next() && any.value(0).toInt() > 0)
                 throw StoreError(path + ": is an SQLite database but not a MetaPrune Studio project");
+            if (readOnly_)
+                throw StoreError(path + ": is an empty SQLite database, not a MetaPrune Studio project");
         }
         if (version > kSchemaVersion)
             throw StoreError(path + ": written by a newer MetaPrune Studio (schema " + std::to_string(version) +
                              ", this build reads " + std::to_string(kSchemaVersion) + ")");
-        query(connection_, path_, "PRAGMA journal_mode=WAL").exec();
-        query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
-        // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
-        query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
-        if (appId != kApplicationId || version < kSchemaVersion || tables < 7) {
+        if (!readOnly_) {
+            query(connection_, path_, "PRAGMA journal_mode=WAL").exec();
+            query(connection_, path_, "PRAGMA foreign_keys=ON").exec();
+            // WAL + NORMAL: a committed candidate survives a process crash (not a power cut).
+            query(connection_, path_, "PRAGMA synchronous=NORMAL").exec();
+        }
+        if (!readOnly_ && (appId != kApplicationId || version < kSchemaVersion || tables < 7)) {
             // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
             // (busy timeout) instead of failing on a read-to-write upgrade.
             query(connection_, path_, "BEGIN IMMEDIATE").exec();
             try {
                 for (const char* sql : kSchema)
                     query(connection_, path_, sql).exec();
-                // Schema 1 -> 2: predicted latency of every candidate (0 where none was predicted).
-                QSqlQuery column = query(connection_, path_,
-                                         "SELECT COUNT(*) FROM pragma_table_info('candidates') WHERE name = 'latency_ms'")
-                                       .exec();
-                column.next();
-                const bool hasLatency = column.value(0).toInt() > 0;
-                column.finish();
-                if (!hasLatency)
-                    query(connection_, path_, "ALTER TABLE candidates ADD COLUMN latency_ms REAL NOT NULL DEFAULT 0").exec();
+                // Columns added since schema 1, for projects written by an older version.
+                for (const AddedColumn& c : kAddedColumns)
+                    if (!hasColumn(c.table, c.column))
+                        query(connection_, path_,
+                              (std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.column + " " + c.definition)
+                                  .c_str())
+                            .exec();
                 query(connection_, path_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str()).exec();
                 query(connection_, path_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()).exec();
                 query(connection_, path_, "COMMIT").exec();
@@ -300,6 +442,9 @@ Store::Store(const std::string& path) : path_(path) {
                 throw;
             }
         }
+        if (readOnly_ && tables < 5)
+            throw StoreError(path + ": is not a complete MetaPrune Studio project (" + std::to_string(tables) +
+                             " of its tables present)");
         if (existed) {
             QSqlQuery integrity(database(connection_));
             if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok")
@@ -379,7 +524,7 @@ std::vector<TrainingLogEntry> Store::trainingLog(int64_t trainingId) const {
 }
 
 std::vector<TrainingRecord> Store::trainings() const {
-    QSqlQuery r = query(connection_, path_, (std::string(kTrainingColumns) + "ORDER BY id").c_str()).exec();
+    QSqlQuery r = query(connection_, path_, (trainingColumns() + "ORDER BY id").c_str()).exec();
     std::vector<TrainingRecord> out;
     while (r.next())
         out.push_back(readTraining(r, dir_));
@@ -388,7 +533,7 @@ std::vector<TrainingRecord> Store::trainings() const {
 
 std::optional<TrainingRecord> Store::training(int64_t id) const {
     QSqlQuery r =
-        query(connection_, path_, (std::string(kTrainingColumns) + "WHERE id = ?").c_str()).bind(qint64(id)).exec();
+        query(connection_, path_, (trainingColumns() + "WHERE id = ?").c_str()).bind(qint64(id)).exec();
     if (!r.next())
         return std::nullopt;
     return readTraining(r, dir_);
@@ -396,7 +541,7 @@ std::optional<TrainingRecord> Store::training(int64_t id) const {
 
 std::optional<TrainingRecord> Store::trainingByCheckpoint(const std::string& checkpoint) const {
     QSqlQuery r = query(connection_, path_,
-                         (std::string(kTrainingColumns) + "WHERE checkpoint = ? ORDER BY id DESC LIMIT 1").c_str())
+                         (trainingColumns() + "WHERE checkpoint = ? ORDER BY id DESC LIMIT 1").c_str())
                        .bind(q(checkpoint))
                        .exec();
     if (!r.next())
@@ -422,7 +567,7 @@ int64_t Store::findOrCreateRun(const RunRecord& run, bool* resumed) {
         *resumed = false;
     QSqlQuery r = query(connection_, path_,
                          "INSERT INTO runs(created, kind, config, dataset, seed, arch, training_id, checkpoint, "
-                         "checkpoint_sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')")
+                         "checkpoint_sha256, status, architecture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)")
                        .bind(now())
                        .bind(q(run.kind))
                        .bind(q(run.config))
@@ -432,8 +577,22 @@ int64_t Store::findOrCreateRun(const RunRecord& run, bool* resumed) {
                        .bind(run.trainingId > 0 ? QVariant(qint64(run.trainingId)) : QVariant())
                        .bind(storedPath(dir_, run.checkpoint))
                        .bind(q(run.checkpointSha256))
+                       .bind(q(run.architecture))
                        .exec();
     return r.lastInsertId().toLongLong();
+}
+
+void Store::setRunArchitecture(int64_t runId, const std::string& json) {
+    query(connection_, path_, "UPDATE runs SET architecture = ? WHERE id = ?").bind(q(json)).bind(qint64(runId)).exec();
+}
+
+void Store::setTrainingCheck(int64_t id, double fullTop1, double chanceTop1, int64_t images) {
+    query(connection_, path_, "UPDATE trainings SET full_top1 = ?, chance_top1 = ?, full_images = ? WHERE id = ?")
+        .bind(fullTop1)
+        .bind(chanceTop1)
+        .bind(qint64(images))
+        .bind(qint64(id))
+        .exec();
 }
 
 void Store::setRunStatus(int64_t runId, const std::string& status) {
@@ -445,7 +604,7 @@ void Store::setRunStatus(int64_t runId, const std::string& status) {
 }
 
 std::vector<RunRecord> Store::runs() const {
-    QSqlQuery r = query(connection_, path_, (std::string(kRunColumns) + "ORDER BY r.id").c_str()).exec();
+    QSqlQuery r = query(connection_, path_, (runColumns() + "ORDER BY r.id").c_str()).exec();
     std::vector<RunRecord> out;
     while (r.next())
         out.push_back(readRun(r, dir_));
@@ -454,7 +613,7 @@ std::vector<RunRecord> Store::runs() const {
 
 std::optional<RunRecord> Store::run(int64_t id) const {
     QSqlQuery r =
-        query(connection_, path_, (std::string(kRunColumns) + "WHERE r.id = ?").c_str()).bind(qint64(id)).exec();
+        query(connection_, path_, (runColumns() + "WHERE r.id = ?").c_str()).bind(qint64(id)).exec();
     if (!r.next())
         return std::nullopt;
     return readRun(r, dir_);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <malloc.h>
 #include <sstream>
 #include <thread>
@@ -15,7 +16,9 @@ namespace mp {
 namespace detail {
 
 ArchSpec architectureFor(const TrainConfig& cfg, int channels, int height, int width, int classes) {
-    return makeArchitecture(cfg.family, cfg.preset, channels, height, width, classes);
+    if (cfg.architecture.empty())
+        return makeArchitecture(cfg.family, cfg.preset, channels, height, width, classes);
+    return resizeArchitecture(architectureFromJson(cfg.architecture), channels, height, width, classes);
 }
 
 namespace {
@@ -178,7 +181,7 @@ void backwardAndUpdateGenerators(PruningNetModuleImpl& net, const std::vector<Sl
             torch::Tensor dh = torch::zeros({g.hidden});
             const torch::Tensor h = leaf.h.detach().contiguous();
             const torch::Tensor grad = leaf.weight.grad().contiguous();
-            backwardUpdateSlice(g.slice(leaf.out, leaf.inPerGroup), g.W2.data_ptr<float>(), g.W2mom.data_ptr<float>(),
+            backwardUpdateSlice(leaf.shape, g.W2.data_ptr<float>(), g.W2mom.data_ptr<float>(),
                                 g.b2.data_ptr<float>(), g.b2mom.data_ptr<float>(), h.data_ptr<float>(),
                                 grad.data_ptr<float>(), dense ? 1.0f : m, dense ? 0.0f : wd,
                                 dense ? 0.0f : float(lr), dh.data_ptr<float>());
@@ -215,6 +218,73 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
 }
 
 } // namespace detail
+
+ArchSpec architectureOf(const TrainConfig& cfg, int channels, int height, int width, int classes) {
+    return detail::architectureFor(cfg, channels, height, width, classes);
+}
+
+ArchSpec checkpointArchitecture(const CheckpointInfo& info) {
+    return detail::architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes);
+}
+
+PruningNetSize pruningNetSize(const ArchSpec& arch, int batchSize) {
+    const std::vector<ValueShape> values = analyzeArchitecture(arch);
+    PruningNetSize s;
+    int64_t dense = 0, firstLayers = 0, activations = 0; // dense: conv biases and linear layers
+    for (size_t i = 0; i < arch.ops.size(); ++i) {
+        const Op& op = arch.ops[i];
+        const ValueShape& in = values[size_t(op.inputs[0])];
+        const ValueShape& out = values[i + 1];
+        activations += int64_t(out.maxChannels) * out.height * out.width;
+        if (op.kind == OpKind::Conv) {
+            const int64_t inPerGroup = op.followsInput() ? op.groupWidth : in.maxChannels;
+            const int64_t numel = int64_t(out.maxChannels) * inPerGroup * op.kernelH * op.kernelW;
+            const int64_t first = (std::max<int64_t>(1, int64_t(op.condition.size())) + 1) * op.hidden;
+            s.generatorParameters += numel * op.hidden + numel + first;
+            firstLayers += first;
+            dense += op.batchNorm ? 0 : out.maxChannels;
+        } else if (op.kind == OpKind::Linear) {
+            dense += int64_t(out.maxChannels) * in.maxChannels * in.height * in.width + out.maxChannels;
+        }
+    }
+    s.batch = std::max(1, batchSize);
+    s.parameters = s.generatorParameters + dense;
+    s.weightBytes = 4 * s.parameters;
+    s.momentumBytes = 4 * s.parameters; // W2mom/b2mom, and SGD's buffers of the dense parameters
+    s.gradientBytes = 4 * (dense + firstLayers); // W2/b2 take their gradient slice by slice
+    s.activationBytes = 4 * 3 * activations * s.batch;
+    return s;
+}
+
+namespace {
+std::string gib(int64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+    return buf;
+}
+} // namespace
+
+std::string describePruningNetSize(const ArchSpec& arch, const PruningNetSize& s) {
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "the PruningNet of %s has %.1f M parameters (%.1f M in its weight generators); training it at "
+                  "batch %d needs about %s (weights %s, momentum %s, gradients %s, activations %s)",
+                  arch.family.c_str(), double(s.parameters) / 1e6, double(s.generatorParameters) / 1e6, s.batch,
+                  gib(s.trainingBytes()).c_str(), gib(s.weightBytes).c_str(), gib(s.momentumBytes).c_str(),
+                  gib(s.gradientBytes).c_str(), gib(s.activationBytes).c_str());
+    return buf;
+}
+
+int64_t availableMemoryBytes() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    int64_t kb = 0;
+    std::string unit;
+    while (meminfo >> key >> kb >> unit)
+        if (key == "MemAvailable:")
+            return kb * 1024;
+    return 0;
+}
 
 CheckpointInfo readCheckpointInfo(const std::string& path) {
     CheckpointInfo info;
@@ -283,6 +353,13 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     channelStats(train, split.train, info.mean, info.stddev);
 
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
+    // Before allocating: an imported network can need more memory than the machine has.
+    const PruningNetSize size = pruningNetSize(arch, cfg.batchSize);
+    if (const int64_t available = availableMemoryBytes(); available > 0 && size.trainingBytes() > available)
+        throw ConfigError(describePruningNetSize(arch, size) + "; this machine has " +
+                          std::to_string(available >> 20) +
+                          " MiB available: the PruningNet will not fit (prune a smaller model, lower --batch-size, "
+                          "or use a machine with more memory)");
     torch::manual_seed(int64_t(cfg.seed));
     detail::PruningNetModule net(arch);
     torch::optim::SGD sgd(net->denseParameters(),

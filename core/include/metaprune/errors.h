@@ -30,6 +30,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A search refused because its PruningNet has not learned (project.h, LearnedCheck): the
+/// caller may ask the user and search anyway.
+class NotLearnedError : public ConfigError {
+public:
+    using ConfigError::ConfigError;
+};
+
 /// Long work stopped because its cancel flag was set; nothing stored so far is lost.
 class Cancelled : public std::runtime_error {
 public:

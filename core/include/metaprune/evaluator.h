@@ -20,6 +20,12 @@ struct EvalSettings {
     int batchSize = 500;
     /// false keeps the training-time BN buffers: only to show why recalibration is mandatory.
     bool recalibrate = true;
+
+    /// Equal settings give equal numbers for the same PruningNet and encoding.
+    bool operator==(const EvalSettings& o) const {
+        return recalBatches == o.recalBatches && recalBatchSize == o.recalBatchSize && evalImages == o.evalImages &&
+               batchSize == o.batchSize && recalibrate == o.recalibrate;
+    }
 };
 
 enum class EvalSplit {
@@ -52,6 +58,10 @@ public:
     ~Evaluator();
     Evaluator(const Evaluator&) = delete;
     Evaluator& operator=(const Evaluator&) = delete;
+
+    /// Percent of the largest class among the images `split` scores: the top-1 of always
+    /// answering that class, the chance level a PruningNet must beat.
+    double chanceTop1(EvalSplit split) const;
 
     const ArchSpec& arch() const;
     const CheckpointInfo& checkpoint() const;

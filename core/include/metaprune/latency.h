@@ -30,12 +30,13 @@ MachineInfo currentMachine(int batch);
 
 /// Per-layer latencies (ms) on a subsampled grid of scale indices.
 struct LatencyTable {
-    std::string arch; ///< family/preset/CxHxW/classes it was measured for
+    std::string arch; ///< latencyArchKey() of the architecture it was measured for
     MachineInfo machine;
     std::vector<int> grid; ///< measured scale indices, ascending, ending at 30
-    /// Per op: measurements over (input index, output index) on the grid, row-major
-    /// [grid x grid]; ops whose widths depend on one gene (depthwise, fixed input or output,
-    /// adds, pooling) have [grid] entries; ops without gene-dependent width have one entry.
+    /// Per op: measurements with its input value's genes at each grid level and, for a dense
+    /// conv or linear layer with a pruned output, its output gene at each grid level: row-major
+    /// [grid x grid]; ops whose cost follows one value (depthwise, pooling, adds, a fixed input
+    /// or output) have [grid] entries; ops without gene-dependent width have one entry.
     std::vector<std::vector<double>> ms;
     /// Per-network cost outside the layers (dispatch, buffers between layers), the mean gap
     /// between measured end-to-end latency and the layer sum on three uniform networks
@@ -43,15 +44,17 @@ struct LatencyTable {
     double overheadMs = 0;
 
     /// Predicted latency of `enc` (ms): the per-network overhead plus the sum of every layer's
-    /// latency, bilinearly interpolated in scale-index space between grid points. Throws
+    /// latency, bilinearly interpolated between grid points on the channel counts of its input
+    /// and output (so that values a Concat joins from several genes interpolate too). Throws
     /// std::invalid_argument for an encoding of another architecture.
     double predict(const ArchSpec& arch, const Encoding& enc) const;
     std::string toJson() const;
-    /// Throws std::invalid_argument on malformed JSON.
+    /// Throws std::invalid_argument on malformed JSON or a table of an older format.
     static LatencyTable fromJson(const std::string& json);
 };
 
-/// The key of an architecture in latency tables: "family/preset/CxHxW/classes".
+/// The key of an architecture in latency tables: "family/preset/CxHxW/classes"; descriptions
+/// from files add the first 12 hex digits of their JSON's SHA-256 to the preset.
 std::string latencyArchKey(const ArchSpec& arch);
 
 /// The grid of scale indices measured with a step: 0, step, 2 step, ..., always ending at 30.

@@ -18,10 +18,33 @@ namespace mp {
 /// the same settings map to the same file, so re-running a training resumes it.
 std::string defaultCheckpointPath(const std::string& dbPath, const TrainConfig& cfg);
 
+/// Whether a PruningNet has learned anything (README, "Is the PruningNet trained?"): the
+/// full-width network's top-1 on the test set after BN recalibration must exceed chance (the
+/// largest class's share of the test set) by more than 3 binomial standard errors of chance on
+/// that many images, and by at least 2 points. Below that, its ranking of structures is noise.
+struct LearnedCheck {
+    double top1 = 0;    ///< percent
+    double chance = 0;  ///< percent
+    int64_t images = 0; ///< test images scored
+    /// The top-1 (percent) the rule needs to exceed.
+    double threshold() const;
+    bool learned() const { return top1 > threshold(); }
+    /// "full-width top-1 87.60% on 10000 test images, chance 10.00% (learned: above 10.90%)".
+    std::string describe() const;
+};
+
+/// Scores the full-width network on the test set (BN recalibrated). Throws Cancelled.
+LearnedCheck measureLearned(const Evaluator& evaluator, const std::atomic<bool>* cancel = nullptr);
+
+/// The message every command and the app give when a PruningNet has not learned.
+std::string notLearnedMessage(int64_t trainingId, const LearnedCheck& check);
+
 struct TrainJob {
     TrainOutcome outcome;
     int64_t trainingId = 0;
     bool resumed = false;
+    /// Measured when the training finished (also stored with the training row).
+    std::optional<LearnedCheck> check;
 };
 
 /// Trains (or resumes) a PruningNet and records it in the project: a trainings row (status,
@@ -40,10 +63,18 @@ struct SearchJob {
 
 /// Runs (or resumes) a search with `evaluator` in the project. `trainingId` links the run to
 /// its training row (0 = none). A lock file next to the project keeps a second process from
-/// running the same run at the same time (StoreError naming the other process).
+/// running the same run at the same time (StoreError naming the other process). A PruningNet
+/// that has not learned (LearnedCheck, measured now and stored when the training row has none)
+/// is refused with ConfigError unless `allowUnlearned`: its ranking is not meaningful.
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks = {},
-                          const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr);
+                          const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr,
+                          bool allowUnlearned = false);
+
+/// The learned-or-not check of the evaluator's PruningNet: the one stored with training
+/// `trainingId` when it has one, else measured now (and stored when `trainingId` > 0).
+LearnedCheck learnedCheckFor(const std::string& dbPath, const Evaluator& evaluator, int64_t trainingId,
+                             const std::atomic<bool>* cancel = nullptr);
 
 struct LatencyJob {
     LatencyTable table;
@@ -66,6 +97,19 @@ LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int 
 /// project recorded for it (modified, replaced or damaged since): its numbers would not be the
 /// training's.
 void verifyCheckpoint(const TrainingRecord& training);
+
+/// Gives runs and trainings that a process ended without closing (killed, crashed) their true
+/// status: a search run or training still marked "running" whose lock file no live process
+/// holds becomes "cancelled" (everything it committed stays, and the same settings resume it).
+/// Returns how many rows changed. Throws StoreError.
+int closeInterruptedRuns(const std::string& dbPath);
+
+/// A stored evaluation of canonical `genes` by the PruningNet with this checkpoint hash under
+/// these evaluation settings, in any search or probe run of `store` (numbers are the same
+/// whichever run made them), so that a structure is never scored twice under the same settings.
+/// Damaged rows (CandidateRecord::damage) are never returned. Throws StoreError.
+std::optional<CandidateRecord> findStoredEvaluation(const Store& store, const std::string& checkpointSha256,
+                                                    const EvalSettings& eval, const Encoding& genes);
 
 /// The uniform baseline with the fewest MACs that is not cheaper than `macs` (the paper's
 /// comparison at equal-or-higher MACs), among `candidates` of origin "uniform".

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,44 @@ std::string toJson(const SearchConfig& cfg);
 SearchConfig searchConfigFromJson(const std::string& json);
 
 /// Throws ConfigError when the settings are out of range or no encoding of `arch` can meet the
-/// MACs or latency constraint (naming the smallest/largest possible), or when a latency bound
-/// is set without a latency table.
+/// MACs or latency constraint (naming the smallest/largest possible), when a band lies between
+/// two achievable values (no encoding found in kFeasibilityAttempts repaired random encodings;
+/// the closest MACs reached on either side are named), or when a latency bound is set without a
+/// latency table. Deterministic: the repairs are seeded from cfg.seed.
 void checkSearchConfig(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency = nullptr);
+
+/// Bounds of the search's candidate generation (design.md example 9: every sampling loop has a
+/// bound and a message when it is reached).
+constexpr int kFeasibilityAttempts = 50;      ///< repaired random encodings before a band is called empty
+constexpr int kRejectionAttemptsPerSlot = 100; ///< plain random draws per missing random candidate
+constexpr int kRepairAttemptsPerSlot = 100;    ///< repaired draws per missing random candidate
+constexpr int kRepairMisses = 200;             ///< repairs in a row finding nothing new end a fill
+constexpr int64_t kRepairEvaluations = 400000; ///< cost evaluations (MACs/latency) per fill
+
+/// Moves an encoding into the MACs / latency constraint of a search by single scale steps:
+/// down while over an upper bound, up while under a lower bound (both costs grow with every
+/// width). A random gene moves each step; where that step would jump across the band, every
+/// gene's step is tried first, so narrow bands are landed in. Bounded by 2 x genes x 31 steps.
+class BandRepair {
+public:
+    BandRepair(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency);
+    /// The repaired encoding (canonical genes where moved), or nullopt when the bound was reached
+    /// or the encoding is over one bound and under another.
+    std::optional<Encoding> repair(Encoding e, std::mt19937_64& rng);
+    /// Cost evaluations so far (each one MACs count, plus a latency prediction with a table).
+    int64_t evaluations() const { return evaluations_; }
+    /// "MACs in [a, b] (the closest reached below has x MACs, ...)" for messages.
+    std::string describeBand() const;
+
+private:
+    enum class Side { Inside, Over, Under, Both };
+    Side side(const Encoding& e);
+    const ArchSpec& arch_;
+    SearchConfig cfg_;
+    const LatencyTable* latency_;
+    int64_t evaluations_ = 0;
+    std::optional<int64_t> closestBelow_, closestAbove_;
+};
 
 /// Whether an encoding's MACs and predicted latency (ms) satisfy the constraints.
 bool meetsConstraint(const SearchConfig& cfg, int64_t macs, double latencyMs = 0);
@@ -70,6 +106,10 @@ struct SearchCallbacks {
 struct SearchOutcome {
     int64_t runId = 0;
     bool finished = false;
+    /// The operators found no new encoding within the constraint (a band holding few
+    /// encodings): the search ended after `endedAfterGeneration` generations, finished.
+    bool exhausted = false;
+    int endedAfterGeneration = 0;
     int64_t evaluated = 0; ///< evaluated now
     int64_t cached = 0;    ///< taken from the store
     std::optional<CandidateRecord> best; ///< best searched (non-uniform) candidate

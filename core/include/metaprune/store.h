@@ -7,6 +7,7 @@
 #include "metaprune/errors.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@ struct TrainingRecord {
     int64_t totalSteps = 0;
     std::string status; ///< running, finished, cancelled, failed
     double seconds = 0; ///< training wall time so far
+    /// The learned-or-not check of a finished training (project.h, LearnedCheck): the
+    /// full-width network's test top-1 after BN recalibration and the chance rate, percent, on
+    /// `checkImages` test images. Empty until measured.
+    std::optional<double> fullTop1, chanceTop1;
+    int64_t checkImages = 0;
 };
 
 /// One point of a training curve.
@@ -51,6 +57,9 @@ struct RunRecord {
     std::string status; ///< running, finished, cancelled, failed
     std::string finished;
     int64_t candidates = 0; ///< filled by runs()
+    /// The architecture description searched (architecture JSON, architecture.h); empty for runs
+    /// stored before schema 4. Rows of a run with one are checked against it as they are read.
+    std::string architecture;
 };
 
 /// One finished retraining of a stored candidate (cancelled retrainings are not stored).
@@ -83,14 +92,29 @@ struct CandidateRecord {
     double evalMs = 0;
     std::string created;
     double latencyMs = 0; ///< predicted by the run's latency table; 0 when the run had none
+    /// Why the stored row cannot be trusted (a non-finite or NULL number, genes that do not
+    /// parse, MACs or params that disagree with the encoding); empty for a sound row. Damaged
+    /// rows are kept out of every front, plot, report and comparison, and never shown as numbers
+    /// (design.md example 8).
+    std::string damage;
+};
+
+/// Why `c` cannot be trusted under `arch` (c.damage, genes of another length or outside the
+/// grid, channels, MACs or params that disagree with the encoding), or empty for a sound row.
+std::string candidateDamage(const ArchSpec& arch, const CandidateRecord& c);
+
+enum class StoreMode {
+    ReadWrite, ///< creates a missing or empty file as a new project and upgrades older schemas
+    ReadOnly,  ///< never writes: refuses a missing or empty file, reads older schemas as they are
 };
 
 class Store {
 public:
-    /// Opens or creates the project database at `path` (WAL journal, 5 s busy timeout).
-    /// Throws StoreError naming the file when it cannot be opened, is not a MetaPrune project,
-    /// is damaged or was written by a newer version.
-    explicit Store(const std::string& path);
+    /// Opens the project database at `path` (WAL journal, 5 s busy timeout); ReadWrite creates
+    /// or upgrades it. Throws StoreError naming the file when it cannot be opened, is not a
+    /// MetaPrune project (or, read-only, is missing or empty), is damaged or was written by a
+    /// newer version.
+    explicit Store(const std::string& path, StoreMode mode = StoreMode::ReadWrite);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -111,6 +135,10 @@ public:
     /// resumes), or creates one. `resumed` tells which.
     int64_t findOrCreateRun(const RunRecord& run, bool* resumed = nullptr);
     void setRunStatus(int64_t runId, const std::string& status);
+    /// Records the architecture JSON of a run stored before schema 4.
+    void setRunArchitecture(int64_t runId, const std::string& json);
+    /// Records a training's learned-or-not check (TrainingRecord::fullTop1).
+    void setTrainingCheck(int64_t id, double fullTop1, double chanceTop1, int64_t images);
     std::vector<RunRecord> runs() const;
     std::optional<RunRecord> run(int64_t id) const;
 
@@ -141,9 +169,17 @@ public:
     void setSetting(const std::string& key, const std::string& value);
 
 private:
+    bool hasColumn(const char* table, const char* column) const;
+    /// `name`, or NULL when an older project (read-only) lacks that column.
+    std::string column(const char* table, const char* name) const;
+    std::string trainingColumns() const;
+    std::string runColumns() const;
+
     std::string path_;
     std::string dir_; ///< the project's folder: checkpoints inside it are stored relative to it
     std::string connection_;
+    bool readOnly_ = false;
+    mutable std::map<std::string, bool> columnCache_;
 };
 
 } // namespace mp

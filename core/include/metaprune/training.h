@@ -3,6 +3,7 @@
 // a new random encoding every mini-batch, SGD momentum, label smoothing, linear LR decay,
 // atomic checkpoints and deterministic resume. Torch-free API.
 
+#include "metaprune/architecture.h"
 #include "metaprune/dataset.h"
 #include "metaprune/errors.h"
 
@@ -27,6 +28,10 @@ enum class GeneratorUpdate {
 struct TrainConfig {
     std::string family = "mobilenetv2";
     std::string preset = "small";
+    /// An architecture description (architecture JSON, compact) for files and imported models;
+    /// empty for the built-in families, which `family` and `preset` name. Its input channels,
+    /// size and classes follow the data (resizeArchitecture).
+    std::string architecture;
     std::string dataPath = kDefaultDataPath;
     std::string dataFormat = "auto";
     int64_t trainPerClass = 0; ///< cap on training images per class (0 = all)
@@ -55,6 +60,29 @@ struct TrainConfig {
 /// JSON text of a config (stable key order) and back. fromJson throws std::invalid_argument.
 std::string toJson(const TrainConfig& cfg);
 TrainConfig trainConfigFromJson(const std::string& json);
+
+/// The architecture a config trains on data of this shape (a built-in family, or the config's
+/// description resized to the data). Throws std::invalid_argument / ArchError.
+ArchSpec architectureOf(const TrainConfig& cfg, int channels, int height, int width, int classes);
+
+/// Size of a PruningNet and the memory its training needs, computed from the description
+/// without allocating it. Bytes are float32: weights (generators, conv biases, linear layers),
+/// their momentum, the dense parameters' gradients, and the activations of one training batch
+/// of the full-width network (each value kept for the backward pass, about three tensors of
+/// its size per op).
+struct PruningNetSize {
+    int64_t parameters = 0;          ///< everything training updates
+    int64_t generatorParameters = 0; ///< of which the conv weight generators (W2, b2, first layers)
+    int64_t weightBytes = 0, momentumBytes = 0, gradientBytes = 0, activationBytes = 0;
+    int batch = 1;
+    int64_t trainingBytes() const { return weightBytes + momentumBytes + gradientBytes + activationBytes; }
+};
+PruningNetSize pruningNetSize(const ArchSpec& arch, int batchSize);
+/// "the PruningNet of resnet18 has 360.3 M parameters (...); training it at batch 128 needs about 2.9 GiB (...)".
+std::string describePruningNetSize(const ArchSpec& arch, const PruningNetSize& size);
+
+/// Memory this process can use now (MemAvailable of /proc/meminfo, bytes; 0 when unknown).
+int64_t availableMemoryBytes();
 
 /// Loads the data a config names, applying its per-class caps. Throws DataError.
 DataBundle loadTrainingData(const TrainConfig& cfg);
@@ -107,6 +135,9 @@ struct CheckpointInfo {
 
 /// Throws CheckpointError naming the file when it is missing or not a MetaPrune checkpoint.
 CheckpointInfo readCheckpointInfo(const std::string& path);
+
+/// The architecture a checkpoint's PruningNet generates weights for.
+ArchSpec checkpointArchitecture(const CheckpointInfo& info);
 
 /// SHA-256 of a file, hex. Throws std::runtime_error naming the file if it cannot be read.
 std::string fileSha256(const std::string& path);

@@ -1,0 +1,33 @@
+#pragma once
+// ONNX import (metaprune import): derives the searchable architecture description of a CNN from
+// its ONNX graph, read with Debian's libonnx. Channel groups that must stay equal are found by
+// walking the graph with a union-find over channel sets, as dependency-graph pruning does:
+// the inputs of every Add and Mul are tied, a depthwise or grouped conv follows its input, a
+// Concat joins its inputs' widths, and the input channels and the classifier's outputs stay
+// fixed. The weights in the file are not used: a PruningNet generates them. Torch-free.
+
+#include "metaprune/architecture.h"
+
+#include <string>
+#include <vector>
+
+namespace mp {
+
+/// What an import found and did, for the user.
+struct ImportReport {
+    std::string model;   ///< the file
+    int nodes = 0;       ///< ONNX nodes read
+    int foldedBatchNorms = 0;
+    int passThrough = 0; ///< Identity, Dropout, Flatten and Reshape nodes that need no op
+    std::vector<std::string> notes;
+};
+
+/// The ops the importer reads, for messages and the README.
+std::vector<std::string> supportedOnnxOps();
+
+/// Reads `path` and returns its description (family = the file's base name, preset "file").
+/// Throws ArchError naming the file and, for a graph it cannot take, every unsupported node
+/// kind with its first node's name and the supported ops; nothing is written.
+ArchSpec importOnnx(const std::string& path, ImportReport* report = nullptr);
+
+} // namespace mp

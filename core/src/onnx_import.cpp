@@ -1,0 +1,743 @@
+// ONNX import: an ONNX CNN graph -> the architecture description (onnx_import.h). Compiled in
+// the ONNX object library, apart from the torch sources (core/CMakeLists.txt).
+#include "metaprune/onnx_import.h"
+
+#include "export_names.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <set>
+
+namespace mp {
+
+namespace {
+
+const char* const kSupported[] = {"Conv",       "BatchNormalization", "Relu",    "Clip",          "HardSigmoid",
+                                  "HardSwish",  "Sigmoid",            "Mul",     "Add",           "Concat",
+                                  "MaxPool",    "AveragePool",        "GlobalAveragePool", "ReduceMean",
+                                  "Flatten",    "Reshape",            "Gemm",    "MatMul",        "Dropout",
+                                  "Identity",   "Constant"};
+
+/// What an unsupported op type usually means, for the message.
+std::string hint(const std::string& type) {
+    if (type == "Transpose")
+        return "channel shuffle or a layout change";
+    if (type == "Shape" || type == "Gather" || type == "Unsqueeze" || type == "Slice" || type == "Expand")
+        return "shapes computed inside the graph";
+    if (type == "Softmax" || type == "MatMul" || type == "Einsum")
+        return "attention";
+    if (type == "Resize" || type == "Upsample" || type == "ConvTranspose")
+        return "upsampling";
+    return "";
+}
+
+int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
+
+/// Channel sets joined by the ties the graph imposes.
+class UnionFind {
+public:
+    int make(int maxChannels) {
+        parent_.push_back(int(parent_.size()));
+        max_.push_back(maxChannels);
+        return int(parent_.size()) - 1;
+    }
+    int find(int s) {
+        while (parent_[size_t(s)] != s)
+            s = parent_[size_t(s)] = parent_[size_t(parent_[size_t(s)])];
+        return s;
+    }
+    /// Returns false when the sets hold different numbers of channels (they cannot be equal).
+    bool join(int a, int b) {
+        a = find(a);
+        b = find(b);
+        if (a == b)
+            return true;
+        if (max_[size_t(a)] != max_[size_t(b)])
+            return false;
+        parent_[size_t(std::max(a, b))] = std::min(a, b); // the earlier set names the group
+        return true;
+    }
+    int maxChannels(int s) { return max_[size_t(find(s))]; }
+
+private:
+    std::vector<int> parent_, max_;
+};
+
+/// One of our values while importing: its channel layout as sets, and what made it.
+struct Value {
+    std::vector<int> sets;
+    bool pooled = false; ///< a 1x1 map after a global pool (SE gates, pooled classifier heads)
+};
+
+struct PendingOp {
+    Op op;
+    int outSet = -1;      ///< Conv (dense) / Linear: the set of its output channels
+    int features = -1;    ///< Linear: input features the weight expects
+    std::string onnxName; ///< for messages
+};
+
+class Importer {
+public:
+    Importer(const onnx::ModelProto& model, std::string file, ImportReport& report)
+        : g_(model.graph()), file_(std::move(file)), report_(report) {}
+
+    ArchSpec run();
+
+private:
+    [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& what) const {
+        throw ArchError(file_ + ": node '" + n.name() + "' (" + n.op_type() + "): " + what);
+    }
+
+    const onnx::TensorProto* constant(const std::string& name) const {
+        const auto it = consts_.find(name);
+        return it == consts_.end() ? nullptr : it->second;
+    }
+    std::vector<float> floats(const onnx::TensorProto& t) const;
+    const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const char* name) const {
+        for (const onnx::AttributeProto& a : n.attribute())
+            if (a.name() == name)
+                return &a;
+        return nullptr;
+    }
+    int64_t intAttr(const onnx::NodeProto& n, const char* name, int64_t fallback) const {
+        const onnx::AttributeProto* a = attribute(n, name);
+        return a ? a->i() : fallback;
+    }
+    float floatAttr(const onnx::NodeProto& n, const char* name, float fallback) const {
+        const onnx::AttributeProto* a = attribute(n, name);
+        return a ? a->f() : fallback;
+    }
+    std::vector<int64_t> intsAttr(const onnx::NodeProto& n, const char* name) const {
+        const onnx::AttributeProto* a = attribute(n, name);
+        return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
+    }
+
+    /// Our value an ONNX tensor holds; refuses constants and unknown names.
+    int valueOf(const onnx::NodeProto& n, const std::string& tensor) const {
+        return value(n, tensor, false);
+    }
+    /// The same for a reader of maps: refuses a flattened [N, features] tensor.
+    int mapOf(const onnx::NodeProto& n, const std::string& tensor) const { return value(n, tensor, true); }
+    int value(const onnx::NodeProto& n, const std::string& tensor, bool map) const {
+        if (map && flat(tensor))
+            fail(n, "reads the flattened tensor '" + tensor + "' as a map");
+        const auto it = values_.find(tensor);
+        if (it == values_.end())
+            fail(n, constant(tensor) ? "reads the constant '" + tensor + "' as data, which a pruned network cannot do"
+                                     : "reads '" + tensor + "', which no earlier node makes");
+        return it->second;
+    }
+    std::string opName(const onnx::NodeProto& n);
+    int addOp(PendingOp op, const Value& value, const std::string& tensor);
+    /// Applies `act` to the value of `tensor`: fused into its op when every reader of the tensor
+    /// belongs to this activation (`pattern`), else a standalone Act op. Returns the value.
+    int activation(const onnx::NodeProto& n, const std::string& tensor, Activation act,
+                   const std::set<const onnx::NodeProto*>& pattern);
+    void conv(const onnx::NodeProto& n);
+    void pool(const onnx::NodeProto& n, OpKind kind);
+    void linear(const onnx::NodeProto& n, const onnx::TensorProto& weight, bool transposed, const std::string& out);
+    bool tie(const std::vector<int>& a, const std::vector<int>& b);
+
+    const onnx::GraphProto& g_;
+    std::string file_;
+    ImportReport& report_;
+    std::map<std::string, const onnx::TensorProto*> consts_;
+    std::map<std::string, std::vector<const onnx::NodeProto*>> readers_;
+    std::map<std::string, int> values_; // ONNX tensor -> our value id
+    std::set<std::string> flat_;        // tensors of shape [N, features]: Flatten and Reshape outputs
+    std::set<int> flatValues_;          // values of shape [N, features]: Linear outputs and their activations
+    bool flat(const std::string& tensor) const {
+        const auto it = values_.find(tensor);
+        return flat_.count(tensor) || (it != values_.end() && flatValues_.count(it->second));
+    }
+    std::vector<Value> vals_;          // our values, 0 = input
+    std::vector<PendingOp> ops_;
+    std::set<const onnx::NodeProto*> skip_; // gates of Mul(x, Sigmoid(x)) and the like, handled with their Mul
+    std::set<std::string> names_; // exported forms of the op names given so far
+    std::set<int> tied_; // sets joined by an Add or Mul (stage genes)
+    UnionFind sets_;
+    int inputSet_ = -1;
+    int height_ = 0, width_ = 0;
+};
+
+std::vector<float> Importer::floats(const onnx::TensorProto& t) const {
+    std::vector<float> out;
+    if (t.data_type() == onnx::TensorProto::FLOAT) {
+        if (!t.raw_data().empty()) {
+            out.resize(t.raw_data().size() / sizeof(float));
+            std::memcpy(out.data(), t.raw_data().data(), out.size() * sizeof(float));
+        } else {
+            out.assign(t.float_data().begin(), t.float_data().end());
+        }
+    } else if (t.data_type() == onnx::TensorProto::INT64) {
+        if (!t.raw_data().empty()) {
+            std::vector<int64_t> v(t.raw_data().size() / sizeof(int64_t));
+            std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(int64_t));
+            out.assign(v.begin(), v.end());
+        } else {
+            out.assign(t.int64_data().begin(), t.int64_data().end());
+        }
+    }
+    return out;
+}
+
+std::string Importer::opName(const onnx::NodeProto& n) {
+    // torch.onnx names nodes by module scope ("/layer1/layer1.0/conv1/Conv"): rebuild the
+    // module path "layer1.0.conv1", as the model's own code names the layer.
+    std::vector<std::string> parts;
+    size_t at = 0;
+    const std::string& s = n.name();
+    while (at <= s.size()) {
+        const size_t next = s.find('/', at);
+        const std::string part = s.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        if (!part.empty())
+            parts.push_back(part);
+        if (next == std::string::npos)
+            break;
+        at = next + 1;
+    }
+    std::vector<std::string> path;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) { // the last part is the op type
+        if (!path.empty() && parts[i].rfind(path.back() + ".", 0) == 0)
+            path.back() = parts[i];
+        else
+            path.push_back(parts[i]);
+    }
+    std::string name;
+    for (const std::string& p : path)
+        name += (name.empty() ? "" : ".") + p;
+    if (name.empty())
+        name = n.name().empty() ? n.op_type() + "_" + std::to_string(ops_.size()) : n.name();
+    // Distinct also as exported tensor names (a module called twice, "relu" and "relu_1").
+    std::string unique = name;
+    for (int k = 1; !names_.insert(detail::exportParamName(unique)).second; ++k)
+        unique = name + "_" + std::to_string(k);
+    return unique;
+}
+
+int Importer::addOp(PendingOp op, const Value& value, const std::string& tensor) {
+    ops_.push_back(std::move(op));
+    vals_.push_back(value);
+    const int id = int(vals_.size()) - 1;
+    values_[tensor] = id;
+    return id;
+}
+
+bool Importer::tie(const std::vector<int>& a, const std::vector<int>& b) {
+    if (a.size() != b.size())
+        return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (!sets_.join(a[i], b[i]))
+            return false;
+        tied_.insert(a[i]);
+        tied_.insert(b[i]);
+    }
+    return true;
+}
+
+int Importer::activation(const onnx::NodeProto& n, const std::string& tensor, Activation act,
+                         const std::set<const onnx::NodeProto*>& pattern) {
+    const int v = valueOf(n, tensor);
+    bool alone = v > 0;
+    for (const onnx::NodeProto* r : readers_[tensor])
+        alone = alone && pattern.count(r);
+    for (const onnx::ValueInfoProto& o : g_.output())
+        alone = alone && o.name() != tensor;
+    Op& producer = ops_[size_t(v > 0 ? v - 1 : 0)].op;
+    if (alone && producer.act == Activation::None && producer.kind != OpKind::Act) {
+        producer.act = act;
+        return v;
+    }
+    PendingOp a;
+    a.op.kind = OpKind::Act;
+    a.op.name = opName(n);
+    a.op.inputs = {v};
+    a.op.act = act;
+    a.op.batchNorm = false;
+    a.onnxName = n.name();
+    const int id = addOp(a, vals_[size_t(v)], n.output(0));
+    if (flatValues_.count(v))
+        flatValues_.insert(id);
+    return id;
+}
+
+void Importer::conv(const onnx::NodeProto& n) {
+    const int in = mapOf(n, n.input(0));
+    const Value& x = vals_[size_t(in)];
+    const onnx::TensorProto* w = n.input_size() > 1 ? constant(n.input(1)) : nullptr;
+    if (!w || w->dims_size() != 4)
+        fail(n, "needs a constant 4-D weight (a conv whose weights are computed is not a CNN layer)");
+    const std::string autoPad = attribute(n, "auto_pad") ? attribute(n, "auto_pad")->s() : "NOTSET";
+    if (autoPad != "NOTSET")
+        fail(n, "auto_pad " + autoPad + " is not supported (export with explicit pads)");
+    int cin = 0;
+    for (int s : x.sets)
+        cin += sets_.maxChannels(s);
+    const int out = int(w->dims(0)), group = int(intAttr(n, "group", 1));
+    PendingOp p;
+    Op& op = p.op;
+    op.kind = OpKind::Conv;
+    op.name = opName(n);
+    op.inputs = {in};
+    op.kernelH = int(w->dims(2));
+    op.kernelW = int(w->dims(3));
+    const std::vector<int64_t> strides = intsAttr(n, "strides"), pads = intsAttr(n, "pads"),
+                               dil = intsAttr(n, "dilations");
+    op.strideH = strides.size() == 2 ? int(strides[0]) : 1;
+    op.strideW = strides.size() == 2 ? int(strides[1]) : 1;
+    if (pads.size() == 4 && (pads[0] != pads[2] || pads[1] != pads[3]))
+        fail(n, "asymmetric padding is not supported");
+    op.padH = pads.size() == 4 ? int(pads[0]) : 0;
+    op.padW = pads.size() == 4 ? int(pads[1]) : 0;
+    if (dil.size() == 2 && dil[0] != dil[1])
+        fail(n, "different dilations along height and width are not supported");
+    op.dilation = dil.size() == 2 ? int(dil[0]) : 1;
+    p.onnxName = n.name();
+    Value v;
+    v.pooled = x.pooled;
+    if (int(w->dims(1)) * group != cin)
+        fail(n, "its weight reads " + std::to_string(w->dims(1) * group) + " channels, its input has " +
+                    std::to_string(cin));
+    if (group == 1) {
+        p.outSet = sets_.make(out);
+        v.sets = {p.outSet};
+    } else if (out == cin) {
+        op.groupWidth = cin / group; // 1: depthwise
+        if (op.groupWidth > 1 && x.sets.size() != 1)
+            fail(n, "a grouped conv over a concatenation is not supported");
+        v.sets = x.sets;
+    } else {
+        fail(n, "a grouped conv from " + std::to_string(cin) + " to " + std::to_string(out) +
+                    " channels: only grouped and depthwise convs that keep their width can be pruned");
+    }
+    // SE gates and convs on pooled maps have a bias, not batch norm (a 1x1 map has no spatial
+    // statistics); the classifier conv is decided once the output is known.
+    op.batchNorm = !x.pooled;
+    addOp(p, v, n.output(0));
+}
+
+void Importer::pool(const onnx::NodeProto& n, OpKind kind) {
+    const int in = mapOf(n, n.input(0));
+    const std::string autoPad = attribute(n, "auto_pad") ? attribute(n, "auto_pad")->s() : "NOTSET";
+    if (autoPad != "NOTSET")
+        fail(n, "auto_pad " + autoPad + " is not supported (export with explicit pads)");
+    PendingOp p;
+    Op& op = p.op;
+    op.kind = kind;
+    op.name = opName(n);
+    op.inputs = {in};
+    op.batchNorm = false;
+    const std::vector<int64_t> k = intsAttr(n, "kernel_shape"), strides = intsAttr(n, "strides"),
+                               pads = intsAttr(n, "pads"), dil = intsAttr(n, "dilations");
+    if (k.size() != 2)
+        fail(n, "needs a 2-D kernel_shape");
+    for (int64_t d : dil)
+        if (d != 1)
+            fail(n, "dilated pooling is not supported");
+    if (pads.size() == 4 && (pads[0] != pads[2] || pads[1] != pads[3]))
+        fail(n, "asymmetric padding is not supported");
+    op.kernelH = int(k[0]);
+    op.kernelW = int(k[1]);
+    op.strideH = strides.size() == 2 ? int(strides[0]) : 1;
+    op.strideW = strides.size() == 2 ? int(strides[1]) : 1;
+    op.padH = pads.size() == 4 ? int(pads[0]) : 0;
+    op.padW = pads.size() == 4 ? int(pads[1]) : 0;
+    op.ceilMode = intAttr(n, "ceil_mode", 0) != 0;
+    op.countIncludePad = intAttr(n, "count_include_pad", 0) != 0;
+    p.onnxName = n.name();
+    addOp(p, vals_[size_t(in)], n.output(0));
+}
+
+void Importer::linear(const onnx::NodeProto& n, const onnx::TensorProto& weight, bool transposed,
+                      const std::string& out) {
+    const int in = valueOf(n, n.input(0));
+    if (!flat(n.input(0)) && !vals_[size_t(in)].pooled)
+        fail(n, "reads a map that is neither flattened nor pooled");
+    if (weight.dims_size() != 2)
+        fail(n, "needs a constant 2-D weight");
+    PendingOp p;
+    p.op.kind = OpKind::Linear;
+    p.op.name = opName(n);
+    p.op.inputs = {in};
+    p.op.batchNorm = false;
+    p.onnxName = n.name();
+    p.features = int(weight.dims(transposed ? 1 : 0));
+    p.outSet = sets_.make(int(weight.dims(transposed ? 0 : 1)));
+    Value v;
+    v.sets = {p.outSet};
+    flatValues_.insert(addOp(p, v, out));
+}
+
+ArchSpec Importer::run() {
+    for (const onnx::TensorProto& t : g_.initializer())
+        consts_[t.name()] = &t;
+    for (const onnx::NodeProto& n : g_.node()) {
+        for (const std::string& in : n.input())
+            readers_[in].push_back(&n);
+        if (n.op_type() == "Constant" && n.output_size() == 1)
+            if (const onnx::AttributeProto* a = attribute(n, "value"); a && a->has_t())
+                consts_[n.output(0)] = &a->t();
+        if (n.op_type() == "Identity" && n.input_size() == 1 && consts_.count(n.input(0)))
+            consts_[n.output(0)] = consts_[n.input(0)];
+    }
+    report_.nodes = g_.node_size();
+
+    // Every unsupported node kind, named at its first node, before anything else is read.
+    std::map<std::string, std::pair<std::string, int>> unsupported;
+    std::vector<std::string> order;
+    for (const onnx::NodeProto& n : g_.node()) {
+        const bool known =
+            std::find_if(std::begin(kSupported), std::end(kSupported), [&](const char* s) { return n.op_type() == s; }) !=
+            std::end(kSupported);
+        if (known && (n.domain().empty() || n.domain() == "ai.onnx"))
+            continue;
+        auto [it, fresh] = unsupported.emplace(n.op_type(), std::make_pair(n.name(), 0));
+        ++it->second.second;
+        if (fresh)
+            order.push_back(n.op_type());
+    }
+    if (!unsupported.empty()) {
+        std::string msg = file_ + ": not a graph this tool can prune:";
+        // The op that makes the graph unprunable first, then the helpers that feed it.
+        auto helper = [](const std::string& t) { return hint(t) == "shapes computed inside the graph"; };
+        std::stable_sort(order.begin(), order.end(),
+                         [&](const std::string& a, const std::string& b) { return !helper(a) && helper(b); });
+        for (const std::string& type : order) {
+            const auto& [first, count] = unsupported[type];
+            msg += " node '" + first + "' (" + type + (hint(type).empty() ? "" : ": " + hint(type)) +
+                   (count > 1 ? ", and " + std::to_string(count - 1) + " more" : "") + ");";
+        }
+        msg += " supported ops:";
+        for (const char* s : kSupported)
+            msg += std::string(" ") + s;
+        throw ArchError(msg);
+    }
+
+    // The image input: the one graph input that is not an initializer, [N, C, H, W] static.
+    const onnx::ValueInfoProto* input = nullptr;
+    for (const onnx::ValueInfoProto& i : g_.input())
+        if (!consts_.count(i.name())) {
+            if (input)
+                throw ArchError(file_ + ": has several inputs ('" + input->name() + "', '" + i.name() +
+                                "'): a classifier reads one image tensor");
+            input = &i;
+        }
+    if (!input)
+        throw ArchError(file_ + ": has no input tensor");
+    const auto& dims = input->type().tensor_type().shape().dim();
+    if (dims.size() != 4 || dims[1].dim_value() <= 0 || dims[2].dim_value() <= 0 || dims[3].dim_value() <= 0)
+        throw ArchError(file_ + ": input '" + input->name() +
+                        "' must be an image batch [N, C, H, W] with fixed C, H and W (dynamic sizes are not supported)");
+    if (g_.output_size() != 1)
+        throw ArchError(file_ + ": has " + std::to_string(g_.output_size()) + " outputs; a classifier has one");
+    inputSet_ = sets_.make(int(dims[1].dim_value()));
+    height_ = int(dims[2].dim_value());
+    width_ = int(dims[3].dim_value());
+    vals_.push_back(Value{{inputSet_}});
+    values_[input->name()] = 0;
+
+    // Mul(x, Sigmoid(x)) is SiLU and Mul(x, HardSigmoid(x)) HardSwish (torch.onnx's opset-13
+    // forms): their gates are read together with the Mul.
+    std::map<std::string, const onnx::NodeProto*> producer;
+    for (const onnx::NodeProto& n : g_.node())
+        for (const std::string& o : n.output())
+            producer[o] = &n;
+    auto swishGate = [&](const onnx::NodeProto& mul, int gateInput) -> const onnx::NodeProto* {
+        const auto it = producer.find(mul.input(gateInput));
+        if (it == producer.end())
+            return nullptr;
+        const onnx::NodeProto* gate = it->second;
+        const bool kind = gate->op_type() == "Sigmoid" || gate->op_type() == "HardSigmoid";
+        if (!kind || gate->input(0) != mul.input(1 - gateInput) || readers_[gate->output(0)].size() != 1)
+            return nullptr;
+        return gate;
+    };
+    for (const onnx::NodeProto& n : g_.node())
+        if (n.op_type() == "Mul" && n.input_size() == 2)
+            for (int k : {1, 0})
+                if (const onnx::NodeProto* gate = swishGate(n, k)) {
+                    skip_.insert(gate);
+                    break;
+                }
+
+    for (const onnx::NodeProto& n : g_.node()) {
+        if (skip_.count(&n) || n.op_type() == "Constant" ||
+            (n.op_type() == "Identity" && consts_.count(n.output(0))))
+            continue;
+        const std::string& type = n.op_type();
+        if (type == "Identity" || type == "Dropout") {
+            values_[n.output(0)] = valueOf(n, n.input(0));
+            ++report_.passThrough;
+        } else if (type == "Flatten" || type == "Reshape") {
+            const int v = valueOf(n, n.input(0));
+            if (type == "Flatten" && intAttr(n, "axis", 1) != 1)
+                fail(n, "only Flatten(axis = 1) before the classifier is supported");
+            if (type == "Reshape") {
+                const onnx::TensorProto* shape = n.input_size() > 1 ? constant(n.input(1)) : nullptr;
+                const std::vector<float> s = shape ? floats(*shape) : std::vector<float>{};
+                if (s.size() != 2 || s[1] == 0)
+                    fail(n, "only a Reshape to [batch, features] with a constant shape is supported "
+                            "(shapes computed inside the graph are not)");
+            }
+            values_[n.output(0)] = v;
+            flat_.insert(n.output(0));
+            ++report_.passThrough;
+        } else if (type == "Conv") {
+            conv(n);
+        } else if (type == "BatchNormalization") {
+            const int v = valueOf(n, n.input(0));
+            if (v == 0 || ops_[size_t(v - 1)].op.kind != OpKind::Conv || readers_[n.input(0)].size() != 1)
+                fail(n, "only a batch norm directly after a Conv is supported");
+            values_[n.output(0)] = v; // the PruningNet's BN after the conv
+            ++report_.foldedBatchNorms;
+        } else if (type == "Relu" || type == "Sigmoid" || type == "HardSwish") {
+            values_[n.output(0)] = activation(n, n.input(0),
+                                              type == "Relu"      ? Activation::ReLU
+                                              : type == "Sigmoid" ? Activation::Sigmoid
+                                                                  : Activation::HardSwish,
+                                              {&n});
+        } else if (type == "HardSigmoid") {
+            if (std::abs(floatAttr(n, "alpha", 0.2f) - 1.0f / 6) > 1e-5f || std::abs(floatAttr(n, "beta", 0.5f) - 0.5f) > 1e-6f)
+                fail(n, "only torch's hardsigmoid (alpha 1/6, beta 0.5) is supported");
+            values_[n.output(0)] = activation(n, n.input(0), Activation::HardSigmoid, {&n});
+        } else if (type == "Clip") {
+            float lo = floatAttr(n, "min", -INFINITY), hi = floatAttr(n, "max", INFINITY);
+            for (int k : {1, 2})
+                if (n.input_size() > k && !n.input(k).empty()) {
+                    const onnx::TensorProto* c = constant(n.input(k));
+                    const std::vector<float> v = c ? floats(*c) : std::vector<float>{};
+                    if (v.size() != 1)
+                        fail(n, "needs constant bounds");
+                    (k == 1 ? lo : hi) = v[0];
+                }
+            if (lo != 0 || (hi != 6 && !std::isinf(hi)))
+                fail(n, "only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are supported");
+            values_[n.output(0)] = activation(n, n.input(0), std::isinf(hi) ? Activation::ReLU : Activation::ReLU6, {&n});
+        } else if (type == "Mul" || type == "Add") {
+            if (n.input_size() != 2)
+                fail(n, "needs two inputs");
+            // A swish: x * Sigmoid(x) / x * HardSigmoid(x).
+            const onnx::NodeProto* gate = nullptr;
+            int k = 0;
+            for (int g : {1, 0})
+                if (type == "Mul" && !gate && skip_.count(producer[n.input(g)]) &&
+                    producer[n.input(g)]->input(0) == n.input(1 - g)) {
+                    gate = producer[n.input(g)];
+                    k = g;
+                }
+            if (gate) {
+                values_[n.output(0)] =
+                    activation(n, n.input(1 - k),
+                               gate->op_type() == "Sigmoid" ? Activation::SiLU : Activation::HardSwish, {&n, gate});
+                continue;
+            }
+            // Add of a constant after MatMul: the linear layer's bias.
+            const bool biasAdd = type == "Add" && (constant(n.input(0)) || constant(n.input(1)));
+            if (biasAdd) {
+                const int v = valueOf(n, n.input(constant(n.input(0)) ? 1 : 0));
+                if (v == 0 || ops_[size_t(v - 1)].op.kind != OpKind::Linear || readers_[n.input(constant(n.input(0)) ? 1 : 0)].size() != 1)
+                    fail(n, "adds a constant tensor to data, which a pruned network cannot do");
+                values_[n.output(0)] = v;
+                continue;
+            }
+            const int a = mapOf(n, n.input(0)), b = mapOf(n, n.input(1));
+            // The gate of an SE block (a 1x1 pooled map) goes second: it broadcasts.
+            const bool swap = type == "Mul" && vals_[size_t(a)].pooled && !vals_[size_t(b)].pooled;
+            const int first = swap ? b : a, second = swap ? a : b;
+            if (!tie(vals_[size_t(first)].sets, vals_[size_t(second)].sets))
+                fail(n, "its inputs have different widths (" + std::to_string(vals_[size_t(first)].sets.size()) + " and " +
+                            std::to_string(vals_[size_t(second)].sets.size()) +
+                            " joined channel groups, or unequal channel counts): they cannot be kept equal");
+            PendingOp p;
+            p.op.kind = type == "Mul" ? OpKind::Mul : OpKind::Add;
+            p.op.name = opName(n);
+            p.op.inputs = {first, second};
+            p.op.batchNorm = false;
+            p.onnxName = n.name();
+            Value v = vals_[size_t(first)];
+            addOp(p, v, n.output(0));
+        } else if (type == "Concat") {
+            if (intAttr(n, "axis", 1) != 1)
+                fail(n, "only Concat along channels (axis 1) is supported");
+            PendingOp p;
+            p.op.kind = OpKind::Concat;
+            p.op.name = opName(n);
+            p.op.batchNorm = false;
+            p.onnxName = n.name();
+            Value v;
+            for (const std::string& in : n.input()) {
+                const int id = mapOf(n, in);
+                p.op.inputs.push_back(id);
+                v.sets.insert(v.sets.end(), vals_[size_t(id)].sets.begin(), vals_[size_t(id)].sets.end());
+                v.pooled = vals_[size_t(id)].pooled;
+            }
+            addOp(p, v, n.output(0));
+        } else if (type == "MaxPool") {
+            if (n.output_size() > 1 && !n.output(1).empty())
+                fail(n, "the indices output of MaxPool is not supported");
+            pool(n, OpKind::MaxPool);
+        } else if (type == "AveragePool") {
+            pool(n, OpKind::AvgPool);
+        } else if (type == "GlobalAveragePool" || type == "ReduceMean") {
+            if (type == "ReduceMean") {
+                std::vector<int64_t> axes = intsAttr(n, "axes");
+                for (int64_t& a : axes)
+                    a = a < 0 ? a + 4 : a;
+                std::sort(axes.begin(), axes.end());
+                if (axes != std::vector<int64_t>{2, 3})
+                    fail(n, "only a ReduceMean over the spatial axes (a global average pool) is supported");
+            }
+            const int in = mapOf(n, n.input(0));
+            PendingOp p;
+            p.op.kind = OpKind::GlobalAvgPool;
+            p.op.name = opName(n);
+            p.op.inputs = {in};
+            p.op.batchNorm = false;
+            p.onnxName = n.name();
+            Value v = vals_[size_t(in)];
+            v.pooled = true;
+            addOp(p, v, n.output(0));
+            if (type == "ReduceMean" && intAttr(n, "keepdims", 1) == 0)
+                flat_.insert(n.output(0));
+        } else if (type == "Gemm") {
+            const onnx::TensorProto* w = constant(n.input(1));
+            if (!w)
+                fail(n, "needs a constant weight");
+            if (intAttr(n, "transA", 0) != 0 || floatAttr(n, "alpha", 1) != 1 || floatAttr(n, "beta", 1) != 1)
+                fail(n, "only Gemm with transA = 0 and alpha = beta = 1 (a linear layer) is supported");
+            linear(n, *w, intAttr(n, "transB", 0) != 0, n.output(0));
+        } else if (type == "MatMul") {
+            const onnx::TensorProto* w = constant(n.input(1));
+            if (!w)
+                fail(n, "a MatMul of two computed tensors (attention) is not supported");
+            linear(n, *w, false, n.output(0));
+        }
+    }
+
+    // The classifier's outputs stay fixed: the graph's output set becomes the classes.
+    const auto out = values_.find(g_.output(0).name());
+    if (out == values_.end())
+        throw ArchError(file_ + ": output '" + g_.output(0).name() + "' is made by no supported node");
+    const Value& logits = vals_[size_t(out->second)];
+    if (logits.sets.size() != 1)
+        throw ArchError(file_ + ": the output joins several channel groups; a classifier ends in one");
+    const int classesSet = sets_.find(logits.sets[0]);
+    const int classes = sets_.maxChannels(classesSet);
+
+    ArchSpec arch;
+    std::string stem = file_.substr(file_.find_last_of('/') + 1);
+    if (const size_t dot = stem.rfind(".onnx"); dot != std::string::npos)
+        stem = stem.substr(0, dot);
+    arch.family = stem;
+    arch.preset = "file";
+    arch.inChannels = sets_.maxChannels(inputSet_);
+    arch.inHeight = height_;
+    arch.inWidth = width_;
+    arch.classes = classes;
+    // One gene per channel group that is neither the input nor the classes, named after the
+    // first op producing it; grouped convs make its channels come in whole groups.
+    std::map<int, int> geneOf;
+    std::map<int, int> quantum;
+    for (const PendingOp& p : ops_)
+        if (p.op.kind == OpKind::Conv && p.op.groupWidth > 1) {
+            const int s = sets_.find(vals_[size_t(p.op.inputs[0])].sets[0]);
+            const int q = quantum.count(s) ? quantum[s] : 1;
+            quantum[s] = q / gcd(q, p.op.groupWidth) * p.op.groupWidth;
+        }
+    auto widthOf = [&](int set) {
+        const int root = sets_.find(set);
+        if (root == sets_.find(inputSet_))
+            return Width{-1, arch.inChannels};
+        if (root == classesSet)
+            return Width{-1, kClassesWidth};
+        auto it = geneOf.find(root);
+        if (it == geneOf.end()) {
+            Gene g;
+            bool stage = false;
+            for (int t : tied_)
+                stage = stage || sets_.find(t) == root;
+            g.kind = stage ? GeneKind::Stage : GeneKind::Mid;
+            g.maxChannels = sets_.maxChannels(root);
+            g.quantum = quantum.count(root) ? quantum[root] : 1;
+            g.stage = 0;
+            it = geneOf.emplace(root, int(arch.genes.size())).first;
+            arch.genes.push_back(g);
+        }
+        return Width{it->second, 0};
+    };
+    for (PendingOp& p : ops_) {
+        if (p.outSet >= 0)
+            p.op.out = widthOf(p.outSet);
+        if (p.op.kind == OpKind::Conv && p.outSet >= 0 && sets_.find(p.outSet) == classesSet)
+            p.op.batchNorm = false; // the classifier conv keeps its bias (SqueezeNet)
+        arch.ops.push_back(p.op);
+    }
+    for (size_t i = 0; i < arch.genes.size(); ++i)
+        arch.genes[i].name = "g" + std::to_string(i);
+    // Names and generator conditioning once every gene exists.
+    std::vector<bool> named(arch.genes.size(), false);
+    const std::vector<ValueShape> values = analyzeArchitecture(arch);
+    for (size_t i = 0; i < arch.ops.size(); ++i) {
+        Op& op = arch.ops[i];
+        for (const Width& w : values[i + 1].segments)
+            if (w.gene >= 0 && !named[size_t(w.gene)]) {
+                arch.genes[size_t(w.gene)].name = op.name;
+                named[size_t(w.gene)] = true;
+            }
+        if (op.kind != OpKind::Conv)
+            continue;
+        std::set<int> cond;
+        for (const Width& w : values[size_t(op.inputs[0])].segments)
+            if (w.gene >= 0)
+                cond.insert(w.gene);
+        if (op.out.gene >= 0)
+            cond.insert(op.out.gene);
+        op.condition.assign(cond.begin(), cond.end());
+    }
+    // The Linear layers' weights must match the features they read (a misread flatten shows here).
+    for (size_t i = 0; i < ops_.size(); ++i) {
+        const PendingOp& p = ops_[i];
+        if (p.op.kind != OpKind::Linear)
+            continue;
+        const ValueShape& in = values[size_t(arch.ops[i].inputs[0])];
+        const int features = in.maxChannels * in.height * in.width;
+        if (features != p.features)
+            throw ArchError(file_ + ": node '" + p.onnxName + "' (Gemm/MatMul): its weight reads " +
+                            std::to_string(p.features) + " features, its input has " + std::to_string(features));
+    }
+    report_.notes.push_back("the weights in the file are not used: a PruningNet generates the weights of every "
+                            "pruned structure");
+    if (report_.foldedBatchNorms == 0)
+        report_.notes.push_back("batch norm was folded into the convs by the exporter; every conv of a map gets "
+                                "its batch norm back in the PruningNet (gates and the classifier keep a bias)");
+    analyzeArchitecture(arch);
+    return arch;
+}
+
+} // namespace
+
+std::vector<std::string> supportedOnnxOps() { return {std::begin(kSupported), std::end(kSupported)}; }
+
+ArchSpec importOnnx(const std::string& path, ImportReport* report) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw ArchError(path + ": cannot open the ONNX model");
+    onnx::ModelProto model;
+    if (!model.ParseFromIstream(&in))
+        throw ArchError(path + ": not an ONNX model (the protobuf does not parse)");
+    if (!model.has_graph() || model.graph().node_size() == 0)
+        throw ArchError(path + ": not an ONNX model (it holds no graph)");
+    ImportReport local;
+    ImportReport& r = report ? *report : local;
+    r.model = path;
+    return Importer(model, path, r).run();
+}
+
+} // namespace mp
