@@ -39,7 +39,7 @@ deb)
     rm -f metaprune-studio_*.deb
     cpack -G DEB
     # Exits non-zero on any error; warnings, infos and pedantic tags are shown too.
-    exec lintian --info --display-info --pedantic metaprune-studio_*.deb
+    exec lintian --display-info --pedantic metaprune-studio_*.deb
     ;;
 *)
     echo "usage: packaging/setup.sh [demo|test|deb]" >&2
