@@ -39,8 +39,14 @@ std::string cliPath() {
 
 int main(int argc, char** argv) {
     bool demo = false;
-    for (int i = 1; i < argc; ++i)
+    bool textOnly = false; // --help and --version print text (help2man reads them when building)
+    for (int i = 1; i < argc; ++i) {
         demo = demo || std::strcmp(argv[i], "--demo") == 0;
+        for (const char* o : {"-h", "--help", "--help-all", "-v", "--version"})
+            textOnly = textOnly || std::strcmp(argv[i], o) == 0;
+    }
+    if (textOnly && !hasDisplay())
+        qputenv("QT_QPA_PLATFORM", "offscreen");
     if (!hasDisplay()) {
         if (demo) {
             std::fprintf(stderr, "metaprune-studio: no display ($DISPLAY and $WAYLAND_DISPLAY are unset): running the "

@@ -1,7 +1,8 @@
 #!/bin/sh
 # One-step set-up on Debian 12 (run as root): installs the Debian packages that are missing,
 # builds with CMake + Ninja, then runs the main job (`demo`: the desktop app on the
-# Fashion-MNIST demo project, or the headless demo when there is no display) or every test.
+# Fashion-MNIST demo project, or the headless demo when there is no display), every test
+# (`test`), or builds the .deb and checks it with lintian (`deb`).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,8 @@ PACKAGES="build-essential cmake ninja-build ccache pkg-config zlib1g-dev libstb-
 libtorch-dev libopenblas0-openmp \
 qt6-base-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev \
 libonnx-dev libprotobuf-dev \
-dataset-fashion-mnist xvfb xauth python3-torch python3-onnx python3-opencv"
+dataset-fashion-mnist xvfb xauth python3-torch python3-onnx python3-opencv \
+help2man file lintian appstream desktop-file-utils"
 
 missing=""
 for p in $PACKAGES; do
@@ -32,8 +34,15 @@ test)
     cd build
     exec ctest --output-on-failure --timeout 1200
     ;;
+deb)
+    cd build
+    rm -f metaprune-studio_*.deb
+    cpack -G DEB
+    # Exits non-zero on any error; warnings, infos and pedantic tags are shown too.
+    exec lintian --display-info --pedantic metaprune-studio_*.deb
+    ;;
 *)
-    echo "usage: packaging/setup.sh [demo|test]" >&2
+    echo "usage: packaging/setup.sh [demo|test|deb]" >&2
     exit 2
     ;;
 esac
