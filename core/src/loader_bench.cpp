@@ -30,23 +30,30 @@ void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t se
         const int shortSide = int(longSide * std::uniform_real_distribution<double>(0.6, 0.9)(rng));
         const bool portrait = i % 4 == 3;
         const int w = portrait ? shortSide : longSide, h = portrait ? longSide : shortSide;
-        // Smooth colour fields (a few random waves) plus fine noise: compresses like a photo.
-        std::normal_distribution<double> noise(0, 9);
+        // Smooth colour fields (products of random waves, from 1-D tables) plus fine noise:
+        // compresses like a photo.
         std::uniform_real_distribution<double> u(0, 1);
-        double fx[3][3], fy[3][3], ph[3][3];
-        for (auto* a : {fx, fy, ph})
-            for (int k = 0; k < 3; ++k)
-                for (int j = 0; j < 3; ++j)
-                    a[k][j] = u(rng);
+        std::vector<float> tx(size_t(w) * 9), ty(size_t(h) * 9);
+        for (int k = 0; k < 9; ++k) {
+            const double fx = 0.01 + 0.08 * u(rng), fy = 0.01 + 0.08 * u(rng), px = 6.28 * u(rng), py = 6.28 * u(rng);
+            for (int x = 0; x < w; ++x)
+                tx[size_t(x) * 9 + size_t(k)] = float(std::sin(fx * x + px));
+            for (int y = 0; y < h; ++y)
+                ty[size_t(y) * 9 + size_t(k)] = float(40 * std::cos(fy * y + py));
+        }
         std::vector<uint8_t> px(size_t(w) * h * 3);
+        uint32_t state = uint32_t(rng()) | 1u;
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x)
                 for (int k = 0; k < 3; ++k) {
-                    double v = 128;
+                    float v = 128;
                     for (int j = 0; j < 3; ++j)
-                        v += 40 * std::sin(0.05 * (j + 1) * (fx[k][j] * x + fy[k][j] * y) + 6.28 * ph[k][j]);
-                    v += noise(rng);
-                    px[(size_t(y) * w + x) * 3 + size_t(k)] = uint8_t(std::clamp(v, 0.0, 255.0));
+                        v += tx[size_t(x) * 9 + size_t(k * 3 + j)] * ty[size_t(y) * 9 + size_t(k * 3 + j)];
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    v += float(int(state % 25) - 12);
+                    px[(size_t(y) * w + x) * 3 + size_t(k)] = uint8_t(std::clamp(v, 0.0f, 255.0f));
                 }
         tjhandle tj = tjInitCompress();
         unsigned char* jpeg = nullptr;
