@@ -1,6 +1,7 @@
 // Data readers on tiny generated files in the standard formats, every bad-input case, and the
 // class-balanced search split.
 #include "metaprune/dataset.h"
+#include "metaprune/training.h"
 
 #include <QImage>
 #include <QTemporaryDir>
@@ -603,6 +604,44 @@ private slots:
         QCOMPARE(s.size(), int64_t(2));
         QCOMPARE(s.labels, (std::vector<int>{0, 1}));
         QCOMPARE(int(s.pixels[2]), 255);
+    }
+
+    // New settings are written only when set: a project's config text, and so its checkpoint
+    // name, stays what it was before input sizes and --max-bad existed.
+    void trainConfigJsonCompatible() {
+        const std::string old =
+            R"({"augment":false,"batch_size":128,"data_format":"auto","data_path":"/usr/share/datasets/fashion-mnist",)"
+            R"("epochs":4,"family":"mobilenetv2","full_width_prob":0.5,"generator_update":"sparse",)"
+            R"("label_smoothing":0.1,"lr":0.4,"momentum":0.9,"preset":"small","search_per_class":500,"seed":"1",)"
+            R"("test_per_class":0,"train_per_class":0,"warmup_steps":200,"weight_decay":0})";
+        QCOMPARE(toJson(TrainConfig{}), old);
+        const TrainConfig read = trainConfigFromJson(old);
+        QCOMPARE(read.inputHeight, 0);
+        QCOMPARE(read.maxBad, 0.01);
+        QCOMPARE(toJson(read), old);
+        TrainConfig c;
+        c.inputHeight = 224;
+        c.inputWidth = 192;
+        c.maxBad = 0.05;
+        const std::string json = toJson(c);
+        QVERIFY2(json.find(R"("input_size":"224x192")") != std::string::npos &&
+                     json.find(R"("max_bad":0.05)") != std::string::npos,
+                 json.c_str());
+        const TrainConfig back = trainConfigFromJson(json);
+        QCOMPARE(back.inputHeight, 224);
+        QCOMPARE(back.inputWidth, 192);
+        QCOMPARE(back.maxBad, 0.05);
+        int h = 0, w = 0;
+        folderInputSize(TrainConfig{}, h, w);
+        QCOMPARE(h, 28);
+        c = TrainConfig{};
+        c.preset = "paper";
+        folderInputSize(c, h, w);
+        QCOMPARE(w, 224);
+        c.preset = "small";
+        c.family = "resnet";
+        folderInputSize(c, h, w);
+        QCOMPARE(h, 32);
     }
 
     void realFashionMnist() {
