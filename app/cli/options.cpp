@@ -299,6 +299,10 @@ TrainedRef resolveCheckpoint(const Parser& p) {
 DataBundle dataForCheckpoint(const CheckpointInfo& info, const Parser& p) {
     TrainConfig cfg = info.config;
     if (p.isSet("data")) cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    // The network's input size: image folders trained before the size was a setting were read
+    // at their first image's size.
+    cfg.inputHeight = info.inHeight;
+    cfg.inputWidth = info.inWidth;
     return loadDataFor(cfg, p);
 }
 
