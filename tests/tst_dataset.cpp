@@ -236,17 +236,21 @@ private slots:
         QCOMPARE(int(px[2]), 0);
         renderImage(b.train, 2, ViewPolicy::Eval, 0, px.data());
         QCOMPARE(int(px[size_t((3 * 8 + 5) * 3 + 2)]), 255); // dog: blue
-        QVERIFY2(QString::fromStdString(b.summary).contains("5 images in 2 classes"), b.summary.c_str());
+        QVERIFY2(QString::fromStdString(b.summary).contains("5 images in 2 classes"),
+                 b.summary.c_str());
 
         root.mkpath("folder/train/empty");
-        const QString err = errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
+        const QString err =
+            errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
         QVERIFY2(err.contains("empty") && err.contains("holds no images"), qPrintable(err));
         QDir(path("folder/train/empty")).removeRecursively();
 
         // One bad file of six is more than the default 1%: loading stops and names it.
         writeFile(path("folder/train/cat/broken.png"), {0x89, 'P', 'N', 'G', 0, 1, 2});
-        const QString bad = errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
-        QVERIFY2(bad.contains("broken.png") && bad.contains("cannot be decoded") && bad.contains("1 of 6"),
+        const QString bad =
+            errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
+        QVERIFY2(bad.contains("broken.png") && bad.contains("cannot be decoded") &&
+                     bad.contains("1 of 6"),
                  qPrintable(bad));
         QFile::remove(path("folder/train/cat/broken.png"));
     }
@@ -283,10 +287,13 @@ private slots:
         QCOMPARE(b.train.channels, 1);
         QCOMPARE(b.train.size() + b.test.size(), int64_t(22));
         const QString summary = QString::fromStdString(b.summary);
-        QVERIFY2(summary.contains("10x10 to 300x200") && summary.contains("gray") && summary.contains("0 skipped") &&
-                     summary.contains(QString("read at %1x%1").arg(expected)) && summary.contains("cached in memory"),
+        QVERIFY2(summary.contains("10x10 to 300x200") && summary.contains("gray") &&
+                     summary.contains("0 skipped") &&
+                     summary.contains(QString("read at %1x%1").arg(expected)) &&
+                     summary.contains("cached in memory"),
                  qPrintable(summary));
-        // Every image renders at the input size; flat images stay flat (the big one 100, the tiny 210).
+        // Every image renders at the input size; flat images stay flat (the big one 100, the tiny
+        // 210).
         std::set<int> values;
         std::vector<uint8_t> px(size_t(expected * expected));
         for (const Dataset* d : {&b.train, &b.test})
@@ -311,15 +318,17 @@ private slots:
         QTest::addColumn<double>("y");
         QTest::addColumn<double>("bw");
         QTest::addColumn<double>("bh");
-        QTest::newRow("eval landscape") << int(ViewPolicy::Eval) << 40 << 20 << 8 << 8 << 11.25 << 1.25 << 17.5 << 17.5;
-        QTest::newRow("eval portrait") << int(ViewPolicy::Eval) << 20 << 40 << 8 << 8 << 1.25 << 11.25 << 17.5 << 17.5;
-        QTest::newRow("eval 8x16 target") << int(ViewPolicy::Eval) << 40 << 20 << 8 << 16 << 2.5 << 1.25 << 35.0
-                                          << 17.5;
-        QTest::newRow("train centre") << int(ViewPolicy::TrainCentre) << 40 << 20 << 8 << 8 << 10.0 << 0.0 << 20.0
-                                      << 20.0;
+        QTest::newRow("eval landscape")
+            << int(ViewPolicy::Eval) << 40 << 20 << 8 << 8 << 11.25 << 1.25 << 17.5 << 17.5;
+        QTest::newRow("eval portrait")
+            << int(ViewPolicy::Eval) << 20 << 40 << 8 << 8 << 1.25 << 11.25 << 17.5 << 17.5;
+        QTest::newRow("eval 8x16 target")
+            << int(ViewPolicy::Eval) << 40 << 20 << 8 << 16 << 2.5 << 1.25 << 35.0 << 17.5;
+        QTest::newRow("train centre")
+            << int(ViewPolicy::TrainCentre) << 40 << 20 << 8 << 8 << 10.0 << 0.0 << 20.0 << 20.0;
         // 224 from 500x375, the reference: shorter side to 256, centre 224 = a 328.1-pixel box.
-        QTest::newRow("eval imagenet") << int(ViewPolicy::Eval) << 500 << 375 << 224 << 224 << 85.9375 << 23.4375
-                                       << 328.125 << 328.125;
+        QTest::newRow("eval imagenet") << int(ViewPolicy::Eval) << 500 << 375 << 224 << 224
+                                       << 85.9375 << 23.4375 << 328.125 << 328.125;
     }
     void cropBoxOfEachPolicy() {
         QFETCH(int, policy);
@@ -341,14 +350,16 @@ private slots:
         for (int yy = 0; yy < h; ++yy)
             for (int xx = 0; xx < w; ++xx)
                 ramp[size_t(yy * w + xx)] = uint8_t(std::min(255, 6 * xx));
-        if (6 * (w - 1) > 255)
-            return; // the ImageNet row checks the box only
+        if (6 * (w - 1) > 255) return; // the ImageNet row checks the box only
         std::vector<uint8_t> out(size_t(outH * outW));
         renderCrop(ramp.data(), w, h, 1, w, h, b, outH, outW, out.data());
         for (int j = 0; j < outW; ++j) {
             const double centre = b.x + (j + 0.5) * b.w / outW - 0.5;
             QVERIFY2(std::abs(out[size_t(outW + j)] - 6 * centre) <= 2.5,
-                     qPrintable(QString("column %1: %2 vs %3").arg(j).arg(out[size_t(outW + j)]).arg(6 * centre)));
+                     qPrintable(QString("column %1: %2 vs %3")
+                                    .arg(j)
+                                    .arg(out[size_t(outW + j)])
+                                    .arg(6 * centre)));
         }
         // The same crop of an image decoded at half size (JPEG DCT scaling) samples the same ramp.
         std::vector<uint8_t> half(size_t(w / 2 * (h / 2)));
@@ -374,7 +385,8 @@ private slots:
             QCOMPARE(b.x, std::floor(b.x)); // integer boxes, as torchvision's
             const double area = b.w * b.h / (W * H), aspect = b.w / b.h;
             QVERIFY2(area >= 0.08 - 0.02 && area <= 1.0, qPrintable(QString::number(area)));
-            QVERIFY2(aspect >= 0.75 * 0.95 && aspect <= 4.0 / 3 * 1.05, qPrintable(QString::number(aspect)));
+            QVERIFY2(aspect >= 0.75 * 0.95 && aspect <= 4.0 / 3 * 1.05,
+                     qPrintable(QString::number(aspect)));
             flips += b.flip;
             areaSum += area;
             const CropBox again = cropBox(ViewPolicy::TrainAugment, W, H, 16, 16, seed);
@@ -382,7 +394,8 @@ private slots:
         }
         QVERIFY2(flips > 150 && flips < 250, qPrintable(QString::number(flips)));
         // Mean area of U(0.08, 1) is 0.54, less the rejected large-aspect draws.
-        QVERIFY2(areaSum / 400 > 0.4 && areaSum / 400 < 0.6, qPrintable(QString::number(areaSum / 400)));
+        QVERIFY2(areaSum / 400 > 0.4 && areaSum / 400 < 0.6,
+                 qPrintable(QString::number(areaSum / 400)));
 
         std::vector<uint8_t> img(size_t(W * H * 3));
         for (size_t i = 0; i < img.size(); ++i)
@@ -395,7 +408,8 @@ private slots:
         for (int y = 0; y < 16; ++y)
             for (int x = 0; x < 16; ++x)
                 for (int c = 0; c < 3; ++c)
-                    QCOMPARE(mirrored[size_t((y * 16 + x) * 3 + c)], plain[size_t((y * 16 + 15 - x) * 3 + c)]);
+                    QCOMPARE(mirrored[size_t((y * 16 + x) * 3 + c)],
+                             plain[size_t((y * 16 + 15 - x) * 3 + c)]);
     }
 
     // Bad files: skipped and listed up to --max-bad (1%), stopped with the list beyond it.
@@ -420,7 +434,8 @@ private slots:
         QImage texture(64, 64, QImage::Format_RGB32);
         for (int y = 0; y < 64; ++y)
             for (int x = 0; x < 64; ++x)
-                texture.setPixel(x, y, qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) * 4 % 256));
+                texture.setPixel(x, y,
+                                 qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) * 4 % 256));
         QVERIFY(texture.save(dir + "/c0/whole.jpg.tmp", "JPEG", 95));
         std::vector<uint8_t> jpeg = readFile(dir + "/c0/whole.jpg.tmp");
         QFile::remove(dir + "/c0/whole.jpg.tmp");
@@ -435,21 +450,23 @@ private slots:
         o.height = o.width = 8;
         if (stops) {
             const QString err = errorOf([&] { loadData(dir.toStdString(), DataFormat::Auto, o); });
-            QVERIFY2(err.contains("3 of 153") && err.contains("cut.jpg") && err.contains("text.jpg") &&
-                         err.contains("empty.jpeg") && err.contains("--max-bad"),
+            QVERIFY2(err.contains("3 of 153") && err.contains("cut.jpg") &&
+                         err.contains("text.jpg") && err.contains("empty.jpeg") &&
+                         err.contains("--max-bad"),
                      qPrintable(err));
             o.maxBad = 0.05; // a higher bound lets it through
         }
         const DataBundle b = loadData(dir.toStdString(), DataFormat::Auto, o);
         QCOMPARE(b.train.size() + b.test.size(), int64_t(150));
         QCOMPARE(int(b.skipped.size()), bad);
-        const auto cut = std::find_if(b.skipped.begin(), b.skipped.end(),
-                                      [](const std::string& f) { return f.find("cut.jpg: ") != std::string::npos; });
+        const auto cut = std::find_if(b.skipped.begin(), b.skipped.end(), [](const std::string& f) {
+            return f.find("cut.jpg: ") != std::string::npos;
+        });
         QVERIFY(cut != b.skipped.end());
         QVERIFY2(cut->find("Premature end") != std::string::npos, cut->c_str());
         const QString summary = QString::fromStdString(b.summary);
-        QVERIFY2(summary.contains(QString("%1 skipped (").arg(bad)) && summary.contains("cut.jpg") &&
-                     summary.contains("1 other files ignored"),
+        QVERIFY2(summary.contains(QString("%1 skipped (").arg(bad)) &&
+                     summary.contains("cut.jpg") && summary.contains("1 other files ignored"),
                  qPrintable(summary));
     }
 
@@ -489,17 +506,20 @@ private slots:
         QVERIFY(b.testHeldOut);
         QCOMPARE(b.test.size(), int64_t(10 * 1)); // 10 per class -> 1 held out each
         QCOMPARE(b.train.size(), int64_t(90));
-        QVERIFY2(QString::fromStdString(b.summary).contains("test_batch.bin absent"), b.summary.c_str());
+        QVERIFY2(QString::fromStdString(b.summary).contains("test_batch.bin absent"),
+                 b.summary.c_str());
     }
 
     void idxDetectionNamesFoundAndMissing_data() {
         QTest::addColumn<QStringList>("present");
         QTest::addColumn<QStringList>("missing");
-        QTest::newRow("labels only") << QStringList{"train-labels-idx1-ubyte"}
-                                     << QStringList{"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"};
-        QTest::newRow("one test file") << QStringList{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                      "t10k-images-idx3-ubyte"}
-                                       << QStringList{"t10k-labels-idx1-ubyte"};
+        QTest::newRow("labels only")
+            << QStringList{"train-labels-idx1-ubyte"}
+            << QStringList{"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"};
+        QTest::newRow("one test file")
+            << QStringList{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                           "t10k-images-idx3-ubyte"}
+            << QStringList{"t10k-labels-idx1-ubyte"};
     }
     void idxDetectionNamesFoundAndMissing() {
         QFETCH(QStringList, present);
@@ -507,7 +527,8 @@ private slots:
         const QString dir = path("idx-partial-" + QString::number(present.size()));
         QDir().mkpath(dir);
         for (const QString& f : present)
-            writeFile(dir + "/" + f, f.contains("labels") ? idxLabels({0, 1, 0, 1}) : idxImages(4, 2, 2));
+            writeFile(dir + "/" + f,
+                      f.contains("labels") ? idxLabels({0, 1, 0, 1}) : idxImages(4, 2, 2));
         const QString err = errorOf([&] { loadData(dir.toStdString()); });
         QVERIFY2(err.contains("IDX") && !err.contains("class sub-folders"), qPrintable(err));
         for (const QString& f : present)
@@ -520,7 +541,8 @@ private slots:
         const QString dir = path("fashion");
         DataOptions o;
         o.height = o.width = 10;
-        const DataBundle b = loadData(dir.toStdString(), DataFormat::Auto, o); // written by idxFolderAutoDetect
+        const DataBundle b =
+            loadData(dir.toStdString(), DataFormat::Auto, o); // written by idxFolderAutoDetect
         QCOMPARE(b.train.height, 10);
         QCOMPARE(b.train.pixels.size(), size_t(6 * 100));
         QVERIFY2(QString::fromStdString(b.summary).contains("resized to 10x10"), b.summary.c_str());

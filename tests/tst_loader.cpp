@@ -22,7 +22,8 @@ namespace {
 
 std::vector<uint8_t> fileBytes(const QString& path) {
     std::ifstream in(path.toStdString(), std::ios::binary);
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
 }
 
 void writeBytes(const QString& path, const std::vector<uint8_t>& b) {
@@ -40,11 +41,13 @@ std::vector<uint8_t> jpegOf(const QImage& img, int quality = 100) {
 
 // An APP1 segment holding a big-endian TIFF IFD with one entry: Orientation (0x0112) = o.
 std::vector<uint8_t> exifSegment(int o) {
-    std::vector<uint8_t> p = {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8, // TIFF header, IFD at 8
-                              0, 1,                                                  // one entry
-                              0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, uint8_t(o), 0, 0,     // SHORT, count 1
-                              0, 0, 0, 0};                                           // no next IFD
-    std::vector<uint8_t> seg = {0xFF, 0xE1, uint8_t((p.size() + 2) >> 8), uint8_t((p.size() + 2) & 0xFF)};
+    std::vector<uint8_t> p = {
+        'E',  'x',  'i', 'f', 0, 0, 'M', 'M', 0, 42,         0, 0, 0, 8, // TIFF header, IFD at 8
+        0,    1,                                                         // one entry
+        0x01, 0x12, 0,   3,   0, 0, 0,   1,   0, uint8_t(o), 0, 0,       // SHORT, count 1
+        0,    0,    0,   0};                                             // no next IFD
+    std::vector<uint8_t> seg = {0xFF, 0xE1, uint8_t((p.size() + 2) >> 8),
+                                uint8_t((p.size() + 2) & 0xFF)};
     seg.insert(seg.end(), p.begin(), p.end());
     return seg;
 }
@@ -60,9 +63,14 @@ void makeFolder(const QString& dir, int perClass, int classes = 4) {
             for (int y = 0; y < h; ++y)
                 for (int x = 0; x < w; ++x) {
                     const bool on = (y * 2 / h) == (c / 2) && (x * 2 / w) == (c % 2);
-                    img.setPixel(x, y, qRgb(on ? 220 : (x * 13 + i) % 60, on ? 200 : (y * 7) % 60, (x + y + i) % 90));
+                    img.setPixel(x, y,
+                                 qRgb(on ? 220 : (x * 13 + i) % 60, on ? 200 : (y * 7) % 60,
+                                      (x + y + i) % 90));
                 }
-            const QString name = dir + QString("/class%1/%2.%3").arg(c).arg(i, 3, 10, QChar('0')).arg(i % 3 ? "jpg" : "png");
+            const QString name = dir + QString("/class%1/%2.%3")
+                                           .arg(c)
+                                           .arg(i, 3, 10, QChar('0'))
+                                           .arg(i % 3 ? "jpg" : "png");
             QVERIFY(img.save(name));
         }
     }
@@ -94,7 +102,8 @@ private slots:
         rgba.fill(qRgba(10, 20, 30, 128));
         QVERIFY(rgba.save(tmp.filePath("rgba.png")));
         const std::vector<uint8_t> ga = {77, 200, 77, 200, 77, 200, 77, 200}; // 2x2 gray + alpha
-        QVERIFY(stbi_write_png(tmp.filePath("gray-alpha.png").toStdString().c_str(), 2, 2, 2, ga.data(), 4));
+        QVERIFY(stbi_write_png(tmp.filePath("gray-alpha.png").toStdString().c_str(), 2, 2, 2,
+                               ga.data(), 4));
 
         // CMYK as Photoshop writes it (Adobe marker, inverted): red ink M = Y = 255.
         std::vector<uint8_t> cmyk;
@@ -103,7 +112,9 @@ private slots:
         tjhandle tj = tjInitCompress();
         unsigned char* jpeg = nullptr;
         unsigned long size = 0;
-        QCOMPARE(tjCompress2(tj, cmyk.data(), 16, 0, 16, TJPF_CMYK, &jpeg, &size, TJSAMP_444, 100, 0), 0);
+        QCOMPARE(
+            tjCompress2(tj, cmyk.data(), 16, 0, 16, TJPF_CMYK, &jpeg, &size, TJSAMP_444, 100, 0),
+            0);
         writeBytes(tmp.filePath("cmyk.jpg"), std::vector<uint8_t>(jpeg, jpeg + size));
         tjFree(jpeg);
         tjDestroy(tj);
@@ -123,18 +134,22 @@ private slots:
         gray.fill(90);
         QVERIFY(gray.save(tmp.filePath("gray.jpg"), "JPEG", 100));
 
-        QTest::newRow("16-bit gray PNG: high byte") << "gray16.png" << 1 << 6 << 4 << 2 << 2 << QList<int>{128};
-        QTest::newRow("RGBA PNG: alpha dropped") << "rgba.png" << 3 << 6 << 4 << 1 << 1 << QList<int>{10, 20, 30};
-        QTest::newRow("gray+alpha PNG: alpha dropped") << "gray-alpha.png" << 1 << 2 << 2 << 1 << 1 << QList<int>{77};
-        QTest::newRow("gray PNG in an RGB set: replicated") << "gray-alpha.png" << 3 << 2 << 2 << 0 << 0
-                                                            << QList<int>{77, 77, 77};
-        QTest::newRow("Adobe CMYK JPEG: (255-C)(255-K)/255") << "cmyk.jpg" << 3 << 16 << 16 << 8 << 8
-                                                              << QList<int>{255, 0, 0};
-        QTest::newRow("EXIF orientation 6: top red") << "rotated.jpg" << 3 << 8 << 16 << 4 << 2
-                                                     << QList<int>{255, 0, 0};
-        QTest::newRow("EXIF orientation 6: bottom blue") << "rotated.jpg" << 3 << 8 << 16 << 4 << 13
-                                                         << QList<int>{0, 0, 255};
-        QTest::newRow("gray JPEG in an RGB set") << "gray.jpg" << 3 << 8 << 8 << 3 << 3 << QList<int>{90, 90, 90};
+        QTest::newRow("16-bit gray PNG: high byte")
+            << "gray16.png" << 1 << 6 << 4 << 2 << 2 << QList<int>{128};
+        QTest::newRow("RGBA PNG: alpha dropped")
+            << "rgba.png" << 3 << 6 << 4 << 1 << 1 << QList<int>{10, 20, 30};
+        QTest::newRow("gray+alpha PNG: alpha dropped")
+            << "gray-alpha.png" << 1 << 2 << 2 << 1 << 1 << QList<int>{77};
+        QTest::newRow("gray PNG in an RGB set: replicated")
+            << "gray-alpha.png" << 3 << 2 << 2 << 0 << 0 << QList<int>{77, 77, 77};
+        QTest::newRow("Adobe CMYK JPEG: (255-C)(255-K)/255")
+            << "cmyk.jpg" << 3 << 16 << 16 << 8 << 8 << QList<int>{255, 0, 0};
+        QTest::newRow("EXIF orientation 6: top red")
+            << "rotated.jpg" << 3 << 8 << 16 << 4 << 2 << QList<int>{255, 0, 0};
+        QTest::newRow("EXIF orientation 6: bottom blue")
+            << "rotated.jpg" << 3 << 8 << 16 << 4 << 13 << QList<int>{0, 0, 255};
+        QTest::newRow("gray JPEG in an RGB set")
+            << "gray.jpg" << 3 << 8 << 8 << 3 << 3 << QList<int>{90, 90, 90};
     }
     void conversions() {
         QFETCH(QString, file);
@@ -149,25 +164,25 @@ private slots:
         QCOMPARE(QString::fromStdString(probeImage(bytes.data(), bytes.size(), h)), QString());
         QCOMPARE(h.width, width); // the header already tells the oriented size
         QCOMPARE(h.height, height);
-        if (file == "gray16.png")
-            QVERIFY(h.sixteenBit);
-        if (file == "cmyk.jpg")
-            QVERIFY(h.cmyk && h.adobeInverted && h.colour);
+        if (file == "gray16.png") QVERIFY(h.sixteenBit);
+        if (file == "cmyk.jpg") QVERIFY(h.cmyk && h.adobeInverted && h.colour);
         Image img;
         for (bool turbo : {true, false}) {
-            if (!turbo && file == "cmyk.jpg")
-                continue; // stb_image reads no Adobe CMYK
-            QCOMPARE(QString::fromStdString(decodeImage(bytes.data(), bytes.size(), channels, 0, turbo, img)), QString());
+            if (!turbo && file == "cmyk.jpg") continue; // stb_image reads no Adobe CMYK
+            QCOMPARE(QString::fromStdString(
+                         decodeImage(bytes.data(), bytes.size(), channels, 0, turbo, img)),
+                     QString());
             QCOMPARE(img.width, width);
             QCOMPARE(img.height, height);
             QCOMPARE(img.channels, channels);
             for (int c = 0; c < channels; ++c) {
                 const int v = img.pixels[size_t((y * width + x) * channels + c)];
-                QVERIFY2(std::abs(v - expected[c]) <= 3, qPrintable(QString("channel %1: %2 vs %3 (%4)")
-                                                                          .arg(c)
-                                                                          .arg(v)
-                                                                          .arg(expected[c])
-                                                                          .arg(turbo ? "turbo" : "stb")));
+                QVERIFY2(std::abs(v - expected[c]) <= 3,
+                         qPrintable(QString("channel %1: %2 vs %3 (%4)")
+                                        .arg(c)
+                                        .arg(v)
+                                        .arg(expected[c])
+                                        .arg(turbo ? "turbo" : "stb")));
             }
         }
     }
@@ -199,22 +214,25 @@ private slots:
         const QString dir = tmp.filePath("mixed");
         makeFolder(dir, 12);
         std::vector<torch::Tensor> reference;
-        for (const auto& [threads, cacheBytes] : {std::pair{1, int64_t(0)}, std::pair{4, int64_t(0)},
-                                                  std::pair{4, int64_t(-1)}, std::pair{1, int64_t(-1)}}) {
+        for (const auto& [threads, cacheBytes] :
+             {std::pair{1, int64_t(0)}, std::pair{4, int64_t(0)}, std::pair{4, int64_t(-1)},
+              std::pair{1, int64_t(-1)}}) {
             DataOptions o;
             o.height = o.width = 20;
             o.augment = true;
             o.decodeThreads = threads;
             o.cacheBytes = cacheBytes;
             const DataBundle b = loadData(dir.toStdString(), DataFormat::Folder, o);
-            QVERIFY2(QString::fromStdString(b.summary).contains(cacheBytes == 0 ? "streamed" : "cached"),
-                     b.summary.c_str());
+            QVERIFY2(
+                QString::fromStdString(b.summary).contains(cacheBytes == 0 ? "streamed" : "cached"),
+                b.summary.c_str());
             std::vector<int64_t> order(size_t(b.train.size()));
             std::iota(order.begin(), order.end(), 0);
             std::reverse(order.begin(), order.end());
             const Normalization norm{{0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}};
             BatchPrefetcher pre(b.train, norm,
-                                orderedBatches(order, 8, 0, int64_t(order.size()) / 8, ViewPolicy::TrainAugment,
+                                orderedBatches(order, 8, 0, int64_t(order.size()) / 8,
+                                               ViewPolicy::TrainAugment,
                                                [](int64_t k) { return uint64_t(1000 + k); }),
                                 threads, 2);
             std::vector<torch::Tensor> got;
@@ -235,10 +253,11 @@ private slots:
             }
             QCOMPARE(got.size(), reference.size());
             for (size_t k = 0; k < got.size(); ++k)
-                QVERIFY2(torch::equal(got[k], reference[k]), qPrintable(QString("batch %1, %2 threads, cache %3")
-                                                                            .arg(k)
-                                                                            .arg(threads)
-                                                                            .arg(cacheBytes)));
+                QVERIFY2(torch::equal(got[k], reference[k]),
+                         qPrintable(QString("batch %1, %2 threads, cache %3")
+                                        .arg(k)
+                                        .arg(threads)
+                                        .arg(cacheBytes)));
         }
     }
 
@@ -250,7 +269,8 @@ private slots:
         QImage texture(64, 64, QImage::Format_RGB32);
         for (int y = 0; y < 64; ++y)
             for (int x = 0; x < 64; ++x)
-                texture.setPixel(x, y, qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) * 4 % 256));
+                texture.setPixel(x, y,
+                                 qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) * 4 % 256));
         std::vector<uint8_t> j = jpegOf(texture, 95);
         j.resize(j.size() * 3 / 4);
         writeBytes(dir + "/class0/000.jpg", j); // replaces a good PNG... of the same sort position
@@ -302,8 +322,7 @@ private slots:
         std::atomic<bool> cancel{false};
         TrainCallbacks cb;
         cb.progress = [&](const TrainProgress& p) {
-            if (p.step >= 20)
-                cancel = true;
+            if (p.step >= 20) cancel = true;
         };
         cb.epochEnd = [&](const TrainProgress& p) { lossB.push_back(p.loss); };
         const TrainOutcome first = trainPruningNet(b, cfg, parts, cb, &cancel);
@@ -318,12 +337,12 @@ private slots:
         PruningNetModule nb = loadCheckpoint(parts, ib);
         QCOMPARE(ia.step, ib.step);
         QCOMPARE(ia.mean, ib.mean);
-        QVERIFY2(QString::fromStdString(ia.dataSummary).contains("random-resized crop"), ia.dataSummary.c_str());
+        QVERIFY2(QString::fromStdString(ia.dataSummary).contains("random-resized crop"),
+                 ia.dataSummary.c_str());
         const Encoding e = uniformEncoding(na->arch(), 20);
         const PrunedWeights wa = na->generate(e), wb = nb->generate(e);
         for (size_t i = 0; i < wa.conv.size(); ++i)
-            if (wa.conv[i].defined())
-                QVERIFY(torch::allclose(wa.conv[i], wb.conv[i], 1e-4, 1e-6));
+            if (wa.conv[i].defined()) QVERIFY(torch::allclose(wa.conv[i], wb.conv[i], 1e-4, 1e-6));
     }
 };
 

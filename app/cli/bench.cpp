@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <thread>
-#include <tuple>
 #include <unistd.h>
 
 namespace mpcli {
@@ -68,7 +67,8 @@ int rssProbe(const Parser& p) {
     cfg.trainPerClass = std::max<int64_t>(1, images / std::max(1, probe.train.numClasses()));
     const DataBundle data = loadTrainingData(cfg, loader);
     const double mib = streamOnceForPeakRss(data, 64);
-    std::printf("streamed %lld images: peak RSS %.0f MiB\n", static_cast<long long>(data.train.size()), mib);
+    std::printf("streamed %lld images: peak RSS %.0f MiB\n",
+                static_cast<long long>(data.train.size()), mib);
     return 0;
 }
 
@@ -79,7 +79,8 @@ bool benchLoader(const Parser& p) {
     const int generate = intValue(p, "generate", 0, 10000000);
     if (generate > 0 && QDir(dir).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty()) {
         const auto start = Clock::now();
-        writeJpegFolder(dir.toStdString(), generate, 10, 1, int(std::max(1u, std::thread::hardware_concurrency())));
+        writeJpegFolder(dir.toStdString(), generate, 10, 1,
+                        int(std::max(1u, std::thread::hardware_concurrency())));
         std::printf("generated %d JPEGs in %s (%s)\n", generate, qPrintable(dir),
                     duration(std::chrono::duration<double>(Clock::now() - start).count()).c_str());
     }
@@ -99,14 +100,14 @@ bool benchLoader(const Parser& p) {
     }
     if (data.format != "folder") return false;
     std::printf("%s\n", data.summary.c_str());
-    for (const auto& [name, policy, size] :
-         {std::tuple{"paper 224x224, random-resized crop", ViewPolicy::TrainAugment, 224},
-          std::tuple{"paper 224x224, resize 256 + centre crop", ViewPolicy::Eval, 224}}) {
-        (void)size;
+    for (const auto& [name, policy] :
+         {std::pair{"paper 224x224, random-resized crop", ViewPolicy::TrainAugment},
+          std::pair{"paper 224x224, resize 256 + centre crop", ViewPolicy::Eval}}) {
         const DecodeSpeed s = benchDecode(data.train, 300, policy);
-        std::printf("decode + crop, one thread, %s: libjpeg-turbo %.0f images/s, stb_image %.0f images/s "
-                    "(%.2fx)\n",
-                    name, s.turbo, s.stb, s.turbo / s.stb);
+        std::printf(
+            "decode + crop, one thread, %s: libjpeg-turbo %.0f images/s, stb_image %.0f images/s "
+            "(%.2fx)\n",
+            name, s.turbo, s.stb, s.turbo / s.stb);
     }
     {
         TrainConfig small = cfg;
@@ -114,17 +115,19 @@ bool benchLoader(const Parser& p) {
         small.trainPerClass = 60;
         const DataBundle d28 = loadTrainingData(small, loader);
         const DecodeSpeed s = benchDecode(d28.train, 300, ViewPolicy::TrainAugment);
-        std::printf("decode + crop, one thread, small 28x28, random-resized crop: libjpeg-turbo %.0f images/s "
+        std::printf("decode + crop, one thread, small 28x28, random-resized crop: libjpeg-turbo "
+                    "%.0f images/s "
                     "(DCT-scaled), stb_image %.0f images/s (%.2fx)\n",
                     s.turbo, s.stb, s.turbo / s.stb);
     }
     std::fflush(stdout);
     const StreamingSteps st = benchStreamingSteps(data, "mobilenetv2", "paper", 16, 8, 2);
-    std::printf("paper MobileNetV2 training step at batch 16 fed by the streaming loader (%d training "
-                "thread%s, %d decode thread%s): step median %.0f ms; wait on data median %.1f ms, max "
-                "%.1f ms after 2 warm-up steps (target 0)\n",
-                threads(), threads() > 1 ? "s" : "", loader.decodeThreads, loader.decodeThreads > 1 ? "s" : "",
-                st.step.median, st.waitMedianMs, st.waitMaxMs);
+    std::printf(
+        "paper MobileNetV2 training step at batch 16 fed by the streaming loader (%d training "
+        "thread%s, %d decode thread%s): step median %.0f ms; wait on data median %.1f ms, max "
+        "%.1f ms after 2 warm-up steps (target 0)\n",
+        threads(), threads() > 1 ? "s" : "", loader.decodeThreads,
+        loader.decodeThreads > 1 ? "s" : "", st.step.median, st.waitMedianMs, st.waitMaxMs);
     std::fflush(stdout);
     for (int n : {5000, 20000}) {
         if (n > data.train.size() + data.test.size()) {
@@ -136,7 +139,8 @@ bool benchLoader(const Parser& p) {
         child.start(QCoreApplication::applicationFilePath(),
                     {"bench", "--data", dir, "--rss-images", QString::number(n)});
         child.waitForFinished(-1);
-        std::printf("streaming loader (112x112, 2 decode threads), %s", child.readAllStandardOutput().constData());
+        std::printf("streaming loader (112x112, 2 decode threads), %s",
+                    child.readAllStandardOutput().constData());
         std::fflush(stdout);
     }
     return true;
@@ -153,13 +157,15 @@ void declareBench(Parser& p) {
                  "Data for the evaluation timing; an image folder also gets the loader benchmark "
                  "(decode speed, the paper-preset step's wait on data, peak memory).",
                  "path", kDefaultDataPath});
-    p.addOption({"generate",
-                 "Write this many JPEGs of mixed sizes around 500x375 into --data first (when it holds "
-                 "no class folders yet).",
-                 "n", "0"});
+    p.addOption(
+        {"generate",
+         "Write this many JPEGs of mixed sizes around 500x375 into --data first (when it holds "
+         "no class folders yet).",
+         "n", "0"});
     p.addOption({"data-only", "Only the loader benchmark of --data."});
-    p.addOption({"rss-images", "Internal: stream this many images of --data once and print the peak RSS.",
-                 "n", "0"});
+    p.addOption({"rss-images",
+                 "Internal: stream this many images of --data once and print the peak RSS.", "n",
+                 "0"});
     p.addOption(
         {"demo",
          "Also time `metaprune demo` end to end in a temporary project (about 13 minutes)."});
@@ -227,7 +233,8 @@ int runBench(const Parser& p) {
     // on the weights) in a temporary folder.
     TrainConfig cfg;
     cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
-    if (cfg.dataPath != kDefaultDataPath && loadData(cfg.dataPath, DataFormat::Auto, {}).format == "folder")
+    if (cfg.dataPath != kDefaultDataPath &&
+        loadData(cfg.dataPath, DataFormat::Auto, {}).format == "folder")
         cfg.dataPath = kDefaultDataPath; // the loader benchmark above covered the folder
     cfg.epochs = 1;
     cfg.trainPerClass = 700;

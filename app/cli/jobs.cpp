@@ -42,7 +42,8 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
     bar.done();
     const std::vector<std::string> late = lateFailures(data.train);
     if (!late.empty()) {
-        std::printf("  %zu image files failed to decode while streaming and were replaced by the next image of "
+        std::printf("  %zu image files failed to decode while streaming and were replaced by the "
+                    "next image of "
                     "their class:\n",
                     late.size());
         for (size_t i = 0; i < late.size() && i < 10; ++i)

@@ -75,10 +75,11 @@ void addDataOptions(Parser& p) {
 }
 
 void addLoaderOptions(Parser& p) {
-    p.addOption({"cache-mb",
-                 "Image folders decoding to at most this many MiB are cached in memory, larger ones "
-                 "streamed from disk (-1 = a quarter of this machine's memory).",
-                 "MiB", "-1"});
+    p.addOption(
+        {"cache-mb",
+         "Image folders decoding to at most this many MiB are cached in memory, larger ones "
+         "streamed from disk (-1 = a quarter of this machine's memory).",
+         "MiB", "-1"});
     p.addOption({"decode-threads", "Image decoding threads (0 = as many as --threads).", "n", "0"});
 }
 
@@ -87,8 +88,7 @@ LoaderSettings loaderSettingsOf(const Parser& p) {
     const int mb = intValue(p, "cache-mb", -1, 1 << 30);
     s.cacheBytes = mb < 0 ? -1 : int64_t(mb) << 20;
     s.decodeThreads = intValue(p, "decode-threads", 0, 1024);
-    if (s.decodeThreads == 0)
-        s.decodeThreads = threads();
+    if (s.decodeThreads == 0) s.decodeThreads = threads();
     return s;
 }
 
@@ -105,11 +105,12 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
     p.addOption({"preset",
                  "Architecture preset: small (28x28/32x32 data) or paper (reference widths).",
                  "name", QString::fromStdString(d.preset)});
-    p.addOption({"size",
-                 "Input size H or HxW: image folders are read (cropped, resized) at this size, IDX/CIFAR "
-                 "resized to it. Default: IDX/CIFAR their own size, image folders the preset's (paper "
-                 "224, small 28, resnet small 32).",
-                 "HxW"});
+    p.addOption(
+        {"size",
+         "Input size H or HxW: image folders are read (cropped, resized) at this size, IDX/CIFAR "
+         "resized to it. Default: IDX/CIFAR their own size, image folders the preset's (paper "
+         "224, small 28, resnet small 32).",
+         "HxW"});
     p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
     p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
@@ -161,9 +162,10 @@ TrainConfig trainConfigOf(const Parser& p) {
         bool okH = false, okW = true;
         c.inputHeight = hw.value(0).toInt(&okH);
         c.inputWidth = hw.size() > 1 ? hw.value(1).toInt(&okW) : c.inputHeight;
-        if (hw.size() > 2 || !okH || !okW || c.inputHeight < 1 || c.inputWidth < 1 || c.inputHeight > 4096 ||
-            c.inputWidth > 4096)
-            throw UsageError("--size must be H or HxW (1..4096), got '" + p.value("size").toStdString() + "'");
+        if (hw.size() > 2 || !okH || !okW || c.inputHeight < 1 || c.inputWidth < 1 ||
+            c.inputHeight > 4096 || c.inputWidth > 4096)
+            throw UsageError("--size must be H or HxW (1..4096), got '" +
+                             p.value("size").toStdString() + "'");
     }
     c.maxBad = doubleValue(p, "max-bad", 0, 1);
     return c;

@@ -62,8 +62,8 @@ uint64_t imageSeed(uint64_t batchSeed, int64_t position) {
     return x ^ (x >> 31);
 }
 
-std::vector<BatchRequest> orderedBatches(const std::vector<int64_t>& order, int64_t batchSize, int64_t first,
-                                         int64_t last, ViewPolicy policy,
+std::vector<BatchRequest> orderedBatches(const std::vector<int64_t>& order, int64_t batchSize,
+                                         int64_t first, int64_t last, ViewPolicy policy,
                                          const std::function<uint64_t(int64_t)>& seedOf) {
     std::vector<BatchRequest> out;
     for (int64_t b = first; b < last; ++b) {
@@ -78,10 +78,12 @@ std::vector<BatchRequest> orderedBatches(const std::vector<int64_t>& order, int6
     return out;
 }
 
-torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& r, const Normalization& norm) {
+torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& r,
+                              const Normalization& norm) {
     const int C = data.channels, H = data.height, W = data.width;
     const int64_t n = int64_t(r.indices.size());
-    torch::Tensor t = torch::empty({n, C, H, W}, torch::TensorOptions().memory_format(at::MemoryFormat::ChannelsLast));
+    torch::Tensor t = torch::empty(
+        {n, C, H, W}, torch::TensorOptions().memory_format(at::MemoryFormat::ChannelsLast));
     float* out = t.data_ptr<float>();
     std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     for (int c = 0; c < C; ++c) {
@@ -100,13 +102,13 @@ torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& r, const 
     return t;
 }
 
-BatchPrefetcher::BatchPrefetcher(const Dataset& data, const Normalization& norm, std::vector<BatchRequest> requests,
-                                 int threads, int depth)
+BatchPrefetcher::BatchPrefetcher(const Dataset& data, const Normalization& norm,
+                                 std::vector<BatchRequest> requests, int threads, int depth)
     : data_(data), norm_(norm), requests_(std::move(requests)) {
-    if (threads <= 0)
-        threads = data.files ? data.files->decodeThreads : 1;
+    if (threads <= 0) threads = data.files ? data.files->decodeThreads : 1;
     depth_ = size_t(depth > 0 ? depth : threads + 2);
-    threads = int(std::min<size_t>(size_t(std::max(1, threads)), std::max<size_t>(1, requests_.size())));
+    threads =
+        int(std::min<size_t>(size_t(std::max(1, threads)), std::max<size_t>(1, requests_.size())));
     for (int i = 0; i < threads; ++i)
         threads_.emplace_back([this] { work(); });
 }
@@ -126,9 +128,10 @@ void BatchPrefetcher::work() {
         size_t k = 0;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            space_.wait(lock, [this] { return stop_ || claimed_ >= requests_.size() || claimed_ < consumed_ + depth_; });
-            if (stop_ || claimed_ >= requests_.size())
-                return;
+            space_.wait(lock, [this] {
+                return stop_ || claimed_ >= requests_.size() || claimed_ < consumed_ + depth_;
+            });
+            if (stop_ || claimed_ >= requests_.size()) return;
             k = claimed_++;
         }
         std::pair<torch::Tensor, std::exception_ptr> slot;
@@ -147,34 +150,36 @@ void BatchPrefetcher::work() {
 
 torch::Tensor BatchPrefetcher::next() {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (consumed_ >= requests_.size())
-        throw std::logic_error("BatchPrefetcher: no batch left");
+    if (consumed_ >= requests_.size()) throw std::logic_error("BatchPrefetcher: no batch left");
     const auto start = std::chrono::steady_clock::now();
     filled_.wait(lock, [this] { return ready_.count(consumed_) > 0; });
-    waitedMs_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    waitedMs_ +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     auto slot = std::move(ready_[consumed_]);
     ready_.erase(consumed_);
     ++consumed_;
     lock.unlock();
     space_.notify_all();
-    if (slot.second)
-        std::rethrow_exception(slot.second);
+    if (slot.second) std::rethrow_exception(slot.second);
     return slot.first;
 }
 
-void forEachBatch(const Dataset& data, const std::vector<int64_t>& indices, int64_t batchSize,
-                  const Normalization& norm,
-                  const std::function<void(const torch::Tensor& x, const int64_t* idx, int64_t n)>& fn) {
+void forEachBatch(
+    const Dataset& data, const std::vector<int64_t>& indices, int64_t batchSize,
+    const Normalization& norm,
+    const std::function<void(const torch::Tensor& x, const int64_t* idx, int64_t n)>& fn) {
     const int64_t batches = (int64_t(indices.size()) + batchSize - 1) / batchSize;
     if (data.inMemory()) {
         for (int64_t b = 0; b < batches; ++b) {
             const int64_t n = std::min<int64_t>(batchSize, int64_t(indices.size()) - b * batchSize);
-            fn(makeBatch(data, indices.data() + b * batchSize, n, norm), indices.data() + b * batchSize, n);
+            fn(makeBatch(data, indices.data() + b * batchSize, n, norm),
+               indices.data() + b * batchSize, n);
         }
         return;
     }
     BatchPrefetcher pre(data, norm,
-                        orderedBatches(indices, batchSize, 0, batches, ViewPolicy::Eval, [](int64_t) { return 0; }));
+                        orderedBatches(indices, batchSize, 0, batches, ViewPolicy::Eval,
+                                       [](int64_t) { return 0; }));
     for (int64_t b = 0; b < batches; ++b) {
         const int64_t n = std::min<int64_t>(batchSize, int64_t(indices.size()) - b * batchSize);
         fn(pre.next(), indices.data() + b * batchSize, n);

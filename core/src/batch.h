@@ -44,13 +44,14 @@ uint64_t imageSeed(uint64_t batchSeed, int64_t position);
 
 /// Requests for batches b = first..last-1 of `order` (images order[b*size .. (b+1)*size)), each
 /// with seed seedOf(b).
-std::vector<BatchRequest> orderedBatches(const std::vector<int64_t>& order, int64_t batchSize, int64_t first,
-                                         int64_t last, ViewPolicy policy,
+std::vector<BatchRequest> orderedBatches(const std::vector<int64_t>& order, int64_t batchSize,
+                                         int64_t first, int64_t last, ViewPolicy policy,
                                          const std::function<uint64_t(int64_t)>& seedOf);
 
 /// Decodes, crops and normalises one batch of an image folder: [n, C, H, W] channels_last.
 /// Throws DataError when an image and every replacement of its class fail to decode.
-torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& request, const Normalization& norm);
+torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& request,
+                              const Normalization& norm);
 
 /// Prepares the batches of an image folder ahead of use on `threads` decode threads, with at
 /// most `depth` batches claimed but not yet taken (memory stays bounded whatever the set's
@@ -59,8 +60,8 @@ torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& request, 
 class BatchPrefetcher {
 public:
     /// threads 0 = the folder's decode threads; depth 0 = threads + 2.
-    BatchPrefetcher(const Dataset& data, const Normalization& norm, std::vector<BatchRequest> requests,
-                    int threads = 0, int depth = 0);
+    BatchPrefetcher(const Dataset& data, const Normalization& norm,
+                    std::vector<BatchRequest> requests, int threads = 0, int depth = 0);
     ~BatchPrefetcher();
     BatchPrefetcher(const BatchPrefetcher&) = delete;
     BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
@@ -87,8 +88,9 @@ private:
 
 /// Calls fn(x, indices + at, n) for consecutive batches of `indices` with the Eval view:
 /// in-memory sets through makeBatch, image folders streamed through a BatchPrefetcher.
-void forEachBatch(const Dataset& data, const std::vector<int64_t>& indices, int64_t batchSize,
-                  const Normalization& norm,
-                  const std::function<void(const torch::Tensor& x, const int64_t* idx, int64_t n)>& fn);
+void forEachBatch(
+    const Dataset& data, const std::vector<int64_t>& indices, int64_t batchSize,
+    const Normalization& norm,
+    const std::function<void(const torch::Tensor& x, const int64_t* idx, int64_t n)>& fn);
 
 } // namespace mp::detail

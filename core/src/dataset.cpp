@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -113,17 +113,19 @@ Dataset select(const Dataset& data, const std::vector<int64_t>& idx) {
     const int64_t bytes = data.imageBytes();
     out.pixels.resize(size_t(bytes) * idx.size());
     for (size_t i = 0; i < idx.size(); ++i)
-        std::copy_n(data.pixels.begin() + idx[i] * bytes, bytes, out.pixels.begin() + int64_t(i) * bytes);
+        std::copy_n(data.pixels.begin() + idx[i] * bytes, bytes,
+                    out.pixels.begin() + int64_t(i) * bytes);
     return out;
 }
 
 // Resizes every image of an in-memory set (IDX/CIFAR read at another input size).
 void resizeInMemory(Dataset& d, int height, int width) {
-    const int64_t n = d.size(), inPlane = int64_t(d.height) * d.width, outPlane = int64_t(height) * width;
+    const int64_t n = d.size(), inPlane = int64_t(d.height) * d.width,
+                  outPlane = int64_t(height) * width;
     std::vector<uint8_t> out(size_t(n * d.channels * outPlane));
     for (int64_t i = 0; i < n * d.channels; ++i)
-        stbir_resize_uint8(d.pixels.data() + i * inPlane, d.width, d.height, 0, out.data() + i * outPlane, width,
-                           height, 0, 1);
+        stbir_resize_uint8(d.pixels.data() + i * inPlane, d.width, d.height, 0,
+                           out.data() + i * outPlane, width, height, 0, 1);
     d.pixels.swap(out);
     d.height = height;
     d.width = width;
@@ -131,8 +133,7 @@ void resizeInMemory(Dataset& d, int height, int width) {
 
 std::string idxFile(const fs::path& dir, const std::string& stem) {
     for (const char* ext : {"", ".gz"})
-        if (fs::exists(dir / (stem + ext)))
-            return stem + ext;
+        if (fs::exists(dir / (stem + ext))) return stem + ext;
     return {};
 }
 
@@ -267,8 +268,9 @@ Dataset subsetPerClass(const Dataset& data, int64_t perClass) {
 
 namespace detail {
 
-void splitHeldOut(const std::vector<int>& labels, int classes, const std::function<std::string(int)>& classWhere,
-                  std::vector<int64_t>& train, std::vector<int64_t>& test) {
+void splitHeldOut(const std::vector<int>& labels, int classes,
+                  const std::function<std::string(int)>& classWhere, std::vector<int64_t>& train,
+                  std::vector<int64_t>& test) {
     std::vector<std::vector<int64_t>> byClass(static_cast<size_t>(classes));
     for (size_t i = 0; i < labels.size(); ++i)
         byClass[size_t(labels[i])].push_back(int64_t(i));
@@ -277,10 +279,10 @@ void splitHeldOut(const std::vector<int>& labels, int classes, const std::functi
     test.clear();
     for (size_t c = 0; c < byClass.size(); ++c) {
         auto& v = byClass[c];
-        if (v.empty())
-            continue;
+        if (v.empty()) continue;
         if (v.size() < 2)
-            throw DataError(classWhere(int(c)) + ": needs at least 2 images to hold one out for testing");
+            throw DataError(classWhere(int(c)) +
+                            ": needs at least 2 images to hold one out for testing");
         std::shuffle(v.begin(), v.end(), rng);
         const size_t nTest = std::max<size_t>(1, v.size() / 10);
         test.insert(test.end(), v.begin(), v.begin() + int64_t(nTest));
@@ -306,13 +308,14 @@ void loadIdx(const fs::path& dir, DataBundle& b, std::string& note) {
     for (size_t i = 0; i < 4; ++i) {
         name[i] = idxFile(dir, stems[i].first);
         (name[i].empty() ? missing : found)
-            .push_back(name[i].empty() ? stems[i].first + "[.gz] (" + stems[i].second + ")" : name[i]);
+            .push_back(name[i].empty() ? stems[i].first + "[.gz] (" + stems[i].second + ")"
+                                       : name[i]);
     }
     const bool trainComplete = !name[0].empty() && !name[1].empty();
     const bool testNone = name[2].empty() && name[3].empty();
     if (!trainComplete || (!testNone && (name[2].empty() || name[3].empty())))
-        throw DataError(dir.string() + ": incomplete IDX data set: found " + joined(found) + "; missing " +
-                        joined(missing));
+        throw DataError(dir.string() + ": incomplete IDX data set: found " + joined(found) +
+                        "; missing " + joined(missing));
     b.format = "idx";
     b.train = readIdx((dir / name[0]).string(), (dir / name[1]).string());
     if (testNone)
@@ -325,7 +328,8 @@ void loadCifar(const fs::path& dir, DataBundle& b, std::string& note) {
     auto has = [&dir](const std::string& n) { return fs::exists(dir / n); };
     if (has("train.bin") || (has("test.bin") && !has("data_batch_1.bin"))) {
         if (!has("train.bin"))
-            throw DataError(dir.string() + ": incomplete CIFAR-100 data set: found test.bin; missing train.bin");
+            throw DataError(dir.string() +
+                            ": incomplete CIFAR-100 data set: found test.bin; missing train.bin");
         b.format = "cifar100";
         b.train = readCifar({(dir / "train.bin").string()}, true);
         if (has("test.bin"))
@@ -333,8 +337,7 @@ void loadCifar(const fs::path& dir, DataBundle& b, std::string& note) {
         else
             note = "no official test set (test.bin absent)";
         const auto names = readLines((dir / "fine_label_names.txt").string());
-        if (names.size() == 100)
-            b.train.classNames = b.test.classNames = names;
+        if (names.size() == 100) b.train.classNames = b.test.classNames = names;
         return;
     }
     std::vector<std::string> files, found, missing;
@@ -344,10 +347,9 @@ void loadCifar(const fs::path& dir, DataBundle& b, std::string& note) {
         files.push_back((dir / n).string());
     }
     if (!missing.empty()) {
-        if (has("test_batch.bin"))
-            found.push_back("test_batch.bin");
-        throw DataError(dir.string() + ": incomplete CIFAR-10 data set: found " + joined(found) + "; missing " +
-                        joined(missing));
+        if (has("test_batch.bin")) found.push_back("test_batch.bin");
+        throw DataError(dir.string() + ": incomplete CIFAR-10 data set: found " + joined(found) +
+                        "; missing " + joined(missing));
     }
     b.format = "cifar10";
     b.train = readCifar(files, false);
@@ -356,25 +358,21 @@ void loadCifar(const fs::path& dir, DataBundle& b, std::string& note) {
     else
         note = "no official test set (test_batch.bin absent)";
     const auto names = readLines((dir / "batches.meta.txt").string());
-    if (names.size() == 10)
-        b.train.classNames = b.test.classNames = names;
+    if (names.size() == 10) b.train.classNames = b.test.classNames = names;
 }
 
 bool anyCifar(const fs::path& dir) {
     for (const char* n : {"train.bin", "test.bin", "test_batch.bin"})
-        if (fs::exists(dir / n))
-            return true;
+        if (fs::exists(dir / n)) return true;
     for (int i = 1; i <= 5; ++i)
-        if (fs::exists(dir / ("data_batch_" + std::to_string(i) + ".bin")))
-            return true;
+        if (fs::exists(dir / ("data_batch_" + std::to_string(i) + ".bin"))) return true;
     return false;
 }
 
 bool anyIdx(const fs::path& dir) {
-    for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                             "t10k-labels-idx1-ubyte"})
-        if (!idxFile(dir, stem).empty())
-            return true;
+    for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+        if (!idxFile(dir, stem).empty()) return true;
     return false;
 }
 
@@ -387,7 +385,9 @@ DataBundle loadData(const std::string& path, DataFormat format, const DataOption
         throw DataError(path + ": expected a folder (IDX files, CIFAR batches, or class folders)");
     const fs::path dir(path);
     if (format == DataFormat::Auto)
-        format = anyIdx(dir) ? DataFormat::Idx : anyCifar(dir) ? DataFormat::Cifar : DataFormat::Folder;
+        format = anyIdx(dir)     ? DataFormat::Idx
+                 : anyCifar(dir) ? DataFormat::Cifar
+                                 : DataFormat::Folder;
     DataBundle b;
     b.path = path;
     std::string note;
@@ -403,16 +403,15 @@ DataBundle loadData(const std::string& path, DataFormat format, const DataOption
             // The same rule as image folders without a test folder.
             const Dataset all = b.train;
             std::vector<int64_t> tr, te;
-            detail::splitHeldOut(all.labels, all.numClasses(),
-                                 [&](int c) { return path + ": class " + all.classNames[size_t(c)]; }, tr, te);
+            detail::splitHeldOut(
+                all.labels, all.numClasses(),
+                [&](int c) { return path + ": class " + all.classNames[size_t(c)]; }, tr, te);
             b.train = select(all, tr);
             b.test = select(all, te);
             b.testHeldOut = true;
         }
-        if (o.trainPerClass > 0)
-            b.train = subsetPerClass(b.train, o.trainPerClass);
-        if (o.testPerClass > 0)
-            b.test = subsetPerClass(b.test, o.testPerClass);
+        if (o.trainPerClass > 0) b.train = subsetPerClass(b.train, o.trainPerClass);
+        if (o.testPerClass > 0) b.test = subsetPerClass(b.test, o.testPerClass);
     }
     if (b.train.channels != b.test.channels || b.train.height != b.test.height ||
         b.train.width != b.test.width)
@@ -431,10 +430,14 @@ DataBundle loadData(const std::string& path, DataFormat format, const DataOption
             resizeInMemory(b.train, H, W);
             resizeInMemory(b.test, H, W);
         }
-        b.summary = path + ": " + (b.format == "idx" ? std::string("IDX") : b.format == "cifar10" ? "CIFAR-10" : "CIFAR-100") +
-                    ", " + std::to_string(b.train.size()) + " training + " + std::to_string(b.test.size()) +
-                    " test images, " + std::to_string(b.train.numClasses()) + " classes, " +
-                    std::to_string(nativeW) + "x" + std::to_string(native) + " " +
+        b.summary = path + ": " +
+                    (b.format == "idx"       ? std::string("IDX")
+                     : b.format == "cifar10" ? "CIFAR-10"
+                                             : "CIFAR-100") +
+                    ", " + std::to_string(b.train.size()) + " training + " +
+                    std::to_string(b.test.size()) + " test images, " +
+                    std::to_string(b.train.numClasses()) + " classes, " + std::to_string(nativeW) +
+                    "x" + std::to_string(native) + " " +
                     (b.train.channels == 1 ? "gray" : "colour") +
                     (H != native || W != nativeW
                          ? ", resized to " + std::to_string(W) + "x" + std::to_string(H)

@@ -39,37 +39,34 @@ namespace {
 
 bool hasImageExtension(const fs::path& p) {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" || ext == ".ppm" ||
-           ext == ".pnm";
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" ||
+           ext == ".ppm" || ext == ".pnm";
 }
 
 std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs) {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(dir))
-        if (dirs ? e.is_directory() : e.is_regular_file())
-            out.push_back(e.path());
+        if (dirs ? e.is_directory() : e.is_regular_file()) out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
 }
 
-// Reads the first 64 KiB (headers; EXIF blocks can be large), or the whole file when the
-// header lies further in.
+// Reads the first 16 KiB (the headers of most files), or the whole file when the header lies
+// further in (a large EXIF block).
 std::string probeFile(const std::string& path, ImageHeader& h) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f)
-        return "cannot open";
-    std::vector<uint8_t> head(1 << 16);
+    if (!f) return "cannot open";
+    std::vector<uint8_t> head(1 << 14);
     const size_t n = std::fread(head.data(), 1, head.size(), f);
     std::fclose(f);
-    if (n == 0)
-        return "empty file";
+    if (n == 0) return "empty file";
     std::string why = probeImage(head.data(), n, h);
     if (why == "truncated" && n == head.size()) {
         std::vector<uint8_t> all;
         why = readWholeFile(path, all);
-        if (why.empty())
-            why = probeImage(all.data(), all.size(), h);
+        if (why.empty()) why = probeImage(all.data(), all.size(), h);
     }
     if (why == "truncated")
         why = "truncated " + (h.kind.empty() ? std::string("image") : h.kind) + " header";
@@ -82,7 +79,9 @@ std::string mib(double bytes) {
     return s;
 }
 
-std::string sizeText(int h, int w) { return std::to_string(w) + "x" + std::to_string(h); }
+std::string sizeText(int h, int w) {
+    return std::to_string(w) + "x" + std::to_string(h);
+}
 
 struct Found {
     std::string path;
@@ -118,7 +117,8 @@ void scanRoot(const fs::path& root, int split, Scan& s) {
             ++n;
         }
         if (n == 0)
-            throw DataError(classes[c].string() + ": class folder holds no images (JPEG, PNG, BMP, PGM/PPM)");
+            throw DataError(classes[c].string() +
+                            ": class folder holds no images (JPEG, PNG, BMP, PGM/PPM)");
     }
 }
 
@@ -129,16 +129,19 @@ int64_t defaultCacheBytes() {
 
 std::string policyText(ViewPolicy p, int H, int W) {
     if (p == ViewPolicy::TrainAugment)
-        return "random-resized crop (area 0.08-1, aspect 3/4-4/3) to " + sizeText(H, W) + " + horizontal flip";
+        return "random-resized crop (area 0.08-1, aspect 3/4-4/3) to " + sizeText(H, W) +
+               " + horizontal flip";
     if (p == ViewPolicy::TrainCentre)
-        return "shorter side to " + std::to_string(std::min(H, W)) + " + centre crop " + sizeText(H, W);
+        return "shorter side to " + std::to_string(std::min(H, W)) + " + centre crop " +
+               sizeText(H, W);
     const int rh = int(std::lround(H / 0.875)), rw = int(std::lround(W / 0.875));
-    return (H == W ? "shorter side to " + std::to_string(rh) : "resize to cover " + sizeText(rh, rw)) +
+    return (H == W ? "shorter side to " + std::to_string(rh)
+                   : "resize to cover " + sizeText(rh, rw)) +
            " + centre crop " + sizeText(H, W);
 }
 
-Dataset fileDataset(const std::shared_ptr<const ImageFiles>& files, const std::vector<std::string>& names,
-                    const std::vector<int32_t>& idx) {
+Dataset fileDataset(const std::shared_ptr<const ImageFiles>& files,
+                    const std::vector<std::string>& names, const std::vector<int32_t>& idx) {
     Dataset d;
     d.channels = files->channels;
     d.height = files->height;
@@ -151,15 +154,13 @@ Dataset fileDataset(const std::shared_ptr<const ImageFiles>& files, const std::v
     return d;
 }
 
-std::vector<int32_t> capPerClass(const std::vector<int32_t>& idx, const std::vector<ImageEntry>& e, int64_t cap,
-                                 int classes) {
-    if (cap <= 0)
-        return idx;
+std::vector<int32_t> capPerClass(const std::vector<int32_t>& idx, const std::vector<ImageEntry>& e,
+                                 int64_t cap, int classes) {
+    if (cap <= 0) return idx;
     std::vector<int64_t> taken(size_t(classes), 0);
     std::vector<int32_t> out;
     for (int32_t i : idx)
-        if (taken[size_t(e[size_t(i)].label)]++ < cap)
-            out.push_back(i);
+        if (taken[size_t(e[size_t(i)].label)]++ < cap) out.push_back(i);
     return out;
 }
 
@@ -171,11 +172,9 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     fs::path testRoot;
     if (fs::is_directory(dir / "train")) {
         for (const char* name : {"test", "val"})
-            if (testRoot.empty() && fs::is_directory(dir / name))
-                testRoot = dir / name;
+            if (testRoot.empty() && fs::is_directory(dir / name)) testRoot = dir / name;
         scanRoot(dir / "train", 0, scan);
-        if (!testRoot.empty())
-            scanRoot(testRoot, 1, scan);
+        if (!testRoot.empty()) scanRoot(testRoot, 1, scan);
     } else {
         scanRoot(dir, 0, scan);
     }
@@ -185,8 +184,9 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     // Headers only: reading every pixel of a 150 GB folder here would take as long as an epoch.
     std::vector<ImageHeader> headers(scan.files.size());
     std::vector<std::string> why(scan.files.size());
-    parallelFor(int64_t(scan.files.size()), std::max(2, o.decodeThreads),
-                [&](int64_t i) { why[size_t(i)] = probeFile(scan.files[size_t(i)].path, headers[size_t(i)]); });
+    parallelFor(int64_t(scan.files.size()), std::max(2, o.decodeThreads), [&](int64_t i) {
+        why[size_t(i)] = probeFile(scan.files[size_t(i)].path, headers[size_t(i)]);
+    });
 
     const int H = o.height > 0 ? o.height : o.folderHeight;
     const int W = o.width > 0 ? o.width : o.folderWidth;
@@ -195,8 +195,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     files->width = W;
     files->trainPolicy = o.augment ? ViewPolicy::TrainAugment : ViewPolicy::TrainCentre;
     files->decodeThreads = std::max(1, o.decodeThreads);
-    files->turbo = o.turbo;
-    const int needTrain = std::max(neededShorterSide(ViewPolicy::Eval, H, W), neededShorterSide(files->trainPolicy, H, W));
+    const int needTrain = std::max(neededShorterSide(ViewPolicy::Eval, H, W),
+                                   neededShorterSide(files->trainPolicy, H, W));
     const int needTest = neededShorterSide(ViewPolicy::Eval, H, W);
 
     std::vector<std::pair<std::string, std::string>> bad; // path, reason
@@ -236,18 +236,17 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     }
     const int64_t total = int64_t(scan.files.size());
     auto checkBad = [&] {
-        if (double(bad.size()) <= o.maxBad * double(total))
-            return;
+        if (double(bad.size()) <= o.maxBad * double(total)) return;
         std::string list;
         for (size_t i = 0; i < bad.size() && i < 10; ++i)
             list += "\n  " + bad[i].first + ": " + bad[i].second;
-        if (bad.size() > 10)
-            list += "\n  ... and " + std::to_string(bad.size() - 10) + " more";
+        if (bad.size() > 10) list += "\n  ... and " + std::to_string(bad.size() - 10) + " more";
         char share[64];
         std::snprintf(share, sizeof share, "%.2f%%", 100.0 * double(bad.size()) / double(total));
         throw DataError(path + ": " + std::to_string(bad.size()) + " of " + std::to_string(total) +
                         " image files cannot be decoded (" + share + ", more than the " +
-                        std::to_string(o.maxBad * 100).substr(0, 4) + "% allowed by --max-bad):" + list);
+                        std::to_string(o.maxBad * 100).substr(0, 4) +
+                        "% allowed by --max-bad):" + list);
     };
     files->channels = colour > 0 ? 3 : 1;
 
@@ -257,7 +256,9 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
         for (int32_t i : trainIdx)
             labels.push_back(files->entries[size_t(i)].label);
         std::vector<int64_t> tr, te;
-        splitHeldOut(labels, classes, [&](int c) { return (dir / scan.classNames[size_t(c)]).string(); }, tr, te);
+        splitHeldOut(
+            labels, classes, [&](int c) { return (dir / scan.classNames[size_t(c)]).string(); }, tr,
+            te);
         std::vector<int32_t> all;
         all.swap(trainIdx);
         for (int64_t k : tr)
@@ -276,7 +277,7 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     for (int32_t i : used) {
         const ImageEntry& e = files->entries[size_t(i)];
         int w = e.width, ht = e.height;
-        if (e.jpeg && files->turbo) {
+        if (e.jpeg) {
             ImageHeader k;
             k.kind = "JPEG";
             k.width = e.width;
@@ -287,8 +288,7 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     }
     const int64_t budget = o.cacheBytes >= 0 ? o.cacheBytes : defaultCacheBytes();
     const bool cache = decodedBytes <= double(budget);
-    if (!cache)
-        checkBad(); // streamed: the headers are all that is known now
+    if (!cache) checkBad(); // streamed: the headers are all that is known now
     if (cache) {
         files->cache.resize(files->entries.size());
         std::vector<std::string> fail(files->entries.size());
@@ -297,7 +297,7 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
             std::vector<uint8_t> bytes;
             std::string w = readWholeFile(e.path, bytes);
             if (w.empty())
-                w = decodeImage(bytes.data(), bytes.size(), files->channels, e.minShorter, files->turbo,
+                w = decodeImage(bytes.data(), bytes.size(), files->channels, e.minShorter, true,
                                 files->cache[size_t(used[size_t(k)])]);
             fail[size_t(used[size_t(k)])] = w;
         });
@@ -337,47 +337,43 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
     b.test = fileDataset(files, scan.classNames, testIdx);
     for (int c = 0; c < classes; ++c)
         if (b.train.classCounts()[size_t(c)] == 0)
-            throw DataError((dir / scan.classNames[size_t(c)]).string() + ": no decodable training image in this class");
+            throw DataError((dir / scan.classNames[size_t(c)]).string() +
+                            ": no decodable training image in this class");
 
     // The summary line.
-    std::string s = path + ": image folder, " + std::to_string(files->entries.size()) + " images in " +
-                    std::to_string(classes) + " classes (training " + std::to_string(b.train.size()) + ", test " +
-                    std::to_string(b.test.size()) +
-                    (b.testHeldOut ? ", held out: no test/ or val/ folder, 10% of each class, seed " +
-                                         std::to_string(kHeldOutSeed)
-                                   : std::string(", from ") + testRoot.filename().string() + "/") +
-                    "), " + (smallest == largest ? smallest : smallest + " to " + largest) + ", ";
+    std::string s =
+        path + ": image folder, " + std::to_string(files->entries.size()) + " images in " +
+        std::to_string(classes) + " classes (training " + std::to_string(b.train.size()) +
+        ", test " + std::to_string(b.test.size()) +
+        (b.testHeldOut ? ", held out: no test/ or val/ folder, 10% of each class, seed " +
+                             std::to_string(kHeldOutSeed)
+                       : std::string(", from ") + testRoot.filename().string() + "/") +
+        "), " + (smallest == largest ? smallest : smallest + " to " + largest) + ", ";
     if (files->channels == 1) {
         s += "gray";
     } else {
         std::vector<std::string> notes;
-        if (gray)
-            notes.push_back(std::to_string(gray) + " gray replicated to RGB");
-        if (cmyk)
-            notes.push_back(std::to_string(cmyk) + " CMYK converted");
+        if (gray) notes.push_back(std::to_string(gray) + " gray replicated to RGB");
+        if (cmyk) notes.push_back(std::to_string(cmyk) + " CMYK converted");
         s += "colour";
         for (size_t i = 0; i < notes.size(); ++i)
             s += (i ? ", " : " (") + notes[i] + (i + 1 == notes.size() ? ")" : "");
     }
-    if (alpha)
-        s += ", alpha dropped from " + std::to_string(alpha);
-    if (deep)
-        s += ", " + std::to_string(deep) + " 16-bit reduced to 8";
-    if (rotated)
-        s += ", " + std::to_string(rotated) + " EXIF-rotated";
+    if (alpha) s += ", alpha dropped from " + std::to_string(alpha);
+    if (deep) s += ", " + std::to_string(deep) + " 16-bit reduced to 8";
+    if (rotated) s += ", " + std::to_string(rotated) + " EXIF-rotated";
     s += ", " + std::to_string(bad.size()) + " skipped";
     for (size_t i = 0; i < bad.size() && i < 3; ++i)
         s += (i ? "; " : " (") + fs::path(bad[i].first).filename().string() + ": " + bad[i].second;
-    if (!bad.empty())
-        s += bad.size() > 3 ? "; ...)" : ")";
-    if (scan.ignored)
-        s += ", " + std::to_string(scan.ignored) + " other files ignored";
+    if (!bad.empty()) s += bad.size() > 3 ? "; ...)" : ")";
+    if (scan.ignored) s += ", " + std::to_string(scan.ignored) + " other files ignored";
     s += "; read at " + sizeText(H, W) + ": training " + policyText(files->trainPolicy, H, W) +
          ", search/recalibration/test " + policyText(ViewPolicy::Eval, H, W) + "; ";
-    s += cache ? "decoded once, cached in memory (" + mib(decodedBytes) + ", budget " + mib(double(budget)) + ")"
-               : "streamed from disk by " + std::to_string(files->decodeThreads) + " decode thread" +
-                     (files->decodeThreads > 1 ? "s" : "") + " (" + mib(decodedBytes) + " decoded > budget " +
-                     mib(double(budget)) + ")";
+    s += cache ? "decoded once, cached in memory (" + mib(decodedBytes) + ", budget " +
+                     mib(double(budget)) + ")"
+               : "streamed from disk by " + std::to_string(files->decodeThreads) +
+                     " decode thread" + (files->decodeThreads > 1 ? "s" : "") + " (" +
+                     mib(decodedBytes) + " decoded > budget " + mib(double(budget)) + ")";
     b.summary = s;
     for (const auto& [file, reason] : bad)
         b.skipped.push_back(file + ": " + reason);
@@ -385,7 +381,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
 
 } // namespace detail
 
-void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t seed, uint8_t* out) {
+void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t seed,
+                 uint8_t* out) {
     const ImageFiles& f = *data.files;
     int32_t e = data.fileIndex[size_t(index)];
     const int32_t first = e;
@@ -399,7 +396,8 @@ void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t
         } else {
             std::string why = detail::readWholeFile(entry.path, bytes);
             if (why.empty())
-                why = detail::decodeImage(bytes.data(), bytes.size(), f.channels, entry.minShorter, f.turbo, img);
+                why = detail::decodeImage(bytes.data(), bytes.size(), f.channels, entry.minShorter,
+                                          true, img);
             if (why.empty()) {
                 src = &img;
             } else {
@@ -412,8 +410,8 @@ void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t
         }
         if (src) {
             const CropBox box = cropBox(policy, entry.width, entry.height, f.height, f.width, seed);
-            renderCrop(src->pixels.data(), src->width, src->height, f.channels, entry.width, entry.height, box,
-                       f.height, f.width, out);
+            renderCrop(src->pixels.data(), src->width, src->height, f.channels, entry.width,
+                       entry.height, box, f.height, f.width, out);
             return;
         }
         e = f.nextOfClass[size_t(e)];
@@ -422,8 +420,7 @@ void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t
 }
 
 std::vector<std::string> lateFailures(const Dataset& data) {
-    if (!data.files)
-        return {};
+    if (!data.files) return {};
     std::lock_guard<std::mutex> lock(data.files->failedMutex);
     return data.files->failed;
 }

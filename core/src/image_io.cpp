@@ -19,7 +19,9 @@ namespace detail {
 
 namespace {
 
-uint16_t be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
+uint16_t be16(const uint8_t* p) {
+    return uint16_t((p[0] << 8) | p[1]);
+}
 
 bool isSof(uint8_t m) {
     return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
@@ -27,8 +29,7 @@ bool isSof(uint8_t m) {
 
 int exifOrientation(const uint8_t* payload, size_t size) {
     ExifData* ed = exif_data_new_from_data(payload, unsigned(size));
-    if (!ed)
-        return 1;
+    if (!ed) return 1;
     int o = 1;
     if (ExifEntry* e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION))
         if (e->format == EXIF_FORMAT_SHORT && e->components >= 1)
@@ -44,22 +45,16 @@ std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
     size_t at = 2;
     bool frame = false;
     while (at + 4 <= n) {
-        if (d[at] != 0xFF)
-            return frame ? std::string() : "corrupt JPEG markers";
+        if (d[at] != 0xFF) return frame ? std::string() : "corrupt JPEG markers";
         while (at < n && d[at] == 0xFF)
             ++at;
-        if (at >= n)
-            break;
+        if (at >= n) break;
         const uint8_t m = d[at++];
-        if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7))
-            continue;
-        if (m == 0xD9 || m == 0xDA)
-            break;
-        if (at + 2 > n)
-            break;
+        if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;
+        if (m == 0xD9 || m == 0xDA) break;
+        if (at + 2 > n) break;
         const size_t len = be16(d + at);
-        if (len < 2)
-            return "corrupt JPEG marker length";
+        if (len < 2) return "corrupt JPEG marker length";
         const uint8_t* payload = d + at + 2;
         const size_t avail = std::min(len - 2, n - std::min(n, at + 2));
         if (m == 0xE1 && avail >= 6 && std::memcmp(payload, "Exif\0\0", 6) == 0 && avail == len - 2)
@@ -67,8 +62,7 @@ std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
         if (m == 0xEE && avail >= 5 && std::memcmp(payload, "Adobe", 5) == 0)
             h.adobeInverted = true;
         if (isSof(m)) {
-            if (avail < 6)
-                break;
+            if (avail < 6) break;
             h.height = be16(payload + 1);
             h.width = be16(payload + 3);
             const int comps = payload[5];
@@ -80,21 +74,16 @@ std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
         }
         at += len;
     }
-    if (!frame)
-        return "truncated";
-    if (h.width <= 0 || h.height <= 0)
-        return "JPEG without a frame size";
-    if (!h.cmyk)
-        h.adobeInverted = false;
-    if (h.orientation >= 5)
-        std::swap(h.width, h.height);
+    if (!frame) return "truncated";
+    if (h.width <= 0 || h.height <= 0) return "JPEG without a frame size";
+    if (!h.cmyk) h.adobeInverted = false;
+    if (h.orientation >= 5) std::swap(h.width, h.height);
     return {};
 }
 
 // Turns the decoded (stored) orientation into the displayed one (EXIF 2.3 orientation tag).
 void applyOrientation(Image& img, int orientation) {
-    if (orientation <= 1)
-        return;
+    if (orientation <= 1) return;
     const int W = img.width, H = img.height, C = img.channels;
     const bool swap = orientation >= 5;
     const int ow = swap ? H : W, oh = swap ? W : H;
@@ -103,16 +92,37 @@ void applyOrientation(Image& img, int orientation) {
         for (int x = 0; x < ow; ++x) {
             int sx = x, sy = y;
             switch (orientation) {
-            case 2: sx = W - 1 - x; break;
-            case 3: sx = W - 1 - x; sy = H - 1 - y; break;
-            case 4: sy = H - 1 - y; break;
-            case 5: sx = y; sy = x; break;
-            case 6: sx = y; sy = H - 1 - x; break;
-            case 7: sx = W - 1 - y; sy = H - 1 - x; break;
-            case 8: sx = W - 1 - y; sy = x; break;
-            default: break;
+            case 2:
+                sx = W - 1 - x;
+                break;
+            case 3:
+                sx = W - 1 - x;
+                sy = H - 1 - y;
+                break;
+            case 4:
+                sy = H - 1 - y;
+                break;
+            case 5:
+                sx = y;
+                sy = x;
+                break;
+            case 6:
+                sx = y;
+                sy = H - 1 - x;
+                break;
+            case 7:
+                sx = W - 1 - y;
+                sy = H - 1 - x;
+                break;
+            case 8:
+                sx = W - 1 - y;
+                sy = x;
+                break;
+            default:
+                break;
             }
-            std::memcpy(&out[(size_t(y) * ow + x) * C], &img.pixels[(size_t(sy) * W + sx) * C], size_t(C));
+            std::memcpy(&out[(size_t(y) * ow + x) * C], &img.pixels[(size_t(sy) * W + sx) * C],
+                        size_t(C));
         }
     img.pixels.swap(out);
     img.width = ow;
@@ -123,13 +133,12 @@ tjscalingfactor scaleFor(int width, int height, int minShorter) {
     int n = 0;
     const tjscalingfactor* f = tjGetScalingFactors(&n);
     tjscalingfactor best{1, 1};
-    if (minShorter <= 0)
-        return best;
+    if (minShorter <= 0) return best;
     const int shorter = std::min(width, height);
     for (int i = 0; i < n; ++i) {
-        if (f[i].num > f[i].denom)
-            continue;
-        if (TJSCALED(shorter, f[i]) >= minShorter && double(f[i].num) / f[i].denom < double(best.num) / best.denom)
+        if (f[i].num > f[i].denom) continue;
+        if (TJSCALED(shorter, f[i]) >= minShorter &&
+            double(f[i].num) / f[i].denom < double(best.num) / best.denom)
             best = f[i];
     }
     return best;
@@ -138,16 +147,14 @@ tjscalingfactor scaleFor(int width, int height, int minShorter) {
 struct TurboHandle {
     tjhandle h = tjInitDecompress();
     ~TurboHandle() {
-        if (h)
-            tjDestroy(h);
+        if (h) tjDestroy(h);
     }
 };
 
-std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader& hd, int channels, int minShorter,
-                            Image& out) {
+std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader& hd, int channels,
+                            int minShorter, Image& out) {
     thread_local TurboHandle th;
-    if (!th.h)
-        return "cannot start libjpeg-turbo";
+    if (!th.h) return "cannot start libjpeg-turbo";
     int w = 0, h = 0, sub = 0, cs = 0;
     if (tjDecompressHeader3(th.h, data, static_cast<unsigned long>(size), &w, &h, &sub, &cs) != 0)
         return std::string("not a decodable JPEG (") + tjGetErrorStr2(th.h) + ")";
@@ -157,7 +164,8 @@ std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader&
     const int pf = cmyk ? TJPF_CMYK : channels == 1 ? TJPF_GRAY : TJPF_RGB;
     const int bpp = tjPixelSize[pf];
     std::vector<uint8_t> px(size_t(sw) * sh * bpp);
-    if (tjDecompress2(th.h, data, static_cast<unsigned long>(size), px.data(), sw, 0, sh, pf, 0) != 0) {
+    if (tjDecompress2(th.h, data, static_cast<unsigned long>(size), px.data(), sw, 0, sh, pf, 0) !=
+        0) {
         const std::string why = tjGetErrorStr2(th.h);
         // Warnings are accepted as libjpeg (and PIL) accept them, except a cut-off file.
         if (tjGetErrorCode(th.h) != TJERR_WARNING || why.find("Premature end") != std::string::npos)
@@ -192,8 +200,7 @@ std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader&
 
 std::string probeImage(const uint8_t* d, size_t n, ImageHeader& h) {
     h = ImageHeader{};
-    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-        return probeJpeg(d, n, h);
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return probeJpeg(d, n, h);
     if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
         h.kind = "PNG";
     else if (n >= 2 && d[0] == 'B' && d[1] == 'M')
@@ -213,19 +220,22 @@ std::string probeImage(const uint8_t* d, size_t n, ImageHeader& h) {
     return {};
 }
 
-std::string decodeImage(const uint8_t* data, size_t size, int channels, int minShorter, bool turbo, Image& out) {
+std::string decodeImage(const uint8_t* data, size_t size, int channels, int minShorter, bool turbo,
+                        Image& out) {
     ImageHeader hd;
     std::string why = probeImage(data, size, hd);
     if (!why.empty())
-        return why == "truncated" ? "truncated " + (hd.kind.empty() ? std::string("image") : hd.kind) + " header" : why;
+        return why == "truncated"
+                   ? "truncated " + (hd.kind.empty() ? std::string("image") : hd.kind) + " header"
+                   : why;
     if (int64_t(hd.width) * hd.height > (int64_t(1) << 28))
-        return "image of " + std::to_string(hd.width) + "x" + std::to_string(hd.height) + " is too large (over 268 M pixels)";
+        return "image of " + std::to_string(hd.width) + "x" + std::to_string(hd.height) +
+               " is too large (over 268 M pixels)";
     if (hd.kind == "JPEG" && turbo)
         return decodeJpegTurbo(data, size, hd, channels, minShorter, out);
     int w = 0, h = 0, comp = 0;
     uint8_t* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, channels);
-    if (!px)
-        return "corrupt " + hd.kind + " (" + stbi_failure_reason() + ")";
+    if (!px) return "corrupt " + hd.kind + " (" + stbi_failure_reason() + ")";
     out.width = w;
     out.height = h;
     out.channels = channels;
@@ -238,8 +248,7 @@ std::string decodeImage(const uint8_t* data, size_t size, int channels, int minS
 void decodedSize(const ImageHeader& hd, int minShorter, int& width, int& height) {
     width = hd.width;
     height = hd.height;
-    if (hd.kind != "JPEG")
-        return;
+    if (hd.kind != "JPEG") return;
     const tjscalingfactor sf = scaleFor(hd.width, hd.height, minShorter);
     width = TJSCALED(hd.width, sf);
     height = TJSCALED(hd.height, sf);
@@ -247,18 +256,15 @@ void decodedSize(const ImageHeader& hd, int minShorter, int& width, int& height)
 
 std::string readWholeFile(const std::string& path, std::vector<uint8_t>& bytes) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f)
-        return std::string("cannot open (") + std::strerror(errno) + ")";
+    if (!f) return std::string("cannot open (") + std::strerror(errno) + ")";
     std::fseek(f, 0, SEEK_END);
     const long n = std::ftell(f);
     std::fseek(f, 0, SEEK_SET);
     bytes.resize(n > 0 ? size_t(n) : 0);
     const size_t got = n > 0 ? std::fread(bytes.data(), 1, bytes.size(), f) : 0;
     std::fclose(f);
-    if (n <= 0)
-        return "empty file";
-    if (got != bytes.size())
-        return "read error";
+    if (n <= 0) return "empty file";
+    if (got != bytes.size()) return "read error";
     return {};
 }
 
@@ -282,7 +288,8 @@ CropBox cropBox(ViewPolicy policy, int W, int H, int outHeight, int outWidth, ui
     if (policy == ViewPolicy::TrainAugment) {
         // torchvision.transforms.RandomResizedCrop.get_params, then RandomHorizontalFlip.
         std::mt19937_64 rng(seed);
-        std::uniform_real_distribution<double> area(0.08, 1.0), logRatio(std::log(3.0 / 4), std::log(4.0 / 3));
+        std::uniform_real_distribution<double> area(0.08, 1.0),
+            logRatio(std::log(3.0 / 4), std::log(4.0 / 3));
         const double total = double(W) * H;
         bool found = false;
         for (int attempt = 0; attempt < 10 && !found; ++attempt) {
@@ -323,19 +330,20 @@ CropBox cropBox(ViewPolicy policy, int W, int H, int outHeight, int outWidth, ui
     return b;
 }
 
-void renderCrop(const uint8_t* pixels, int width, int height, int channels, int imageWidth, int imageHeight,
-                const CropBox& box, int outHeight, int outWidth, uint8_t* out) {
+void renderCrop(const uint8_t* pixels, int width, int height, int channels, int imageWidth,
+                int imageHeight, const CropBox& box, int outHeight, int outWidth, uint8_t* out) {
     const float s0 = float(box.x / imageWidth), t0 = float(box.y / imageHeight);
     const float s1 = float((box.x + box.w) / imageWidth), t1 = float((box.y + box.h) / imageHeight);
-    stbir_resize_region(pixels, width, height, 0, out, outWidth, outHeight, 0, STBIR_TYPE_UINT8, channels,
-                        STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP, STBIR_FILTER_DEFAULT,
-                        STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, nullptr, s0, t0, s1, t1);
-    if (!box.flip)
-        return;
+    stbir_resize_region(pixels, width, height, 0, out, outWidth, outHeight, 0, STBIR_TYPE_UINT8,
+                        channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP,
+                        STBIR_FILTER_DEFAULT, STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR,
+                        nullptr, s0, t0, s1, t1);
+    if (!box.flip) return;
     for (int y = 0; y < outHeight; ++y) {
         uint8_t* row = out + size_t(y) * outWidth * channels;
         for (int a = 0, b = outWidth - 1; a < b; ++a, --b)
-            std::swap_ranges(row + size_t(a) * channels, row + size_t(a + 1) * channels, row + size_t(b) * channels);
+            std::swap_ranges(row + size_t(a) * channels, row + size_t(a + 1) * channels,
+                             row + size_t(b) * channels);
     }
 }
 

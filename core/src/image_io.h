@@ -13,7 +13,7 @@ namespace mp::detail {
 
 /// What a file's first bytes tell: format, size after EXIF orientation, colour.
 struct ImageHeader {
-    std::string kind;   ///< "JPEG", "PNG", "BMP", "PNM"
+    std::string kind;          ///< "JPEG", "PNG", "BMP", "PNM"
     int width = 0, height = 0; ///< after the EXIF orientation
     bool colour = false;       ///< RGB/CMYK (else gray)
     bool cmyk = false, adobeInverted = false, alpha = false, sixteenBit = false;
@@ -35,7 +35,8 @@ struct Image {
 /// JPEG is decoded at the smallest libjpeg-turbo scale (n/8) whose shorter side is still at
 /// least `minShorter` (0 = full size); `turbo` false uses stb_image (no scaling, for the
 /// benchmark). The EXIF orientation is applied. Returns an empty string or the reason.
-std::string decodeImage(const uint8_t* data, size_t size, int channels, int minShorter, bool turbo, Image& out);
+std::string decodeImage(const uint8_t* data, size_t size, int channels, int minShorter, bool turbo,
+                        Image& out);
 
 /// Width and height decodeImage() will produce for `header` and `minShorter` (turbo on).
 void decodedSize(const ImageHeader& header, int minShorter, int& width, int& height);
@@ -62,8 +63,9 @@ void parallelFor(int64_t n, int threads, const std::function<void(int64_t)>& fn)
 /// The held-out test split of a source without test files: 10% of each class (at least one)
 /// drawn with kHeldOutSeed; positions into `labels`, sorted. `classWhere(c)` names a class
 /// with fewer than 2 images in the DataError.
-void splitHeldOut(const std::vector<int>& labels, int classes, const std::function<std::string(int)>& classWhere,
-                  std::vector<int64_t>& train, std::vector<int64_t>& test);
+void splitHeldOut(const std::vector<int>& labels, int classes,
+                  const std::function<std::string(int)>& classWhere, std::vector<int64_t>& train,
+                  std::vector<int64_t>& test);
 
 /// Scans an image folder (train/ + test/ or val/, or class folders alone) and fills `b`: the
 /// datasets, the held-out test split, the skipped files and the summary. Throws DataError.
@@ -79,7 +81,6 @@ struct ImageFiles {
     int channels = 0, height = 0, width = 0;
     ViewPolicy trainPolicy = ViewPolicy::TrainCentre;
     int decodeThreads = 1;
-    bool turbo = true;
     /// Decoded sources, one per entry, when the folder fits the cache budget; empty otherwise.
     std::vector<detail::Image> cache;
     bool cached() const { return !cache.empty(); }
@@ -87,8 +88,8 @@ struct ImageFiles {
     std::vector<int32_t> nextOfClass;
 
     mutable std::mutex failedMutex;
-    mutable std::vector<std::string> failed;   ///< "path: reason" of late failures
-    mutable std::vector<char> failedFlag;      ///< per entry
+    mutable std::vector<std::string> failed; ///< "path: reason" of late failures
+    mutable std::vector<char> failedFlag;    ///< per entry
 };
 
 } // namespace mp

@@ -18,7 +18,9 @@ namespace mp {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double msSince(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 } // namespace
 
 void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t seed, int threads) {
@@ -35,7 +37,8 @@ void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t se
         std::uniform_real_distribution<double> u(0, 1);
         std::vector<float> tx(size_t(w) * 9), ty(size_t(h) * 9);
         for (int k = 0; k < 9; ++k) {
-            const double fx = 0.01 + 0.08 * u(rng), fy = 0.01 + 0.08 * u(rng), px = 6.28 * u(rng), py = 6.28 * u(rng);
+            const double fx = 0.01 + 0.08 * u(rng), fy = 0.01 + 0.08 * u(rng), px = 6.28 * u(rng),
+                         py = 6.28 * u(rng);
             for (int x = 0; x < w; ++x)
                 tx[size_t(x) * 9 + size_t(k)] = float(std::sin(fx * x + px));
             for (int y = 0; y < h; ++y)
@@ -48,7 +51,8 @@ void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t se
                 for (int k = 0; k < 3; ++k) {
                     float v = 128;
                     for (int j = 0; j < 3; ++j)
-                        v += tx[size_t(x) * 9 + size_t(k * 3 + j)] * ty[size_t(y) * 9 + size_t(k * 3 + j)];
+                        v += tx[size_t(x) * 9 + size_t(k * 3 + j)] *
+                             ty[size_t(y) * 9 + size_t(k * 3 + j)];
                     state ^= state << 13;
                     state ^= state >> 17;
                     state ^= state << 5;
@@ -58,9 +62,11 @@ void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t se
         tjhandle tj = tjInitCompress();
         unsigned char* jpeg = nullptr;
         unsigned long size = 0;
-        const int rc = tjCompress2(tj, px.data(), w, 0, h, TJPF_RGB, &jpeg, &size, TJSAMP_420, 90, 0);
-        const std::string path =
-            (fs::path(dir) / ("class" + std::to_string(i % classes)) / (std::to_string(100000 + i) + ".jpg")).string();
+        const int rc =
+            tjCompress2(tj, px.data(), w, 0, h, TJPF_RGB, &jpeg, &size, TJSAMP_420, 90, 0);
+        const std::string path = (fs::path(dir) / ("class" + std::to_string(i % classes)) /
+                                  (std::to_string(100000 + i) + ".jpg"))
+                                     .string();
         bool ok = rc == 0;
         if (ok) {
             std::ofstream out(path, std::ios::binary);
@@ -69,8 +75,7 @@ void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t se
         }
         tjFree(jpeg);
         tjDestroy(tj);
-        if (!ok)
-            throw DataError(path + ": cannot write the generated JPEG");
+        if (!ok) throw DataError(path + ": cannot write the generated JPEG");
     });
 }
 
@@ -86,22 +91,24 @@ DecodeSpeed benchDecode(const Dataset& data, int images, ViewPolicy policy) {
             std::vector<uint8_t> bytes;
             detail::Image img;
             if (!detail::readWholeFile(e.path, bytes).empty() ||
-                !detail::decodeImage(bytes.data(), bytes.size(), f.channels, e.minShorter, turbo, img).empty())
+                !detail::decodeImage(bytes.data(), bytes.size(), f.channels, e.minShorter, turbo,
+                                     img)
+                     .empty())
                 continue;
             const CropBox box = cropBox(policy, e.width, e.height, f.height, f.width, uint64_t(i));
-            renderCrop(img.pixels.data(), img.width, img.height, f.channels, e.width, e.height, box, f.height,
-                       f.width, out.data());
+            renderCrop(img.pixels.data(), img.width, img.height, f.channels, e.width, e.height, box,
+                       f.height, f.width, out.data());
         }
         (turbo ? s.turbo : s.stb) = s.images / (msSince(start) / 1000);
     }
     return s;
 }
 
-StreamingSteps benchStreamingSteps(const DataBundle& data, const std::string& family, const std::string& preset,
-                                   int batch, int steps, int warm) {
+StreamingSteps benchStreamingSteps(const DataBundle& data, const std::string& family,
+                                   const std::string& preset, int batch, int steps, int warm) {
     const Dataset& train = data.train;
-    const ArchSpec arch = makeArchitecture(family, preset, train.channels, train.height, train.width,
-                                           train.numClasses());
+    const ArchSpec arch = makeArchitecture(family, preset, train.channels, train.height,
+                                           train.width, train.numClasses());
     torch::manual_seed(1);
     detail::PruningNetModule net(arch);
     TrainConfig cfg;
@@ -114,7 +121,8 @@ StreamingSteps benchStreamingSteps(const DataBundle& data, const std::string& fa
     const detail::Normalization norm{std::vector<float>(size_t(train.channels), 0.5f),
                                      std::vector<float>(size_t(train.channels), 0.25f)};
     detail::BatchPrefetcher pre(train, norm,
-                                detail::orderedBatches(order, batch, 0, total, train.files->trainPolicy,
+                                detail::orderedBatches(order, batch, 0, total,
+                                                       train.files->trainPolicy,
                                                        [](int64_t b) { return uint64_t(b); }));
     std::vector<double> waits, times;
     for (int s = 0; s < total; ++s) {
@@ -143,12 +151,12 @@ double streamOnceForPeakRss(const DataBundle& data, int batch) {
     std::iota(all.begin(), all.end(), 0);
     const detail::Normalization norm{std::vector<float>(size_t(data.train.channels), 0.5f),
                                      std::vector<float>(size_t(data.train.channels), 0.25f)};
-    detail::forEachBatch(data.train, all, batch, norm, [](const torch::Tensor&, const int64_t*, int64_t) {});
+    detail::forEachBatch(data.train, all, batch, norm,
+                         [](const torch::Tensor&, const int64_t*, int64_t) {});
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
     return 0;
 }
 

@@ -84,14 +84,15 @@ struct CropBox {
 /// The crop of `policy` for an image of `imageWidth` x `imageHeight` and an `outHeight` x
 /// `outWidth` target. TrainAugment draws from `seed` (one seed per image and step, so the crop
 /// does not depend on which thread decodes it).
-CropBox cropBox(ViewPolicy policy, int imageWidth, int imageHeight, int outHeight, int outWidth, uint64_t seed);
+CropBox cropBox(ViewPolicy policy, int imageWidth, int imageHeight, int outHeight, int outWidth,
+                uint64_t seed);
 
 /// Resizes `box` of an 8-bit interleaved image (`width` x `height` x `channels`, which may be a
 /// reduced decode of an `imageWidth` x `imageHeight` original: the box is scaled along) to
 /// `outHeight` x `outWidth` in one resampling step (stb_image_resize, Mitchell filter when
 /// shrinking, Catmull-Rom when enlarging), mirrored when box.flip. `out` receives H x W x C.
-void renderCrop(const uint8_t* pixels, int width, int height, int channels, int imageWidth, int imageHeight,
-                const CropBox& box, int outHeight, int outWidth, uint8_t* out);
+void renderCrop(const uint8_t* pixels, int width, int height, int channels, int imageWidth,
+                int imageHeight, const CropBox& box, int outHeight, int outWidth, uint8_t* out);
 
 /// What loading may do besides reading: input size, caps, the memory budget, decode threads.
 struct DataOptions {
@@ -101,15 +102,15 @@ struct DataOptions {
     int folderHeight = 28, folderWidth = 28;
     /// Training images are also read with TrainAugment (decides how much of a JPEG to decode).
     bool augment = false;
-    int64_t trainPerClass = 0; ///< cap on training images per class (0 = all), applied before decoding
-    int64_t testPerClass = 0;  ///< cap on test images per class (0 = all)
+    int64_t trainPerClass =
+        0; ///< cap on training images per class (0 = all), applied before decoding
+    int64_t testPerClass = 0; ///< cap on test images per class (0 = all)
     /// Decoded image folders up to this size are cached in memory, larger ones streamed from
     /// disk; -1 = a quarter of the machine's memory.
     int64_t cacheBytes = -1;
     int decodeThreads = 1; ///< threads decoding images (loading and every batch of a folder)
     /// Loading stops when more than this fraction of an image folder cannot be decoded.
     double maxBad = 0.01;
-    bool turbo = true; ///< JPEG through libjpeg-turbo (false: stb_image, for the benchmark)
 };
 
 /// Parses "auto", "idx", "cifar", "folder"; throws DataError otherwise.
@@ -127,8 +128,10 @@ DataFormat parseDataFormat(const std::string& name);
 /// and named in the summary unless more than options.maxBad of the folder is bad. The set is
 /// gray if every image is, else RGB (gray replicated); alpha is dropped, 16-bit samples keep
 /// their high byte, CMYK JPEGs become RGB = (255-C)(255-K)/255 (Adobe-inverted CMYK read as
-/// such), the EXIF orientation of JPEGs is applied. Throws DataError naming the file and the problem.
-DataBundle loadData(const std::string& path, DataFormat format = DataFormat::Auto, const DataOptions& options = {});
+/// such), the EXIF orientation of JPEGs is applied. Throws DataError naming the file and the
+/// problem.
+DataBundle loadData(const std::string& path, DataFormat format = DataFormat::Auto,
+                    const DataOptions& options = {});
 
 /// IDX pair (magic 0x00000803 images, 0x00000801 labels; gzip or raw). Throws DataError on a
 /// missing file, wrong magic number, truncated data or an image/label count mismatch.
@@ -161,7 +164,8 @@ void channelStats(const Dataset& data, const std::vector<int64_t>& indices,
 /// Renders image `index` of an image folder `data` with `policy` (H x W x C, 8-bit) into `out`.
 /// A file that fails to decode now (its header read fine) is replaced by the next image of the
 /// same class that decodes and is listed in lateFailures(). Throws DataError when none does.
-void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t seed, uint8_t* out);
+void renderImage(const Dataset& data, int64_t index, ViewPolicy policy, uint64_t seed,
+                 uint8_t* out);
 
 /// Files of an image folder that failed to decode while streaming (after loading accepted their
 /// headers), "path: reason", thread-safe.
