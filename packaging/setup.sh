@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential cmake ninja-build ccache pkg-config zlib1g-dev libstb-dev \
+PACKAGES="build-essential cmake ninja-build ccache pkg-config zlib1g-dev libstb-dev libturbojpeg0-dev libexif-dev \
 libtorch-dev libopenblas0-openmp \
 qt6-base-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev \
 libonnx-dev libprotobuf-dev \

@@ -273,6 +273,8 @@ private slots:
         QTest::newRow("unknown option") << QStringList{"train", "--bogus"} << 2 << "Unknown option 'bogus'";
         QTest::newRow("stray argument") << QStringList{"search", "--db", "PROJECT", "--max-macs", "50", "%"} << 2
                                         << "unexpected argument '%'";
+        QTest::newRow("bad input size") << QStringList{"train", "--size", "28x0"} << 2 << "--size must be H or HxW";
+        QTest::newRow("bad --max-bad") << QStringList{"train", "--max-bad", "2"} << 2 << "--max-bad must be a number";
         QTest::newRow("unknown preset") << QStringList{"arch", "--preset", "huge"} << 2 << "unknown architecture";
         // 125,709 MACs is the smallest network, the next achievable value is above 125,712.
         QTest::newRow("band between achievable values")

@@ -1,6 +1,7 @@
 // Data readers on tiny generated files in the standard formats, every bad-input case, and the
 // class-balanced search split.
 #include "metaprune/dataset.h"
+#include "metaprune/training.h"
 
 #include <QImage>
 #include <QTemporaryDir>
@@ -215,28 +216,338 @@ private slots:
         };
         save("folder/train/cat/a.png", QColor(255, 0, 0));
         save("folder/train/cat/b.jpg", QColor(250, 0, 0));
-        save("folder/train/dog/a.png", QColor(0, 0, 255), 16); // resized to 8x8
+        save("folder/train/dog/a.png", QColor(0, 0, 255), 16); // read at 8x8 like the rest
         save("folder/test/cat/c.png", QColor(255, 0, 0));
         save("folder/test/dog/d.bmp", QColor(0, 0, 255));
-        const DataBundle b = loadData(path("folder").toStdString());
+        DataOptions o;
+        o.height = o.width = 8;
+        const DataBundle b = loadData(path("folder").toStdString(), DataFormat::Auto, o);
         QCOMPARE(QString::fromStdString(b.format), QString("folder"));
         QCOMPARE(b.train.size(), int64_t(3));
         QCOMPARE(b.test.size(), int64_t(2));
+        QVERIFY(!b.testHeldOut);
         QCOMPARE(b.train.channels, 3);
         QCOMPARE(b.train.height, 8);
         QCOMPARE(b.train.classNames, (std::vector<std::string>{"cat", "dog"}));
         QCOMPARE(b.train.labels[2], 1);
-        QCOMPARE(int(b.train.pixels[0]), 255);                              // cat: red plane
-        QCOMPARE(int(b.train.pixels[size_t(2 * 192 + 2 * 64 + 10)]), 255); // dog: blue plane
+        std::vector<uint8_t> px(8 * 8 * 3);
+        renderImage(b.train, 0, ViewPolicy::Eval, 0, px.data());
+        QCOMPARE(int(px[0]), 255); // cat: red, interleaved H x W x C
+        QCOMPARE(int(px[2]), 0);
+        renderImage(b.train, 2, ViewPolicy::Eval, 0, px.data());
+        QCOMPARE(int(px[size_t((3 * 8 + 5) * 3 + 2)]), 255); // dog: blue
+        QVERIFY2(QString::fromStdString(b.summary).contains("5 images in 2 classes"),
+                 b.summary.c_str());
 
         root.mkpath("folder/train/empty");
-        const QString err = errorOf([&] { loadData(path("folder").toStdString()); });
+        const QString err =
+            errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
         QVERIFY2(err.contains("empty") && err.contains("holds no images"), qPrintable(err));
         QDir(path("folder/train/empty")).removeRecursively();
 
+        // One bad file of six is more than the default 1%: loading stops and names it.
         writeFile(path("folder/train/cat/broken.png"), {0x89, 'P', 'N', 'G', 0, 1, 2});
-        const QString bad = errorOf([&] { loadData(path("folder").toStdString()); });
-        QVERIFY2(bad.contains("broken.png") && bad.contains("cannot decode"), qPrintable(bad));
+        const QString bad =
+            errorOf([&] { loadData(path("folder").toStdString(), DataFormat::Auto, o); });
+        QVERIFY2(bad.contains("broken.png") && bad.contains("cannot be decoded") &&
+                     bad.contains("1 of 6"),
+                 qPrintable(bad));
+        QFile::remove(path("folder/train/cat/broken.png"));
+    }
+
+    // A folder of 28x28 images with one 300x200 and one 10x10 among them is read at the input
+    // size (not the first image's), whatever the sort order.
+    void mixedSizesReadAtInputSize_data() {
+        QTest::addColumn<int>("size");
+        QTest::newRow("preset default 28") << 0;
+        QTest::newRow("--size 16") << 16;
+    }
+    void mixedSizesReadAtInputSize() {
+        QFETCH(int, size);
+        const QString dir = path(QString("mixed%1").arg(size));
+        for (const char* c : {"a", "b"}) {
+            QDir().mkpath(dir + "/" + c);
+            for (int i = 0; i < 10; ++i) {
+                QImage img(28, 28, QImage::Format_Grayscale8);
+                img.fill(i * 20);
+                QVERIFY(img.save(dir + QString("/%1/%2.png").arg(c).arg(i)));
+            }
+        }
+        QImage big(300, 200, QImage::Format_Grayscale8), tiny(10, 10, QImage::Format_Grayscale8);
+        big.fill(100);
+        tiny.fill(210);
+        QVERIFY(big.save(dir + "/a/!big.png")); // first in sort order: it once set the size
+        QVERIFY(tiny.save(dir + "/b/!tiny.png"));
+        DataOptions o;
+        o.height = o.width = size;
+        const DataBundle b = loadData(dir.toStdString(), DataFormat::Auto, o);
+        const int expected = size ? size : 28;
+        QCOMPARE(b.train.height, expected);
+        QCOMPARE(b.train.width, expected);
+        QCOMPARE(b.train.channels, 1);
+        QCOMPARE(b.train.size() + b.test.size(), int64_t(22));
+        const QString summary = QString::fromStdString(b.summary);
+        QVERIFY2(summary.contains("10x10 to 300x200") && summary.contains("gray") &&
+                     summary.contains("0 skipped") &&
+                     summary.contains(QString("read at %1x%1").arg(expected)) &&
+                     summary.contains("cached in memory"),
+                 qPrintable(summary));
+        // Every image renders at the input size; flat images stay flat (the big one 100, the tiny
+        // 210).
+        std::set<int> values;
+        std::vector<uint8_t> px(size_t(expected * expected));
+        for (const Dataset* d : {&b.train, &b.test})
+            for (int64_t i = 0; i < d->size(); ++i) {
+                renderImage(*d, i, ViewPolicy::Eval, 0, px.data());
+                QCOMPARE(int(px.front()), int(px[px.size() / 2]));
+                values.insert(px.front());
+            }
+        QVERIFY(values.count(100) && values.count(210) && values.count(180));
+    }
+
+    // The crop of each policy on a known image (40x20 and 20x40), computed by hand:
+    // Eval scales by max(8 / (0.875 * 20), 8 / (0.875 * 40)) = 0.457, a 17.5-pixel square box;
+    // TrainCentre by max(8/20, 8/40) = 0.4, a 20-pixel box.
+    void cropBoxOfEachPolicy_data() {
+        QTest::addColumn<int>("policy");
+        QTest::addColumn<int>("w");
+        QTest::addColumn<int>("h");
+        QTest::addColumn<int>("outH");
+        QTest::addColumn<int>("outW");
+        QTest::addColumn<double>("x");
+        QTest::addColumn<double>("y");
+        QTest::addColumn<double>("bw");
+        QTest::addColumn<double>("bh");
+        QTest::newRow("eval landscape")
+            << int(ViewPolicy::Eval) << 40 << 20 << 8 << 8 << 11.25 << 1.25 << 17.5 << 17.5;
+        QTest::newRow("eval portrait")
+            << int(ViewPolicy::Eval) << 20 << 40 << 8 << 8 << 1.25 << 11.25 << 17.5 << 17.5;
+        QTest::newRow("eval 8x16 target")
+            << int(ViewPolicy::Eval) << 40 << 20 << 8 << 16 << 2.5 << 1.25 << 35.0 << 17.5;
+        QTest::newRow("train centre")
+            << int(ViewPolicy::TrainCentre) << 40 << 20 << 8 << 8 << 10.0 << 0.0 << 20.0 << 20.0;
+        // 224 from 500x375, the reference: shorter side to 256, centre 224 = a 328.1-pixel box.
+        QTest::newRow("eval imagenet") << int(ViewPolicy::Eval) << 500 << 375 << 224 << 224
+                                       << 85.9375 << 23.4375 << 328.125 << 328.125;
+    }
+    void cropBoxOfEachPolicy() {
+        QFETCH(int, policy);
+        QFETCH(int, w);
+        QFETCH(int, h);
+        QFETCH(int, outH);
+        QFETCH(int, outW);
+        QFETCH(double, x);
+        QFETCH(double, y);
+        QFETCH(double, bw);
+        QFETCH(double, bh);
+        const CropBox b = cropBox(ViewPolicy(policy), w, h, outH, outW, 7);
+        QVERIFY(std::abs(b.x - x) < 1e-9 && std::abs(b.y - y) < 1e-9);
+        QVERIFY(std::abs(b.w - bw) < 1e-9 && std::abs(b.h - bh) < 1e-9);
+        QVERIFY(!b.flip);
+
+        // The pixels: a horizontal ramp v = 6 x (x = pixel index) resamples to the box's ramp.
+        std::vector<uint8_t> ramp(size_t(w * h));
+        for (int yy = 0; yy < h; ++yy)
+            for (int xx = 0; xx < w; ++xx)
+                ramp[size_t(yy * w + xx)] = uint8_t(std::min(255, 6 * xx));
+        if (6 * (w - 1) > 255) return; // the ImageNet row checks the box only
+        std::vector<uint8_t> out(size_t(outH * outW));
+        renderCrop(ramp.data(), w, h, 1, w, h, b, outH, outW, out.data());
+        for (int j = 0; j < outW; ++j) {
+            const double centre = b.x + (j + 0.5) * b.w / outW - 0.5;
+            QVERIFY2(std::abs(out[size_t(outW + j)] - 6 * centre) <= 2.5,
+                     qPrintable(QString("column %1: %2 vs %3")
+                                    .arg(j)
+                                    .arg(out[size_t(outW + j)])
+                                    .arg(6 * centre)));
+        }
+        // The same crop of an image decoded at half size (JPEG DCT scaling) samples the same ramp.
+        std::vector<uint8_t> half(size_t(w / 2 * (h / 2)));
+        for (int yy = 0; yy < h / 2; ++yy)
+            for (int xx = 0; xx < w / 2; ++xx)
+                half[size_t(yy * (w / 2) + xx)] = uint8_t(std::min(255, 12 * xx + 3));
+        std::vector<uint8_t> fromHalf(out.size());
+        renderCrop(half.data(), w / 2, h / 2, 1, w, h, b, outH, outW, fromHalf.data());
+        for (int j = 1; j + 1 < outW; ++j)
+            QVERIFY(std::abs(int(fromHalf[size_t(outW + j)]) - int(out[size_t(outW + j)])) <= 3);
+    }
+
+    // Random-resized crop: every box inside the image with area 8-100% and aspect 3/4-4/3
+    // (or torchvision's centre fallback), the same for the same seed, flipped about half the
+    // time, and a flipped crop is the mirror image of the unflipped one.
+    void augmentCrop() {
+        const int W = 60, H = 40;
+        int flips = 0;
+        double areaSum = 0;
+        for (uint64_t seed = 0; seed < 400; ++seed) {
+            const CropBox b = cropBox(ViewPolicy::TrainAugment, W, H, 16, 16, seed);
+            QVERIFY(b.x >= 0 && b.y >= 0 && b.x + b.w <= W && b.y + b.h <= H);
+            QCOMPARE(b.x, std::floor(b.x)); // integer boxes, as torchvision's
+            const double area = b.w * b.h / (W * H), aspect = b.w / b.h;
+            QVERIFY2(area >= 0.08 - 0.02 && area <= 1.0, qPrintable(QString::number(area)));
+            QVERIFY2(aspect >= 0.75 * 0.95 && aspect <= 4.0 / 3 * 1.05,
+                     qPrintable(QString::number(aspect)));
+            flips += b.flip;
+            areaSum += area;
+            const CropBox again = cropBox(ViewPolicy::TrainAugment, W, H, 16, 16, seed);
+            QVERIFY(again.x == b.x && again.y == b.y && again.w == b.w && again.flip == b.flip);
+        }
+        QVERIFY2(flips > 150 && flips < 250, qPrintable(QString::number(flips)));
+        // Mean area of U(0.08, 1) is 0.54, less the rejected large-aspect draws.
+        QVERIFY2(areaSum / 400 > 0.4 && areaSum / 400 < 0.6,
+                 qPrintable(QString::number(areaSum / 400)));
+
+        std::vector<uint8_t> img(size_t(W * H * 3));
+        for (size_t i = 0; i < img.size(); ++i)
+            img[i] = uint8_t((i * 37) % 251);
+        CropBox b{5, 3, 30, 24, false};
+        std::vector<uint8_t> plain(16 * 16 * 3), mirrored(16 * 16 * 3);
+        renderCrop(img.data(), W, H, 3, W, H, b, 16, 16, plain.data());
+        b.flip = true;
+        renderCrop(img.data(), W, H, 3, W, H, b, 16, 16, mirrored.data());
+        for (int y = 0; y < 16; ++y)
+            for (int x = 0; x < 16; ++x)
+                for (int c = 0; c < 3; ++c)
+                    QCOMPARE(mirrored[size_t((y * 16 + x) * 3 + c)],
+                             plain[size_t((y * 16 + 15 - x) * 3 + c)]);
+    }
+
+    // Bad files: skipped and listed up to --max-bad (1%), stopped with the list beyond it.
+    void badFiles_data() {
+        QTest::addColumn<int>("bad");
+        QTest::addColumn<bool>("stops");
+        QTest::newRow("1 of 151: skipped") << 1 << false;
+        QTest::newRow("3 of 153: stopped") << 3 << true;
+    }
+    void badFiles() {
+        QFETCH(int, bad);
+        QFETCH(bool, stops);
+        const QString dir = path(QString("bad%1").arg(bad));
+        for (int c = 0; c < 3; ++c) {
+            QDir().mkpath(dir + QString("/c%1").arg(c));
+            for (int i = 0; i < 50; ++i) {
+                QImage img(12, 10, QImage::Format_RGB32);
+                img.fill(QColor(c * 100, i * 5, 50));
+                QVERIFY(img.save(dir + QString("/c%1/%2.jpg").arg(c).arg(i, 2, 10, QChar('0'))));
+            }
+        }
+        QImage texture(64, 64, QImage::Format_RGB32);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x)
+                texture.setPixel(x, y,
+                                 qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) * 4 % 256));
+        QVERIFY(texture.save(dir + "/c0/whole.jpg.tmp", "JPEG", 95));
+        std::vector<uint8_t> jpeg = readFile(dir + "/c0/whole.jpg.tmp");
+        QFile::remove(dir + "/c0/whole.jpg.tmp");
+        jpeg.resize(jpeg.size() * 3 / 4);
+        writeFile(dir + "/c0/cut.jpg", jpeg); // a cut-off JPEG: header fine, data missing
+        if (bad > 1) {
+            writeFile(dir + "/c1/text.jpg", {'h', 'e', 'l', 'l', 'o'});
+            writeFile(dir + "/c2/empty.jpeg", {});
+        }
+        writeFile(dir + "/c2/notes.txt", {'x'}); // not an image name: ignored, not bad
+        DataOptions o;
+        o.height = o.width = 8;
+        if (stops) {
+            const QString err = errorOf([&] { loadData(dir.toStdString(), DataFormat::Auto, o); });
+            QVERIFY2(err.contains("3 of 153") && err.contains("cut.jpg") &&
+                         err.contains("text.jpg") && err.contains("empty.jpeg") &&
+                         err.contains("--max-bad"),
+                     qPrintable(err));
+            o.maxBad = 0.05; // a higher bound lets it through
+        }
+        const DataBundle b = loadData(dir.toStdString(), DataFormat::Auto, o);
+        QCOMPARE(b.train.size() + b.test.size(), int64_t(150));
+        QCOMPARE(int(b.skipped.size()), bad);
+        const auto cut = std::find_if(b.skipped.begin(), b.skipped.end(), [](const std::string& f) {
+            return f.find("cut.jpg: ") != std::string::npos;
+        });
+        QVERIFY(cut != b.skipped.end());
+        QVERIFY2(cut->find("Premature end") != std::string::npos, cut->c_str());
+        const QString summary = QString::fromStdString(b.summary);
+        QVERIFY2(summary.contains(QString("%1 skipped (").arg(bad)) &&
+                     summary.contains("cut.jpg") && summary.contains("1 other files ignored"),
+                 qPrintable(summary));
+    }
+
+    // Held-out test split and format detection without test files (issue 9, items 8 and 9).
+    void idxWithoutTestFilesHoldsOut() {
+        const QString dir = path("idx-train-only");
+        QDir().mkpath(dir);
+        std::vector<uint8_t> labels;
+        for (int i = 0; i < 60; ++i)
+            labels.push_back(uint8_t(i % 3)); // 20 per class
+        writeGzip(dir + "/train-images-idx3-ubyte.gz", idxImages(60, 4, 4));
+        writeFile(dir + "/train-labels-idx1-ubyte", idxLabels(labels));
+        const DataBundle b = loadData(dir.toStdString());
+        QCOMPARE(QString::fromStdString(b.format), QString("idx"));
+        QVERIFY(b.testHeldOut);
+        QCOMPARE(b.test.classCounts(), (std::vector<int64_t>{2, 2, 2})); // 10% of 20 each
+        QCOMPARE(b.train.size(), int64_t(54));
+        QVERIFY2(QString::fromStdString(b.summary).contains("no official test set") &&
+                     QString::fromStdString(b.summary).contains("t10k-images-idx3-ubyte"),
+                 b.summary.c_str());
+        QCOMPARE(loadData(dir.toStdString()).test.labels, b.test.labels); // fixed seed
+    }
+
+    void cifarWithoutTestBatchHoldsOut() {
+        const QString dir = path("cifar-train-only");
+        QDir().mkpath(dir);
+        for (int i = 1; i <= 5; ++i) {
+            std::vector<uint8_t> batch;
+            for (int k = 0; k < 20; ++k) {
+                batch.push_back(uint8_t(k % 10));
+                batch.insert(batch.end(), 3072, uint8_t(k));
+            }
+            writeFile(dir + QString("/data_batch_%1.bin").arg(i), batch);
+        }
+        const DataBundle b = loadData(dir.toStdString());
+        QCOMPARE(QString::fromStdString(b.format), QString("cifar10"));
+        QVERIFY(b.testHeldOut);
+        QCOMPARE(b.test.size(), int64_t(10 * 1)); // 10 per class -> 1 held out each
+        QCOMPARE(b.train.size(), int64_t(90));
+        QVERIFY2(QString::fromStdString(b.summary).contains("test_batch.bin absent"),
+                 b.summary.c_str());
+    }
+
+    void idxDetectionNamesFoundAndMissing_data() {
+        QTest::addColumn<QStringList>("present");
+        QTest::addColumn<QStringList>("missing");
+        QTest::newRow("labels only")
+            << QStringList{"train-labels-idx1-ubyte"}
+            << QStringList{"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"};
+        QTest::newRow("one test file")
+            << QStringList{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                           "t10k-images-idx3-ubyte"}
+            << QStringList{"t10k-labels-idx1-ubyte"};
+    }
+    void idxDetectionNamesFoundAndMissing() {
+        QFETCH(QStringList, present);
+        QFETCH(QStringList, missing);
+        const QString dir = path("idx-partial-" + QString::number(present.size()));
+        QDir().mkpath(dir);
+        for (const QString& f : present)
+            writeFile(dir + "/" + f,
+                      f.contains("labels") ? idxLabels({0, 1, 0, 1}) : idxImages(4, 2, 2));
+        const QString err = errorOf([&] { loadData(dir.toStdString()); });
+        QVERIFY2(err.contains("IDX") && !err.contains("class sub-folders"), qPrintable(err));
+        for (const QString& f : present)
+            QVERIFY2(err.contains("found") && err.contains(f), qPrintable(err));
+        for (const QString& f : missing)
+            QVERIFY2(err.contains("missing") && err.contains(f), qPrintable(err));
+    }
+
+    void idxReadAtAnotherSize() {
+        const QString dir = path("fashion");
+        DataOptions o;
+        o.height = o.width = 10;
+        const DataBundle b =
+            loadData(dir.toStdString(), DataFormat::Auto, o); // written by idxFolderAutoDetect
+        QCOMPARE(b.train.height, 10);
+        QCOMPARE(b.train.pixels.size(), size_t(6 * 100));
+        QVERIFY2(QString::fromStdString(b.summary).contains("resized to 10x10"), b.summary.c_str());
+        // Image 1 is a vertical ramp 10..14 over 5 rows: the middle row stays 12.
+        QVERIFY(std::abs(int(b.train.pixels[size_t(100 + 5 * 10 + 5)]) - 12) <= 1);
     }
 
     void imageFolderWithoutSplit() {
@@ -315,6 +626,44 @@ private slots:
         QCOMPARE(s.size(), int64_t(2));
         QCOMPARE(s.labels, (std::vector<int>{0, 1}));
         QCOMPARE(int(s.pixels[2]), 255);
+    }
+
+    // New settings are written only when set: a project's config text, and so its checkpoint
+    // name, stays what it was before input sizes and --max-bad existed.
+    void trainConfigJsonCompatible() {
+        const std::string old =
+            R"({"augment":false,"batch_size":128,"data_format":"auto","data_path":"/usr/share/datasets/fashion-mnist",)"
+            R"("epochs":4,"family":"mobilenetv2","full_width_prob":0.5,"generator_update":"sparse",)"
+            R"("label_smoothing":0.1,"lr":0.4,"momentum":0.9,"preset":"small","search_per_class":500,"seed":"1",)"
+            R"("test_per_class":0,"train_per_class":0,"warmup_steps":200,"weight_decay":0})";
+        QCOMPARE(toJson(TrainConfig{}), old);
+        const TrainConfig read = trainConfigFromJson(old);
+        QCOMPARE(read.inputHeight, 0);
+        QCOMPARE(read.maxBad, 0.01);
+        QCOMPARE(toJson(read), old);
+        TrainConfig c;
+        c.inputHeight = 224;
+        c.inputWidth = 192;
+        c.maxBad = 0.05;
+        const std::string json = toJson(c);
+        QVERIFY2(json.find(R"("input_size":"224x192")") != std::string::npos &&
+                     json.find(R"("max_bad":0.05)") != std::string::npos,
+                 json.c_str());
+        const TrainConfig back = trainConfigFromJson(json);
+        QCOMPARE(back.inputHeight, 224);
+        QCOMPARE(back.inputWidth, 192);
+        QCOMPARE(back.maxBad, 0.05);
+        int h = 0, w = 0;
+        folderInputSize(TrainConfig{}, h, w);
+        QCOMPARE(h, 28);
+        c = TrainConfig{};
+        c.preset = "paper";
+        folderInputSize(c, h, w);
+        QCOMPARE(w, 224);
+        c.preset = "small";
+        c.family = "resnet";
+        folderInputSize(c, h, w);
+        QCOMPARE(h, 32);
     }
 
     void realFashionMnist() {

@@ -48,6 +48,103 @@ void benchDemo(int threadCount) {
                 duration(seconds).c_str(), seconds <= 900 ? "met" : "MISSED", seconds / 900, top1,
                 top1 >= 85 ? "met" : "MISSED");
 }
+
+/// Child process of the peak-memory figure: streams N images of --data once.
+int rssProbe(const Parser& p) {
+    const int images = intValue(p, "rss-images", 1, 1 << 30);
+    TrainConfig cfg;
+    cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    cfg.dataFormat = "folder";
+    cfg.inputHeight = cfg.inputWidth = 112;
+    LoaderSettings loader;
+    loader.cacheBytes = 0;
+    loader.decodeThreads = 2;
+    const DataBundle probe = loadData(cfg.dataPath, DataFormat::Folder, [&] {
+        DataOptions o;
+        o.cacheBytes = 0;
+        return o;
+    }());
+    cfg.trainPerClass = std::max<int64_t>(1, images / std::max(1, probe.train.numClasses()));
+    const DataBundle data = loadTrainingData(cfg, loader);
+    const double mib = streamOnceForPeakRss(data, 64);
+    std::printf("streamed %lld images: peak RSS %.0f MiB\n",
+                static_cast<long long>(data.train.size()), mib);
+    return 0;
+}
+
+/// The loader benchmark of an image folder (issue 11's figures). Returns false when --data is
+/// not an image folder.
+bool benchLoader(const Parser& p) {
+    const QString dir = QFileInfo(p.value("data")).absoluteFilePath();
+    const int generate = intValue(p, "generate", 0, 10000000);
+    if (generate > 0 && QDir(dir).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty()) {
+        const auto start = Clock::now();
+        writeJpegFolder(dir.toStdString(), generate, 10, 1,
+                        int(std::max(1u, std::thread::hardware_concurrency())));
+        std::printf("generated %d JPEGs in %s (%s)\n", generate, qPrintable(dir),
+                    duration(std::chrono::duration<double>(Clock::now() - start).count()).c_str());
+    }
+    TrainConfig cfg;
+    cfg.dataPath = dir.toStdString();
+    cfg.preset = "paper";
+    cfg.augment = true;
+    LoaderSettings loader;
+    loader.cacheBytes = 0; // streamed, as a set larger than memory is
+    loader.decodeThreads = threads();
+    DataBundle data;
+    try {
+        data = loadTrainingData(cfg, loader);
+    } catch (const DataError& e) {
+        std::printf("loader benchmark skipped: %s\n", e.what());
+        return false;
+    }
+    if (data.format != "folder") return false;
+    std::printf("%s\n", data.summary.c_str());
+    for (const auto& [name, policy] :
+         {std::pair{"paper 224x224, random-resized crop", ViewPolicy::TrainAugment},
+          std::pair{"paper 224x224, resize 256 + centre crop", ViewPolicy::Eval}}) {
+        const DecodeSpeed s = benchDecode(data.train, 300, policy);
+        std::printf(
+            "decode + crop, one thread, %s: libjpeg-turbo %.0f images/s, stb_image %.0f images/s "
+            "(%.2fx)\n",
+            name, s.turbo, s.stb, s.turbo / s.stb);
+    }
+    {
+        TrainConfig small = cfg;
+        small.preset = "small";
+        small.trainPerClass = 60;
+        const DataBundle d28 = loadTrainingData(small, loader);
+        const DecodeSpeed s = benchDecode(d28.train, 300, ViewPolicy::TrainAugment);
+        std::printf("decode + crop, one thread, small 28x28, random-resized crop: libjpeg-turbo "
+                    "%.0f images/s "
+                    "(DCT-scaled), stb_image %.0f images/s (%.2fx)\n",
+                    s.turbo, s.stb, s.turbo / s.stb);
+    }
+    std::fflush(stdout);
+    const StreamingSteps st = benchStreamingSteps(data, "mobilenetv2", "paper", 16, 8, 2);
+    std::printf(
+        "paper MobileNetV2 training step at batch 16 fed by the streaming loader (%d training "
+        "thread%s, %d decode thread%s): step median %.0f ms; wait on data median %.1f ms, max "
+        "%.1f ms after 2 warm-up steps (target 0)\n",
+        threads(), threads() > 1 ? "s" : "", loader.decodeThreads,
+        loader.decodeThreads > 1 ? "s" : "", st.step.median, st.waitMedianMs, st.waitMaxMs);
+    std::fflush(stdout);
+    for (int n : {5000, 20000}) {
+        if (n > data.train.size() + data.test.size()) {
+            std::printf("peak RSS at %d images: skipped, the folder has fewer\n", n);
+            continue;
+        }
+        QProcess child;
+        child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        child.start(QCoreApplication::applicationFilePath(),
+                    {"bench", "--data", dir, "--rss-images", QString::number(n)});
+        child.waitForFinished(-1);
+        std::printf("streaming loader (112x112, 2 decode threads), %s",
+                    child.readAllStandardOutput().constData());
+        std::fflush(stdout);
+    }
+    return true;
+}
 } // namespace
 
 void declareBench(Parser& p) {
@@ -56,13 +153,30 @@ void declareBench(Parser& p) {
     p.addOption({"steps", "Timed training steps per configuration.", "n", "5"});
     p.addOption({"candidates", "Timed candidate evaluations.", "n", "20"});
     p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
-    p.addOption({"data", "Data for the evaluation timing.", "path", kDefaultDataPath});
+    p.addOption({"data",
+                 "Data for the evaluation timing; an image folder also gets the loader benchmark "
+                 "(decode speed, the paper-preset step's wait on data, peak memory).",
+                 "path", kDefaultDataPath});
+    p.addOption(
+        {"generate",
+         "Write this many JPEGs of mixed sizes around 500x375 into --data first (when it holds "
+         "no class folders yet).",
+         "n", "0"});
+    p.addOption({"data-only", "Only the loader benchmark of --data."});
+    p.addOption({"rss-images",
+                 "Internal: stream this many images of --data once and print the peak RSS.", "n",
+                 "0"});
     p.addOption(
         {"demo",
          "Also time `metaprune demo` end to end in a temporary project (about 13 minutes)."});
 }
 
 int runBench(const Parser& p) {
+    if (intValue(p, "rss-images", 0, 1 << 30) > 0) return rssProbe(p);
+    if (intValue(p, "generate", 0, 10000000) > 0 || p.value("data") != kDefaultDataPath) {
+        const bool folder = benchLoader(p);
+        if (p.isSet("data-only")) return folder ? 0 : 1;
+    }
     const int steps = intValue(p, "steps", 1, 1000);
     const int candidates = intValue(p, "candidates", 1, 100000);
     configureRuntime(intValue(p, "threads", 0, 1024));
@@ -119,6 +233,9 @@ int runBench(const Parser& p) {
     // on the weights) in a temporary folder.
     TrainConfig cfg;
     cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
+    if (cfg.dataPath != kDefaultDataPath &&
+        loadData(cfg.dataPath, DataFormat::Auto, {}).format == "folder")
+        cfg.dataPath = kDefaultDataPath; // the loader benchmark above covered the folder
     cfg.epochs = 1;
     cfg.trainPerClass = 700;
     const DataBundle data = loadTrainingData(cfg);

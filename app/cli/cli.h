@@ -116,7 +116,13 @@ void parseOptions(Parser& p, const QStringList& args);
 uint64_t seedValue(const Parser& p);
 /// --db and --threads.
 void addCommon(Parser& p, const QString& defaultDb);
+/// --data, --format, the per-class caps, --max-bad and the loader options.
 void addDataOptions(Parser& p);
+/// --cache-mb and --decode-threads: how image folders are read (not part of the settings).
+void addLoaderOptions(Parser& p);
+mp::LoaderSettings loaderSettingsOf(const Parser& p);
+/// Loads the data of `cfg` with the loader options and prints its summary line.
+mp::DataBundle loadDataFor(const mp::TrainConfig& cfg, const Parser& p);
 void addTrainOptions(Parser& p, const mp::TrainConfig& defaults);
 mp::TrainConfig trainConfigOf(const Parser& p);
 void addRecalOptions(Parser& p, const mp::EvalSettings& defaults);

@@ -29,7 +29,7 @@ int runDemo(const Parser& p) {
     const std::string ckpt = p.isSet("checkpoint")
                                  ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
                                  : defaultCheckpointPath(db, cfg);
-    const DataBundle data = loadTrainingData(cfg);
+    const DataBundle data = loadDataFor(cfg, p);
     const TrainJob job = runTraining(db, data, cfg, ckpt);
     if (!job.outcome.finished) {
         std::printf("Cancelled during training; run the same command to resume.\n");

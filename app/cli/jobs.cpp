@@ -40,6 +40,15 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
     };
     const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel);
     bar.done();
+    const std::vector<std::string> late = lateFailures(data.train);
+    if (!late.empty()) {
+        std::printf("  %zu image files failed to decode while streaming and were replaced by the "
+                    "next image of "
+                    "their class:\n",
+                    late.size());
+        for (size_t i = 0; i < late.size() && i < 10; ++i)
+            std::printf("    %s\n", late[i].c_str());
+    }
     return job;
 }
 

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <tuple>
 
 namespace mpcli {
 
@@ -69,6 +71,36 @@ void addDataOptions(Parser& p) {
         {"test-per-class", "Use at most this many test images per class (0 = all).", "n", "0"});
     p.addOption({"search-per-class", "Images per class held out of training as the search split.",
                  "n", "500"});
+    p.addOption({"max-bad",
+                 "Image folders: stop when more than this fraction of the files cannot be decoded "
+                 "(they are skipped and listed otherwise).",
+                 "fraction", QString::number(TrainConfig{}.maxBad)});
+    addLoaderOptions(p);
+}
+
+void addLoaderOptions(Parser& p) {
+    p.addOption(
+        {"cache-mb",
+         "Image folders decoding to at most this many MiB are cached in memory, larger ones "
+         "streamed from disk (-1 = a quarter of this machine's memory).",
+         "MiB", "-1"});
+    p.addOption({"decode-threads", "Image decoding threads (0 = as many as --threads).", "n", "0"});
+}
+
+LoaderSettings loaderSettingsOf(const Parser& p) {
+    LoaderSettings s;
+    const int mb = intValue(p, "cache-mb", -1, 1 << 30);
+    s.cacheBytes = mb < 0 ? -1 : int64_t(mb) << 20;
+    s.decodeThreads = intValue(p, "decode-threads", 0, 1024);
+    if (s.decodeThreads == 0) s.decodeThreads = threads();
+    return s;
+}
+
+DataBundle loadDataFor(const TrainConfig& cfg, const Parser& p) {
+    DataBundle b = loadTrainingData(cfg, loaderSettingsOf(p));
+    std::printf("Data: %s\n", b.summary.c_str());
+    std::fflush(stdout);
+    return b;
 }
 
 void addTrainOptions(Parser& p, const TrainConfig& d) {
@@ -81,6 +113,12 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
                  "Train the PruningNet of an architecture file (.arch.json) or ONNX model (.onnx, "
                  "imported as `metaprune import` does) instead of --family/--preset.",
                  "file"});
+    p.addOption(
+        {"size",
+         "Input size H or HxW: image folders are read (cropped, resized) at this size, IDX/CIFAR "
+         "resized to it. Default: IDX/CIFAR their own size, image folders the preset's (paper "
+         "224, small 28, resnet small 32).",
+         "HxW"});
     p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
     p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
@@ -141,6 +179,9 @@ TrainConfig trainConfigOf(const Parser& p) {
         throw UsageError("--generator-update must be sparse or dense");
     c.update = u == "dense" ? GeneratorUpdate::Dense : GeneratorUpdate::Sparse;
     c.seed = seedValue(p);
+    if (p.isSet("size"))
+        std::tie(c.inputHeight, c.inputWidth) = sizeValue(p, "size");
+    c.maxBad = doubleValue(p, "max-bad", 0, 1);
     return c;
 }
 
@@ -272,6 +313,7 @@ void addCheckpointOptions(Parser& p, const QString& purpose) {
         {"training", "Training (id in the project) whose PruningNet " + purpose + ".", "id"});
     p.addOption({"checkpoint", "PruningNet checkpoint (instead of --training).", "file"});
     p.addOption({"data", "Override the data folder recorded in the checkpoint.", "path"});
+    addLoaderOptions(p);
 }
 
 /// The checkpoint a command works on: --checkpoint, else --training N of the project, else the
@@ -313,7 +355,11 @@ TrainedRef resolveCheckpoint(const Parser& p) {
 DataBundle dataForCheckpoint(const CheckpointInfo& info, const Parser& p) {
     TrainConfig cfg = info.config;
     if (p.isSet("data")) cfg.dataPath = QFileInfo(p.value("data")).absoluteFilePath().toStdString();
-    return loadTrainingData(cfg);
+    // The network's input size: image folders trained before the size was a setting were read
+    // at their first image's size.
+    cfg.inputHeight = info.inHeight;
+    cfg.inputWidth = info.inWidth;
+    return loadDataFor(cfg, p);
 }
 
 void addStructureOptions(Parser& p) {

@@ -46,6 +46,11 @@ std::string toJson(const TrainConfig& c) {
     o["full_width_prob"] = c.fullWidthProb;
     o["generator_update"] = updateName(c.update);
     o["seed"] = QString::number(c.seed); // 64-bit seeds do not fit a JSON double
+    // Written only when set, so that older projects' config text (and checkpoint names) stays.
+    if (c.inputHeight > 0)
+        o["input_size"] = QString("%1x%2").arg(c.inputHeight).arg(c.inputWidth);
+    if (c.maxBad != TrainConfig{}.maxBad)
+        o["max_bad"] = c.maxBad;
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -79,6 +84,15 @@ TrainConfig trainConfigFromJson(const std::string& json) {
     c.seed = o["seed"].toString("1").toULongLong(&ok);
     if (!ok)
         throw std::invalid_argument("training settings: seed is not an unsigned integer");
+    if (o.contains("input_size")) {
+        const QStringList hw = o["input_size"].toString().split('x');
+        const int h = hw.value(0).toInt(), w = hw.value(1).toInt();
+        if (hw.size() != 2 || h <= 0 || w <= 0)
+            throw std::invalid_argument("training settings: input_size is not HxW");
+        c.inputHeight = h;
+        c.inputWidth = w;
+    }
+    c.maxBad = o["max_bad"].toDouble(c.maxBad);
     return c;
 }
 
@@ -91,13 +105,34 @@ std::string fileSha256(const std::string& path) {
     return h.result().toHex().toStdString();
 }
 
-DataBundle loadTrainingData(const TrainConfig& cfg) {
-    DataBundle b = loadData(cfg.dataPath, parseDataFormat(cfg.dataFormat));
-    if (cfg.trainPerClass > 0)
-        b.train = subsetPerClass(b.train, cfg.trainPerClass);
-    if (cfg.testPerClass > 0)
-        b.test = subsetPerClass(b.test, cfg.testPerClass);
-    return b;
+void folderInputSize(const TrainConfig& cfg, int& height, int& width) {
+    if (cfg.inputHeight > 0) {
+        height = cfg.inputHeight;
+        width = cfg.inputWidth;
+        return;
+    }
+    if (!cfg.architecture.empty()) {
+        // An imported or hand-written network states the size it was built for.
+        const ArchSpec arch = architectureFromJson(cfg.architecture);
+        height = arch.inHeight;
+        width = arch.inWidth;
+        return;
+    }
+    height = width = cfg.preset == "paper" ? 224 : cfg.family == "resnet" ? 32 : 28;
+}
+
+DataBundle loadTrainingData(const TrainConfig& cfg, const LoaderSettings& loader) {
+    DataOptions o;
+    o.height = cfg.inputHeight;
+    o.width = cfg.inputWidth;
+    folderInputSize(cfg, o.folderHeight, o.folderWidth);
+    o.augment = cfg.augment;
+    o.trainPerClass = cfg.trainPerClass;
+    o.testPerClass = cfg.testPerClass;
+    o.cacheBytes = loader.cacheBytes;
+    o.decodeThreads = loader.decodeThreads;
+    o.maxBad = cfg.maxBad;
+    return loadData(cfg.dataPath, parseDataFormat(cfg.dataFormat), o);
 }
 
 ExportDescription describeExport(const ArchSpec& arch, const CheckpointInfo& checkpoint, const Encoding& enc) {

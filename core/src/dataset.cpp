@@ -1,9 +1,10 @@
-#include "metaprune/dataset.h"
+#include "image_io.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -81,15 +82,6 @@ std::vector<std::string> numberedNames(int n) {
     return names;
 }
 
-std::string findIdx(const std::string& dir, const std::string& stem) {
-    for (const char* ext : {"", ".gz"}) {
-        const fs::path p = fs::path(dir) / (stem + ext);
-        if (fs::exists(p))
-            return p.string();
-    }
-    return (fs::path(dir) / (stem + ".gz")).string();
-}
-
 std::vector<std::string> readLines(const std::string& path) {
     std::vector<std::string> lines;
     std::ifstream in(path);
@@ -103,36 +95,53 @@ std::vector<std::string> readLines(const std::string& path) {
     return lines;
 }
 
-bool isImageFile(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" ||
-           ext == ".ppm";
-}
-
-std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs) {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (dirs ? e.is_directory() : e.is_regular_file())
-            out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 Dataset select(const Dataset& data, const std::vector<int64_t>& idx) {
     Dataset out;
     out.channels = data.channels;
     out.height = data.height;
     out.width = data.width;
     out.classNames = data.classNames;
+    out.files = data.files;
+    out.labels.resize(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i)
+        out.labels[i] = data.labels[size_t(idx[i])];
+    if (!data.inMemory()) {
+        for (int64_t i : idx)
+            out.fileIndex.push_back(data.fileIndex[size_t(i)]);
+        return out;
+    }
     const int64_t bytes = data.imageBytes();
     out.pixels.resize(size_t(bytes) * idx.size());
-    out.labels.resize(idx.size());
-    for (size_t i = 0; i < idx.size(); ++i) {
-        std::copy_n(data.pixels.begin() + idx[i] * bytes, bytes, out.pixels.begin() + int64_t(i) * bytes);
-        out.labels[i] = data.labels[size_t(idx[i])];
-    }
+    for (size_t i = 0; i < idx.size(); ++i)
+        std::copy_n(data.pixels.begin() + idx[i] * bytes, bytes,
+                    out.pixels.begin() + int64_t(i) * bytes);
     return out;
+}
+
+// Resizes every image of an in-memory set (IDX/CIFAR read at another input size).
+void resizeInMemory(Dataset& d, int height, int width) {
+    const int64_t n = d.size(), inPlane = int64_t(d.height) * d.width,
+                  outPlane = int64_t(height) * width;
+    std::vector<uint8_t> out(size_t(n * d.channels * outPlane));
+    for (int64_t i = 0; i < n * d.channels; ++i)
+        stbir_resize_uint8(d.pixels.data() + i * inPlane, d.width, d.height, 0,
+                           out.data() + i * outPlane, width, height, 0, 1);
+    d.pixels.swap(out);
+    d.height = height;
+    d.width = width;
+}
+
+std::string idxFile(const fs::path& dir, const std::string& stem) {
+    for (const char* ext : {"", ".gz"})
+        if (fs::exists(dir / (stem + ext))) return stem + ext;
+    return {};
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i)
+        s += (i ? ", " : "") + v[i];
+    return s;
 }
 
 } // namespace
@@ -244,61 +253,6 @@ Dataset readCifar(const std::vector<std::string>& files, bool cifar100) {
     return d;
 }
 
-Dataset readImageFolder(const std::string& folder) {
-    if (!fs::is_directory(folder))
-        throw DataError(folder + ": folder not found");
-    const std::vector<fs::path> classes = sortedEntries(folder, true);
-    if (classes.empty())
-        throw DataError(folder + ": no class sub-folders (expected one folder per class)");
-    Dataset d;
-    for (size_t c = 0; c < classes.size(); ++c) {
-        d.classNames.push_back(classes[c].filename().string());
-        std::vector<fs::path> files;
-        for (const fs::path& f : sortedEntries(classes[c], false))
-            if (isImageFile(f))
-                files.push_back(f);
-        if (files.empty())
-            throw DataError(classes[c].string() + ": class folder holds no images (PNG, JPEG, BMP, PGM/PPM)");
-        for (const fs::path& f : files) {
-            int w = 0, h = 0, comp = 0;
-            if (!stbi_info(f.string().c_str(), &w, &h, &comp))
-                throw DataError(f.string() + ": cannot decode image (" + stbi_failure_reason() + ")");
-            if (d.channels == 0) {
-                d.height = h;
-                d.width = w;
-            }
-            d.channels = std::max(d.channels, comp >= 3 ? 3 : 1);
-        }
-    }
-    // Second pass now that the channel count of the whole folder is known.
-    const int C = d.channels;
-    for (size_t c = 0; c < classes.size(); ++c) {
-        for (const fs::path& f : sortedEntries(classes[c], false)) {
-            if (!isImageFile(f))
-                continue;
-            int w = 0, h = 0, comp = 0;
-            uint8_t* px = stbi_load(f.string().c_str(), &w, &h, &comp, C);
-            if (!px)
-                throw DataError(f.string() + ": cannot decode image (" + stbi_failure_reason() + ")");
-            std::vector<uint8_t> hwc(px, px + int64_t(w) * h * C);
-            stbi_image_free(px);
-            if (w != d.width || h != d.height) {
-                std::vector<uint8_t> resized(size_t(d.width) * d.height * C);
-                stbir_resize_uint8(hwc.data(), w, h, 0, resized.data(), d.width, d.height, 0, C);
-                hwc.swap(resized);
-            }
-            const size_t base = d.pixels.size();
-            d.pixels.resize(base + hwc.size());
-            const int64_t plane = int64_t(d.width) * d.height;
-            for (int64_t p = 0; p < plane; ++p)
-                for (int ch = 0; ch < C; ++ch)
-                    d.pixels[base + size_t(ch * plane + p)] = hwc[size_t(p * C + ch)];
-            d.labels.push_back(int(c));
-        }
-    }
-    return d;
-}
-
 Dataset subsetPerClass(const Dataset& data, int64_t perClass) {
     std::vector<int64_t> taken(size_t(data.numClasses()), 0);
     std::vector<int64_t> idx;
@@ -312,89 +266,152 @@ Dataset subsetPerClass(const Dataset& data, int64_t perClass) {
     return select(data, idx);
 }
 
-DataBundle loadData(const std::string& path, DataFormat format) {
+namespace detail {
+
+void splitHeldOut(const std::vector<int>& labels, int classes,
+                  const std::function<std::string(int)>& classWhere, std::vector<int64_t>& train,
+                  std::vector<int64_t>& test) {
+    std::vector<std::vector<int64_t>> byClass(static_cast<size_t>(classes));
+    for (size_t i = 0; i < labels.size(); ++i)
+        byClass[size_t(labels[i])].push_back(int64_t(i));
+    std::mt19937_64 rng(kHeldOutSeed);
+    train.clear();
+    test.clear();
+    for (size_t c = 0; c < byClass.size(); ++c) {
+        auto& v = byClass[c];
+        if (v.empty()) continue;
+        if (v.size() < 2)
+            throw DataError(classWhere(int(c)) +
+                            ": needs at least 2 images to hold one out for testing");
+        std::shuffle(v.begin(), v.end(), rng);
+        const size_t nTest = std::max<size_t>(1, v.size() / 10);
+        test.insert(test.end(), v.begin(), v.begin() + int64_t(nTest));
+        train.insert(train.end(), v.begin() + int64_t(nTest), v.end());
+    }
+    std::sort(train.begin(), train.end());
+    std::sort(test.begin(), test.end());
+}
+
+} // namespace detail
+
+namespace {
+
+// IDX: the four files by name; any of them present makes the folder an IDX set, and a missing
+// one is named rather than taken for an image folder.
+void loadIdx(const fs::path& dir, DataBundle& b, std::string& note) {
+    const std::vector<std::pair<std::string, std::string>> stems = {
+        {"train-images-idx3-ubyte", "training images"},
+        {"train-labels-idx1-ubyte", "training labels"},
+        {"t10k-images-idx3-ubyte", "test images"},
+        {"t10k-labels-idx1-ubyte", "test labels"}};
+    std::vector<std::string> name(4), found, missing;
+    for (size_t i = 0; i < 4; ++i) {
+        name[i] = idxFile(dir, stems[i].first);
+        (name[i].empty() ? missing : found)
+            .push_back(name[i].empty() ? stems[i].first + "[.gz] (" + stems[i].second + ")"
+                                       : name[i]);
+    }
+    const bool trainComplete = !name[0].empty() && !name[1].empty();
+    const bool testNone = name[2].empty() && name[3].empty();
+    if (!trainComplete || (!testNone && (name[2].empty() || name[3].empty())))
+        throw DataError(dir.string() + ": incomplete IDX data set: found " + joined(found) +
+                        "; missing " + joined(missing));
+    b.format = "idx";
+    b.train = readIdx((dir / name[0]).string(), (dir / name[1]).string());
+    if (testNone)
+        note = "no official test set (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte absent)";
+    else
+        b.test = readIdx((dir / name[2]).string(), (dir / name[3]).string());
+}
+
+void loadCifar(const fs::path& dir, DataBundle& b, std::string& note) {
+    auto has = [&dir](const std::string& n) { return fs::exists(dir / n); };
+    if (has("train.bin") || (has("test.bin") && !has("data_batch_1.bin"))) {
+        if (!has("train.bin"))
+            throw DataError(dir.string() +
+                            ": incomplete CIFAR-100 data set: found test.bin; missing train.bin");
+        b.format = "cifar100";
+        b.train = readCifar({(dir / "train.bin").string()}, true);
+        if (has("test.bin"))
+            b.test = readCifar({(dir / "test.bin").string()}, true);
+        else
+            note = "no official test set (test.bin absent)";
+        const auto names = readLines((dir / "fine_label_names.txt").string());
+        if (names.size() == 100) b.train.classNames = b.test.classNames = names;
+        return;
+    }
+    std::vector<std::string> files, found, missing;
+    for (int i = 1; i <= 5; ++i) {
+        const std::string n = "data_batch_" + std::to_string(i) + ".bin";
+        (has(n) ? found : missing).push_back(n);
+        files.push_back((dir / n).string());
+    }
+    if (!missing.empty()) {
+        if (has("test_batch.bin")) found.push_back("test_batch.bin");
+        throw DataError(dir.string() + ": incomplete CIFAR-10 data set: found " + joined(found) +
+                        "; missing " + joined(missing));
+    }
+    b.format = "cifar10";
+    b.train = readCifar(files, false);
+    if (has("test_batch.bin"))
+        b.test = readCifar({(dir / "test_batch.bin").string()}, false);
+    else
+        note = "no official test set (test_batch.bin absent)";
+    const auto names = readLines((dir / "batches.meta.txt").string());
+    if (names.size() == 10) b.train.classNames = b.test.classNames = names;
+}
+
+bool anyCifar(const fs::path& dir) {
+    for (const char* n : {"train.bin", "test.bin", "test_batch.bin"})
+        if (fs::exists(dir / n)) return true;
+    for (int i = 1; i <= 5; ++i)
+        if (fs::exists(dir / ("data_batch_" + std::to_string(i) + ".bin"))) return true;
+    return false;
+}
+
+bool anyIdx(const fs::path& dir) {
+    for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+        if (!idxFile(dir, stem).empty()) return true;
+    return false;
+}
+
+} // namespace
+
+DataBundle loadData(const std::string& path, DataFormat format, const DataOptions& o) {
     if (!fs::exists(path))
         throw DataError(path + ": data path not found");
     if (!fs::is_directory(path))
         throw DataError(path + ": expected a folder (IDX files, CIFAR batches, or class folders)");
     const fs::path dir(path);
-    auto has = [&dir](const std::string& name) { return fs::exists(dir / name); };
-    if (format == DataFormat::Auto) {
-        if (has("train-images-idx3-ubyte.gz") || has("train-images-idx3-ubyte"))
-            format = DataFormat::Idx;
-        else if (has("data_batch_1.bin") || has("train.bin"))
-            format = DataFormat::Cifar;
-        else
-            format = DataFormat::Folder;
-    }
+    if (format == DataFormat::Auto)
+        format = anyIdx(dir)     ? DataFormat::Idx
+                 : anyCifar(dir) ? DataFormat::Cifar
+                                 : DataFormat::Folder;
     DataBundle b;
     b.path = path;
-    switch (format) {
-    case DataFormat::Idx:
-        b.format = "idx";
-        b.train = readIdx(findIdx(path, "train-images-idx3-ubyte"), findIdx(path, "train-labels-idx1-ubyte"));
-        b.test = readIdx(findIdx(path, "t10k-images-idx3-ubyte"), findIdx(path, "t10k-labels-idx1-ubyte"));
-        break;
-    case DataFormat::Cifar: {
-        if (has("train.bin")) {
-            b.format = "cifar100";
-            b.train = readCifar({(dir / "train.bin").string()}, true);
-            b.test = readCifar({(dir / "test.bin").string()}, true);
-            const auto names = readLines((dir / "fine_label_names.txt").string());
-            if (names.size() == 100)
-                b.train.classNames = b.test.classNames = names;
-        } else {
-            b.format = "cifar10";
-            std::vector<std::string> files;
-            for (int i = 1; i <= 5; ++i)
-                files.push_back((dir / ("data_batch_" + std::to_string(i) + ".bin")).string());
-            b.train = readCifar(files, false);
-            b.test = readCifar({(dir / "test_batch.bin").string()}, false);
-            const auto names = readLines((dir / "batches.meta.txt").string());
-            if (names.size() == 10)
-                b.train.classNames = b.test.classNames = names;
-        }
-        break;
-    }
-    case DataFormat::Folder: {
+    std::string note;
+    if (format == DataFormat::Folder) {
         b.format = "folder";
-        if (fs::is_directory(dir / "train") && fs::is_directory(dir / "test")) {
-            b.train = readImageFolder((dir / "train").string());
-            b.test = readImageFolder((dir / "test").string());
-            if (b.train.classNames != b.test.classNames)
-                throw DataError((dir / "test").string() + ": class folders differ from " +
-                                (dir / "train").string());
-            if (b.train.height != b.test.height || b.train.width != b.test.width ||
-                b.train.channels != b.test.channels)
-                throw DataError((dir / "test").string() + ": images differ in size or channels from " +
-                                (dir / "train").string());
-        } else {
-            const Dataset all = readImageFolder(path);
-            // 10% of each class (at least one image) becomes the test set, fixed seed.
-            std::vector<std::vector<int64_t>> byClass(size_t(all.numClasses()));
-            for (int64_t i = 0; i < all.size(); ++i)
-                byClass[size_t(all.labels[size_t(i)])].push_back(i);
-            std::mt19937_64 rng(20190318);
+        detail::loadImageFolder(path, o, b);
+    } else {
+        if (format == DataFormat::Idx)
+            loadIdx(dir, b, note);
+        else
+            loadCifar(dir, b, note);
+        if (!note.empty()) {
+            // The same rule as image folders without a test folder.
+            const Dataset all = b.train;
             std::vector<int64_t> tr, te;
-            for (size_t c = 0; c < byClass.size(); ++c) {
-                auto& v = byClass[c];
-                if (v.size() < 2)
-                    throw DataError((dir / all.classNames[c]).string() +
-                                    ": needs at least 2 images to hold one out for testing");
-                std::shuffle(v.begin(), v.end(), rng);
-                const size_t nTest = std::max<size_t>(1, v.size() / 10);
-                te.insert(te.end(), v.begin(), v.begin() + int64_t(nTest));
-                tr.insert(tr.end(), v.begin() + int64_t(nTest), v.end());
-            }
-            std::sort(tr.begin(), tr.end());
-            std::sort(te.begin(), te.end());
+            detail::splitHeldOut(
+                all.labels, all.numClasses(),
+                [&](int c) { return path + ": class " + all.classNames[size_t(c)]; }, tr, te);
             b.train = select(all, tr);
             b.test = select(all, te);
+            b.testHeldOut = true;
         }
-        break;
-    }
-    case DataFormat::Auto:
-        break;
+        if (o.trainPerClass > 0) b.train = subsetPerClass(b.train, o.trainPerClass);
+        if (o.testPerClass > 0) b.test = subsetPerClass(b.test, o.testPerClass);
     }
     if (b.train.channels != b.test.channels || b.train.height != b.test.height ||
         b.train.width != b.test.width)
@@ -406,6 +423,30 @@ DataBundle loadData(const std::string& path, DataFormat format) {
         b.train.classNames = b.test.classNames;
     else
         b.test.classNames = b.train.classNames;
+    if (format != DataFormat::Folder) {
+        const int native = b.train.height, nativeW = b.train.width;
+        const int H = o.height > 0 ? o.height : native, W = o.width > 0 ? o.width : nativeW;
+        if (H != native || W != nativeW) {
+            resizeInMemory(b.train, H, W);
+            resizeInMemory(b.test, H, W);
+        }
+        b.summary = path + ": " +
+                    (b.format == "idx"       ? std::string("IDX")
+                     : b.format == "cifar10" ? "CIFAR-10"
+                                             : "CIFAR-100") +
+                    ", " + std::to_string(b.train.size()) + " training + " +
+                    std::to_string(b.test.size()) + " test images, " +
+                    std::to_string(b.train.numClasses()) + " classes, " + std::to_string(nativeW) +
+                    "x" + std::to_string(native) + " " +
+                    (b.train.channels == 1 ? "gray" : "colour") +
+                    (H != native || W != nativeW
+                         ? ", resized to " + std::to_string(W) + "x" + std::to_string(H)
+                         : std::string()) +
+                    ", in memory" +
+                    (note.empty() ? std::string()
+                                  : "; " + note + ": test = 10% of each class held out, seed " +
+                                        std::to_string(kHeldOutSeed));
+    }
     return b;
 }
 
@@ -437,6 +478,37 @@ void channelStats(const Dataset& data, const std::vector<int64_t>& indices, std:
     const int C = data.channels;
     const int64_t plane = int64_t(data.height) * data.width;
     std::vector<double> sum(size_t(C), 0.0), sq(size_t(C), 0.0);
+    if (!data.inMemory()) {
+        std::vector<int64_t> sample = indices;
+        std::mt19937_64 rng(kHeldOutSeed + 1);
+        std::shuffle(sample.begin(), sample.end(), rng);
+        sample.resize(std::min<size_t>(sample.size(), 500));
+        std::vector<double> sums(sample.size() * size_t(C) * 2, 0.0);
+        detail::parallelFor(int64_t(sample.size()), data.files->decodeThreads, [&](int64_t k) {
+            std::vector<uint8_t> px(size_t(data.imageBytes()));
+            renderImage(data, sample[size_t(k)], ViewPolicy::Eval, 0, px.data());
+            for (int64_t p = 0; p < plane; ++p)
+                for (int c = 0; c < C; ++c) {
+                    const double v = px[size_t(p * C + c)] / 255.0;
+                    sums[size_t(k) * 2 * C + 2 * c] += v;
+                    sums[size_t(k) * 2 * C + 2 * c + 1] += v * v;
+                }
+        });
+        for (size_t k = 0; k < sample.size(); ++k)
+            for (int c = 0; c < C; ++c) {
+                sum[size_t(c)] += sums[k * 2 * C + 2 * c];
+                sq[size_t(c)] += sums[k * 2 * C + 2 * c + 1];
+            }
+        mean.assign(size_t(C), 0.f);
+        stddev.assign(size_t(C), 1.f);
+        const double n = double(sample.size()) * double(plane);
+        for (int c = 0; c < C && n > 0; ++c) {
+            const double m = sum[size_t(c)] / n;
+            mean[size_t(c)] = float(m);
+            stddev[size_t(c)] = float(std::sqrt(std::max(sq[size_t(c)] / n - m * m, 1e-12)));
+        }
+        return;
+    }
     for (int64_t i : indices) {
         const uint8_t* img = data.pixels.data() + i * data.imageBytes();
         for (int c = 0; c < C; ++c) {

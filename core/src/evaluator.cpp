@@ -24,12 +24,11 @@ struct Evaluator::Impl {
 
     void batches(const Dataset& data, const std::vector<int64_t>& idx, std::vector<torch::Tensor>& xs,
                  std::vector<torch::Tensor>& ys) const {
-        const detail::Normalization norm = detail::normalizationOf(info);
-        for (size_t at = 0; at < idx.size(); at += size_t(settings.batchSize)) {
-            const int64_t n = std::min<int64_t>(settings.batchSize, int64_t(idx.size() - at));
-            xs.push_back(detail::makeBatch(data, idx.data() + at, n, norm));
-            ys.push_back(detail::makeLabels(data, idx.data() + at, n));
-        }
+        detail::forEachBatch(data, idx, settings.batchSize, detail::normalizationOf(info),
+                             [&](const torch::Tensor& x, const int64_t* at, int64_t n) {
+                                 xs.push_back(x);
+                                 ys.push_back(detail::makeLabels(data, at, n));
+                             });
     }
 };
 
@@ -80,12 +79,10 @@ Evaluator::Evaluator(const std::string& checkpoint, const DataBundle& data, cons
     const int64_t batch = std::min<int64_t>(settings.recalBatchSize, int64_t(pool.size()));
     if (batch < 2)
         throw DataError(data.path + ": needs at least 2 training images outside the search split for BN recalibration");
-    for (int b = 0; b < settings.recalBatches; ++b) {
-        const int64_t at = int64_t(b) * batch;
-        if (at + batch > int64_t(pool.size()))
-            break;
-        d->recal.push_back(detail::makeBatch(train, pool.data() + at, batch, norm));
-    }
+    pool.resize(size_t(std::min<int64_t>(int64_t(pool.size()) / batch, settings.recalBatches) * batch));
+    detail::forEachBatch(train, pool, batch, norm, [&](const torch::Tensor& x, const int64_t*, int64_t) {
+        d->recal.push_back(x);
+    });
 
     std::vector<int64_t> scored = interleaveClasses(train, split.search);
     if (settings.evalImages > 0 && int64_t(scored.size()) > settings.evalImages)
@@ -145,7 +142,33 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
     const detail::PrunedWeights folded = detail::foldBatchNorm(w, stats);
     const std::vector<torch::Tensor>* xs = &d->searchX;
     const std::vector<torch::Tensor>* ys = &d->searchY;
-    if (split == EvalSplit::Test) {
+    EvalResult r;
+    double lossSum = 0;
+    int64_t correct = 0;
+    const int64_t limit = budget.images > 0 ? budget.images : std::numeric_limits<int64_t>::max();
+    auto score = [&](const torch::Tensor& x, const torch::Tensor& labels) {
+        checkCancel(cancel);
+        const int64_t n = std::min(labels.size(0), limit - r.images);
+        const torch::Tensor logits = net.forward(x.narrow(0, 0, n), enc, folded, detail::BnMode::Folded);
+        const torch::Tensor y = labels.narrow(0, 0, n);
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        r.images += y.size(0);
+    };
+    if (split == EvalSplit::Test && !d->test.inMemory()) {
+        // An image folder's test set can be far larger than memory: streamed, never kept.
+        std::vector<int64_t> all(size_t(d->test.size()));
+        std::iota(all.begin(), all.end(), 0);
+        if (int64_t(all.size()) > limit)
+            all.resize(size_t(limit));
+        detail::forEachBatch(d->test, all, d->settings.batchSize, detail::normalizationOf(d->info),
+                             [&](const torch::Tensor& x, const int64_t* at, int64_t n) {
+                                 score(x, detail::makeLabels(d->test, at, n));
+                             });
+        xs = nullptr;
+    } else if (split == EvalSplit::Test) {
         std::call_once(d->testOnce, [this] {
             std::vector<int64_t> all(size_t(d->test.size()));
             std::iota(all.begin(), all.end(), 0);
@@ -154,21 +177,8 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
         xs = &d->testX;
         ys = &d->testY;
     }
-    EvalResult r;
-    double lossSum = 0;
-    int64_t correct = 0;
-    const int64_t limit = budget.images > 0 ? budget.images : std::numeric_limits<int64_t>::max();
-    for (size_t b = 0; b < xs->size() && r.images < limit; ++b) {
-        checkCancel(cancel);
-        const int64_t n = std::min((*ys)[b].size(0), limit - r.images);
-        const torch::Tensor logits = net.forward((*xs)[b].narrow(0, 0, n), enc, folded, detail::BnMode::Folded);
-        const torch::Tensor y = (*ys)[b].narrow(0, 0, n);
-        lossSum += torch::nn::functional::cross_entropy(
-                       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                       .item<double>();
-        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-        r.images += y.size(0);
-    }
+    for (size_t b = 0; xs && b < xs->size() && r.images < limit; ++b)
+        score((*xs)[b], (*ys)[b]);
     if (r.images > 0) {
         r.top1 = 100.0 * double(correct) / double(r.images);
         r.loss = lossSum / double(r.images);

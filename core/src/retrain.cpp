@@ -155,18 +155,16 @@ Score scoreTest(PrunedModel& model, const Dataset& test, const detail::Normaliza
     std::iota(idx.begin(), idx.end(), int64_t(0));
     int64_t correct = 0;
     double lossSum = 0;
-    for (size_t b = 0; b < idx.size(); b += 500) {
+    detail::forEachBatch(test, idx, 500, norm, [&](const torch::Tensor& x, const int64_t* at, int64_t n) {
         if (cancel && cancel->load())
             throw Cancelled();
-        const int64_t n = std::min<int64_t>(500, int64_t(idx.size() - b));
-        const torch::Tensor x = detail::makeBatch(test, idx.data() + b, n, norm);
-        const torch::Tensor y = detail::makeLabels(test, idx.data() + b, n);
+        const torch::Tensor y = detail::makeLabels(test, at, n);
         const torch::Tensor logits = model->forward(x);
         lossSum += torch::nn::functional::cross_entropy(
                        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();
         correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-    }
+    });
     s.images = int64_t(idx.size());
     s.top1 = s.images ? 100.0 * double(correct) / double(s.images) : 0;
     s.loss = s.images ? lossSum / double(s.images) : 0;
@@ -266,6 +264,13 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
     int64_t step = 0;
     for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
         std::shuffle(order.begin(), order.end(), rng);
+        std::unique_ptr<detail::BatchPrefetcher> prefetch; // image folders: this epoch's batches
+        if (!train.inMemory())
+            prefetch = std::make_unique<detail::BatchPrefetcher>(
+                train, norm,
+                detail::orderedBatches(order, cfg.batchSize, 0, stepsPerEpoch,
+                                       cfg.augment ? ViewPolicy::TrainAugment : ViewPolicy::TrainCentre,
+                                       [&](int64_t b) { return detail::imageSeed(cfg.seed + uint64_t(epoch), b); }));
         double lossSum = 0;
         int64_t correct = 0, seen = 0;
         for (int64_t b = 0; b < stepsPerEpoch; ++b, ++step) {
@@ -279,7 +284,8 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
                 static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
             const int64_t* idx = order.data() + b * cfg.batchSize;
             const torch::Tensor x =
-                detail::makeBatch(train, idx, cfg.batchSize, norm, cfg.augment ? &rng : nullptr, pad, cfg.augment);
+                prefetch ? prefetch->next()
+                         : detail::makeBatch(train, idx, cfg.batchSize, norm, cfg.augment ? &rng : nullptr, pad, cfg.augment);
             const torch::Tensor y = detail::makeLabels(train, idx, cfg.batchSize);
             sgd.zero_grad();
             const torch::Tensor logits = model->forward(x);

@@ -74,6 +74,8 @@ void readInfo(torch::serialize::InputArchive& ar, CheckpointInfo& info) {
     info.mean = toFloats(t);
     ar.read("std", t);
     info.stddev = toFloats(t);
+    if (ar.try_read("data_summary", v) && v.isString()) // written since image folders are streamed
+        info.dataSummary = v.toStringRef();
 }
 } // namespace
 
@@ -91,6 +93,7 @@ void saveCheckpoint(const std::string& path, const CheckpointInfo& info, Pruning
         ar.write("class_names", c10::IValue(joinLines(info.classNames)));
         ar.write("mean", floats(info.mean), true);
         ar.write("std", floats(info.stddev), true);
+        ar.write("data_summary", c10::IValue(info.dataSummary));
         torch::serialize::OutputArchive netAr;
         net->save(netAr);
         ar.write("net", netAr);
@@ -350,6 +353,9 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     info.inWidth = train.width;
     info.classes = train.numClasses();
     info.classNames = train.classNames;
+    info.dataSummary = data.summary;
+    for (const std::string& f : data.skipped)
+        info.dataSummary += "\nskipped " + f;
     channelStats(train, split.train, info.mean, info.stddev);
 
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
@@ -386,6 +392,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     Clock::time_point lastSave = Clock::now();
     const int64_t firstStep = info.step;
     std::vector<int64_t> order;
+    std::unique_ptr<detail::BatchPrefetcher> prefetch; // image folders: this epoch's batches
     int currentEpoch = -1;
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
@@ -418,6 +425,12 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
             order = split.train;
             std::mt19937_64 shuffleRng(mix(cfg.seed, 1, uint64_t(epoch)));
             std::shuffle(order.begin(), order.end(), shuffleRng);
+            if (!train.inMemory())
+                prefetch = std::make_unique<detail::BatchPrefetcher>(
+                    train, norm,
+                    detail::orderedBatches(order, cfg.batchSize, step % stepsPerEpoch, stepsPerEpoch,
+                                           cfg.augment ? ViewPolicy::TrainAugment : ViewPolicy::TrainCentre,
+                                           [&](int64_t b) { return mix(cfg.seed, 3, uint64_t(epoch * stepsPerEpoch + b)); }));
             lossSum = 0;
             correct = seen = 0;
         }
@@ -426,8 +439,9 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         Encoding enc = randomEncoding(arch, rng);
         if (cfg.fullWidthProb > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < cfg.fullWidthProb)
             enc = uniformEncoding(arch, grid::kSize - 1);
-        const torch::Tensor x = detail::makeBatch(train, order.data() + offset, cfg.batchSize, norm,
-                                                  cfg.augment ? &rng : nullptr, pad, cfg.augment);
+        const torch::Tensor x = prefetch ? prefetch->next()
+                                         : detail::makeBatch(train, order.data() + offset, cfg.batchSize, norm,
+                                                             cfg.augment ? &rng : nullptr, pad, cfg.augment);
         const torch::Tensor y = detail::makeLabels(train, order.data() + offset, cfg.batchSize);
 
         const detail::StepResult r =

@@ -1,6 +1,7 @@
 #pragma once
 // Speed figures for `metaprune bench` (never asserted by tests: these machines are noisy).
 
+#include "metaprune/dataset.h"
 #include "metaprune/training.h"
 
 #include <string>
@@ -28,5 +29,33 @@ double sgemmGflops(int n = 1024, int repeats = 5);
 Timing benchTrainingStep(const std::string& family, const std::string& preset, int channels, int size,
                          int classes, int batch, GeneratorUpdate update, int steps, double* gflop = nullptr,
                          int64_t* generatorParams = nullptr);
+
+/// Writes `count` JPEGs (quality 90) of mixed sizes around 500x375 (widths 375-625, a quarter
+/// portrait) into `classes` class folders of `dir`, with photo-like texture (about 60-120 KB
+/// each), on `threads` threads. Throws DataError naming a file that cannot be written.
+void writeJpegFolder(const std::string& dir, int count, int classes, uint64_t seed, int threads);
+
+/// Images per second of one thread reading, decoding and cropping the first `images` files of
+/// the image folder `data` with `policy` to its input size: libjpeg-turbo (DCT-domain scaling)
+/// and stb_image (the decoder used before, full size).
+struct DecodeSpeed {
+    double turbo = 0, stb = 0;
+    int images = 0;
+};
+DecodeSpeed benchDecode(const Dataset& data, int images, ViewPolicy policy);
+
+/// `steps` PruningNet training steps (random encodings) at batch `batch` fed by the streaming
+/// loader from data.train with its training policy: the step time and how long each step
+/// waited for its batch, after `warm` steps that fill the queue.
+struct StreamingSteps {
+    Timing step;
+    double waitMedianMs = 0, waitMaxMs = 0;
+};
+StreamingSteps benchStreamingSteps(const DataBundle& data, const std::string& family, const std::string& preset,
+                                   int batch, int steps, int warm);
+
+/// Streams every training image of `data` once (Eval view, batches of `batch`) and returns this
+/// process's peak resident memory (VmHWM) in MiB.
+double streamOnceForPeakRss(const DataBundle& data, int batch);
 
 } // namespace mp

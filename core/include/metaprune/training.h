@@ -55,6 +55,19 @@ struct TrainConfig {
     double fullWidthProb = 0.5;
     GeneratorUpdate update = GeneratorUpdate::Sparse;
     uint64_t seed = 1;
+    /// Input (tensor) size; 0 = the data's own size for IDX/CIFAR, the preset's for image
+    /// folders (an architecture file's own size; paper 224x224; small 32x32 for resnet, else
+    /// 28x28). `--size H[xW]`.
+    int inputHeight = 0, inputWidth = 0;
+    /// Loading an image folder stops when more than this fraction of its files cannot be decoded.
+    double maxBad = 0.01;
+};
+
+/// How data is read rather than what is learnt, so not part of TrainConfig (or of the
+/// checkpoint's name): the results are the same for any value.
+struct LoaderSettings {
+    int64_t cacheBytes = -1; ///< image folders decoded up to this size are cached; -1 = a quarter of the memory
+    int decodeThreads = 1;   ///< image decoding threads
 };
 
 /// JSON text of a config (stable key order) and back. fromJson throws std::invalid_argument.
@@ -84,8 +97,11 @@ std::string describePruningNetSize(const ArchSpec& arch, const PruningNetSize& s
 /// Memory this process can use now (MemAvailable of /proc/meminfo, bytes; 0 when unknown).
 int64_t availableMemoryBytes();
 
-/// Loads the data a config names, applying its per-class caps. Throws DataError.
-DataBundle loadTrainingData(const TrainConfig& cfg);
+/// The size an image folder is read at under `cfg` (see TrainConfig::inputHeight).
+void folderInputSize(const TrainConfig& cfg, int& height, int& width);
+
+/// Loads the data a config names at its input size, applying its per-class caps. Throws DataError.
+DataBundle loadTrainingData(const TrainConfig& cfg, const LoaderSettings& loader = {});
 
 /// Reported about every 50 steps and at the end of an epoch.
 struct TrainProgress {
@@ -130,6 +146,9 @@ struct CheckpointInfo {
     int inChannels = 0, inHeight = 0, inWidth = 0, classes = 0;
     std::vector<float> mean, stddev; ///< input normalisation (per channel, 0..1 pixel scale)
     std::vector<std::string> classNames;
+    /// The data's summary line (crop policy, cached or streamed) and the skipped files, one
+    /// "skipped path: reason" line each.
+    std::string dataSummary;
     bool finished() const { return step >= totalSteps; }
 };
 
