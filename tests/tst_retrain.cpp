@@ -383,8 +383,12 @@ private slots:
         }
         QCOMPARE(rep.correlation.kendallTau, rankCorrelation(predicted, retrained).kendallTau);
         QCOMPARE(rep.correlationInterval.resamples, 2000);
-        QVERIFY(rep.correlationTest.exact); // 4 structures: all 24 orderings
-        QCOMPARE(rep.correlationTest.permutations, int64_t(24));
+        if (std::isnan(rep.correlation.kendallTau)) { // toy data can retrain every structure to one top-1
+            QVERIFY(std::isnan(rep.correlationTest.kendallP) && !rep.correlationInterval.kendallTau.defined());
+        } else {
+            QVERIFY(rep.correlationTest.exact); // 4 structures: all 24 orderings
+            QCOMPARE(rep.correlationTest.permutations, int64_t(24));
+        }
         QCOMPARE(rep.topK, 3);
         QCOMPARE(rep.topKOverlap, topKOverlap(predicted, retrained, 3));
         const QString md = QString::fromStdString(rep.markdown());
