@@ -75,7 +75,8 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         for (const char* expected : {"Full-width PruningNet after BN recalibration", "Pareto front",
                                      "Best searched structure", "Uniform baseline at equal-or-higher MACs",
-                                     "Demo finished"})
+                                     "Searched vs uniform on the same 100 search-split images (paired):",
+                                     "(95%)", "McNemar p", "Demo finished"})
             QVERIFY2(r.out.contains(expected), qPrintable(r.out));
 
         Store store(db.toStdString());
@@ -209,7 +210,8 @@ private slots:
         const QString report = tmp.filePath("compare.md"), chart = tmp.filePath("compare.png");
         const QStringList compare = QStringList{"compare", "--db", project, "--targets", "50%,25%", "--seeds", "1,2",
                                                 "--epochs", "1", "--generations", "1", "--report", report,
-                                                "--chart", chart, "--threads", "2"} + kTinySearch;
+                                                "--chart", chart, "--json", tmp.filePath("compare.json"),
+                                                "--threads", "2"} + kTinySearch;
         r = runCli(compare);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QImage png(chart);
@@ -218,6 +220,14 @@ private slots:
         QVERIFY(md.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(md.readAll());
         QVERIFY2(text.contains("| 50.0% (2.23M) |") && text.contains("| 25.0% (1.12M) |"), qPrintable(text));
+        QVERIFY2(text.contains("Pairing: equal cost") && text.contains("(sd, n=2)"), qPrintable(text));
+        QFile js(tmp.filePath("compare.json"));
+        QVERIFY(js.open(QIODevice::ReadOnly));
+        const QJsonObject cj = QJsonDocument::fromJson(js.readAll()).object();
+        QCOMPARE(cj["version"].toInt(), 2);
+        QCOMPARE(cj["pairing"].toString(), QString("equal-cost"));
+        for (const QJsonValue& row : cj["rows"].toArray()) // searched within the uniform network's MACs
+            QVERIFY(row["arms"][0]["searched"]["macs"].toInteger() <= row["arms"][0]["uniform"]["macs"].toInteger());
         size_t compareRows = 0;
         {
             Store store(project.toStdString());
@@ -233,6 +243,11 @@ private slots:
                     "--report", tmp.filePath("fidelity.md"), "--threads", "2"});
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("(n = 4)"), qPrintable(r.out));
+        r = runCli({"fidelity", "--db", project, "--band", "45%..50%", "--samples", "4", "--eval-images", "100",
+                    "--recal-batches", "2", "--report", tmp.filePath("band.md"), "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("spread over the band 2.01M..2.23M MACs") && r.out.contains("Top-3 overlap"),
+                 qPrintable(r.out));
 
         const qint64 id = Store(project.toStdString()).retrains().front().candidateId;
         const QString retrained = tmp.filePath("retrained.pt");
@@ -275,6 +290,10 @@ private slots:
                                         << "unexpected argument '%'";
         QTest::newRow("bad input size") << QStringList{"train", "--size", "28x0"} << 2 << "--size must be H or HxW";
         QTest::newRow("bad --max-bad") << QStringList{"train", "--max-bad", "2"} << 2 << "--max-bad must be a number";
+        QTest::newRow("empty fidelity band") << QStringList{"fidelity", "--db", "PROJECT", "--band", "50%..45%"} << 2
+                                             << "--band is empty";
+        QTest::newRow("bad pairing") << QStringList{"compare", "--db", "PROJECT", "--pairing", "nearest"} << 2
+                                     << "--pairing: unknown pairing 'nearest'";
         QTest::newRow("unknown preset") << QStringList{"arch", "--preset", "huge"} << 2 << "unknown architecture";
         // 125,709 MACs is the smallest network, the next achievable value is above 125,712.
         QTest::newRow("band between achievable values")

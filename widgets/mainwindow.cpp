@@ -589,10 +589,12 @@ void MainWindow::reloadPlot() {
         }
         if (!damaged.isEmpty()) {
             // Marked, never drawn: a damaged row's numbers would bend the front.
-            damage_->setText(tr("%n damaged stored row(s) kept off the plot and the front (candidate %1); "
-                                "hover for the reasons.",
-                                nullptr, int(damaged.size()))
-                                 .arg(damaged.mid(0, 8).join(", ") + (damaged.size() > 8 ? ", ..." : "")));
+            const QString ids = damaged.mid(0, 8).join(", ") + (damaged.size() > 8 ? ", ..." : "");
+            damage_->setText(damaged.size() == 1
+                                 ? tr("1 damaged stored row kept off the plot and the front (candidate %1); "
+                                      "hover for the reason.").arg(ids)
+                                 : tr("%1 damaged stored rows kept off the plot and the front (candidates %2); "
+                                      "hover for the reasons.").arg(damaged.size()).arg(ids));
             damage_->setToolTip(reasons.join("\n"));
             damage_->show();
         }

@@ -28,8 +28,10 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
     double lo = 100, hi = 0;
     for (size_t i = 0; i < report.rows.size(); ++i) {
         const mp::CompareRow& r = report.rows[i];
-        const auto [sm, ss] = mp::meanAndSpread(r.searchedTop1);
-        const auto [um, us] = mp::meanAndSpread(r.uniformTop1);
+        if (r.arms.empty()) // a damaged stored report: nothing to draw for this target
+            continue;
+        const auto [sm, ss] = mp::meanAndSpread(r.searchedTop1());
+        const auto [um, us] = mp::meanAndSpread(r.uniformTop1());
         const double x = double(i + 1);
         searched->addData(x, sm);
         uniform->addData(x, um);
@@ -39,8 +41,8 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         hi = std::max({hi, sm + ss, um + us});
         ticker->addTick(x, QStringLiteral("%1% MACs\n%2 vs %3")
                                .arg(100 * r.fraction, 0, 'g', 3)
-                               .arg(QString::fromStdString(mp::formatMacs(r.searched.macs)),
-                                    QString::fromStdString(mp::formatMacs(r.uniform.macs))));
+                               .arg(QString::fromStdString(mp::formatMacs(r.arms.front().searched.macs)),
+                                    QString::fromStdString(mp::formatMacs(r.arms.front().uniform.macs))));
     }
     plot->xAxis->setTicker(ticker);
     plot->xAxis->setRange(0.4, double(report.rows.size()) + 0.6);
@@ -57,10 +59,10 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont("sans", 11, QFont::Bold)));
     }
     if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0)))
-        title->setText((report.seeds.size() == 1
-                            ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one seed")
-                            : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 seeds")
-                                  .arg(report.seeds.size()))
+        title->setText((report.rows.empty() || report.rows.front().searchedTop1().size() == 1
+                            ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)")
+                            : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
+                                  .arg(report.rows.front().searchedTop1().size()))
                            .arg(QString::fromStdString(report.arch)));
     plot->replot();
 }

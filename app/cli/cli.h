@@ -104,6 +104,10 @@ void printFront(const std::vector<mp::CandidateRecord>& all, int64_t fullMacs,
 /// curve.
 void printBestVsUniform(const mp::CandidateRecord& best,
                         const std::vector<mp::CandidateRecord>& all, int64_t fullMacs);
+/// The best structure against its uniform baseline, both re-scored by `ev` on the same images of
+/// `split`: the difference with its interval and the McNemar test (stats.h).
+void printPairedDifference(const mp::Evaluator& ev, const mp::CandidateRecord& best,
+                           const mp::CandidateRecord& uniform, mp::EvalSplit split);
 
 // ---- options -----------------------------------------------------------------------------------
 
@@ -129,10 +133,11 @@ void addRecalOptions(Parser& p, const mp::EvalSettings& defaults);
 void addEvalOptions(Parser& p, const mp::EvalSettings& defaults);
 mp::EvalSettings evalSettingsOf(const Parser& p);
 void addSearchOptions(Parser& p, const mp::SearchConfig& defaults, const QString& defaultMax);
-void addEvolutionOptions(Parser& p, const mp::SearchConfig& defaults);
+/// Without `seedOption`, no --search-seed (for commands that take a list of search seeds).
+void addEvolutionOptions(Parser& p, const mp::SearchConfig& defaults, bool seedOption = true);
 mp::SearchConfig searchConfigOf(const Parser& p, const mp::ArchSpec& arch);
 /// Population, operators, generations, seed, baselines and evaluation settings of a search.
-void evolutionOf(const Parser& p, mp::SearchConfig& c);
+void evolutionOf(const Parser& p, mp::SearchConfig& c, bool seedOption = true);
 void addRetrainOptions(Parser& p, const mp::RetrainConfig& defaults);
 mp::RetrainConfig retrainConfigOf(const Parser& p);
 /// Comma-separated distinct seeds of option `name`.

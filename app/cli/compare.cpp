@@ -4,6 +4,7 @@
 #include "reportchart.h"
 
 #include <QFileInfo>
+#include <QJsonDocument>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,12 +19,26 @@ void declareCompare(Parser& p) {
     addCheckpointOptions(p, "to search with");
     p.addOption(
         {"targets", "MACs targets as fractions of the full network.", "list", "50%,25%,12.5%"});
+    p.addOption({"pairing",
+                 "equal-cost (the uniform network nearest each target, and a search under its "
+                 "MACs, as the paper compares) or at-least (a search under the target, against the "
+                 "cheapest uniform network with at least the searched MACs).",
+                 "name", "equal-cost"});
     p.addOption({"seeds", "Retraining seeds (same for searched and uniform).", "list", "1,2"});
+    p.addOption({"search-seeds", "Search seeds, one search per target and PruningNet each.", "list",
+                 "1"});
+    p.addOption({"pruningnet-seeds",
+                 "PruningNet training seeds: other seeds train more PruningNets with the given "
+                 "one's settings (reused when finished). Default: the given PruningNet's own.",
+                 "list"});
     addRetrainOptions(p, RetrainConfig{});
-    addEvolutionOptions(p, SearchConfig{});
+    addEvolutionOptions(p, SearchConfig{}, false);
     addEvalOptions(p, EvalSettings{});
     p.addOption({"report", "Markdown report to write.", "file", "compare.md"});
+    p.addOption({"json", "JSON report to write.", "file", "compare.json"});
     p.addOption({"chart", "PNG chart to write.", "file", "compare.png"});
+    p.addOption({"force", "Search even when a PruningNet has not learned (its full-width top-1 is not "
+                          "clearly above chance): the comparison is then not meaningful."});
 }
 
 int runCompare(const Parser& p) {
@@ -45,30 +60,44 @@ int runCompare(const Parser& p) {
     }
     if (fractions.empty())
         throw UsageError("--targets needs at least one MACs target, like 50%,25%,12.5%");
-    const RetrainConfig recipe = retrainConfigOf(p);
-    const std::vector<uint64_t> seeds = seedsOf(p, "seeds");
+    CompareConfig cfg;
+    cfg.fractions = fractions;
+    try {
+        cfg.pairing = parseComparePairing(p.value("pairing").toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--pairing: ") + e.what());
+    }
+    cfg.recipe = retrainConfigOf(p);
+    cfg.seeds = seedsOf(p, "seeds");
+    cfg.searchSeeds = seedsOf(p, "search-seeds");
+    if (p.isSet("pruningnet-seeds")) cfg.pruningnetSeeds = seedsOf(p, "pruningnet-seeds");
+    cfg.allowUnlearned = p.isSet("force");
     const QString report = QFileInfo(p.value("report")).absoluteFilePath();
+    const QString json = QFileInfo(p.value("json")).absoluteFilePath();
     const QString chart = QFileInfo(p.value("chart")).absoluteFilePath();
-    checkWritable(report);
-    checkWritable(chart);
+    for (const QString& f : {report, json, chart})
+        checkWritable(f);
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
-    SearchConfig search;
-    evolutionOf(p, search);
-    const Evaluator ev(ref.checkpoint, data, search.eval);
+    evolutionOf(p, cfg.search, false);
+    const Evaluator ev(ref.checkpoint, data, cfg.search.eval);
     StageProgress bar;
-    const CompareReport result =
-        compareWithUniform(p.value("db").toStdString(), ev, data, ref.trainingId, fractions, search,
-                           recipe, seeds, std::ref(bar), &gCancel);
+    const CompareReport result = compareWithUniform(p.value("db").toStdString(), ev, data,
+                                                    ref.trainingId, cfg, std::ref(bar), &gCancel);
     bar.done();
     const std::string md = result.markdown();
     std::printf("%s", md.c_str());
     writeFileAtomically(report.toStdString(), md);
+    writeFileAtomically(json.toStdString(),
+                        QJsonDocument::fromJson(QByteArray::fromStdString(result.toJson()))
+                            .toJson(QJsonDocument::Indented)
+                            .toStdString());
     QString error;
     if (!saveCompareChart(result, chart, 900, 520, &error))
         throw std::runtime_error(error.toStdString());
-    std::printf("\nWrote %s and %s\n", qPrintable(p.value("report")), qPrintable(p.value("chart")));
+    std::printf("\nWrote %s, %s and %s\n", qPrintable(p.value("report")),
+                qPrintable(p.value("json")), qPrintable(p.value("chart")));
     return 0;
 }
 

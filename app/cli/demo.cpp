@@ -46,15 +46,18 @@ int runDemo(const Parser& p) {
     printFront(all, full, &scfg);
     if (sj.outcome.best) {
         printBestVsUniform(*sj.outcome.best, all, full);
-        const EvalResult t = ev.evaluate(sj.outcome.best->genes, EvalSplit::Test, &gCancel);
-        std::printf("On the test set (PruningNet weights, BN recalibrated, no retraining): best "
-                    "searched top-1 %.2f%%",
-                    t.top1);
-        if (const auto u = uniformBaselineAtLeast(all, sj.outcome.best->macs)) {
-            const EvalResult ut = ev.evaluate(u->genes, EvalSplit::Test, &gCancel);
-            std::printf(", uniform baseline %.2f%% (%+.2f points)", ut.top1, t.top1 - ut.top1);
+        const auto u = uniformBaselineAtLeast(all, sj.outcome.best->macs);
+        if (u) printPairedDifference(ev, *sj.outcome.best, *u, EvalSplit::Search);
+        std::printf("On the test set (PruningNet weights, BN recalibrated, no retraining): ");
+        if (u) {
+            const PairedAccuracy t =
+                comparePaired(ev, sj.outcome.best->genes, u->genes, EvalSplit::Test, &gCancel);
+            std::printf("best searched top-1 %.2f%%, uniform baseline %.2f%%: %s\n", t.top1A,
+                        t.top1B, formatDifference(differenceOf(t)).c_str());
+        } else {
+            const EvalResult t = ev.evaluate(sj.outcome.best->genes, EvalSplit::Test, &gCancel);
+            std::printf("best searched top-1 %.2f%%\n", t.top1);
         }
-        std::printf("\n");
     }
     if (!sj.outcome.finished) {
         std::printf("Cancelled during search; every evaluated candidate is stored. Run the same "

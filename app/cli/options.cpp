@@ -223,7 +223,7 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
     addEvolutionOptions(p, d);
 }
 
-void addEvolutionOptions(Parser& p, const SearchConfig& d) {
+void addEvolutionOptions(Parser& p, const SearchConfig& d, bool seedOption) {
     p.addOption({"population", "Population size.", "n", QString::number(d.population)});
     p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
     p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
@@ -231,7 +231,7 @@ void addEvolutionOptions(Parser& p, const SearchConfig& d) {
     p.addOption(
         {"mutation-prob", "Per-gene mutation probability.", "p", QString::number(d.mutationProb)});
     p.addOption({"generations", "Generations.", "n", QString::number(d.generations)});
-    p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
+    if (seedOption) p.addOption({"search-seed", "Seed of the search.", "n", QString::number(d.seed)});
 }
 
 SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
@@ -253,16 +253,18 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
 }
 
 /// Population, operators, generations, seed, baselines and evaluation settings of a search.
-void evolutionOf(const Parser& p, SearchConfig& c) {
+void evolutionOf(const Parser& p, SearchConfig& c, bool seedOption) {
     c.population = intValue(p, "population", 1, 100000);
     c.parents = intValue(p, "parents", 1, 100000);
     c.mutations = intValue(p, "mutations", 0, 100000);
     c.crossovers = intValue(p, "crossovers", 0, 100000);
     c.mutationProb = doubleValue(p, "mutation-prob", 0, 1);
     c.generations = intValue(p, "generations", 1, 100000);
-    bool ok = false;
-    c.seed = p.value("search-seed").toULongLong(&ok);
-    if (!ok) throw UsageError("--search-seed must be a non-negative integer");
+    if (seedOption) {
+        bool ok = false;
+        c.seed = p.value("search-seed").toULongLong(&ok);
+        if (!ok) throw UsageError("--search-seed must be a non-negative integer");
+    }
     c.eval = evalSettingsOf(p);
 }
 

@@ -124,8 +124,16 @@ void printBestVsUniform(const CandidateRecord& best, const std::vector<Candidate
     double interp = 0;
     if (interpolateTop1(uniform, best.macs, &interp))
         std::printf("Uniform curve interpolated at the same MACs: top-1 %.2f%%  ->  searched %+.2f "
-                    "points\n",
+                    "points (between two networks: no interval)\n",
                     interp, best.top1 - interp);
+}
+
+void printPairedDifference(const Evaluator& ev, const CandidateRecord& best,
+                           const CandidateRecord& uniform, EvalSplit split) {
+    const PairedAccuracy r = comparePaired(ev, best.genes, uniform.genes, split, &gCancel);
+    std::printf("Searched vs uniform on the same %lld %s images (paired): %s\n",
+                static_cast<long long>(r.n), split == EvalSplit::Search ? "search-split" : "test",
+                formatDifference(differenceOf(r)).c_str());
 }
 
 /// The project's latency table for `arch` (measured now, with progress, if it has none).

@@ -38,7 +38,11 @@ int runSearch(const Parser& p) {
     const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
     printFront(all, full, &cfg);
-    if (job.outcome.best) printBestVsUniform(*job.outcome.best, all, full);
+    if (job.outcome.best) {
+        printBestVsUniform(*job.outcome.best, all, full);
+        if (const auto u = uniformBaselineAtLeast(all, job.outcome.best->macs))
+            printPairedDifference(ev, *job.outcome.best, *u, EvalSplit::Search);
+    }
     if (!job.outcome.finished) {
         std::printf(
             "Cancelled; every evaluated candidate is stored. Run the same command to resume.\n");

@@ -3,6 +3,7 @@
 #include "metaprune/compare.h"
 
 #include "metaprune/errors.h"
+#include "metaprune/latency.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,7 +12,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <random>
+#include <set>
 
 namespace mp {
 
@@ -85,26 +89,7 @@ std::string recipeText(const RetrainConfig& r) {
     return buf;
 }
 
-/// A correlation coefficient, or "undefined" (a constant sample has no ranking).
-std::string coefficient(double c) {
-    if (std::isnan(c))
-        return "undefined";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", c);
-    return buf;
-}
-
 } // namespace
-
-std::pair<double, double> meanAndSpread(const std::vector<double>& v) {
-    if (v.empty())
-        return {0, 0};
-    const double mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
-    double ss = 0;
-    for (double x : v)
-        ss += (x - mean) * (x - mean);
-    return {mean, v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0};
-}
 
 RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
                                int64_t candidateId, const RetrainConfig& cfg, const std::string& purpose,
@@ -115,6 +100,9 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
     const std::optional<CandidateRecord> c = store.candidate(candidateId);
     if (!c)
         throw std::invalid_argument(dbPath + ": has no candidate " + std::to_string(candidateId));
+    if (const std::string damage = candidateDamage(evaluator.arch(), *c); !damage.empty())
+        throw std::invalid_argument(dbPath + ": candidate " + std::to_string(candidateId) + " is damaged (" + damage +
+                                    "); it cannot be retrained");
     const std::string recipe = toJson(cfg);
     if (reused)
         *reused = false;
@@ -173,156 +161,518 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
     return out;
 }
 
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// JSON has no NaN: an undefined number is null.
+QJsonValue number(double v) {
+    return std::isnan(v) ? QJsonValue() : QJsonValue(v);
+}
+
+double numberOf(const QJsonValue& v) {
+    return v.isDouble() ? v.toDouble() : kNaN;
+}
+
+QJsonArray intervalJson(const Interval& i) {
+    return QJsonArray{number(i.lo), number(i.hi)};
+}
+
+Interval intervalOf(const QJsonValue& v) {
+    const QJsonArray a = v.toArray();
+    return a.size() == 2 ? Interval{numberOf(a[0]), numberOf(a[1])} : Interval{};
+}
+
+// Seeds are 64-bit: JSON numbers (doubles) would round the large ones.
+QJsonArray seedsJson(const std::vector<uint64_t>& seeds) {
+    QJsonArray a;
+    for (uint64_t x : seeds)
+        a.append(QString::number(x));
+    return a;
+}
+
+std::vector<uint64_t> seedsOf(const QJsonValue& v) {
+    std::vector<uint64_t> out;
+    for (const QJsonValue& x : v.toArray())
+        out.push_back(x.toString().toULongLong());
+    return out;
+}
+
+std::string seedList(const std::vector<uint64_t>& seeds) {
+    std::string s;
+    for (uint64_t x : seeds)
+        s += (s.empty() ? "" : ", ") + std::to_string(x);
+    return s;
+}
+
+std::string fixed(const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+/// "0.31x, 609.0k": a uniform network by its width multiplier and MACs.
+std::string uniformText(const CandidateRecord& u) {
+    // Stored genes are canonical; the widest gene keeps the uniform network's own index.
+    const int index = u.genes.empty() ? 0 : *std::max_element(u.genes.begin(), u.genes.end());
+    return fixed("%.2fx, ", grid::scale(index)) + formatMacs(u.macs);
+}
+
+/// One value, or "lo-hi" when the arms differ.
+std::string rangeText(std::vector<std::string> values) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    std::string s;
+    for (const std::string& v : values)
+        s += (s.empty() ? "" : " / ") + v;
+    return s;
+}
+
+std::string verdictCell(const Difference& d) {
+    switch (d.verdict()) {
+    case Verdict::Distinguishable:
+        return "distinguishable (" + d.test + " " + formatPValue(d.pValue) + ")";
+    case Verdict::NotDistinguishable:
+        return "not distinguishable (" + d.test + " " + formatPValue(d.pValue) + ")";
+    case Verdict::Borderline:
+        return "borderline (" + d.test + " " + formatPValue(d.pValue) + ")";
+    case Verdict::NoInterval:
+        break;
+    }
+    return "no interval (n=1)";
+}
+
+std::string differenceCell(const Difference& d) {
+    if (!d.interval.defined())
+        return fixed("%+.2f", d.estimate);
+    return fixed("%+.2f", d.estimate) + " [" + fixed("%+.2f", d.interval.lo) + ", " + fixed("%+.2f", d.interval.hi) +
+           "]";
+}
+
+QJsonObject differenceJson(const Difference& d) {
+    return QJsonObject{{"estimate", number(d.estimate)},
+                       {"interval", intervalJson(d.interval)},
+                       {"confidence", d.confidence},
+                       {"p", number(d.pValue)},
+                       {"test", QString::fromStdString(d.test)},
+                       {"sample", QString::fromStdString(d.sample)}};
+}
+
+/// The pairs of compareDifference(): per (PruningNet seed, retraining seed) the searched and
+/// uniform top-1 averaged over the search seeds, in first-seen order.
+void seedPairs(const CompareRow& row, std::vector<double>& searched, std::vector<double>& uniform, int* pruningnets) {
+    std::vector<std::pair<uint64_t, size_t>> keys;
+    std::vector<double> count;
+    std::vector<uint64_t> nets;
+    for (const CompareArm& a : row.arms) {
+        if (std::find(nets.begin(), nets.end(), a.pruningnetSeed) == nets.end())
+            nets.push_back(a.pruningnetSeed);
+        for (size_t r = 0; r < std::min(a.searchedTop1.size(), a.uniformTop1.size()); ++r) {
+            const auto key = std::make_pair(a.pruningnetSeed, r);
+            size_t at = size_t(std::find(keys.begin(), keys.end(), key) - keys.begin());
+            if (at == keys.size()) {
+                keys.push_back(key);
+                searched.push_back(0);
+                uniform.push_back(0);
+                count.push_back(0);
+            }
+            searched[at] += a.searchedTop1[r];
+            uniform[at] += a.uniformTop1[r];
+            count[at] += 1;
+        }
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+        searched[i] /= count[i];
+        uniform[i] /= count[i];
+    }
+    *pruningnets = int(nets.size());
+}
+
+std::string coefficientWithInterval(double c, const Interval& i) {
+    if (std::isnan(c))
+        return "undefined";
+    return fixed("%.3f", c) + (i.defined() ? " [" + fixed("%.3f", i.lo) + ", " + fixed("%.3f", i.hi) + "]"
+                                           : std::string(" [no interval]"));
+}
+
+} // namespace
+
+std::string comparePairingName(ComparePairing pairing) {
+    return pairing == ComparePairing::EqualCost ? "equal-cost" : "at-least";
+}
+
+ComparePairing parseComparePairing(const std::string& name) {
+    if (name == "equal-cost")
+        return ComparePairing::EqualCost;
+    if (name == "at-least")
+        return ComparePairing::AtLeast;
+    throw std::invalid_argument("unknown pairing '" + name + "' (equal-cost or at-least)");
+}
+
+int nearestUniformIndex(const ArchSpec& arch, int64_t macs) {
+    int best = 0;
+    int64_t bestGap = std::numeric_limits<int64_t>::max();
+    for (int i = 0; i < grid::kSize; ++i) {
+        const int64_t gap = std::llabs(countMacs(arch, uniformEncoding(arch, i)) - macs);
+        if (gap < bestGap) { // strictly nearer: a tie keeps the cheaper network
+            best = i;
+            bestGap = gap;
+        }
+    }
+    return best;
+}
+
+std::vector<double> CompareRow::searchedTop1() const {
+    std::vector<double> out;
+    for (const CompareArm& a : arms)
+        out.insert(out.end(), a.searchedTop1.begin(), a.searchedTop1.end());
+    return out;
+}
+
+std::vector<double> CompareRow::uniformTop1() const {
+    std::vector<double> out;
+    std::vector<std::pair<uint64_t, int64_t>> seen;
+    for (const CompareArm& a : arms) {
+        const auto key = std::make_pair(a.pruningnetSeed, a.uniform.id);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            continue;
+        seen.push_back(key);
+        out.insert(out.end(), a.uniformTop1.begin(), a.uniformTop1.end());
+    }
+    return out;
+}
+
+Difference compareDifference(const CompareRow& row) {
+    std::vector<double> searched, uniform;
+    int pruningnets = 0;
+    seedPairs(row, searched, uniform, &pruningnets);
+    if (searched.size() < 2) {
+        Difference d;
+        d.estimate = searched.empty() ? kNaN : searched[0] - uniform[0];
+        d.sample = "n=" + std::to_string(searched.size());
+        return d;
+    }
+    const std::string sample = pruningnets == 1
+                                   ? "n = " + std::to_string(searched.size()) + " seeds"
+                                   : "n = " + std::to_string(searched.size()) + " PruningNet x retraining seed pairs";
+    return differenceOf(pairedDifference(searched, uniform), "paired t", sample);
+}
+
 std::string CompareReport::markdown() const {
     std::string md = "# Searched structures against uniform baselines (" + arch + ")\n\n";
-    md += "Retraining recipe: " + recipeText(recipe) + "; seeds";
-    for (uint64_t s : seeds)
-        md += " " + std::to_string(s);
-    md += ". Test top-1 is the mean ± sample standard deviation over the seeds (official test set). "
-          "Uniform baselines have equal or higher MACs than the searched structure.\n\n";
-    md += "| target | searched MACs | searched params | searched top-1 | uniform MACs | uniform params | uniform top-1 "
-          "| difference |\n|---|---|---|---|---|---|---|---|\n";
-    char line[512];
+    md += pairing == ComparePairing::EqualCost
+              ? "Pairing: equal cost, as in the paper. For each target, the uniform width-multiplier network nearest "
+                "to it, and a search under that network's MACs: the searched structure never costs more.\n\n"
+              : "Pairing: at least. A search under the target, against the cheapest uniform width-multiplier network "
+                "with at least the searched structure's MACs.\n\n";
+    md += "Retraining recipe: " + recipeText(recipe) + "; retraining seeds " + seedList(seeds) + "; search seeds " +
+          seedList(searchSeeds) + "; PruningNet seeds " + seedList(pruningnetSeeds) +
+          ". Top-1 is on the official test set: mean ± sample standard deviation over every result, or the one "
+          "value with n=1. The difference is searched minus uniform in points with its 95% interval: a paired t "
+          "interval over (PruningNet seed, retraining seed) pairs, the searched side averaged over the search seeds. "
+          "It holds the searched structures fixed (retraining noise), so it does not say how a new search would "
+          "fare.\n\n";
+    md += "| target | uniform network | searched MACs | MACs ratio | searched top-1 | uniform top-1 | difference [95%] "
+          "| n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const CompareRow& r : rows) {
-        const auto [sm, ss] = meanAndSpread(r.searchedTop1);
-        const auto [um, us] = meanAndSpread(r.uniformTop1);
-        std::snprintf(line, sizeof line, "| %.1f%% (%s) | %s | %lld | %.2f ± %.2f%% | %s | %lld | %.2f ± %.2f%% | %+.2f |\n",
-                      100 * r.fraction, formatMacs(r.targetMacs).c_str(), formatMacs(r.searched.macs).c_str(),
-                      static_cast<long long>(r.searched.params), sm, ss, formatMacs(r.uniform.macs).c_str(),
-                      static_cast<long long>(r.uniform.params), um, us, sm - um);
-        md += line;
+        std::vector<std::string> uniforms, searchedMacs, ratios;
+        for (const CompareArm& a : r.arms) {
+            uniforms.push_back(uniformText(a.uniform));
+            searchedMacs.push_back(formatMacs(a.searched.macs));
+            ratios.push_back(a.uniform.macs > 0 ? fixed("%.3f", double(a.searched.macs) / double(a.uniform.macs))
+                                                : std::string("-"));
+        }
+        std::vector<double> s, u;
+        int nets = 0;
+        seedPairs(r, s, u, &nets);
+        md += "| " + fixed("%.1f%%", 100 * r.fraction) + " (" + formatMacs(r.targetMacs) + ") | " +
+              rangeText(uniforms) + " | " + rangeText(searchedMacs) + " | " + rangeText(ratios) + " | " +
+              formatTop1(r.searchedTop1()) + " | " + formatTop1(r.uniformTop1()) + " | " +
+              differenceCell(r.difference) + " | " + std::to_string(s.size()) + " | " + verdictCell(r.difference) +
+              " |\n";
     }
-    md += "\nSearched encodings (scale index per gene):\n\n";
-    for (const CompareRow& r : rows) {
-        std::snprintf(line, sizeof line, "- %.1f%%: candidate %lld, PruningNet top-1 %.2f%% (search split), genes %s\n",
-                      100 * r.fraction, static_cast<long long>(r.searched.id), r.searched.top1,
-                      encodingToString(r.searched.genes).c_str());
-        md += line;
-    }
+    md += "\n";
+    for (const CompareRow& r : rows)
+        md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs uniform " + formatDifference(r.difference) +
+              "\n";
+    md += "\nSearched structures (MACs ratio = searched / uniform MACs; scale index per gene):\n\n";
+    for (const CompareRow& r : rows)
+        for (const CompareArm& a : r.arms) {
+            std::string top1;
+            for (size_t i = 0; i < a.searchedTop1.size(); ++i)
+                top1 += (i ? ", " : "") + fixed("%.2f%%", a.searchedTop1[i]) +
+                        (i < seeds.size() ? " (seed " + std::to_string(seeds[i]) + ")" : "");
+            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ", PruningNet seed " + std::to_string(a.pruningnetSeed) +
+                  ", search seed " + std::to_string(a.searchSeed) + ": candidate " + std::to_string(a.searched.id) +
+                  ", " + formatMacs(a.searched.macs) + " MACs against " + uniformText(a.uniform) + " MACs (ratio " +
+                  (a.uniform.macs > 0 ? fixed("%.3f", double(a.searched.macs) / double(a.uniform.macs)) : "-") +
+                  "), PruningNet top-1 " + fixed("%.2f%%", a.searched.top1) + " (search split); retrained " + top1 +
+                  "; genes " + encodingToString(a.searched.genes) + "\n";
+        }
     return md;
 }
 
 std::string CompareReport::toJson() const {
     QJsonObject o;
+    o["version"] = 2;
     o["arch"] = QString::fromStdString(arch);
     o["full_macs"] = qint64(fullMacs);
+    o["pairing"] = QString::fromStdString(comparePairingName(pairing));
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
-    QJsonArray s;
-    for (uint64_t x : seeds)
-        s.append(QString::number(x));
-    o["seeds"] = s;
+    o["seeds"] = seedsJson(seeds);
+    o["search_seeds"] = seedsJson(searchSeeds);
+    o["pruningnet_seeds"] = seedsJson(pruningnetSeeds);
     QJsonArray rs;
-    for (const CompareRow& r : rows)
+    for (const CompareRow& r : rows) {
+        QJsonArray arms;
+        for (const CompareArm& a : r.arms)
+            arms.append(QJsonObject{{"pruningnet_seed", QString::number(a.pruningnetSeed)},
+                                    {"training", qint64(a.trainingId)},
+                                    {"search_seed", QString::number(a.searchSeed)},
+                                    {"run", qint64(a.runId)},
+                                    {"searched", candidateJson(a.searched)},
+                                    {"uniform", candidateJson(a.uniform)},
+                                    {"searched_top1", doubles(a.searchedTop1)},
+                                    {"uniform_top1", doubles(a.uniformTop1)}});
         rs.append(QJsonObject{{"fraction", r.fraction},
                               {"target_macs", qint64(r.targetMacs)},
-                              {"run", qint64(r.runId)},
-                              {"searched", candidateJson(r.searched)},
-                              {"uniform", candidateJson(r.uniform)},
-                              {"searched_top1", doubles(r.searchedTop1)},
-                              {"uniform_top1", doubles(r.uniformTop1)}});
+                              {"bound_macs", qint64(r.boundMacs)},
+                              {"arms", arms},
+                              {"difference", differenceJson(r.difference)}});
+    }
     o["rows"] = rs;
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
+PairedAccuracy comparePaired(const Evaluator& evaluator, const Encoding& a, const Encoding& b, EvalSplit split,
+                             const std::atomic<bool>* cancel) {
+    std::vector<bool> ca, cb;
+    evaluator.evaluateImages(a, ca, split, cancel);
+    evaluator.evaluateImages(b, cb, split, cancel);
+    return pairedAccuracy(ca, cb);
+}
+
 CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
-                                 int64_t trainingId, const std::vector<double>& fractions,
-                                 const SearchConfig& search, const RetrainConfig& recipe,
-                                 const std::vector<uint64_t>& seeds, const JobProgressFn& progress,
+                                 int64_t trainingId, const CompareConfig& cfg, const JobProgressFn& progress,
                                  const std::atomic<bool>* cancel) {
-    if (fractions.empty() || seeds.empty())
-        throw ConfigError("a comparison needs at least one MACs target and one seed");
+    if (cfg.fractions.empty() || cfg.seeds.empty() || cfg.searchSeeds.empty())
+        throw ConfigError("a comparison needs at least one MACs target, one retraining seed and one search seed");
     const ArchSpec& arch = evaluator.arch();
+    const TrainConfig baseTraining = evaluator.checkpoint().config;
     CompareReport report;
     report.arch = arch.family + "/" + arch.preset;
     report.fullMacs = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
-    report.recipe = recipe;
-    report.seeds = seeds;
+    report.pairing = cfg.pairing;
+    report.recipe = cfg.recipe;
+    report.seeds = cfg.seeds;
+    report.searchSeeds = cfg.searchSeeds;
+    report.pruningnetSeeds = cfg.pruningnetSeeds.empty() ? std::vector<uint64_t>{baseTraining.seed} : cfg.pruningnetSeeds;
     const int64_t smallest = countMacs(arch, uniformEncoding(arch, 0));
-    for (double f : fractions) {
+    for (double f : cfg.fractions) {
         if (!(f > 0 && f <= 1))
             throw ConfigError("MACs targets are fractions of the full network in (0, 1], got " + std::to_string(f));
-        const int64_t target = int64_t(std::llround(f * double(report.fullMacs)));
-        if (target < smallest)
-            throw ConfigError("MACs target " + formatMacs(target) + " (" + QString::number(100 * f).toStdString() +
-                              "%) is below the smallest network of the grid, " + formatMacs(smallest));
-    }
-    for (double f : fractions) {
         CompareRow row;
         row.fraction = f;
         row.targetMacs = int64_t(std::llround(f * double(report.fullMacs)));
-        SearchConfig cfg = search;
-        cfg.maxMacs = row.targetMacs;
-        cfg.minMacs = 0;
-        cfg.uniformBaselines = true;
-        char stage[64];
-        std::snprintf(stage, sizeof stage, "search %.1f%%", 100 * f);
-        SearchCallbacks cb;
-        cb.progress = [&](int64_t done, int64_t total) {
-            if (progress)
-                progress({stage, done, total, 0});
-        };
-        const SearchJob job = searchInProject(dbPath, evaluator, cfg, trainingId, cb, cancel);
-        if (!job.outcome.finished)
-            throw Cancelled();
-        if (!job.outcome.best)
-            throw ConfigError("the search at " + formatMacs(row.targetMacs) + " found no structure within the target");
-        row.runId = job.outcome.runId;
-        row.searched = *job.outcome.best;
-        const std::vector<CandidateRecord> all = Store(dbPath).candidates(job.outcome.runId);
-        const std::optional<CandidateRecord> u = uniformBaselineAtLeast(all, row.searched.macs);
-        if (!u)
-            throw ConfigError("no uniform baseline has at least the searched structure's " +
-                              formatMacs(row.searched.macs) + " MACs");
-        row.uniform = *u;
-        for (uint64_t seed : seeds) {
-            RetrainConfig r = recipe;
-            r.seed = seed;
-            row.searchedTop1.push_back(
-                retrainCandidate(dbPath, evaluator, data, row.searched.id, r, "compare", progress, cancel).testTop1);
-            row.uniformTop1.push_back(
-                retrainCandidate(dbPath, evaluator, data, row.uniform.id, r, "compare", progress, cancel).testTop1);
-        }
+        if (row.targetMacs < smallest)
+            throw ConfigError("MACs target " + formatMacs(row.targetMacs) + " (" + QString::number(100 * f).toStdString() +
+                              "%) is below the smallest network of the grid, " + formatMacs(smallest));
+        row.boundMacs = cfg.pairing == ComparePairing::EqualCost
+                            ? countMacs(arch, uniformEncoding(arch, nearestUniformIndex(arch, row.targetMacs)))
+                            : row.targetMacs;
         report.rows.push_back(row);
     }
+
+    for (uint64_t netSeed : report.pruningnetSeeds) {
+        // Another PruningNet: the same training config with another seed (another search split
+        // too), trained in the project or reused when its checkpoint is finished.
+        std::unique_ptr<Evaluator> other;
+        const Evaluator* ev = &evaluator;
+        int64_t netTraining = trainingId;
+        if (netSeed != baseTraining.seed) {
+            TrainConfig tc = baseTraining;
+            tc.seed = netSeed;
+            const std::string ckpt = defaultCheckpointPath(dbPath, tc);
+            const std::string stage = "train PruningNet (seed " + std::to_string(netSeed) + ")";
+            TrainCallbacks tcb;
+            tcb.progress = [&](const TrainProgress& p) {
+                if (progress)
+                    progress({stage, p.step, p.totalSteps, p.loss});
+            };
+            const TrainJob job = trainInProject(dbPath, data, tc, ckpt, tcb, cancel);
+            if (!job.outcome.finished)
+                throw Cancelled();
+            other = std::make_unique<Evaluator>(ckpt, data, cfg.search.eval);
+            ev = other.get();
+            netTraining = job.trainingId;
+        }
+        for (CompareRow& row : report.rows) {
+            int64_t firstRun = 0; // the uniform partners come from it, so that their retrainings are shared
+            for (uint64_t searchSeed : cfg.searchSeeds) {
+                SearchConfig sc = cfg.search;
+                sc.maxMacs = row.boundMacs;
+                sc.minMacs = 0;
+                sc.seed = searchSeed;
+                sc.uniformBaselines = true;
+                const std::string stage = fixed("search %.1f%%", 100 * row.fraction) + " (PruningNet seed " +
+                                          std::to_string(netSeed) + ", search seed " + std::to_string(searchSeed) + ")";
+                SearchCallbacks cb;
+                cb.progress = [&](int64_t done, int64_t total) {
+                    if (progress)
+                        progress({stage, done, total, 0});
+                };
+                const SearchJob job = searchInProject(dbPath, *ev, sc, netTraining, cb, cancel, nullptr,
+                                                          cfg.allowUnlearned);
+                if (!job.outcome.finished)
+                    throw Cancelled();
+                if (!job.outcome.best)
+                    throw ConfigError("the search under " + formatMacs(row.boundMacs) + " found no structure");
+                if (firstRun == 0)
+                    firstRun = job.outcome.runId;
+                CompareArm arm;
+                arm.pruningnetSeed = netSeed;
+                arm.trainingId = netTraining;
+                arm.searchSeed = searchSeed;
+                arm.runId = job.outcome.runId;
+                arm.searched = *job.outcome.best;
+                const Store store(dbPath);
+                std::optional<CandidateRecord> u;
+                if (cfg.pairing == ComparePairing::EqualCost) {
+                    const Encoding e = uniformEncoding(arch, nearestUniformIndex(arch, row.targetMacs));
+                    u = store.findCandidate(firstRun, canonicalEncoding(arch, e));
+                } else if (const auto at = uniformBaselineAtLeast(store.candidates(arm.runId), arm.searched.macs)) {
+                    u = store.findCandidate(firstRun, at->genes);
+                }
+                if (!u)
+                    throw ConfigError("no uniform baseline has at least the searched structure's " +
+                                      formatMacs(arm.searched.macs) + " MACs");
+                arm.uniform = *u;
+                for (uint64_t seed : cfg.seeds) {
+                    RetrainConfig r = cfg.recipe;
+                    r.seed = seed;
+                    arm.searchedTop1.push_back(
+                        retrainCandidate(dbPath, *ev, data, arm.searched.id, r, "compare", progress, cancel).testTop1);
+                    arm.uniformTop1.push_back(
+                        retrainCandidate(dbPath, *ev, data, arm.uniform.id, r, "compare", progress, cancel).testTop1);
+                }
+                row.arms.push_back(arm);
+            }
+        }
+    }
+    for (CompareRow& row : report.rows)
+        row.difference = compareDifference(row);
     Store(dbPath).setSetting("compare.report", report.toJson());
     return report;
 }
 
+CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
+                                 int64_t trainingId, const std::vector<double>& fractions, const SearchConfig& search,
+                                 const RetrainConfig& recipe, const std::vector<uint64_t>& seeds,
+                                 const JobProgressFn& progress, const std::atomic<bool>* cancel) {
+    CompareConfig cfg;
+    cfg.fractions = fractions;
+    cfg.pairing = ComparePairing::AtLeast;
+    cfg.search = search;
+    cfg.searchSeeds = {search.seed};
+    cfg.recipe = recipe;
+    cfg.seeds = seeds;
+    return compareWithUniform(dbPath, evaluator, data, trainingId, cfg, progress, cancel);
+}
+
+std::string CostBand::key() const {
+    if (kind == Kind::Macs)
+        return "macs:" + std::to_string(std::llround(lo)) + ".." + std::to_string(std::llround(hi));
+    return "latency:" + QString::number(lo).toStdString() + ".." + QString::number(hi).toStdString();
+}
+
+std::string CostBand::text() const {
+    if (kind == Kind::Macs)
+        return formatMacs(std::llround(lo)) + ".." + formatMacs(std::llround(hi)) + " MACs";
+    return fixed("%.2f", lo) + ".." + fixed("%.2f", hi) + " ms (predicted latency)";
+}
+
 std::string FidelityReport::markdown() const {
-    char line[2048];
-    std::snprintf(line, sizeof line,
-                  "# How far the PruningNet's ranking can be trusted\n\n"
-                  "%d structures spread over the MACs range. Predicted: PruningNet weights after BN recalibration, "
-                  "search split. Retrained: %s, official test set.\n\n"
-                  "Kendall's tau = %s, Spearman's rho = %s (n = %d).\n\n"
-                  "Baseline, MACs alone against retrained top-1: Kendall's tau = %s, Spearman's rho = %s. "
-                  "Over a wide MACs range size alone ranks accuracy well; the PruningNet adds information "
-                  "where its correlation is higher than this.\n\n"
-                  "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n",
-                  correlation.n, recipeText(recipe).c_str(), coefficient(correlation.kendallTau).c_str(),
-                  coefficient(correlation.spearmanRho).c_str(), correlation.n,
-                  coefficient(macsBaseline.kendallTau).c_str(), coefficient(macsBaseline.spearmanRho).c_str());
-    std::string md = line;
+    const int n = correlation.n;
+    std::string md = "# How far the PruningNet's ranking can be trusted\n\n";
+    if (band)
+        md += std::to_string(points.size()) + " structures spread over the band " + band->text() + " (" +
+              std::to_string(requested) + " asked, " + std::to_string(attempts) + " encodings drawn).";
+    else
+        md += std::to_string(points.size()) + " structures spread over the MACs range.";
+    md += " Predicted: PruningNet weights after BN recalibration, search split. Retrained: " + recipeText(recipe) +
+          ", official test set.\n\n";
+    if (band && int(points.size()) < requested)
+        md += "The band holds only " + std::to_string(points.size()) + " distinct structures (by channels) among " +
+              std::to_string(attempts) + " drawn encodings, fewer than the " + std::to_string(requested) +
+              " asked; the study uses those.\n\n";
+    auto pValues = [](const PermutationTest& t) {
+        return formatPValue(t.kendallP) + " (tau), " + formatPValue(t.spearmanP) + " (rho)";
+    };
+    md += "PruningNet against retrained top-1: Kendall's tau = " +
+          coefficientWithInterval(correlation.kendallTau, correlationInterval.kendallTau) + ", Spearman's rho = " +
+          coefficientWithInterval(correlation.spearmanRho, correlationInterval.spearmanRho) + " (n = " +
+          std::to_string(n) + "); permutation " + pValues(correlationTest) + ".\n\n";
+    md += "Baseline, MACs alone against retrained top-1: Kendall's tau = " +
+          coefficientWithInterval(macsBaseline.kendallTau, macsInterval.kendallTau) + ", Spearman's rho = " +
+          coefficientWithInterval(macsBaseline.spearmanRho, macsInterval.spearmanRho) + "; permutation " +
+          pValues(macsTest) + ". " +
+          (band ? "Inside a band, size varies little, so this is the baseline the PruningNet must beat where the "
+                  "search uses it.\n\n"
+                : "Over a wide MACs range size alone ranks accuracy well; the PruningNet adds information where its "
+                  "correlation is higher than this.\n\n");
+    md += "Intervals: 95% percentile bootstrap over " + std::to_string(correlationInterval.resamples) +
+          " resamples of the structures";
+    if (correlationInterval.undefined > 0)
+        md += " (" + std::to_string(correlationInterval.undefined) + " left out: a constant resample has no ranking)";
+    md += "; p-values: two-sided permutation test of no association, " +
+          (correlationTest.exact ? "exact over all " + std::to_string(correlationTest.permutations) + " orderings"
+                                 : std::to_string(correlationTest.permutations) + " random permutations") +
+          ".\n\n";
+    if (topK > 0)
+        md += "Top-" + std::to_string(topK) + " overlap: " + std::to_string(topKOverlap) + " of the PruningNet's " +
+              std::to_string(topK) + " best structures are among the " + std::to_string(topK) +
+              " best after retraining (MACs alone: " + std::to_string(macsTopKOverlap) + "; by chance " +
+              fixed("%.2f", double(topK) * topK / std::max(1, n)) + ").\n\n";
     if (std::isnan(correlation.kendallTau) || std::isnan(macsBaseline.kendallTau))
         md += "Undefined: a sample is constant (e.g. every retrained top-1 is equal), so it has no ranking; "
               "retrain longer.\n\n";
-    for (const FidelityPoint& p : points) {
-        std::snprintf(line, sizeof line, "| %lld | %s | %.2f%% | %.2f%% |\n", static_cast<long long>(p.candidate.id),
-                      formatMacs(p.candidate.macs).c_str(), p.candidate.top1, p.retrainedTop1);
-        md += line;
-    }
+    md += "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n";
+    for (const FidelityPoint& p : points)
+        md += "| " + std::to_string(p.candidate.id) + " | " + formatMacs(p.candidate.macs) + " | " +
+              fixed("%.2f%%", p.candidate.top1) + " | " + fixed("%.2f%%", p.retrainedTop1) + " |\n";
     return md;
 }
 
 std::string FidelityReport::toJson() const {
     QJsonObject o;
-    // JSON has no NaN: an undefined coefficient is null.
-    auto number = [](double v) { return std::isnan(v) ? QJsonValue() : QJsonValue(v); };
+    o["version"] = 2;
     o["kendall_tau"] = number(correlation.kendallTau);
     o["spearman_rho"] = number(correlation.spearmanRho);
     o["n"] = correlation.n;
     o["macs_kendall_tau"] = number(macsBaseline.kendallTau);
     o["macs_spearman_rho"] = number(macsBaseline.spearmanRho);
+    o["kendall_tau_interval"] = intervalJson(correlationInterval.kendallTau);
+    o["spearman_rho_interval"] = intervalJson(correlationInterval.spearmanRho);
+    o["macs_kendall_tau_interval"] = intervalJson(macsInterval.kendallTau);
+    o["macs_spearman_rho_interval"] = intervalJson(macsInterval.spearmanRho);
+    o["bootstrap_resamples"] = correlationInterval.resamples;
+    o["bootstrap_undefined"] = correlationInterval.undefined;
+    o["macs_bootstrap_undefined"] = macsInterval.undefined;
+    o["kendall_p"] = number(correlationTest.kendallP);
+    o["spearman_p"] = number(correlationTest.spearmanP);
+    o["macs_kendall_p"] = number(macsTest.kendallP);
+    o["macs_spearman_p"] = number(macsTest.spearmanP);
+    o["permutation_exact"] = correlationTest.exact;
+    o["permutations"] = qint64(correlationTest.permutations);
+    o["top_k"] = topK;
+    o["top_k_overlap"] = topKOverlap;
+    o["macs_top_k_overlap"] = macsTopKOverlap;
+    o["requested"] = requested;
+    o["attempts"] = qint64(attempts);
+    if (band)
+        o["band"] = QJsonObject{{"kind", band->kind == CostBand::Kind::Macs ? "macs" : "latency"},
+                                {"lo", band->lo},
+                                {"hi", band->hi}};
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
     QJsonArray pts;
     for (const FidelityPoint& p : points) {
@@ -334,14 +684,11 @@ std::string FidelityReport::toJson() const {
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
-FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
-                               int64_t trainingId, int samples, uint64_t seed, const RetrainConfig& recipe,
-                               const JobProgressFn& progress, const std::atomic<bool>* cancel) {
-    if (samples < 3)
-        throw std::invalid_argument("a rank correlation needs at least 3 structures, got " + std::to_string(samples));
-    const ArchSpec& arch = evaluator.arch();
-    // Sample i perturbs the uniform level i/(samples-1) of the grid by up to 8 steps per gene:
-    // plain random encodings concentrate around the middle of the MACs range.
+namespace {
+
+/// Sample i puts every gene at the grid level i/(samples-1) plus up to 8 steps: plain random
+/// encodings concentrate around the middle of the MACs range.
+std::vector<Encoding> sampleWholeRange(const ArchSpec& arch, int samples, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<int> offset(-8, 8);
     std::vector<Encoding> chosen;
@@ -354,22 +701,159 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
         if (std::find(chosen.begin(), chosen.end(), e) == chosen.end())
             chosen.push_back(e);
     }
+    return chosen;
+}
+
+std::vector<Encoding> sampleInBand(const ArchSpec& arch, const CostBand& band, int samples, uint64_t seed,
+                                   const std::function<double(const Encoding&)>& cost, int64_t* attempts) {
+    // Plain random encodings concentrate around the middle of the range: draw around the band.
+    int levelLo = 0, levelHi = grid::kSize - 1;
+    for (int i = 0; i < grid::kSize; ++i) {
+        const double c = cost(uniformEncoding(arch, i));
+        if (c <= band.lo)
+            levelLo = i;
+        if (c >= band.hi) {
+            levelHi = i;
+            break;
+        }
+    }
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> level(levelLo, levelHi), offset(-8, 8);
+    std::vector<std::pair<double, Encoding>> pool;
+    std::set<std::vector<int>> seen;
+    const int64_t maxDraws = 2000 * int64_t(samples);
+    const size_t enough = 8 * size_t(samples); // a pool this large spreads well
+    int64_t draws = 0;
+    for (; draws < maxDraws && pool.size() < enough; ++draws) {
+        const int base = level(rng);
+        Encoding e(arch.genes.size());
+        for (int& g : e)
+            g = std::clamp(base + offset(rng), 0, grid::kSize - 1);
+        e = canonicalEncoding(arch, e);
+        const double c = cost(e);
+        if (c >= band.lo && c <= band.hi && seen.insert(geneChannels(arch, e)).second)
+            pool.emplace_back(c, e);
+    }
+    *attempts = draws;
+    std::vector<Encoding> out;
+    if (pool.size() <= size_t(samples)) {
+        for (const auto& p : pool)
+            out.push_back(p.second);
+        return out;
+    }
+    std::vector<bool> used(pool.size(), false);
+    for (int i = 0; i < samples; ++i) {
+        const double target = band.lo + (double(i) + 0.5) * (band.hi - band.lo) / double(samples);
+        size_t best = pool.size();
+        for (size_t j = 0; j < pool.size(); ++j)
+            if (!used[j] && (best == pool.size() || std::abs(pool[j].first - target) < std::abs(pool[best].first - target)))
+                best = j;
+        used[best] = true;
+        out.push_back(pool[best].second);
+    }
+    return out;
+}
+
+FidelityReport fidelityOf(const QJsonObject& o) {
+    FidelityReport r;
+    r.correlation.kendallTau = numberOf(o["kendall_tau"]);
+    r.correlation.spearmanRho = numberOf(o["spearman_rho"]);
+    r.correlation.n = o["n"].toInt();
+    r.macsBaseline = {numberOf(o["macs_kendall_tau"]), numberOf(o["macs_spearman_rho"]), r.correlation.n};
+    r.correlationInterval = {intervalOf(o["kendall_tau_interval"]), intervalOf(o["spearman_rho_interval"]),
+                             o["bootstrap_resamples"].toInt(), o["bootstrap_undefined"].toInt()};
+    r.macsInterval = {intervalOf(o["macs_kendall_tau_interval"]), intervalOf(o["macs_spearman_rho_interval"]),
+                      o["bootstrap_resamples"].toInt(), o["macs_bootstrap_undefined"].toInt()};
+    r.correlationTest = {numberOf(o["kendall_p"]), numberOf(o["spearman_p"]), o["permutation_exact"].toBool(),
+                         o["permutations"].toInteger()};
+    r.macsTest = {numberOf(o["macs_kendall_p"]), numberOf(o["macs_spearman_p"]), o["permutation_exact"].toBool(),
+                  o["permutations"].toInteger()};
+    r.topK = o["top_k"].toInt();
+    r.topKOverlap = o["top_k_overlap"].toInt();
+    r.macsTopKOverlap = o["macs_top_k_overlap"].toInt();
+    r.requested = o["requested"].toInt();
+    r.attempts = o["attempts"].toInteger();
+    if (o.contains("band")) {
+        const QJsonObject b = o["band"].toObject();
+        r.band = CostBand{b["kind"].toString() == "latency" ? CostBand::Kind::Latency : CostBand::Kind::Macs,
+                          b["lo"].toDouble(), b["hi"].toDouble()};
+    }
+    r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
+    for (const QJsonValue& v : o["points"].toArray()) {
+        const QJsonObject x = v.toObject();
+        r.points.push_back({candidateOf(x), x["retrained_top1"].toDouble()});
+    }
+    return r;
+}
+
+QJsonObject storedBands(const Store& store) {
+    const std::optional<std::string> s = store.setting("fidelity.bands");
+    return s ? QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object() : QJsonObject();
+}
+
+} // namespace
+
+std::vector<Encoding> sampleStructuresInBand(const ArchSpec& arch, const CostBand& band, int samples, uint64_t seed,
+                                             int64_t* attempts, const LatencyTable* latency) {
+    const bool byLatency = band.kind == CostBand::Kind::Latency;
+    if (byLatency && !latency)
+        throw ConfigError("a latency band needs the project's latency table (metaprune latency)");
+    const auto cost = [&](const Encoding& e) {
+        return byLatency ? latency->predict(arch, e) : double(countMacs(arch, e));
+    };
+    int64_t draws = 0;
+    std::vector<Encoding> out = sampleInBand(arch, band, samples, seed, cost, &draws);
+    if (attempts)
+        *attempts = draws;
+    return out;
+}
+
+FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
+                               int64_t trainingId, const FidelityConfig& cfg, const JobProgressFn& progress,
+                               const std::atomic<bool>* cancel, const LatencyTable* latency) {
+    if (cfg.samples < 3)
+        throw std::invalid_argument("a rank correlation needs at least 3 structures, got " + std::to_string(cfg.samples));
+    if (cfg.topK < 1)
+        throw ConfigError("the top-k overlap needs k >= 1, got " + std::to_string(cfg.topK));
+    const ArchSpec& arch = evaluator.arch();
+    FidelityReport report;
+    report.recipe = cfg.recipe;
+    report.band = cfg.band;
+    report.requested = cfg.samples;
+    std::vector<Encoding> chosen;
+    if (cfg.band) {
+        const CostBand& b = *cfg.band;
+        if (!(b.lo >= 0 && b.lo < b.hi))
+            throw ConfigError("the band " + b.text() + " is empty: its lower end must be below its upper end");
+        chosen = sampleStructuresInBand(arch, b, cfg.samples, cfg.seed, &report.attempts, latency);
+        if (chosen.size() < 3)
+            throw ConfigError("the band " + b.text() + " holds only " + std::to_string(chosen.size()) +
+                              " distinct structures among " + std::to_string(report.attempts) +
+                              " drawn encodings; a rank correlation needs at least 3: widen the band");
+    } else {
+        chosen = sampleWholeRange(arch, cfg.samples, cfg.seed);
+    }
     std::sort(chosen.begin(), chosen.end(),
               [&](const Encoding& a, const Encoding& b) { return countMacs(arch, a) < countMacs(arch, b); });
 
     Store store(dbPath);
-    SearchConfig marker; // a probe run of its own: the sampling seed, no generations
+    SearchConfig marker; // a probe run of its own: the sampling seed and band, no generations
     marker.eval = evaluator.settings();
-    marker.seed = seed;
+    marker.seed = cfg.seed;
     marker.generations = 0;
-    marker.population = samples;
+    marker.population = cfg.samples;
     marker.uniformBaselines = false;
+    if (cfg.band && cfg.band->kind == CostBand::Kind::Macs) {
+        marker.minMacs = std::llround(cfg.band->lo);
+        marker.maxMacs = std::llround(cfg.band->hi);
+    } else if (cfg.band) {
+        marker.minLatencyMs = cfg.band->lo;
+        marker.maxLatencyMs = cfg.band->hi;
+    }
     RunRecord run = searchRunRecord(evaluator, marker, trainingId);
     run.kind = "probe";
     const int64_t runId = store.findOrCreateRun(run);
 
-    FidelityReport report;
-    report.recipe = recipe;
     std::vector<double> predicted, retrained, macs;
     const int64_t total = int64_t(chosen.size());
     for (size_t i = 0; i < chosen.size(); ++i) {
@@ -377,6 +861,9 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
             progress({"PruningNet prediction", int64_t(i), total, 0});
         CandidateRecord c;
         if (const auto found = store.findCandidate(runId, chosen[i])) {
+            if (const std::string damage = candidateDamage(arch, *found); !damage.empty())
+                throw std::invalid_argument(dbPath + ": stored candidate " + std::to_string(found->id) +
+                                            " of the fidelity study is damaged (" + damage + ")");
             c = *found;
         } else {
             const EvalResult r = evaluator.evaluate(chosen[i], EvalSplit::Search, cancel);
@@ -390,9 +877,10 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
             c.origin = "random";
             c.generation = 0;
             c.evalMs = r.milliseconds;
+            c.latencyMs = latency ? latency->predict(arch, chosen[i]) : 0;
             c = store.addCandidate(c);
         }
-        const RetrainRecord rr = retrainCandidate(dbPath, evaluator, data, c.id, recipe, "fidelity", progress, cancel);
+        const RetrainRecord rr = retrainCandidate(dbPath, evaluator, data, c.id, cfg.recipe, "fidelity", progress, cancel);
         report.points.push_back({c, rr.testTop1});
         predicted.push_back(c.top1);
         retrained.push_back(rr.testTop1);
@@ -401,8 +889,32 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     store.setRunStatus(runId, "finished");
     report.correlation = rankCorrelation(predicted, retrained);
     report.macsBaseline = rankCorrelation(macs, retrained);
-    store.setSetting("fidelity.report", report.toJson());
+    report.correlationInterval = bootstrapRankCorrelation(predicted, retrained, cfg.seed, cfg.bootstrapResamples);
+    report.macsInterval = bootstrapRankCorrelation(macs, retrained, cfg.seed, cfg.bootstrapResamples);
+    report.correlationTest = permutationTest(predicted, retrained, cfg.seed, cfg.permutations);
+    report.macsTest = permutationTest(macs, retrained, cfg.seed, cfg.permutations);
+    report.topK = std::min(cfg.topK, int(report.points.size()));
+    report.topKOverlap = topKOverlap(predicted, retrained, report.topK);
+    report.macsTopKOverlap = topKOverlap(macs, retrained, report.topK);
+    if (cfg.band) {
+        QJsonObject bands = storedBands(store);
+        bands[QString::fromStdString(cfg.band->key())] =
+            QJsonDocument::fromJson(QByteArray::fromStdString(report.toJson())).object();
+        store.setSetting("fidelity.bands", QJsonDocument(bands).toJson(QJsonDocument::Compact).toStdString());
+    } else {
+        store.setSetting("fidelity.report", report.toJson());
+    }
     return report;
+}
+
+FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
+                               int64_t trainingId, int samples, uint64_t seed, const RetrainConfig& recipe,
+                               const JobProgressFn& progress, const std::atomic<bool>* cancel) {
+    FidelityConfig cfg;
+    cfg.samples = samples;
+    cfg.seed = seed;
+    cfg.recipe = recipe;
+    return measureFidelity(dbPath, evaluator, data, trainingId, cfg, progress, cancel);
 }
 
 std::optional<CompareReport> storedCompareReport(const Store& store) {
@@ -410,22 +922,48 @@ std::optional<CompareReport> storedCompareReport(const Store& store) {
     if (!s)
         return std::nullopt;
     const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object();
+    const int version = o["version"].toInt(1);
     CompareReport r;
     r.arch = o["arch"].toString().toStdString();
     r.fullMacs = o["full_macs"].toInteger();
     r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
-    for (const QJsonValue& v : o["seeds"].toArray())
-        r.seeds.push_back(v.toString().toULongLong());
+    r.seeds = seedsOf(o["seeds"]);
+    if (version >= 2) {
+        r.pairing = parseComparePairing(o["pairing"].toString().toStdString());
+        r.searchSeeds = seedsOf(o["search_seeds"]);
+        r.pruningnetSeeds = seedsOf(o["pruningnet_seeds"]);
+    }
     for (const QJsonValue& v : o["rows"].toArray()) {
         const QJsonObject x = v.toObject();
         CompareRow row;
         row.fraction = x["fraction"].toDouble();
         row.targetMacs = x["target_macs"].toInteger();
-        row.runId = x["run"].toInteger();
-        row.searched = candidateOf(x["searched"].toObject());
-        row.uniform = candidateOf(x["uniform"].toObject());
-        row.searchedTop1 = doublesOf(x["searched_top1"]);
-        row.uniformTop1 = doublesOf(x["uniform_top1"]);
+        if (version >= 2) {
+            row.boundMacs = x["bound_macs"].toInteger();
+            for (const QJsonValue& av : x["arms"].toArray()) {
+                const QJsonObject a = av.toObject();
+                CompareArm arm;
+                arm.pruningnetSeed = a["pruningnet_seed"].toString().toULongLong();
+                arm.trainingId = a["training"].toInteger();
+                arm.searchSeed = a["search_seed"].toString().toULongLong();
+                arm.runId = a["run"].toInteger();
+                arm.searched = candidateOf(a["searched"].toObject());
+                arm.uniform = candidateOf(a["uniform"].toObject());
+                arm.searchedTop1 = doublesOf(a["searched_top1"]);
+                arm.uniformTop1 = doublesOf(a["uniform_top1"]);
+                row.arms.push_back(arm);
+            }
+        } else { // version 1: one search of one PruningNet per target, at the target itself
+            row.boundMacs = row.targetMacs;
+            CompareArm arm;
+            arm.runId = x["run"].toInteger();
+            arm.searched = candidateOf(x["searched"].toObject());
+            arm.uniform = candidateOf(x["uniform"].toObject());
+            arm.searchedTop1 = doublesOf(x["searched_top1"]);
+            arm.uniformTop1 = doublesOf(x["uniform_top1"]);
+            row.arms.push_back(arm);
+        }
+        row.difference = compareDifference(row);
         r.rows.push_back(row);
     }
     return r;
@@ -435,19 +973,23 @@ std::optional<FidelityReport> storedFidelityReport(const Store& store) {
     const std::optional<std::string> s = store.setting("fidelity.report");
     if (!s)
         return std::nullopt;
-    const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object();
-    FidelityReport r;
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    r.correlation.kendallTau = o["kendall_tau"].toDouble(nan);
-    r.correlation.spearmanRho = o["spearman_rho"].toDouble(nan);
-    r.correlation.n = o["n"].toInt();
-    r.macsBaseline = {o["macs_kendall_tau"].toDouble(nan), o["macs_spearman_rho"].toDouble(nan), r.correlation.n};
-    r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
-    for (const QJsonValue& v : o["points"].toArray()) {
-        const QJsonObject x = v.toObject();
-        r.points.push_back({candidateOf(x), x["retrained_top1"].toDouble()});
-    }
-    return r;
+    return fidelityOf(QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object());
+}
+
+std::optional<FidelityReport> storedFidelityReport(const Store& store, const CostBand& band) {
+    const QJsonObject bands = storedBands(store);
+    const QString key = QString::fromStdString(band.key());
+    if (!bands.contains(key))
+        return std::nullopt;
+    return fidelityOf(bands[key].toObject());
+}
+
+std::vector<FidelityReport> storedBandFidelityReports(const Store& store) {
+    std::vector<FidelityReport> out;
+    const QJsonObject bands = storedBands(store);
+    for (auto it = bands.begin(); it != bands.end(); ++it)
+        out.push_back(fidelityOf(it.value().toObject()));
+    return out;
 }
 
 } // namespace mp

@@ -120,6 +120,17 @@ const EvalSettings& Evaluator::settings() const { return d->settings; }
 
 EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel,
                                const EvalBudget& budget) const {
+    return run(enc, split, cancel, budget, nullptr);
+}
+
+EvalResult Evaluator::evaluateImages(const Encoding& enc, std::vector<bool>& correct, EvalSplit split,
+                                     const std::atomic<bool>* cancel, const EvalBudget& budget) const {
+    correct.clear();
+    return run(enc, split, cancel, budget, &correct);
+}
+
+EvalResult Evaluator::run(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel,
+                          const EvalBudget& budget, std::vector<bool>* correctImages) const {
     const auto start = std::chrono::steady_clock::now();
     validateEncoding(arch(), enc);
     torch::NoGradGuard noGrad;
@@ -154,7 +165,12 @@ EvalResult Evaluator::evaluate(const Encoding& enc, EvalSplit split, const std::
         lossSum += torch::nn::functional::cross_entropy(
                        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();
-        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        const torch::Tensor hits = logits.argmax(1).eq(y);
+        correct += hits.sum().item<int64_t>();
+        if (correctImages) {
+            const torch::Tensor h = hits.to(torch::kUInt8).contiguous();
+            correctImages->insert(correctImages->end(), h.data_ptr<uint8_t>(), h.data_ptr<uint8_t>() + h.numel());
+        }
         r.images += y.size(0);
     };
     if (split == EvalSplit::Test && !d->test.inMemory()) {

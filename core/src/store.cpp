@@ -542,7 +542,7 @@ std::optional<TrainingRecord> Store::training(int64_t id) const {
 std::optional<TrainingRecord> Store::trainingByCheckpoint(const std::string& checkpoint) const {
     QSqlQuery r = query(connection_, path_,
                          (trainingColumns() + "WHERE checkpoint = ? ORDER BY id DESC LIMIT 1").c_str())
-                       .bind(q(checkpoint))
+                       .bind(storedPath(dir_, checkpoint))
                        .exec();
     if (!r.next())
         return std::nullopt;

@@ -73,6 +73,13 @@ public:
     EvalResult evaluate(const Encoding& enc, EvalSplit split = EvalSplit::Search,
                         const std::atomic<bool>* cancel = nullptr, const EvalBudget& budget = {}) const;
 
+    /// evaluate(), also telling which scored images `enc` classified correctly (`correct`,
+    /// resized to the result's image count), in the split's fixed order: the same images for
+    /// every encoding, so that two networks can be compared image by image (stats.h,
+    /// pairedAccuracy). Throws as evaluate().
+    EvalResult evaluateImages(const Encoding& enc, std::vector<bool>& correct, EvalSplit split = EvalSplit::Search,
+                              const std::atomic<bool>* cancel = nullptr, const EvalBudget& budget = {}) const;
+
     /// The pruned network `enc` with PruningNet-generated weights and recalibrated BN folded into
     /// the conv biases, ready for writeNetwork().
     PrunedNetwork prunedNetwork(const Encoding& enc) const;
@@ -84,6 +91,8 @@ public:
                        const std::string& jsonPath) const;
 
 private:
+    EvalResult run(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel, const EvalBudget& budget,
+                   std::vector<bool>* correct) const;
     struct Impl;
     std::unique_ptr<Impl> d;
 };

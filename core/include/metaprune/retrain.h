@@ -78,15 +78,4 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
                              const PrunedNetwork* generated = nullptr, const RetrainCallbacks& callbacks = {},
                              const std::atomic<bool>* cancel = nullptr);
 
-/// Kendall's tau-b and Spearman's rho (average ranks for ties) of two equally long samples:
-/// how well the PruningNet's predicted accuracy ranks structures like their retrained accuracy.
-/// Both are NaN when a sample is constant (no ranking to compare). Throws
-/// std::invalid_argument for fewer than 3 pairs or different lengths.
-struct RankCorrelation {
-    double kendallTau = 0;
-    double spearmanRho = 0;
-    int n = 0;
-};
-RankCorrelation rankCorrelation(const std::vector<double>& a, const std::vector<double>& b);
-
 } // namespace mp
