@@ -132,11 +132,27 @@ private slots:
         c.runId = store.findOrCreateRun(searchRunRecord(ev, tinySearch(), 0));
         c.genes = canonicalEncoding(ev.arch(), enc);
         c.channels = geneChannels(ev.arch(), enc);
+        c.macs = countMacs(ev.arch(), enc);
+        c.params = countParams(ev.arch(), enc);
         c.origin = "probe";
         c = store.addCandidate(c);
         cancel = true;
         QVERIFY_THROWS_EXCEPTION(Cancelled, retrainCandidate(db, ev, data, c.id, quickRecipe(), "user", {}, &cancel));
         QVERIFY(store.retrains(c.id).empty());
+        // A damaged row (MACs that disagree with its encoding) is refused before any work.
+        CandidateRecord bad = c;
+        bad.genes = canonicalEncoding(ev.arch(), uniformEncoding(ev.arch(), 7));
+        bad.channels = geneChannels(ev.arch(), bad.genes);
+        bad.macs = 0;
+        bad = store.addCandidate(bad);
+        cancel = false;
+        try {
+            retrainCandidate(db, ev, data, bad.id, quickRecipe(), "user");
+            QFAIL("a damaged candidate was retrained");
+        } catch (const std::invalid_argument& e) {
+            QVERIFY2(QString(e.what()).contains("is damaged (MACs"), e.what());
+        }
+        QVERIFY(store.retrains(bad.id).empty());
 
         // Fine-tuning from the generated weights; the second call returns the stored row.
         bool reused = true;

@@ -302,6 +302,65 @@ private slots:
         QCOMPARE(rows, 1);
     }
 
+    // The Structure panel tests the selected structure against its uniform baseline on the same
+    // search-split images (issue 14.2): the text is the paired comparison of exactly that pair.
+    void pairedTestAgainstTheUniformBaseline() {
+        const QString db = tmp.filePath("paired.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const mp::Encoding uniform = mp::canonicalEncoding(a, mp::uniformEncoding(a, 20));
+        mp::Encoding searched = mp::uniformEncoding(a, 20);
+        searched[0] = 12; // fewer stem channels: fewer MACs than the uniform network
+        searched = mp::canonicalEncoding(a, searched);
+        int64_t selected = 0;
+        std::string checkpoint;
+        {
+            mp::Store store(db.toStdString());
+            const mp::TrainingRecord t = store.trainings().at(0);
+            checkpoint = t.checkpoint;
+            mp::RunRecord run;
+            run.kind = "search";
+            run.config = mp::toJson(mp::SearchConfig{});
+            run.dataset = "tiny";
+            run.arch = "mobilenetv2/small";
+            run.checkpoint = t.checkpoint;
+            run.checkpointSha256 = t.sha256;
+            run.trainingId = t.id;
+            const int64_t id = store.findOrCreateRun(run);
+            for (const auto& [genes, origin] : {std::make_pair(uniform, "uniform"), std::make_pair(searched, "random")}) {
+                mp::CandidateRecord c;
+                c.runId = id;
+                c.genes = genes;
+                c.channels = mp::geneChannels(a, genes);
+                c.macs = mp::countMacs(a, genes);
+                c.params = mp::countParams(a, genes);
+                c.top1 = 50;
+                c.loss = 1;
+                c.origin = origin;
+                selected = store.addCandidate(c).id; // the searched one, added last
+            }
+            store.setRunStatus(id, "finished");
+        }
+        QVERIFY(mp::countMacs(a, searched) < mp::countMacs(a, uniform));
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        QSignalSpy paired(&w, &MainWindow::pairedShown);
+        w.selectCandidate(selected);
+        QVERIFY(w.structure()->baseline().has_value());
+        QTRY_VERIFY_WITH_TIMEOUT(!paired.isEmpty(), 60000);
+
+        const mp::DataBundle data = mp::loadTrainingData(tinyConfig());
+        const mp::Evaluator ev(checkpoint, data, mp::SearchConfig{}.eval);
+        const mp::PairedAccuracy r = mp::comparePaired(ev, searched, uniform, mp::EvalSplit::Search);
+        QCOMPARE(r.n, int64_t(10 * 10)); // the whole search split: 10 images per class
+        const QString expected = QString::fromStdString(mp::formatDifference(mp::differenceOf(r)));
+        QCOMPARE(paired.last()[0].toString(), expected);
+        QVERIFY2(w.structure()->pairedText().contains(expected), qPrintable(w.structure()->pairedText()));
+        QVERIFY(expected.contains("McNemar"));
+    }
+
     // Damaged rows are named above the plot, kept off it and off the front, and never selected.
     void damagedRowsAreMarkedAndKeptOffThePlot() {
         const QString db = tmp.filePath("damaged.sqlite");
@@ -498,9 +557,41 @@ private slots:
                                                           : QString::number(rep->correlation.kendallTau, 'f', 2)),
                  qPrintable(w.trustLabel()->text()));
 
+        // An in-band study of the selected point's search band replaces the whole-range figure
+        // (issue 14.3); a point of another run brings the whole-range one back.
+        {
+            const mp::TrainingRecord t = store.trainings().at(0);
+            const mp::CandidateRecord& sampled = rep->points.back().candidate;
+            mp::SearchConfig sc;
+            sc.minMacs = sampled.macs / 2;
+            sc.maxMacs = sampled.macs;
+            mp::RunRecord run;
+            run.kind = "search";
+            run.config = mp::toJson(sc);
+            run.dataset = "tiny";
+            run.arch = "mobilenetv2/small";
+            run.checkpoint = t.checkpoint;
+            run.checkpointSha256 = t.sha256;
+            run.trainingId = t.id;
+            mp::CandidateRecord c = sampled;
+            c.runId = store.findOrCreateRun(run);
+            c.origin = "random";
+            const int64_t inRun = store.addCandidate(c).id;
+            store.setRunStatus(c.runId, "finished");
+            mp::FidelityReport inBand = *rep;
+            inBand.band = mp::CostBand{mp::CostBand::Kind::Macs, double(sc.minMacs) * 1.2, double(sc.maxMacs) * 0.9};
+            inBand.correlation.kendallTau = 0.37; // a value the whole-range study above need not have
+            inBand.correlation.n = 3;
+            mp::storeFidelityReport(store, inBand);
+            w.selectCandidate(inRun);
+            const QString text = w.trustLabel()->text();
+            QVERIFY2(text.contains("inside " + QString::fromStdString(inBand.band->text())), qPrintable(text));
+            QVERIFY2(text.contains("\u03c4 = 0.37") && text.contains("over 3 structures"), qPrintable(text));
+        }
         const int64_t id = rep->points.front().candidate.id;
         QVERIFY(w.plot()->model().contains(id)); // the sampled structures are on the scatter
         w.selectCandidate(id);
+        QVERIFY2(w.trustLabel()->text().contains("over the whole MACs range"), qPrintable(w.trustLabel()->text()));
         QCOMPARE(store.retrains(id).size(), size_t(1));
         panel->modeBox()->setCurrentIndex(1); // fine-tune: a recipe not stored yet
         QTest::mouseClick(panel->retrainButton(), Qt::LeftButton);

@@ -237,7 +237,16 @@ MainWindow::MainWindow(QWidget* parent)
                 selectedId_ = c.id;
                 plot_->setSelected(c.id);
                 setSetting("selected_candidate", QString::number(c.id));
+                requestPairedTest();
                 emit probeShown(c.top1, true);
+            },
+            Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::pairedResult, this,
+            [this](quint64 id, const QString& text) {
+                if (id != pairedSeq_)
+                    return; // another structure is shown now
+                structure_->showPairedDifference(text);
+                emit pairedShown(text);
             },
             Qt::QueuedConnection);
     connect(probeWorker_, &ProbeWorker::exported, this,
@@ -551,7 +560,22 @@ PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
 }
 
 QString MainWindow::trustText() const {
-    QString text = store_ ? fidelityText(mp::storedFidelityReport(*store_)) : fidelityText(std::nullopt);
+    QString text = fidelityText(std::nullopt);
+    if (store_) {
+        try {
+            const std::optional<mp::CostBand> band = selectedRunBand();
+            std::optional<mp::FidelityReport> inBand;
+            // The stored in-band study that overlaps the selected run's band, the one nearest its upper bound.
+            for (const mp::FidelityReport& r : mp::storedBandFidelityReports(*store_))
+                if (band && r.band && r.band->kind == band->kind && r.band->lo <= band->hi && r.band->hi >= band->lo &&
+                    (!inBand || std::abs(r.band->hi - band->hi) < std::abs(inBand->band->hi - band->hi)))
+                    inBand = r;
+            text = inBand ? fidelityText(inBand, QString::fromStdString(inBand->band->text()))
+                          : fidelityText(mp::storedFidelityReport(*store_));
+        } catch (const std::exception& e) {
+            text = tr("Trust in the ranking: the stored study cannot be read (%1).").arg(QString::fromStdString(e.what()));
+        }
+    }
     if (current_ && current_->fullTop1) {
         const mp::LearnedCheck check{*current_->fullTop1, *current_->chanceTop1, current_->checkImages};
         if (!check.learned())
@@ -560,6 +584,43 @@ QString MainWindow::trustText() const {
                    text;
     }
     return text;
+}
+
+void MainWindow::requestPairedTest() {
+    const std::optional<PlotPoint> u = structure_->baseline();
+    if (!u || !store_ || !arch_)
+        return;
+    const std::optional<mp::CandidateRecord> b = store_->candidate(u->id);
+    const mp::Encoding enc = mp::canonicalEncoding(*arch_, structure_->editor()->encoding());
+    if (!b || b->genes == enc) {
+        structure_->showPairedDifference(tr("this is the uniform network itself"));
+        return;
+    }
+    probeWorker_->requestPaired(++pairedSeq_, enc, b->genes);
+}
+
+std::optional<mp::CostBand> MainWindow::selectedRunBand() const {
+    std::optional<mp::RunRecord> run;
+    const std::optional<mp::CandidateRecord> c = selectedId_ > 0 ? store_->candidate(selectedId_) : std::nullopt;
+    for (const mp::RunRecord& r : store_->runs())
+        if (r.kind == "search" && (!current_ || r.checkpointSha256 == current_->sha256) &&
+            (c ? r.id == c->runId : !run || r.id > run->id))
+            run = r;
+    if (!run)
+        return std::nullopt;
+    const mp::SearchConfig cfg = mp::searchConfigFromJson(run->config);
+    mp::CostBand band;
+    if (cfg.maxLatencyMs > 0 && cfg.maxMacs <= 0) {
+        band.kind = mp::CostBand::Kind::Latency;
+        band.lo = cfg.minLatencyMs;
+        band.hi = cfg.maxLatencyMs;
+    } else if (cfg.maxMacs > 0) {
+        band.lo = double(cfg.minMacs);
+        band.hi = double(cfg.maxMacs);
+    } else {
+        return std::nullopt;
+    }
+    return band;
 }
 
 std::string MainWindow::damageOf(const mp::CandidateRecord& c) const {
@@ -679,6 +740,8 @@ void MainWindow::selectCandidate(qint64 id) {
         plot_->setSelected(id);
         structure_->showCandidate(pointOf(*c), c->genes);
         reportPanel_->showRetrains(id, store_->retrains(id));
+        trust_->setText(trustText()); // the trust line follows the selected run's band
+        requestPairedTest();
         setSetting("selected_candidate", QString::number(id));
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));

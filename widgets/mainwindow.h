@@ -5,6 +5,7 @@
 
 #include "metatypes.h"
 
+#include "metaprune/compare.h"
 #include "metaprune/latency.h"
 #include "paretomodel.h"
 
@@ -97,6 +98,8 @@ signals:
     void reportFinished(bool completed);
     /// A probe's top-1 is on screen (quick estimate or refined result).
     void probeShown(double top1, bool refined);
+    /// The paired test of the selected structure against its uniform baseline is on screen.
+    void pairedShown(const QString& text);
     void errorShown(const QString& message);
 
 protected:
@@ -123,6 +126,11 @@ private:
     std::string damageOf(const mp::CandidateRecord& c) const;
     /// The line above the plot: the fidelity verdict, led by a warning when the PruningNet has not learned.
     QString trustText() const;
+    /// Asks the probe worker for the paired test of the structure in the editor against the
+    /// Structure panel's uniform baseline (issue 14.2).
+    void requestPairedTest();
+    /// The cost band of the selected point's search run (or of the latest search run).
+    std::optional<mp::CostBand> selectedRunBand() const;
     /// Starts the search; a PruningNet that has not learned is refused unless `allowUnlearned`
     /// (the user's "Search anyway").
     void runSearch(bool allowUnlearned);
@@ -161,6 +169,7 @@ private:
     bool demo_ = false;
     bool shutDown_ = false;
     quint64 probeSeq_ = 0;
+    quint64 pairedSeq_ = 0;
     int64_t selectedId_ = 0;
     int64_t comparedId_ = 0;
     QString lastError_;

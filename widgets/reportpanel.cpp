@@ -146,20 +146,29 @@ void ReportPanel::showRetrains(int64_t candidateId, const std::vector<mp::Retrai
     selected_->setText(tr("Candidate %1 retrained: %2").arg(candidateId).arg(lines.join("; ")));
 }
 
-QString fidelityText(const std::optional<mp::FidelityReport>& report) {
+QString fidelityText(const std::optional<mp::FidelityReport>& report, const QString& band) {
     if (!report || report->correlation.n == 0)
-        return ReportPanel::tr("Trust in the ranking: not measured yet (Reports > Measure fidelity retrains a sample "
-                               "of structures and compares).");
+        return ReportPanel::tr("Trust in the ranking: not measured (Reports > Measure fidelity retrains a sample "
+                               "of structures and compares; `metaprune fidelity --band` measures inside a band).");
+    const QString where = band.isEmpty() ? ReportPanel::tr("over the whole MACs range")
+                                         : ReportPanel::tr("inside %1").arg(band);
     const mp::RankCorrelation& c = report->correlation;
     if (std::isnan(c.kendallTau))
-        return ReportPanel::tr("Trust in the ranking: undefined over %1 structures, their retrained accuracies are "
+        return ReportPanel::tr("Trust in the ranking %1: undefined over %2 structures, their retrained accuracies are "
                                "all equal (retrain longer: more epochs in the Reports tab).")
+            .arg(where)
             .arg(c.n);
     auto value = [](double v) { return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'f', 2); };
-    return ReportPanel::tr("Trust in the ranking: PruningNet top-1 vs retrained top-1 over %1 structures: "
-                           "Kendall's \u03c4 = %2, Spearman's \u03c1 = %3 (MACs alone: \u03c4 = %4, \u03c1 = %5)")
+    auto interval = [&](const mp::Interval& i) {
+        return i.defined() ? QStringLiteral(" [%1, %2]").arg(value(i.lo), value(i.hi)) : QString();
+    };
+    return ReportPanel::tr("Trust in the ranking %1: PruningNet top-1 vs retrained top-1 over %2 structures: "
+                           "Kendall's \u03c4 = %3%4, Spearman's \u03c1 = %5 (MACs alone: \u03c4 = %6%7, \u03c1 = %8; "
+                           "95% intervals)")
+        .arg(where)
         .arg(c.n)
-        .arg(value(c.kendallTau), value(c.spearmanRho), value(report->macsBaseline.kendallTau),
+        .arg(value(c.kendallTau), interval(report->correlationInterval.kendallTau), value(c.spearmanRho),
+             value(report->macsBaseline.kendallTau), interval(report->macsInterval.kendallTau),
              value(report->macsBaseline.spearmanRho));
 }
 

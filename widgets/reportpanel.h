@@ -65,8 +65,9 @@ private:
     bool running_ = false;
 };
 
-/// The one-line verdict shown above the Pareto front: Kendall's tau and Spearman's rho of the
-/// project's fidelity study, or how to run one.
-QString fidelityText(const std::optional<mp::FidelityReport>& report);
+/// The one-line verdict shown above the Pareto front: Kendall's tau (with its 95% bootstrap
+/// interval) and Spearman's rho of a fidelity study, MACs alone beside them, or how to run one.
+/// `band`: the study is the in-band one of this band (issue 14.3), not the whole-range one.
+QString fidelityText(const std::optional<mp::FidelityReport>& report, const QString& band = QString());
 
 } // namespace mpw

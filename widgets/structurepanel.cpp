@@ -41,7 +41,7 @@ QString mega(int64_t macs) { return QString::number(double(macs) / 1e6, 'f', 3);
 
 StructurePanel::StructurePanel(QWidget* parent)
     : QWidget(parent), editor_(new WidthEditor), undo_(new QUndoStack(this)), title_(new QLabel), numbers_(new QLabel),
-      prediction_(new QLabel), baseline_(new QLabel), compared_(new QLabel),
+      prediction_(new QLabel), baseline_(new QLabel), paired_(new QLabel), compared_(new QLabel),
       compare_(new QPushButton(tr("Compare with next clicked point"))),
       export_(new QPushButton(QIcon(":/icons/export.png"), tr("&Export..."))) {
     auto* undoButton = new QToolButton;
@@ -65,7 +65,7 @@ StructurePanel::StructurePanel(QWidget* parent)
     auto* bottom = new QHBoxLayout;
     bottom->addWidget(compare_);
     bottom->addWidget(export_);
-    for (QLabel* l : {title_, numbers_, prediction_, baseline_, compared_}) {
+    for (QLabel* l : {title_, numbers_, prediction_, baseline_, paired_, compared_}) {
         l->setWordWrap(true);
         l->setTextInteractionFlags(Qt::TextSelectableByMouse);
     }
@@ -80,6 +80,7 @@ StructurePanel::StructurePanel(QWidget* parent)
     layout->addWidget(numbers_);
     layout->addWidget(prediction_);
     layout->addWidget(baseline_);
+    layout->addWidget(paired_);
     layout->addWidget(compared_);
     layout->addLayout(bottom);
     title_->setText(tr("Select a point on the plot, or drag a bar to edit a structure."));
@@ -152,6 +153,8 @@ void StructurePanel::showPrediction(double top1, bool refined, int64_t candidate
 
 void StructurePanel::updateBaseline(int64_t macs, double top1) {
     const std::optional<PlotPoint> u = model_ ? model_->uniformAtLeast(macs) : std::nullopt;
+    baselinePoint_ = u;
+    paired_->setText(u ? tr("Paired test on the same search-split images: computing...") : QString());
     if (!u) {
         baseline_->setText(tr("Uniform baseline: none evaluated at equal or higher MACs yet"));
         return;
@@ -173,5 +176,11 @@ void StructurePanel::setCompared(const std::optional<PlotPoint>& p, const std::o
 }
 
 QString StructurePanel::predictionText() const { return prediction_->text(); }
+
+void StructurePanel::showPairedDifference(const QString& text) {
+    paired_->setText(tr("Paired test on the same search-split images: %1").arg(text));
+}
+
+QString StructurePanel::pairedText() const { return paired_->text(); }
 
 } // namespace mpw

@@ -32,6 +32,12 @@ public:
     /// The structure compared with (bars overlaid), or nullopt.
     void setCompared(const std::optional<PlotPoint>& p, const std::optional<mp::Encoding>& genes);
     QString predictionText() const;
+    /// The uniform baseline the panel compares with (equal or higher MACs), or nullopt.
+    std::optional<PlotPoint> baseline() const { return baselinePoint_; }
+    /// The paired test of the structure against baseline() on the same search-split images
+    /// (mp::formatDifference text), shown under the baseline line.
+    void showPairedDifference(const QString& text);
+    QString pairedText() const;
 
     /// Applies an encoding as an edit (used by the undo commands).
     void applyEdit(const mp::Encoding& enc);
@@ -51,10 +57,12 @@ private:
     QLabel* numbers_;
     QLabel* prediction_;
     QLabel* baseline_;
+    QLabel* paired_;
     QLabel* compared_;
     QPushButton* compare_;
     QPushButton* export_;
     const ParetoModel* model_ = nullptr;
+    std::optional<PlotPoint> baselinePoint_;
     bool edited_ = false; ///< the editor holds an edit, not a stored candidate
     int64_t fullMacs_ = 1;
 };

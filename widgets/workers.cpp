@@ -182,7 +182,29 @@ void ProbeWorker::request(quint64 id, const mp::Encoding& enc) {
         pending_ = std::make_pair(id, enc);
     }
     supersede_ = true;
+    pairedCancel_ = true; // the probe comes first; its result asks for a paired test of its own
     QMetaObject::invokeMethod(this, &ProbeWorker::processPending, Qt::QueuedConnection);
+}
+
+void ProbeWorker::requestPaired(quint64 id, const mp::Encoding& a, const mp::Encoding& b) {
+    pairedLatest_ = id;
+    pairedCancel_ = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this, id, a, b] {
+            if (id != pairedLatest_ || !evaluator_)
+                return; // superseded before it started
+            pairedCancel_ = false;
+            try {
+                const mp::PairedAccuracy r = mp::comparePaired(*evaluator_, a, b, mp::EvalSplit::Search, &pairedCancel_);
+                emit pairedResult(id, QString::fromStdString(mp::formatDifference(mp::differenceOf(r))));
+            } catch (const mp::Cancelled&) {
+                // A newer selection or probe took its place.
+            } catch (const std::exception& e) {
+                emit failed(QString::fromStdString(e.what()));
+            }
+        },
+        Qt::QueuedConnection);
 }
 
 void ProbeWorker::stop() {
@@ -191,6 +213,8 @@ void ProbeWorker::stop() {
         pending_.reset();
     }
     supersede_ = true;
+    pairedLatest_ = 0;
+    pairedCancel_ = true;
 }
 
 void ProbeWorker::load(const QString& db, const QString& checkpoint, const QString& sha256) {

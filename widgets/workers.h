@@ -77,6 +77,11 @@ public:
     void request(quint64 id, const mp::Encoding& enc);
     /// Thread-safe. Drops pending work and cancels the probe in flight (before shutdown).
     void stop();
+    /// Thread-safe. Scores `a` and `b` on the same search-split images (BN recalibrated) and
+    /// signals pairedResult: a minus b with its 95% interval and the exact McNemar test
+    /// (mp::comparePaired). Cancels an older paired request still running; a probe request
+    /// cancels this one.
+    void requestPaired(quint64 id, const mp::Encoding& a, const mp::Encoding& b);
 
 public slots:
     /// Loads the checkpoint and its data set (in this worker's thread), refusing a checkpoint
@@ -92,6 +97,8 @@ signals:
     /// data's size, for the views.
     void loaded(const QString& archJson);
     void quickResult(quint64 id, const mp::Encoding& enc, double top1, double milliseconds);
+    /// `text`: mp::formatDifference of the paired comparison, e.g. "+2.20 points, 95% interval ...".
+    void pairedResult(quint64 id, const QString& text);
     void refinedResult(quint64 id, const mp::CandidateRecord& c, double milliseconds);
     void exported(const QString& path);
     void failed(const QString& message);
@@ -106,6 +113,8 @@ private:
     std::mutex mutex_;
     std::optional<std::pair<quint64, mp::Encoding>> pending_;
     std::atomic<bool> supersede_{false};
+    std::atomic<quint64> pairedLatest_{0};
+    std::atomic<bool> pairedCancel_{false};
     std::unique_ptr<mp::DataBundle> data_;
     std::unique_ptr<mp::Evaluator> evaluator_;
     std::unique_ptr<mp::Store> store_;

@@ -723,18 +723,24 @@ std::vector<LayerShape> layerShapes(const ArchSpec& arch, const Encoding& enc) {
     return layerShapes(arch, analyzeArchitecture(arch), enc);
 }
 
-int64_t countMacs(const ArchSpec& arch, const Encoding& enc) {
+int64_t countMacs(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc) {
     int64_t total = 0;
-    for (const LayerShape& s : layerShapes(arch, enc))
+    for (const LayerShape& s : layerShapes(arch, values, enc))
         total += s.macs;
     return total;
 }
 
-int64_t countParams(const ArchSpec& arch, const Encoding& enc) {
+int64_t countMacs(const ArchSpec& arch, const Encoding& enc) { return countMacs(arch, analyzeArchitecture(arch), enc); }
+
+int64_t countParams(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc) {
     int64_t total = 0;
-    for (const LayerShape& s : layerShapes(arch, enc))
+    for (const LayerShape& s : layerShapes(arch, values, enc))
         total += s.params;
     return total;
+}
+
+int64_t countParams(const ArchSpec& arch, const Encoding& enc) {
+    return countParams(arch, analyzeArchitecture(arch), enc);
 }
 
 Encoding canonicalEncoding(const ArchSpec& arch, const Encoding& enc) {

@@ -46,6 +46,8 @@ void dispatch(Activation act, F&& f) {
     case Activation::None:
         f(std::integral_constant<Activation, Activation::None>{});
         break;
+    default: // the module applies the others after a plain batch norm (fusedActivation)
+        TORCH_CHECK(false, "the batch norm kernels fuse only ReLU and ReLU6");
     }
 }
 

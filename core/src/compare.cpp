@@ -896,14 +896,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     report.topK = std::min(cfg.topK, int(report.points.size()));
     report.topKOverlap = topKOverlap(predicted, retrained, report.topK);
     report.macsTopKOverlap = topKOverlap(macs, retrained, report.topK);
-    if (cfg.band) {
-        QJsonObject bands = storedBands(store);
-        bands[QString::fromStdString(cfg.band->key())] =
-            QJsonDocument::fromJson(QByteArray::fromStdString(report.toJson())).object();
-        store.setSetting("fidelity.bands", QJsonDocument(bands).toJson(QJsonDocument::Compact).toStdString());
-    } else {
-        store.setSetting("fidelity.report", report.toJson());
-    }
+    storeFidelityReport(store, report);
     return report;
 }
 
@@ -982,6 +975,17 @@ std::optional<FidelityReport> storedFidelityReport(const Store& store, const Cos
     if (!bands.contains(key))
         return std::nullopt;
     return fidelityOf(bands[key].toObject());
+}
+
+void storeFidelityReport(Store& store, const FidelityReport& report) {
+    if (report.band) {
+        QJsonObject bands = storedBands(store);
+        bands[QString::fromStdString(report.band->key())] =
+            QJsonDocument::fromJson(QByteArray::fromStdString(report.toJson())).object();
+        store.setSetting("fidelity.bands", QJsonDocument(bands).toJson(QJsonDocument::Compact).toStdString());
+    } else {
+        store.setSetting("fidelity.report", report.toJson());
+    }
 }
 
 std::vector<FidelityReport> storedBandFidelityReports(const Store& store) {

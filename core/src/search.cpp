@@ -142,11 +142,11 @@ bool stepGene(const ArchSpec& arch, Encoding& e, size_t g, bool down) {
 } // namespace
 
 BandRepair::BandRepair(const ArchSpec& arch, const SearchConfig& cfg, const LatencyTable* latency)
-    : arch_(arch), cfg_(cfg), latency_(latency) {}
+    : arch_(arch), values_(analyzeArchitecture(arch)), cfg_(cfg), latency_(latency) {}
 
 BandRepair::Side BandRepair::side(const Encoding& e) {
     ++evaluations_;
-    const int64_t macs = countMacs(arch_, e);
+    const int64_t macs = countMacs(arch_, values_, e);
     const double ms = latency_ && hasLatencyBound(cfg_) ? latency_->predict(arch_, e) : 0.0;
     const bool over = (cfg_.maxMacs > 0 && macs > cfg_.maxMacs) || (cfg_.maxLatencyMs > 0 && ms > cfg_.maxLatencyMs);
     const bool under = macs < cfg_.minMacs || ms < cfg_.minLatencyMs;
@@ -302,8 +302,8 @@ class Search {
 public:
     Search(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId, const SearchConfig& cfg,
            const SearchCallbacks& cb, const std::atomic<bool>* cancel, const LatencyTable* latency)
-        : arch_(arch), evaluate_(evaluate), store_(store), runId_(runId), cfg_(cfg), cb_(cb), cancel_(cancel),
-          latency_(latency), rng_(cfg.seed) {}
+        : arch_(arch), values_(analyzeArchitecture(arch)), evaluate_(evaluate), store_(store), runId_(runId),
+          cfg_(cfg), cb_(cb), cancel_(cancel), latency_(latency), rng_(cfg.seed) {}
 
     SearchOutcome run() {
         const auto start = std::chrono::steady_clock::now();
@@ -403,8 +403,8 @@ private:
             rec.runId = runId_;
             rec.genes = enc;
             rec.channels = geneChannels(arch_, enc);
-            rec.macs = countMacs(arch_, enc);
-            rec.params = countParams(arch_, enc);
+            rec.macs = countMacs(arch_, values_, enc);
+            rec.params = countParams(arch_, values_, enc);
             rec.latencyMs = latencyOf(enc);
             rec.top1 = r.top1;
             rec.loss = r.loss;
@@ -433,7 +433,7 @@ private:
 
     double latencyOf(const Encoding& e) const { return latency_ ? latency_->predict(arch_, e) : 0.0; }
 
-    bool meets(const Encoding& e) const { return meetsConstraint(cfg_, countMacs(arch_, e), latencyOf(e)); }
+    bool meets(const Encoding& e) const { return meetsConstraint(cfg_, countMacs(arch_, values_, e), latencyOf(e)); }
 
     // A new canonical encoding that meets the constraint and was not tested or queued.
     bool acceptable(const Encoding& canonical, const std::set<Encoding>& pending) const {
@@ -525,6 +525,7 @@ private:
     }
 
     const ArchSpec& arch_;
+    const std::vector<ValueShape> values_; // analyzeArchitecture(arch_), once
     const EvaluateFn& evaluate_;
     Store& store_;
     int64_t runId_;

@@ -319,7 +319,11 @@ using Clock = std::chrono::steady_clock;
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 double learningRate(const TrainConfig& cfg, int64_t step, int64_t total) {
-    const double warm = cfg.warmupSteps > 0 ? std::min(1.0, double(step + 1) / cfg.warmupSteps) : 1.0;
+    // Capped at a quarter of the run, as in retraining: a short run on a small data set (an
+    // imported network tried on a few thousand images) would otherwise end before its
+    // learning rate ever reached a useful value.
+    const int64_t warmup = std::min<int64_t>(cfg.warmupSteps, std::max<int64_t>(1, total / 4));
+    const double warm = warmup > 0 ? std::min(1.0, double(step + 1) / double(warmup)) : 1.0;
     return cfg.lr * warm * std::max(0.0, 1.0 - double(step) / double(total));
 }
 

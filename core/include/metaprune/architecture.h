@@ -208,10 +208,14 @@ std::vector<LayerShape> layerShapes(const ArchSpec& arch, const std::vector<Valu
 
 /// Multiply-accumulates for one image (the paper's "FLOPs"), convention of layerShapes().
 int64_t countMacs(const ArchSpec& arch, const Encoding& enc);
+/// The same with the shapes of analyzeArchitecture(arch): the search counts thousands of
+/// encodings, and analysing the graph each time dominated its cost.
+int64_t countMacs(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc);
 
 /// Learnable parameters of the pruned network: conv weights (+ biases of bias convs),
 /// linear weights and biases. BN has no affine parameters in these PruningNets.
 int64_t countParams(const ArchSpec& arch, const Encoding& enc);
+int64_t countParams(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc);
 
 /// Maps each gene to the smallest grid index giving the same channel count, so that two
 /// encodings of the same pruned network compare equal (the store's cache key).

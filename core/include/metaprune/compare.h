@@ -224,5 +224,8 @@ std::optional<FidelityReport> storedFidelityReport(const Store& store);
 /// The stored in-band study of `band`, and every stored in-band study ("fidelity.bands").
 std::optional<FidelityReport> storedFidelityReport(const Store& store, const CostBand& band);
 std::vector<FidelityReport> storedBandFidelityReports(const Store& store);
+/// Stores `report` as the whole-range study, or as the study of its band (replacing one of the
+/// same band). Throws StoreError.
+void storeFidelityReport(Store& store, const FidelityReport& report);
 
 } // namespace mp

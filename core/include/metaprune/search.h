@@ -74,6 +74,7 @@ private:
     enum class Side { Inside, Over, Under, Both };
     Side side(const Encoding& e);
     const ArchSpec& arch_;
+    std::vector<ValueShape> values_; ///< analyzeArchitecture(arch_), once
     SearchConfig cfg_;
     const LatencyTable* latency_;
     int64_t evaluations_ = 0;

@@ -40,7 +40,7 @@ struct TrainConfig {
     int epochs = 4; // the demo's budget: about 5 minutes on one core
     int batchSize = 128;
     double lr = 0.4;            ///< peak learning rate, decayed linearly to 0 per step
-    int warmupSteps = 200;      ///< linear warm-up from 0 to lr
+    int warmupSteps = 200;      ///< linear warm-up from 0 to lr, at most a quarter of the run
     double momentum = 0.9;
     double weightDecay = 0.0; ///< reference PruningNet training uses 0
     double labelSmoothing = 0.1;
