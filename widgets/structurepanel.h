@@ -32,6 +32,8 @@ public:
     /// The structure compared with (bars overlaid), or nullopt.
     void setCompared(const std::optional<PlotPoint>& p, const std::optional<mp::Encoding>& genes);
     QString predictionText() const;
+    /// The line comparing with the uniform baseline of equal-or-higher MACs.
+    QLabel* baselineLabel() const { return baseline_; }
 
     /// Applies an encoding as an edit (used by the undo commands).
     void applyEdit(const mp::Encoding& enc);
