@@ -945,8 +945,11 @@ private slots:
         mp::TrainConfig cfg = tinyConfig(400); // long enough to cancel in the middle
         w.trainingPanel()->setConfig(cfg);
         QSignalSpy finished(&w, &MainWindow::trainingFinished);
+        QVERIFY(w.statusBar()->currentMessage().contains("press Train"));
         w.startTraining();
         QVERIFY(w.isBusy());
+        // The status bar says what runs now, not the new project's hint.
+        QTRY_VERIFY_WITH_TIMEOUT(w.statusBar()->currentMessage().startsWith("Training the PruningNet"), 60000);
         const std::string ckpt = mp::defaultCheckpointPath(db.toStdString(), w.trainingPanel()->config());
         // Wait for progress in the store, then cancel from the GUI thread.
         QTRY_VERIFY_WITH_TIMEOUT(!mp::Store(db.toStdString()).trainings().empty() &&
