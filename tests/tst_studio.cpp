@@ -292,7 +292,7 @@ private slots:
         QCOMPARE(s->data()->at(0)->value, 70.0);
         QCOMPARE(s->data()->at(1)->value, 75.0);
         plot.setCursorBudget(2200000);
-        QVERIFY2(plot.cursorText().contains("searched 58.00%, uniform 70.00%: -12.00 points"), qPrintable(plot.cursorText()));
+        QVERIFY2(plot.cursorText().contains("at 2.200 M MACs:\nsearched 58.00%, uniform 70.00% (-12.00)"), qPrintable(plot.cursorText()));
     }
 
     void dragChangesTheRightGeneAndSnaps() {

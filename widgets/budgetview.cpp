@@ -22,10 +22,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 namespace mpw {
 
 namespace {
+double threadCpuMs() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
+
 QString describe(const PlotPoint& p, double unit, bool latency) {
     const QString cost = latency ? QObject::tr("%1 ms").arg(p.latencyMs, 0, 'f', 3)
                                  : QObject::tr("%1 M MACs").arg(double(p.macs) / unit, 0, 'f', 3);
@@ -70,21 +77,32 @@ BudgetView::BudgetView(QWidget* parent)
     maxBars_->setBrush(QColor(0, 0, 0, 28));
     maxBars_->setWidth(0.8);
     bestBars_ = new QCPBars(bars_->xAxis, bars_->yAxis);
-    bestBars_->setName(tr("best searched within the budget"));
+    bestBars_->setName(tr("best searched"));
     bestBars_->setPen(QPen(QColor(40, 80, 140)));
     bestBars_->setBrush(QColor(52, 101, 164, 210));
     uniformBars_ = new QCPBars(bars_->xAxis, bars_->yAxis);
-    uniformBars_->setName(tr("uniform within the budget"));
+    uniformBars_->setName(tr("uniform"));
     uniformBars_->setPen(QPen(QColor(60, 60, 60)));
     uniformBars_->setBrush(QColor(120, 120, 120, 170));
-    for (QCPBars* b : {bestBars_, uniformBars_})
+    // The morphing bars on a buffered layer of their own: a frame redraws them alone, not the
+    // axes, the rotated layer names and the legend.
+    bars_->addLayer("morph", bars_->layer("main"), QCustomPlot::limAbove);
+    morphLayer_ = bars_->layer("morph");
+    morphLayer_->setMode(QCPLayer::lmBuffered);
+    for (QCPBars* b : {bestBars_, uniformBars_}) {
         b->setWidth(0.4);
+        b->setLayer(morphLayer_);
+    }
     bars_->yAxis->setLabel(tr("channels"));
     bars_->xAxis->setTickLabelRotation(90);
     bars_->xAxis->setTickLabelFont(QFont(font().family(), 7));
+    // The legend in a row of its own above the bars, which it would otherwise cover.
     bars_->legend->setVisible(true);
     bars_->legend->setFont(QFont(font().family(), 8));
-    bars_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    bars_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    bars_->plotLayout()->insertRow(0);
+    bars_->plotLayout()->addElement(0, 0, bars_->legend);
+    bars_->plotLayout()->setRowStretchFactor(0, 0.001);
     bars_->setMinimumHeight(220);
 
     map_ = new QCPColorMap(heat_->xAxis, heat_->yAxis);
@@ -106,6 +124,11 @@ BudgetView::BudgetView(QWidget* parent)
     heat_->yAxis->setTickLabelFont(QFont(font().family(), 7));
     cursor_ = new QCPItemStraightLine(heat_);
     cursor_->setPen(QPen(QColor(30, 160, 230), 2));
+    // Same for the heat map's cursor: a step redraws the line, not the colour map.
+    heat_->addLayer("cursor", heat_->layer("main"), QCustomPlot::limAbove);
+    cursorLayer_ = heat_->layer("cursor");
+    cursorLayer_->setMode(QCPLayer::lmBuffered);
+    cursor_->setLayer(cursorLayer_);
     heat_->setMouseTracking(true);
     heat_->setMinimumHeight(240);
     connect(heat_, &QCustomPlot::mouseMove, this, &BudgetView::onHeatMove);
@@ -191,7 +214,7 @@ void BudgetView::setArchitecture(const mp::ArchSpec& arch) {
     }
     bars_->xAxis->setTicker(barTicks);
     bars_->xAxis->setRange(0.3, double(layers.size()) + 0.7);
-    bars_->yAxis->setRange(0, widest * 1.25); // headroom for the legend
+    bars_->yAxis->setRange(0, widest * 1.05);
     maxBars_->setData(keys, maxima, true);
     heat_->yAxis->setTicker(heatTicks);
     shown_.assign(layers.size(), 0);
@@ -304,7 +327,7 @@ void BudgetView::apply(bool animate, bool user) {
     summary_->setText(text);
     cursor_->point1->setCoords(budget_ / unit(), 0);
     cursor_->point2->setCoords(budget_ / unit(), 1);
-    heat_->replot(QCustomPlot::rpQueuedReplot);
+    cursorLayer_->replot();
 
     to_.assign(model_.layers().size(), 0);
     toU_.assign(model_.layers().size(), 0);
@@ -330,8 +353,8 @@ void BudgetView::apply(bool animate, bool user) {
         chosenUniform_ = uniformId;
         emit structureChosen(bestId, uniformId);
     }
-    if (steps_)
-        steps_->push_back(double(timer.nsecsElapsed()) / 1e6);
+    if (log_)
+        log_->step.push_back(double(timer.nsecsElapsed()) / 1e6);
 }
 
 void BudgetView::startMorph() {
@@ -345,6 +368,7 @@ void BudgetView::startMorph() {
 void BudgetView::drawFrame(double t) {
     QElapsedTimer timer;
     timer.start();
+    const double cpu0 = threadCpuMs();
     const size_t n = model_.layers().size();
     shown_.resize(n);
     shownU_.resize(n);
@@ -364,9 +388,11 @@ void BudgetView::drawFrame(double t) {
     bestBars_->setData(keysBest, best, true);
     uniformBars_->setData(keysUniform, uniform, true);
     // Drawn now, not queued: the frame time the benchmark reports is the real drawing cost.
-    bars_->replot();
-    if (frames_)
-        frames_->push_back(double(timer.nsecsElapsed()) / 1e6);
+    morphLayer_->replot();
+    if (log_) {
+        log_->frameWall.push_back(double(timer.nsecsElapsed()) / 1e6);
+        log_->frameCpu.push_back(threadCpuMs() - cpu0);
+    }
 }
 
 void BudgetView::rebuildHeatMap() {

@@ -18,6 +18,7 @@ class QComboBox;
 class QCPColorMap;
 class QCPItemStraightLine;
 class QCPBars;
+class QCPLayer;
 class QCustomPlot;
 class QDoubleSpinBox;
 class QLabel;
@@ -64,12 +65,14 @@ public:
     /// the suffix is neither or the file cannot be written.
     bool exportHeatMap(const QString& path, QString* error);
 
-    /// Where each animation frame's and each slider step's time (ms) is appended, for the
-    /// app's --bench (nullptr: not recorded).
-    void setFrameLog(std::vector<double>* frames, std::vector<double>* steps) {
-        frames_ = frames;
-        steps_ = steps;
-    }
+    /// Times (ms) the app's --bench reads: each morph frame's wall-clock and thread CPU time
+    /// (on a shared machine the wall clock includes time the thread waited for a core), and
+    /// each slider step's wall-clock time.
+    struct FrameLog {
+        std::vector<double> frameWall, frameCpu, step;
+    };
+    /// Starts (a log) or stops (nullptr) recording.
+    void setFrameLog(FrameLog* log) { log_ = log; }
 
     QSlider* slider() const { return slider_; }
     QDoubleSpinBox* budgetBox() const { return box_; }
@@ -121,6 +124,8 @@ private:
     QCPBars* maxBars_ = nullptr;
     QCPBars* bestBars_ = nullptr;
     QCPBars* uniformBars_ = nullptr;
+    QCPLayer* morphLayer_ = nullptr;
+    QCPLayer* cursorLayer_ = nullptr;
     QCustomPlot* heat_;
     QCPColorMap* map_ = nullptr;
     QCPItemStraightLine* cursor_ = nullptr;
@@ -131,8 +136,7 @@ private:
 
     // Morph: bars move from `from` to `to` (channels per layer); `shown` is on screen.
     std::vector<double> from_, to_, shown_, fromU_, toU_, shownU_;
-    std::vector<double>* frames_ = nullptr;
-    std::vector<double>* steps_ = nullptr;
+    FrameLog* log_ = nullptr;
 };
 
 } // namespace mpw

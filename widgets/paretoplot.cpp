@@ -47,10 +47,12 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     cursor_->setPen(QPen(QColor(30, 160, 230), 1, Qt::DashLine));
     cursor_->setVisible(false);
     cursorLabel_ = new QCPItemText(plot_);
-    cursorLabel_->position->setTypeX(QCPItemPosition::ptPlotCoords);
-    cursorLabel_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    cursorLabel_->position->setCoords(0, 0.01);
-    cursorLabel_->setPositionAlignment(Qt::AlignTop | Qt::AlignHCenter);
+    // The readout sits in the top-left corner, which a Pareto plot leaves empty (nothing is
+    // both cheap and the most accurate), so that it is never cut at the plot's edges.
+    cursorLabel_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    cursorLabel_->position->setCoords(0.02, 0.02);
+    cursorLabel_->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+    cursorLabel_->setTextAlignment(Qt::AlignLeft);
     cursorLabel_->setBrush(QColor(255, 255, 255, 220));
     cursorLabel_->setPen(QPen(QColor(30, 160, 230)));
     cursorLabel_->setPadding(QMargins(4, 2, 4, 2));
@@ -211,11 +213,14 @@ void ParetoPlot::redrawFront() {
     uniformFront_->setData(ux, uy, true);
 
     // The gain band: best searched and best uniform top-1 within each budget, as steps over
-    // the union of both fronts' costs.
+    // the union of both fronts' costs, up to the costliest searched structure (beyond it the
+    // search did not look, so there is no gain to show).
     std::vector<std::pair<double, double>> keys; // (x, cost)
+    const double searchedEnd = model_.front().empty() ? 0 : xOf(model_.front().back());
     for (const std::vector<PlotPoint>* f : {&model_.front(), &model_.uniformFront()})
         for (const PlotPoint& p : *f)
-            keys.emplace_back(xOf(p), model_.cost(p));
+            if (xOf(p) <= searchedEnd)
+                keys.emplace_back(xOf(p), model_.cost(p));
     std::sort(keys.begin(), keys.end());
     QVector<double> bx, base, ahead, behind;
     auto addKey = [&](double x, double cost) {
@@ -227,8 +232,6 @@ void ParetoPlot::redrawFront() {
     };
     for (const auto& [x, cost] : keys)
         addKey(x, cost);
-    if (!keys.empty() && lastX_ > keys.back().first)
-        addKey(lastX_, keys.back().second); // the last step holds to the costliest point
     bandBase_->setData(bx, base, true);
     bandAhead_->setData(bx, ahead, true);
     bandBehind_->setData(bx, behind, true);
@@ -244,7 +247,7 @@ void ParetoPlot::setCursorBudget(double cost) {
     const std::optional<PlotPoint> s = model_.bestWithin(cost, false), u = model_.bestWithin(cost, true);
     QString text;
     if (s && u)
-        text = tr("%1: searched %2%, uniform %3%: %4%5 points")
+        text = tr("%1:\nsearched %2%, uniform %3% (%4%5)")
                    .arg(at)
                    .arg(s->top1, 0, 'f', 2)
                    .arg(u->top1, 0, 'f', 2)
@@ -258,7 +261,6 @@ void ParetoPlot::setCursorBudget(double cost) {
         text = tr("%1: nothing stored within this budget").arg(at);
     cursor_->point1->setCoords(x, 0);
     cursor_->point2->setCoords(x, 1);
-    cursorLabel_->position->setCoords(x, 0.01);
     cursorLabel_->setText(text);
     cursor_->setVisible(true);
     cursorLabel_->setVisible(true);
