@@ -39,6 +39,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabBar>
+#include <QToolTip>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -628,6 +629,17 @@ private slots:
         // A click on column 40 selects the best structure within that column's budget.
         const int column = 40, layer = 3;
         const std::optional<mp::CandidateRecord> at = bestRowWithin(rows, b->model().budgetAt(column), false);
+        // Hovering names the layer, the budget and the channels kept.
+        const mp::Op& op = a.ops[size_t(editor->opOfLayer(layer))];
+        const mp::Gene& g = a.genes[size_t(editor->geneOfLayer(layer))];
+        QTest::mouseMove(b->heatMapPlot(), b->heatMapPixel(column, layer).toPoint());
+        const QString tip = QToolTip::text();
+        QVERIFY2(tip.contains(QString::fromStdString(op.name)) &&
+                     tip.contains(QString::number(b->model().budgetAt(column) / 1e6, 'f', 3)) &&
+                     tip.contains(QString("%1 of %2 channels").arg(at->channels[size_t(editor->geneOfLayer(layer))])
+                                      .arg(g.maxChannels)) &&
+                     tip.contains(QString("candidate %1").arg(at->id)),
+                 qPrintable(tip));
         QTest::mouseClick(b->heatMapPlot(), Qt::LeftButton, {}, b->heatMapPixel(column, layer).toPoint());
         QCOMPARE(b->slider()->value(), column);
         QCOMPARE(w.selectedCandidate(), at->id);

@@ -16,10 +16,10 @@ namespace mpw {
 /// One bar of the width views: a conv or linear layer whose output width one gene sets (a
 /// depthwise or grouped conv follows its input's gene). Same list as the width editor's.
 struct BarLayer {
-    int op = 0;           ///< index in ArchSpec::ops
-    int gene = 0;         ///< index in ArchSpec::genes
-    std::string name;     ///< the op's name ("block3.expand")
-    int maxChannels = 0;  ///< the gene's width at scale 1.0
+    int op = 0;          ///< index in ArchSpec::ops
+    int gene = 0;        ///< index in ArchSpec::genes
+    std::string name;    ///< the op's name ("block3.expand")
+    int maxChannels = 0; ///< the gene's width at scale 1.0
 };
 
 /// The bars of `arch`, in op order.
@@ -46,14 +46,19 @@ public:
     /// (searched or uniform), in MACs or ms.
     double minBudget() const { return min_; }
     double maxBudget() const { return max_; }
-    /// Budget of slider position `pos` (0..kSteps, linear in cost) and the nearest position of a budget.
+    /// Budget of slider position `pos` (0..kSteps, linear in cost) and the nearest position of a
+    /// budget.
     double budgetAt(int pos) const;
     int positionOf(double budget) const;
 
     /// The best searched structure within `budget` (ParetoModel::bestWithin) and the uniform
     /// baseline within it.
-    std::optional<PlotPoint> bestWithin(double budget) const { return model_.bestWithin(budget, false); }
-    std::optional<PlotPoint> uniformWithin(double budget) const { return model_.bestWithin(budget, true); }
+    std::optional<PlotPoint> bestWithin(double budget) const {
+        return model_.bestWithin(budget, false);
+    }
+    std::optional<PlotPoint> uniformWithin(double budget) const {
+        return model_.bestWithin(budget, true);
+    }
 
     /// Fraction (0..1) of bar `layer`'s channels kept by `p` (its stored channels).
     double keptFraction(const PlotPoint& p, int layer) const;

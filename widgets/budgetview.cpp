@@ -45,22 +45,27 @@ QString describe(const PlotPoint& p, double unit, bool latency) {
 } // namespace
 
 BudgetView::BudgetView(QWidget* parent)
-    : QWidget(parent), runs_(new QComboBox), slider_(new QSlider(Qt::Horizontal)), box_(new QDoubleSpinBox),
-      play_(new QPushButton(tr("Play"))), export_(new QPushButton(tr("Export heat map..."))), summary_(new QLabel),
-      bars_(new QCustomPlot), heat_(new QCustomPlot), morph_(new QVariantAnimation(this)), playTimer_(new QTimer(this)) {
+    : QWidget(parent), runs_(new QComboBox), slider_(new QSlider(Qt::Horizontal)),
+      box_(new QDoubleSpinBox), play_(new QPushButton(tr("Play"))),
+      export_(new QPushButton(tr("Export heat map..."))), summary_(new QLabel),
+      bars_(new QCustomPlot), heat_(new QCustomPlot), morph_(new QVariantAnimation(this)),
+      playTimer_(new QTimer(this)) {
     runs_->addItem(tr("All runs"), qint64(0));
-    runs_->setToolTip(tr("Whose Pareto front the slider walks: every run shown on the plot, or one search run"));
+    runs_->setToolTip(
+        tr("Whose Pareto front the slider walks: every run shown on the plot, or one search run"));
     slider_->setRange(0, BudgetModel::kSteps);
     slider_->setValue(BudgetModel::kSteps);
     slider_->setToolTip(tr("Budget: the best stored structure that costs at most this much"));
     box_->setDecimals(3);
     box_->setKeyboardTracking(false);
     play_->setCheckable(true);
-    play_->setToolTip(tr("Sweep the budget from the full network to the smallest structure and back"));
+    play_->setToolTip(
+        tr("Sweep the budget from the full network to the smallest structure and back"));
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    summary_->setText(tr("No searched structures yet: run a search, and the best structure within each budget "
-                         "appears here."));
+    summary_->setText(
+        tr("No searched structures yet: run a search, and the best structure within each budget "
+           "appears here."));
 
     auto* controls = new QGridLayout;
     controls->addWidget(new QLabel(tr("Front of")), 0, 0);
@@ -149,7 +154,8 @@ BudgetView::BudgetView(QWidget* parent)
     morph_->setStartValue(0.0);
     morph_->setEndValue(1.0);
     morph_->setEasingCurve(QEasingCurve::InOutCubic);
-    connect(morph_, &QVariantAnimation::valueChanged, this, [this](const QVariant& v) { drawFrame(v.toDouble()); });
+    connect(morph_, &QVariantAnimation::valueChanged, this,
+            [this](const QVariant& v) { drawFrame(v.toDouble()); });
 
     playTimer_->setInterval(kPlayStepMs);
     connect(playTimer_, &QTimer::timeout, this, &BudgetView::playStep);
@@ -161,8 +167,7 @@ BudgetView::BudgetView(QWidget* parent)
         apply(true, true);
     });
     connect(box_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
-        if (model_.empty())
-            return;
+        if (model_.empty()) return;
         budget_ = std::clamp(v * unit(), model_.minBudget(), model_.maxBudget());
         haveBudget_ = true;
         apply(true, true);
@@ -174,12 +179,11 @@ BudgetView::BudgetView(QWidget* parent)
     connect(export_, &QPushButton::clicked, this, [this] {
         const QString png = tr("PNG image (*.png)"), svg = tr("SVG drawing (*.svg)");
         QString filter;
-        QString path = QFileDialog::getSaveFileName(this, tr("Export the widths-vs-budget heat map"),
-                                                    "widths-vs-budget.png", png + ";;" + svg, &filter);
-        if (path.isEmpty())
-            return;
-        if (QFileInfo(path).suffix().isEmpty())
-            path += filter == svg ? ".svg" : ".png";
+        QString path =
+            QFileDialog::getSaveFileName(this, tr("Export the widths-vs-budget heat map"),
+                                         "widths-vs-budget.png", png + ";;" + svg, &filter);
+        if (path.isEmpty()) return;
+        if (QFileInfo(path).suffix().isEmpty()) path += filter == svg ? ".svg" : ".png";
         QString error;
         if (!exportHeatMap(path, &error))
             QToolTip::showText(export_->mapToGlobal(QPoint(0, 0)), error, export_);
@@ -193,12 +197,15 @@ void BudgetView::setControlsEnabled(bool enabled) {
         w->setEnabled(enabled);
 }
 
-double BudgetView::unit() const { return model_.latencyAxis() ? 1.0 : 1e6; }
+double BudgetView::unit() const {
+    return model_.latencyAxis() ? 1.0 : 1e6;
+}
 
 void BudgetView::setArchitecture(const mp::ArchSpec& arch) {
     model_.setLayers(barLayers(arch));
     const std::vector<BarLayer>& layers = model_.layers();
-    QSharedPointer<QCPAxisTickerText> barTicks(new QCPAxisTickerText), heatTicks(new QCPAxisTickerText);
+    QSharedPointer<QCPAxisTickerText> barTicks(new QCPAxisTickerText),
+        heatTicks(new QCPAxisTickerText);
     QVector<double> keys, maxima;
     int widest = 1;
     // The heat map's rows are a few pixels high: name every few layers so labels never overlap.
@@ -206,8 +213,7 @@ void BudgetView::setArchitecture(const mp::ArchSpec& arch) {
     for (size_t l = 0; l < layers.size(); ++l) {
         const QString name = WidthEditor::shortName(layers[l].name);
         barTicks->addTick(double(l + 1), name);
-        if (int(l) % every == 0)
-            heatTicks->addTick(double(l), name);
+        if (int(l) % every == 0) heatTicks->addTick(double(l), name);
         keys.push_back(double(l + 1));
         maxima.push_back(layers[l].maxChannels);
         widest = std::max(widest, layers[l].maxChannels);
@@ -226,26 +232,28 @@ void BudgetView::setArchitecture(const mp::ArchSpec& arch) {
     setPoints(points_, model_.latencyAxis());
 }
 
-void BudgetView::setRuns(const std::vector<mp::RunRecord>& runs, const std::string& checkpointSha256) {
+void BudgetView::setRuns(const std::vector<mp::RunRecord>& runs,
+                         const std::string& checkpointSha256) {
     const QSignalBlocker block(runs_);
     runs_->clear();
     runs_->addItem(tr("All runs"), qint64(0));
     int current = 0;
     for (const mp::RunRecord& r : runs) {
-        if (r.kind != "search" || r.checkpointSha256 != checkpointSha256)
-            continue;
+        if (r.kind != "search" || r.checkpointSha256 != checkpointSha256) continue;
         QString bound;
         try {
             const mp::SearchConfig c = mp::searchConfigFromJson(r.config);
-            bound = c.maxLatencyMs > 0 ? tr("at most %1 ms").arg(c.maxLatencyMs, 0, 'f', 3)
-                                       : tr("at most %1 MACs").arg(QString::fromStdString(mp::formatMacs(c.maxMacs)));
+            bound =
+                c.maxLatencyMs > 0
+                    ? tr("at most %1 ms").arg(c.maxLatencyMs, 0, 'f', 3)
+                    : tr("at most %1 MACs").arg(QString::fromStdString(mp::formatMacs(c.maxMacs)));
         } catch (const std::exception&) {
             bound = tr("settings unreadable");
         }
-        runs_->addItem(tr("Search run %1 (%2, %3)").arg(r.id).arg(bound).arg(QString::fromStdString(r.status)),
-                       qint64(r.id));
-        if (r.id == runId_)
-            current = runs_->count() - 1;
+        runs_->addItem(
+            tr("Search run %1 (%2, %3)").arg(r.id).arg(bound).arg(QString::fromStdString(r.status)),
+            qint64(r.id));
+        if (r.id == runId_) current = runs_->count() - 1;
     }
     runs_->setCurrentIndex(current);
     if (current == 0 && runId_ != 0) {
@@ -264,8 +272,7 @@ void BudgetView::setRun(int64_t runId) {
 }
 
 void BudgetView::setPoints(const std::vector<PlotPoint>& points, bool latencyAxis) {
-    if (&points != &points_)
-        points_ = points;
+    if (&points != &points_) points_ = points;
     const bool axisChanged = latencyAxis != model_.latencyAxis();
     model_.setPoints(points_, latencyAxis, runId_);
     setControlsEnabled(!model_.empty() && !model_.layers().empty());
@@ -273,27 +280,28 @@ void BudgetView::setPoints(const std::vector<PlotPoint>& points, bool latencyAxi
         const QSignalBlocker b(box_);
         box_->setRange(model_.minBudget() / unit(), model_.maxBudget() / unit());
         box_->setSuffix(latencyAxis ? tr(" ms") : tr(" M MACs"));
-        box_->setSingleStep((model_.maxBudget() - model_.minBudget()) / unit() / BudgetModel::kSteps);
+        box_->setSingleStep((model_.maxBudget() - model_.minBudget()) / unit() /
+                            BudgetModel::kSteps);
     }
-    heat_->xAxis->setLabel(latencyAxis ? tr("budget: predicted latency (ms)") : tr("budget: MACs (millions)"));
+    heat_->xAxis->setLabel(latencyAxis ? tr("budget: predicted latency (ms)")
+                                       : tr("budget: MACs (millions)"));
     if (model_.empty()) {
         best_.reset();
         uniform_.reset();
-        summary_->setText(tr("No searched structures yet: run a search, and the best structure within each budget "
-                             "appears here."));
+        summary_->setText(tr(
+            "No searched structures yet: run a search, and the best structure within each budget "
+            "appears here."));
         rebuildHeatMap();
         return;
     }
-    if (!haveBudget_ || axisChanged)
-        budget_ = model_.maxBudget();
+    if (!haveBudget_ || axisChanged) budget_ = model_.maxBudget();
     budget_ = std::clamp(budget_, model_.minBudget(), model_.maxBudget());
     rebuildHeatMap();
     apply(false, false);
 }
 
 void BudgetView::setBudget(double cost) {
-    if (model_.empty())
-        return;
+    if (model_.empty()) return;
     budget_ = std::clamp(cost, model_.minBudget(), model_.maxBudget());
     haveBudget_ = true;
     apply(true, true);
@@ -307,7 +315,8 @@ void BudgetView::apply(bool animate, bool user) {
         slider_->setValue(model_.positionOf(budget_));
         box_->setValue(budget_ / unit());
     }
-    const std::optional<PlotPoint> best = model_.bestWithin(budget_), uniform = model_.uniformWithin(budget_);
+    const std::optional<PlotPoint> best = model_.bestWithin(budget_),
+                                   uniform = model_.uniformWithin(budget_);
     const bool changed = (best ? best->id : 0) != (best_ ? best_->id : 0) ||
                          (uniform ? uniform->id : 0) != (uniform_ ? uniform_->id : 0);
     best_ = best;
@@ -333,9 +342,11 @@ void BudgetView::apply(bool animate, bool user) {
     toU_.assign(model_.layers().size(), 0);
     for (size_t l = 0; l < model_.layers().size(); ++l) {
         if (best)
-            to_[l] = std::max(0.0, model_.keptFraction(*best, int(l))) * model_.layers()[l].maxChannels;
+            to_[l] =
+                std::max(0.0, model_.keptFraction(*best, int(l))) * model_.layers()[l].maxChannels;
         if (uniform)
-            toU_[l] = std::max(0.0, model_.keptFraction(*uniform, int(l))) * model_.layers()[l].maxChannels;
+            toU_[l] = std::max(0.0, model_.keptFraction(*uniform, int(l))) *
+                      model_.layers()[l].maxChannels;
     }
     if (animate && changed)
         startMorph();
@@ -353,8 +364,7 @@ void BudgetView::apply(bool animate, bool user) {
         chosenUniform_ = uniformId;
         emit structureChosen(bestId, uniformId);
     }
-    if (log_)
-        log_->step.push_back(double(timer.nsecsElapsed()) / 1e6);
+    if (log_) log_->step.push_back(double(timer.nsecsElapsed()) / 1e6);
 }
 
 void BudgetView::startMorph() {
@@ -412,7 +422,8 @@ void BudgetView::rebuildHeatMap() {
             const double v = values[size_t(c)][l];
             data->setCell(c, int(l), v < 0 ? qQNaN() : v);
         }
-    const double half = (model_.maxBudget() - model_.minBudget()) / unit() / BudgetModel::kSteps / 2;
+    const double half =
+        (model_.maxBudget() - model_.minBudget()) / unit() / BudgetModel::kSteps / 2;
     heat_->xAxis->setRange(model_.minBudget() / unit() - half, model_.maxBudget() / unit() + half);
     heat_->yAxis->setRange(-0.5, double(layers.size()) - 0.5);
     heat_->replot(QCustomPlot::rpQueuedReplot);
@@ -425,10 +436,11 @@ QPointF BudgetView::heatMapPixel(int column, int layer) const {
 }
 
 bool BudgetView::cellAt(const QPointF& pos, int* column, int* layer) const {
-    if (model_.empty() || !heat_->axisRect()->rect().contains(pos.toPoint()))
-        return false;
-    map_->data()->coordToCell(heat_->xAxis->pixelToCoord(pos.x()), heat_->yAxis->pixelToCoord(pos.y()), column, layer);
-    return *column >= 0 && *column <= BudgetModel::kSteps && *layer >= 0 && *layer < int(model_.layers().size());
+    if (model_.empty() || !heat_->axisRect()->rect().contains(pos.toPoint())) return false;
+    map_->data()->coordToCell(heat_->xAxis->pixelToCoord(pos.x()),
+                              heat_->yAxis->pixelToCoord(pos.y()), column, layer);
+    return *column >= 0 && *column <= BudgetModel::kSteps && *layer >= 0 &&
+           *layer < int(model_.layers().size());
 }
 
 void BudgetView::onHeatMove(QMouseEvent* e) {
@@ -440,9 +452,13 @@ void BudgetView::onHeatMove(QMouseEvent* e) {
     const double b = model_.budgetAt(column);
     const BarLayer& l = model_.layers()[size_t(layer)];
     const std::optional<PlotPoint> p = model_.bestWithin(b);
-    const QString budget = model_.latencyAxis() ? tr("%1 ms").arg(b, 0, 'f', 3) : tr("%1 M MACs").arg(b / 1e6, 0, 'f', 3);
-    QString text = tr("%1 (layer %2 of %3)\nbudget %4").arg(QString::fromStdString(l.name)).arg(layer + 1)
-                       .arg(model_.layers().size()).arg(budget);
+    const QString budget = model_.latencyAxis() ? tr("%1 ms").arg(b, 0, 'f', 3)
+                                                : tr("%1 M MACs").arg(b / 1e6, 0, 'f', 3);
+    QString text = tr("%1 (layer %2 of %3)\nbudget %4")
+                       .arg(QString::fromStdString(l.name))
+                       .arg(layer + 1)
+                       .arg(model_.layers().size())
+                       .arg(budget);
     if (p)
         text += tr("\n%1 of %2 channels (%3%) in candidate %4\nclick to select it")
                     .arg(p->channels.at(size_t(l.gene)))
@@ -454,22 +470,19 @@ void BudgetView::onHeatMove(QMouseEvent* e) {
 
 void BudgetView::onHeatPress(QMouseEvent* e) {
     int column = 0, layer = 0;
-    if (e->button() != Qt::LeftButton || !cellAt(e->position(), &column, &layer))
-        return;
+    if (e->button() != Qt::LeftButton || !cellAt(e->position(), &column, &layer)) return;
     setPlaying(false);
     setBudget(model_.budgetAt(column));
 }
 
 void BudgetView::setPlaying(bool playing) {
-    if (playing && model_.empty())
-        playing = false;
+    if (playing && model_.empty()) playing = false;
     {
         const QSignalBlocker b(play_);
         play_->setChecked(playing);
         play_->setText(playing ? tr("Stop") : tr("Play"));
     }
-    if (playing == playTimer_->isActive())
-        return;
+    if (playing == playTimer_->isActive()) return;
     if (playing) {
         // Start from the full budget unless the slider was left part-way.
         if (slider_->value() == 0 || slider_->value() == BudgetModel::kSteps)
@@ -482,7 +495,9 @@ void BudgetView::setPlaying(bool playing) {
     }
 }
 
-bool BudgetView::isPlaying() const { return playTimer_->isActive(); }
+bool BudgetView::isPlaying() const {
+    return playTimer_->isActive();
+}
 
 void BudgetView::playStep() {
     int pos = slider_->value() + playDirection_;
@@ -496,8 +511,7 @@ void BudgetView::playStep() {
         return;
     }
     slider_->setValue(pos); // applies through valueChanged
-    if (playReturned_ && pos == BudgetModel::kSteps)
-        setPlaying(false);
+    if (playReturned_ && pos == BudgetModel::kSteps) setPlaying(false);
 }
 
 bool BudgetView::exportHeatMap(const QString& path, QString* error) {
@@ -512,7 +526,8 @@ bool BudgetView::exportHeatMap(const QString& path, QString* error) {
         svg.setSize(QSize(w, h));
         svg.setViewBox(QRect(0, 0, w, h));
         svg.setTitle(tr("Widths vs budget"));
-        svg.setDescription(tr("Fraction of each layer's channels kept by the best stored structure within each budget"));
+        svg.setDescription(tr("Fraction of each layer's channels kept by the best stored structure "
+                              "within each budget"));
         QCPPainter painter;
         ok = painter.begin(&svg);
         if (ok) {
@@ -521,12 +536,10 @@ bool BudgetView::exportHeatMap(const QString& path, QString* error) {
         }
         ok = ok && QFileInfo(path).size() > 0;
     } else {
-        if (error)
-            *error = tr("%1: the heat map exports as .png or .svg").arg(path);
+        if (error) *error = tr("%1: the heat map exports as .png or .svg").arg(path);
         return false;
     }
-    if (!ok && error)
-        *error = tr("%1: cannot write the heat map").arg(path);
+    if (!ok && error) *error = tr("%1: cannot write the heat map").arg(path);
     return ok;
 }
 
