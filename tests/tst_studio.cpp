@@ -503,6 +503,9 @@ private slots:
         QVERIFY2(w.damageLabel()->text().contains("2 damaged stored rows"), qPrintable(w.damageLabel()->text()));
         QVERIFY(w.damageLabel()->toolTip().contains("top-1 is not a finite number ('NaN')"));
         QVERIFY(!w.plot()->model().contains(ids[0]) && !w.plot()->model().contains(ids[1]));
+        // Nor in the budget view, which reads the plot's points.
+        QVERIFY(!w.budget()->model().fronts().contains(ids[0]) && !w.budget()->model().fronts().contains(ids[1]));
+        QCOMPARE(w.budget()->model().fronts().points().size(), w.plot()->model().points().size());
         QCOMPARE(w.plot()->model().points().size(), ids.size() - 2);
         for (const PlotPoint& p : w.plot()->model().front())
             QVERIFY(p.macs > 0 && std::isfinite(p.top1));
@@ -910,6 +913,8 @@ private slots:
         QVERIFY(!w.isBusy());
         w.searchPanel()->axisBox()->setCurrentIndex(1);
         QVERIFY(w.plot()->model().latencyAxis());
+        QVERIFY(w.budget()->model().latencyAxis()); // the budget view follows the plot's axis
+        QCOMPARE(w.budget()->budgetBox()->suffix(), QString(" ms"));
         for (const PlotPoint& p : w.plot()->model().points())
             QVERIFY(p.latencyMs > 0);
         double last = -1, lastTop1 = -1;
