@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
     p.addOption({"export-heatmap",
                  QApplication::translate("main", "Write the widths-vs-budget heat map (.png or .svg) and quit."),
                  "file"});
-    p.addOption({"bench", QApplication::translate("main", "Measure probe latency and event-loop stalls, then quit.")});
+    p.addOption({"bench", QApplication::translate("main", "Measure the budget view's frame time while playing, probe "
+                                                          "latency and event-loop stalls, then quit.")});
     p.addOption({"probes", QApplication::translate("main", "Drags timed by --bench."), "n", "30"});
     p.process(app);
 
