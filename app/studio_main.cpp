@@ -97,7 +97,14 @@ int main(int argc, char** argv) {
     p.addOption({"screenshot-reports",
                  QApplication::translate("main", "Save a screenshot with the Reports tab raised and quit."),
                  "file.png"});
-    p.addOption({"bench", QApplication::translate("main", "Measure probe latency and event-loop stalls, then quit.")});
+    p.addOption({"screenshot-budget",
+                 QApplication::translate("main", "Save a screenshot with the Budget tab raised and quit."),
+                 "file.png"});
+    p.addOption({"export-heatmap",
+                 QApplication::translate("main", "Write the widths-vs-budget heat map (.png or .svg) and quit."),
+                 "file"});
+    p.addOption({"bench", QApplication::translate("main", "Measure the budget view's frame time while playing, probe "
+                                                          "latency and event-loop stalls, then quit.")});
     p.addOption({"probes", QApplication::translate("main", "Drags timed by --bench."), "n", "30"});
     p.process(app);
 
@@ -108,9 +115,15 @@ int main(int argc, char** argv) {
     if (demo)
         project = QDir::current().absoluteFilePath("metaprune-demo.sqlite");
     if (!project.isEmpty() && !window.openProject(project)) {
-        if (p.isSet("screenshot") || p.isSet("screenshot-reports") || p.isSet("bench"))
-            return 1;
+        for (const char* o : {"screenshot", "screenshot-reports", "screenshot-training", "screenshot-budget",
+                              "export-heatmap", "bench"})
+            if (p.isSet(o))
+                return 1;
     }
+    if (p.isSet("screenshot-budget"))
+        return mpw::saveScreenshot(window, p.value("screenshot-budget"), mpw::Shot::Budget, 0);
+    if (p.isSet("export-heatmap"))
+        return mpw::exportHeatMap(window, p.value("export-heatmap"));
     if (p.isSet("screenshot"))
         return mpw::saveScreenshot(window, p.value("screenshot"), mpw::Shot::Pareto, 0);
     if (p.isSet("screenshot-reports"))

@@ -1,12 +1,15 @@
 // The desktop app, offscreen: Pareto front logic on hand-made points, a simulated drag on the
-// width editor, a click on a scatter point, a probe landing in the store, cancel during
-// training, reopening a project, and closing the window during a search.
+// width editor, a click on a scatter point, a probe landing in the store, the budget view and
+// its heat map against stored rows, the demo's final selection, the first-run layout at
+// 1280x800, cancel during training, reopening a project, and closing the window during a search.
 #include "archfixture.h"
+#include "budgetview.h"
 #include "mainwindow.h"
 #include "paretoplot.h"
 #include "reportpanel.h"
 #include "searchpanel.h"
 #include "structurepanel.h"
+#include "studiotools.h"
 #include "trainingpanel.h"
 #include "widtheditor.h"
 
@@ -18,20 +21,32 @@
 
 #include <QAbstractButton>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QGuiApplication>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSlider>
 #include <QSpinBox>
+#include <QStatusBar>
+#include <QTabBar>
+#include <QToolTip>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <random>
 
 using namespace mpw;
@@ -54,6 +69,34 @@ std::vector<int64_t> ids(const std::vector<PlotPoint>& v) {
     return out;
 }
 
+// The stored rows a view of `db` may show: sound rows of runs of the project's first training.
+std::vector<mp::CandidateRecord> soundRows(const QString& db, const mp::ArchSpec& a, int64_t runId = 0) {
+    mp::Store store(db.toStdString());
+    const std::string sha = store.trainings().at(0).sha256;
+    std::vector<mp::CandidateRecord> out;
+    for (const mp::RunRecord& r : store.runs())
+        if (r.checkpointSha256 == sha && (runId == 0 || r.id == runId))
+            for (const mp::CandidateRecord& c : store.candidates(r.id))
+                if (mp::candidateDamage(a, c).empty())
+                    out.push_back(c);
+    return out;
+}
+
+// Of `rows` (uniform or not, as `uniform`) costing at most `budget` MACs: the highest top-1,
+// then the fewest MACs, then the lowest id (the row stored first). nullopt when none fits.
+std::optional<mp::CandidateRecord> bestRowWithin(const std::vector<mp::CandidateRecord>& rows, double budget,
+                                                 bool uniform) {
+    std::optional<mp::CandidateRecord> best;
+    for (const mp::CandidateRecord& c : rows) {
+        if ((c.origin == "uniform") != uniform || double(c.macs) > budget)
+            continue;
+        if (!best || c.top1 > best->top1 || (c.top1 == best->top1 && (c.macs < best->macs ||
+                                                                      (c.macs == best->macs && c.id < best->id))))
+            best = c;
+    }
+    return best;
+}
+
 // Tiny real data: enough for every code path, seconds to train.
 mp::TrainConfig tinyConfig(int epochs = 1) {
     mp::TrainConfig c;
@@ -73,6 +116,80 @@ class TestStudio : public QObject {
     Q_OBJECT
     QTemporaryDir tmp;
     QString project; // a project with a trained tiny PruningNet, shared by the window tests
+    QString budgetDb; // a copy of it with two search runs of stored rows (budgetProject())
+    int64_t budgetRunA = 0;
+
+    // A copy of the project with stored rows to walk: run A (random structures with top-1
+    // rising with MACs plus noise, a tie, and the 31 uniform networks) and run B (random
+    // structures). The rows are made up, not evaluated: the views only read stored rows.
+    // Returns run A's id.
+    int64_t budgetProject() {
+        if (budgetRunA)
+            return budgetRunA;
+        budgetDb = tmp.filePath("budget.sqlite");
+        if (!QFile::copy(project, budgetDb))
+            return 0;
+        mp::Store store(budgetDb.toStdString());
+        const mp::TrainingRecord t = store.trainings().at(0);
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const double full = double(mp::countMacs(a, mp::uniformEncoding(a, 30)));
+        std::mt19937 rng(13);
+        std::uniform_int_distribution<int> index(0, 30);
+        std::normal_distribution<double> noise(0, 2.5);
+        auto addRun = [&](uint64_t seed, int count, bool uniforms) {
+            mp::RunRecord run;
+            run.kind = "search";
+            mp::SearchConfig cfg;
+            cfg.seed = seed;
+            run.config = mp::toJson(cfg);
+            run.seed = seed;
+            run.dataset = "tiny";
+            run.arch = "mobilenetv2/small";
+            run.checkpoint = t.checkpoint;
+            run.checkpointSha256 = t.sha256;
+            run.trainingId = t.id;
+            const int64_t id = store.findOrCreateRun(run);
+            auto add = [&](const mp::Encoding& e, double top1, const char* origin) {
+                mp::CandidateRecord c;
+                c.runId = id;
+                c.genes = mp::canonicalEncoding(a, e);
+                if (store.findCandidate(id, c.genes))
+                    return;
+                c.channels = mp::geneChannels(a, c.genes);
+                c.macs = mp::countMacs(a, c.genes);
+                c.params = mp::countParams(a, c.genes);
+                c.top1 = top1 < 0 ? 50 + 40 * double(c.macs) / full + noise(rng) : top1;
+                c.loss = 1;
+                c.origin = origin;
+                c.generation = std::string(origin) == "uniform" ? -1 : 0;
+                store.addCandidate(c);
+            };
+            if (uniforms)
+                for (int k = 0; k <= 30; ++k)
+                    add(mp::uniformEncoding(a, k), 48 + 40 * double(mp::countMacs(a, mp::uniformEncoding(a, k))) / full, "uniform");
+            for (int i = 0; i < count; ++i) {
+                mp::Encoding e(a.genes.size());
+                const int centre = index(rng);
+                for (int& g : e)
+                    g = std::clamp(centre + index(rng) / 4 - 4, 0, 30);
+                add(e, -1, i % 2 ? "mutation" : "random");
+            }
+            // A tie: the same top-1 as the run's best row, at more MACs (the cheaper one wins).
+            std::optional<mp::CandidateRecord> top;
+            for (const mp::CandidateRecord& c : store.candidates(id))
+                if (c.origin != "uniform" && (!top || c.top1 > top->top1))
+                    top = c;
+            mp::Encoding wider = top->genes;
+            for (int& g : wider)
+                g = std::min(30, g + 1);
+            add(wider, top->top1, "crossover");
+            store.setRunStatus(id, "finished");
+            return id;
+        };
+        budgetRunA = addRun(101, 70, true);
+        addRun(102, 40, false);
+        return budgetRunA;
+    }
 
 private slots:
     void initTestCase() {
@@ -123,6 +240,60 @@ private slots:
         for (size_t i : mp::paretoFront(pts))
             expected.push_back(int64_t(i) + 1);
         QCOMPARE(ids(m.front()), expected);
+    }
+
+    // The front of everything (searched and uniform) and the gain band's values, by hand.
+    void frontOfAllAndGainBand() {
+        ParetoModel m;
+        m.add(point(1, 100, 60.0, "uniform"));
+        m.add(point(2, 200, 70.0, "uniform"));
+        m.add(point(3, 400, 80.0, "uniform"));
+        m.add(point(4, 150, 58.0));  // below the uniform 100-MACs network: not on the front of all
+        m.add(point(5, 250, 75.0));  // beats the uniform 200 at a little more
+        m.add(point(6, 390, 79.0));
+        m.add(point(7, 120, 62.0, "probe"));
+        QCOMPARE(ids(m.front()), (std::vector<int64_t>{7, 5, 6}));
+        QCOMPARE(ids(m.uniformFront()), (std::vector<int64_t>{1, 2, 3}));
+        QCOMPARE(ids(m.frontOfAll()), (std::vector<int64_t>{1, 7, 2, 5, 6, 3}));
+        QVERIFY(!m.bestWithin(99).has_value());
+        QVERIFY(!m.bestWithin(119).has_value());
+        QCOMPARE(m.bestWithin(120)->id, int64_t(7));
+        QCOMPARE(m.bestWithin(249.9)->id, int64_t(7));
+        QCOMPARE(m.bestWithin(1e9)->id, int64_t(6));
+        QCOMPARE(m.bestWithin(399, true)->id, int64_t(2));
+        QVERIFY(!m.gainAt(110).has_value());          // no searched structure within 110
+        QCOMPARE(*m.gainAt(150), 62.0 - 60.0);        // 7 against uniform 1
+        QCOMPARE(*m.gainAt(200), 62.0 - 70.0);        // uniform 2 ahead
+        QCOMPARE(*m.gainAt(300), 75.0 - 70.0);
+        QCOMPARE(*m.gainAt(400), 79.0 - 80.0);
+        QCOMPARE(m.bestOfRun(0, 200, 300)->id, int64_t(5));
+        QVERIFY(!m.bestOfRun(0, 260, 300).has_value());
+    }
+
+    // The drawn front of everything: searched and uniform steps apart, NaN between pieces.
+    void plotDrawsTheFrontOfEverything() {
+        ParetoPlot plot;
+        plot.resize(700, 500);
+        plot.addPoint(point(1, 1000000, 60.0, "uniform"));
+        plot.addPoint(point(2, 2000000, 70.0, "uniform"));
+        plot.addPoint(point(4, 1500000, 58.0));
+        plot.addPoint(point(5, 2500000, 75.0));
+        // Uniform 1 holds [1, 2.5) M (4 is below it) ... as steps: (1, 60) -> (2, 60), riser to 70 at 2 by uniform 2.
+        QCPGraph* u = plot.uniformFrontGraph();
+        QCPGraph* s = plot.searchedFrontGraph();
+        QCOMPARE(u->data()->size(), 7); // 1: 3 points; 2: riser + 3 points
+        QCOMPARE(u->data()->at(0)->key, 1.0);
+        QCOMPARE(u->data()->at(1)->key, 2.0);
+        QCOMPARE(u->data()->at(1)->value, 60.0);
+        QVERIFY(std::isnan(u->data()->at(2)->value));
+        QCOMPARE(u->data()->at(3)->value, 60.0); // riser from 60 ...
+        QCOMPARE(u->data()->at(4)->value, 70.0); // ... to 70 at 2 M
+        QCOMPARE(u->data()->at(5)->key, 2.5);
+        QCOMPARE(s->data()->size(), 4);           // 5: riser from 70 at 2.5 M, holds to the costliest point
+        QCOMPARE(s->data()->at(0)->value, 70.0);
+        QCOMPARE(s->data()->at(1)->value, 75.0);
+        plot.setCursorBudget(2200000);
+        QVERIFY2(plot.cursorText().contains("at 2.200 M MACs:\nsearched 58.00%, uniform 70.00% (-12.00)"), qPrintable(plot.cursorText()));
     }
 
     void dragChangesTheRightGeneAndSnaps() {
@@ -391,12 +562,230 @@ private slots:
         QVERIFY2(w.damageLabel()->text().contains("2 damaged stored rows"), qPrintable(w.damageLabel()->text()));
         QVERIFY(w.damageLabel()->toolTip().contains("top-1 is not a finite number ('NaN')"));
         QVERIFY(!w.plot()->model().contains(ids[0]) && !w.plot()->model().contains(ids[1]));
+        // Nor in the budget view, which reads the plot's points.
+        QVERIFY(!w.budget()->model().fronts().contains(ids[0]) && !w.budget()->model().fronts().contains(ids[1]));
+        QCOMPARE(w.budget()->model().fronts().points().size(), w.plot()->model().points().size());
         QCOMPARE(w.plot()->model().points().size(), ids.size() - 2);
         for (const PlotPoint& p : w.plot()->model().front())
             QVERIFY(p.macs > 0 && std::isfinite(p.top1));
         w.selectCandidate(ids[1]);
         QVERIFY(w.selectedCandidate() != ids[1]);
         QVERIFY(!w.structure()->predictionText().contains("nan"));
+    }
+
+    // The budget view against stored rows: each slider position shows the best stored structure
+    // within its budget and the best uniform network within it (expectations from the rows);
+    // the plot's selection follows; the bars morph to the chosen structure's stored channels.
+    void budgetSliderMapsToBestStructure_data() {
+        QTest::addColumn<bool>("oneRun");
+        QTest::newRow("front of all runs") << false;
+        QTest::newRow("front of one run") << true;
+    }
+    void budgetSliderMapsToBestStructure() {
+        QFETCH(bool, oneRun);
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        const int64_t runA = budgetProject();
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(budgetDb));
+        QVERIFY(loaded.wait(60000));
+        w.resize(kShotWidth, kShotHeight);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.showBudget();
+        BudgetView* b = w.budget();
+        QVERIFY(b->slider()->isEnabled() && b->playButton()->isEnabled());
+        if (oneRun)
+            b->setRun(runA);
+        QCOMPARE(b->run(), oneRun ? runA : int64_t(0));
+        const std::vector<mp::CandidateRecord> rows = soundRows(budgetDb, a, oneRun ? runA : 0);
+        QVERIFY(rows.size() > 60);
+        // The slider spans the cheapest searched structure to the costliest stored point.
+        std::optional<int64_t> cheapest, costliest;
+        for (const mp::CandidateRecord& c : rows) {
+            if (c.origin != "uniform" && (!cheapest || c.macs < *cheapest))
+                cheapest = c.macs;
+            if (!costliest || c.macs > *costliest)
+                costliest = c.macs;
+        }
+        QCOMPARE(b->model().minBudget(), double(*cheapest));
+        QCOMPARE(b->model().maxBudget(), double(*costliest));
+        int changes = 0;
+        qint64 last = -1;
+        b->setBudget(b->model().maxBudget()); // a user's move: from here on the selection follows
+        for (int pos = BudgetModel::kSteps; pos >= 0; --pos) {
+            b->slider()->setValue(pos);
+            const double budget = b->budget();
+            QCOMPARE(budget, b->model().budgetAt(pos));
+            const std::optional<mp::CandidateRecord> best = bestRowWithin(rows, budget, false);
+            const std::optional<mp::CandidateRecord> uniform = bestRowWithin(rows, budget, true);
+            QVERIFY(best.has_value());
+            QVERIFY2(b->currentBest() && b->currentBest()->id == best->id,
+                     qPrintable(QString("position %1, budget %2: expected candidate %3").arg(pos).arg(budget).arg(best->id)));
+            QCOMPARE(b->currentUniform().has_value(), uniform.has_value());
+            if (uniform)
+                QCOMPARE(b->currentUniform()->id, uniform->id);
+            QCOMPARE(w.selectedCandidate(), best->id); // the plot's selection follows
+            QVERIFY2(b->budgetBox()->value() == QString::number(budget / 1e6, 'f', 3).toDouble(),
+                     qPrintable(QString::number(b->budgetBox()->value())));
+            changes += best->id != last;
+            last = best->id;
+        }
+        QVERIFY(changes >= 5); // the sweep walks through several structures
+        // The bars morph to the chosen structure's stored channels: from the smallest structure
+        // (the slider is at 0) to the full budget's, not there at once, there after the animation.
+        const WidthEditor* editor = w.structure()->editor();
+        auto storedBars = [&](const mp::CandidateRecord& c) {
+            std::vector<double> out;
+            for (int l = 0; l < editor->layerCount(); ++l)
+                out.push_back(c.channels[size_t(editor->geneOfLayer(l))]);
+            return out;
+        };
+        const std::vector<double> smallest = storedBars(*bestRowWithin(rows, b->budget(), false));
+        QTRY_COMPARE_WITH_TIMEOUT(b->displayedChannels(), smallest, 5000);
+        b->slider()->setValue(BudgetModel::kSteps);
+        const std::vector<double> expected = storedBars(*bestRowWithin(rows, b->budget(), false));
+        QVERIFY(expected != smallest);
+        QVERIFY(b->displayedChannels() != expected);
+        QTRY_COMPARE_WITH_TIMEOUT(b->displayedChannels(), expected, 5000);
+        // The spin box sets the budget too (in M MACs, clamped to the slider's range).
+        b->budgetBox()->setValue(b->budgetBox()->minimum());
+        QCOMPARE(b->budget(), std::clamp(b->budgetBox()->value() * 1e6, b->model().minBudget(), b->model().maxBudget()));
+        QCOMPARE(b->currentBest()->id, bestRowWithin(rows, b->budget(), false)->id);
+        QCOMPARE(w.selectedCandidate(), b->currentBest()->id);
+    }
+
+    // The heat map: column = a slider position's budget, row = a bar; the value is the stored
+    // channels of that budget's best structure over the layer's maximum. Hover names it, a click
+    // selects it, it exports as PNG and SVG.
+    void heatMapMatchesStoredChannels() {
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        budgetProject();
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(budgetDb));
+        QVERIFY(loaded.wait(60000));
+        w.resize(kShotWidth, kShotHeight);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.showBudget();
+        BudgetView* b = w.budget();
+        const std::vector<mp::CandidateRecord> rows = soundRows(budgetDb, a);
+        const WidthEditor* editor = w.structure()->editor();
+        QCPColorMapData* data = b->heatMap()->data();
+        QCOMPARE(data->keySize(), BudgetModel::kSteps + 1);
+        QCOMPARE(data->valueSize(), editor->layerCount());
+        int checked = 0;
+        for (int c = 0; c <= BudgetModel::kSteps; ++c) {
+            const std::optional<mp::CandidateRecord> best = bestRowWithin(rows, b->model().budgetAt(c), false);
+            QVERIFY(best.has_value());
+            for (int l = 0; l < editor->layerCount(); ++l) {
+                const mp::Gene& g = a.genes[size_t(editor->geneOfLayer(l))];
+                const double want = double(best->channels[size_t(editor->geneOfLayer(l))]) / g.maxChannels;
+                QCOMPARE(data->cell(c, l), want);
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, (BudgetModel::kSteps + 1) * editor->layerCount());
+        b->heatMapPlot()->replot();
+        // A click on column 40 selects the best structure within that column's budget.
+        const int column = 40, layer = 3;
+        const std::optional<mp::CandidateRecord> at = bestRowWithin(rows, b->model().budgetAt(column), false);
+        // Hovering names the layer, the budget and the channels kept.
+        const mp::Op& op = a.ops[size_t(editor->opOfLayer(layer))];
+        const mp::Gene& g = a.genes[size_t(editor->geneOfLayer(layer))];
+        QTest::mouseMove(b->heatMapPlot(), b->heatMapPixel(column, layer).toPoint());
+        const QString tip = QToolTip::text();
+        QVERIFY2(tip.contains(QString::fromStdString(op.name)) &&
+                     tip.contains(QString::number(b->model().budgetAt(column) / 1e6, 'f', 3)) &&
+                     tip.contains(QString("%1 of %2 channels").arg(at->channels[size_t(editor->geneOfLayer(layer))])
+                                      .arg(g.maxChannels)) &&
+                     tip.contains(QString("candidate %1").arg(at->id)),
+                 qPrintable(tip));
+        QTest::mouseClick(b->heatMapPlot(), Qt::LeftButton, {}, b->heatMapPixel(column, layer).toPoint());
+        QCOMPARE(b->slider()->value(), column);
+        QCOMPARE(w.selectedCandidate(), at->id);
+        QVERIFY2(w.plot()->cursorText().contains(QString::number(b->model().budgetAt(column) / 1e6, 'f', 3)),
+                 qPrintable(w.plot()->cursorText()));
+        // Exports.
+        QString error;
+        const QString png = tmp.filePath("heat.png"), svg = tmp.filePath("heat.svg");
+        QVERIFY2(b->exportHeatMap(png, &error), qPrintable(error));
+        QVERIFY2(b->exportHeatMap(svg, &error), qPrintable(error));
+        QImage image(png);
+        QVERIFY(image.width() >= 900 && image.height() >= 520);
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll();
+        QVERIFY(text.contains("<svg") && text.contains("</svg>"));
+        QVERIFY(text.contains("fraction of channels kept"));
+        QVERIFY(!b->exportHeatMap(tmp.filePath("heat.pdf"), &error));
+        QVERIFY2(error.contains("heat.pdf") && error.contains(".svg"), qPrintable(error));
+    }
+
+    // The demo's search ends on its result: the best searched structure within the constraint
+    // selected, the uniform network of equal-or-higher MACs compared, the budget view raised on
+    // that run and ready to play; the status bar said what was happening.
+    void demoEndsOnItsResult() {
+        const QString db = tmp.filePath("demo.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        w.resize(kShotWidth, kShotHeight);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.searchPanel()->setPopulationAndGenerations(8, 2);
+        QSignalSpy finished(&w, &MainWindow::demoFinished);
+        w.startDemo();
+        QVERIFY2(w.isBusy(), qPrintable(w.lastError()));
+        QVERIFY2(w.statusBar()->currentMessage().contains("Demo, step 2 of 2: searching"),
+                 qPrintable(w.statusBar()->currentMessage()));
+        QVERIFY(finished.wait(600000));
+        mp::Store store(db.toStdString());
+        int64_t runId = 0;
+        for (const mp::RunRecord& r : store.runs())
+            if (r.kind == "search")
+                runId = r.id;
+        QVERIFY(runId > 0);
+        const mp::SearchConfig cfg = mp::searchConfigFromJson(store.run(runId)->config);
+        QVERIFY(cfg.maxMacs > 0);
+        std::vector<mp::CandidateRecord> inBand;
+        for (const mp::CandidateRecord& c : soundRows(db, a, runId))
+            if (c.origin != "uniform" && c.macs >= cfg.minMacs && c.macs <= cfg.maxMacs)
+                inBand.push_back(c);
+        const std::optional<mp::CandidateRecord> best = bestRowWithin(inBand, double(cfg.maxMacs), false);
+        QVERIFY(best.has_value());
+        std::optional<mp::CandidateRecord> uniform;
+        for (const mp::CandidateRecord& c : soundRows(db, a))
+            if (c.origin == "uniform" && c.macs >= best->macs && (!uniform || c.macs < uniform->macs))
+                uniform = c;
+        QVERIFY(uniform.has_value());
+        QCOMPARE(finished[0][0].toLongLong(), best->id);
+        QCOMPARE(finished[0][1].toLongLong(), uniform->id);
+        QCOMPARE(w.selectedCandidate(), best->id);
+        QCOMPARE(w.structure()->editor()->encoding(), best->genes);
+        QVERIFY(w.budget()->isVisible()); // the Budget tab is raised
+        QCOMPARE(w.budget()->run(), runId);
+        QCOMPARE(w.budget()->currentBest()->id, best->id);
+        QVERIFY(w.budget()->playButton()->isEnabled());
+        const QString status = w.statusBar()->currentMessage();
+        QVERIFY2(status.contains(QString("candidate %1").arg(best->id)) && status.contains("Play"), qPrintable(status));
+        QVERIFY2(status.contains(QString::number(uniform->top1, 'f', 2)), qPrintable(status));
+        QVERIFY(!w.isBusy());
+        // The demo again on the searched project: no new search, the same result at once.
+        MainWindow again;
+        QSignalSpy reloaded(&again, &MainWindow::checkpointLoaded);
+        QVERIFY(again.openProject(db));
+        QVERIFY(reloaded.wait(60000));
+        QSignalSpy shown(&again, &MainWindow::demoFinished);
+        again.startDemo();
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown[0][0].toLongLong(), best->id);
+        QCOMPARE(again.selectedCandidate(), best->id);
+        QVERIFY(!again.isBusy());
     }
 
     // The probe run ends with the app: finished, not left running.
@@ -615,6 +1004,8 @@ private slots:
         QVERIFY(!w.isBusy());
         w.searchPanel()->axisBox()->setCurrentIndex(1);
         QVERIFY(w.plot()->model().latencyAxis());
+        QVERIFY(w.budget()->model().latencyAxis()); // the budget view follows the plot's axis
+        QCOMPARE(w.budget()->budgetBox()->suffix(), QString(" ms"));
         for (const PlotPoint& p : w.plot()->model().points())
             QVERIFY(p.latencyMs > 0);
         double last = -1, lastTop1 = -1;
@@ -662,8 +1053,11 @@ private slots:
         mp::TrainConfig cfg = tinyConfig(400); // long enough to cancel in the middle
         w.trainingPanel()->setConfig(cfg);
         QSignalSpy finished(&w, &MainWindow::trainingFinished);
+        QVERIFY(w.statusBar()->currentMessage().contains("press Train"));
         w.startTraining();
         QVERIFY(w.isBusy());
+        // The status bar says what runs now, not the new project's hint.
+        QTRY_VERIFY_WITH_TIMEOUT(w.statusBar()->currentMessage().startsWith("Training the PruningNet"), 60000);
         const std::string ckpt = mp::defaultCheckpointPath(db.toStdString(), w.trainingPanel()->config());
         // Wait for progress in the store, then cancel from the GUI thread.
         QTRY_VERIFY_WITH_TIMEOUT(!mp::Store(db.toStdString()).trainings().empty() &&
@@ -701,6 +1095,101 @@ private slots:
         QVERIFY(searchRun > 0);
         QCOMPARE(QString::fromStdString(before.run(searchRun)->status), QString("cancelled"));
         QVERIFY(before.candidates(searchRun).size() < size_t(31 + 10 * 50));
+    }
+
+    // First run (no saved settings): the window fits the screen; at 1280x800 no dock needs a
+    // horizontal scroll bar, no button is narrower than it asks, no tab title or axis title is
+    // cut, and the side docks widen when the window does.
+    void firstRunLayoutFitsAt1280x800() {
+        {
+            QSettings settings;
+            settings.remove("geometry");
+            settings.remove("windowState");
+        }
+        MainWindow w;
+        const QRect avail = QGuiApplication::primaryScreen()->availableGeometry();
+        QVERIFY(w.width() <= avail.width() && w.height() <= avail.height());
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(project));
+        QVERIFY(loaded.wait(60000));
+        w.resize(kShotWidth, kShotHeight);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::qWait(200);
+        const QStringList names = {"training", "search", "reports", "structure", "budget"};
+        for (const QString& name : names) {
+            auto* dock = w.findChild<QDockWidget*>(name);
+            QVERIFY(dock);
+            dock->raise();
+            QTest::qWait(100);
+            QVERIFY2(dock->isVisible(), qPrintable(name));
+            auto* scroll = qobject_cast<QScrollArea*>(dock->widget());
+            QVERIFY(scroll);
+            QVERIFY2(!scroll->horizontalScrollBar()->isVisible(),
+                     qPrintable(QString("%1: content %2 px wide in %3 px").arg(name)
+                                    .arg(scroll->widget()->minimumSizeHint().width()).arg(scroll->viewport()->width())));
+            for (QAbstractButton* button : dock->findChildren<QAbstractButton*>()) {
+                // The dock's own title-bar buttons (float, close) are drawn by the style at its size.
+                if (!button->isVisible() || button->parentWidget() == dock || qobject_cast<QTabBar*>(button->parentWidget()))
+                    continue;
+                QVERIFY2(button->width() >= button->sizeHint().width() && button->height() >= button->sizeHint().height(),
+                         qPrintable(QString("%1: button '%2' is %3x%4, asks %5x%6").arg(name).arg(button->text())
+                                        .arg(button->width()).arg(button->height())
+                                        .arg(button->sizeHint().width()).arg(button->sizeHint().height())));
+            }
+        }
+        // Tabs of the tabified docks show their whole titles.
+        int tabs = 0;
+        for (QTabBar* bar : w.findChildren<QTabBar*>()) {
+            if (!bar->isVisible())
+                continue;
+            for (int i = 0; i < bar->count(); ++i, ++tabs)
+                QVERIFY2(bar->fontMetrics().horizontalAdvance(bar->tabText(i)) < bar->tabRect(i).width(),
+                         qPrintable(QString("tab '%1' is %2 px").arg(bar->tabText(i)).arg(bar->tabRect(i).width())));
+        }
+        QCOMPARE(tabs, 5);
+        // Axis titles fit their axes.
+        w.showBudget();
+        QTest::qWait(100);
+        for (QCustomPlot* plot : {w.plot()->plotWidget(), w.budget()->barsPlot(), w.budget()->heatMapPlot()}) {
+            plot->replot();
+            for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
+                const int length = axis->orientation() == Qt::Horizontal ? axis->axisRect()->width() : axis->axisRect()->height();
+                QVERIFY2(QFontMetrics(axis->labelFont()).horizontalAdvance(axis->label()) <= length,
+                         qPrintable(QString("axis title '%1' longer than its %2 px axis").arg(axis->label()).arg(length)));
+            }
+        }
+        w.findChild<QDockWidget*>("structure")->raise();
+        QTest::qWait(100);
+        QCustomPlot* editor = w.structure()->editor()->plotWidget();
+        editor->replot();
+        QVERIFY(QFontMetrics(editor->xAxis->labelFont()).horizontalAdvance(editor->xAxis->label()) <= editor->axisRect()->width());
+        // The baseline line is whole (wrapped, never cut).
+        QLabel* baseline = w.structure()->baselineLabel();
+        QVERIFY(baseline->isVisible());
+        QVERIFY(baseline->height() >= baseline->heightForWidth(baseline->width()));
+        // Growing the window widens the side docks.
+        auto* left = w.findChild<QDockWidget*>("training");
+        auto* right = w.findChild<QDockWidget*>("structure");
+        left->raise();
+        QTest::qWait(100);
+        const int leftBefore = left->width(), rightBefore = right->width();
+        w.resize(1800, 1000);
+        QTest::qWait(300);
+        QVERIFY2(left->width() > leftBefore * 1.2 && right->width() > rightBefore * 1.2,
+                 qPrintable(QString("left %1 -> %2, right %3 -> %4").arg(leftBefore).arg(left->width())
+                                .arg(rightBefore).arg(right->width())));
+    }
+
+    // A new, empty project is shot as it is (this waited for a PruningNet that never came).
+    void screenshotOfAnEmptyProject() {
+        MainWindow w;
+        QVERIFY(w.openProject(tmp.filePath("empty.sqlite")));
+        const QString shot = tmp.filePath("empty.png");
+        QCOMPARE(saveScreenshot(w, shot, Shot::Pareto, 0), 0);
+        QImage image(shot);
+        QCOMPARE(image.size(), QSize(kShotWidth, kShotHeight));
+        QVERIFY2(w.statusBar()->currentMessage().contains("press Train"), qPrintable(w.statusBar()->currentMessage()));
     }
 
     void badProjectFileShowsError() {

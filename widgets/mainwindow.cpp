@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "budgetview.h"
 #include "paretoplot.h"
 #include "reportpanel.h"
 #include "searchpanel.h"
@@ -17,16 +18,20 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QGuiApplication>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QResizeEvent>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QThread>
+#include <QTimer>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -62,7 +67,8 @@ QThread* startThread(W* worker, QObject* parent) {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), plot_(new ParetoPlot), structure_(new StructurePanel), trainingPanel_(new TrainingPanel),
-      searchPanel_(new SearchPanel), reportPanel_(new ReportPanel), trust_(new QLabel), damage_(new QLabel),
+      searchPanel_(new SearchPanel), reportPanel_(new ReportPanel), budget_(new BudgetView), budgetTimer_(new QTimer(this)),
+      trust_(new QLabel), damage_(new QLabel),
       trainWorker_(new TrainWorker),
       searchWorker_(new SearchWorker), probeWorker_(new ProbeWorker), reportWorker_(new ReportWorker) {
     registerMetaTypes();
@@ -84,6 +90,7 @@ MainWindow::MainWindow(QWidget* parent)
     QDockWidget* search = dock(tr("Search"), "search", searchPanel_, this);
     QDockWidget* reports = dock(tr("Reports"), "reports", reportPanel_, this);
     QDockWidget* right = dock(tr("Structure"), "structure", structure_, this);
+    QDockWidget* budget = dock(tr("Budget"), "budget", budget_, this);
     addDockWidget(Qt::LeftDockWidgetArea, left);
     addDockWidget(Qt::LeftDockWidgetArea, search);
     addDockWidget(Qt::LeftDockWidgetArea, reports);
@@ -92,10 +99,18 @@ MainWindow::MainWindow(QWidget* parent)
     left->raise();
     reportDock_ = reports;
     addDockWidget(Qt::RightDockWidgetArea, right);
-    structure_->setMinimumWidth(500);
-    resizeDocks({left, right}, {330, 560}, Qt::Horizontal);
+    addDockWidget(Qt::RightDockWidgetArea, budget);
+    tabifyDockWidget(right, budget);
+    right->raise();
+    structure_->setMinimumWidth(460);
+    budget_->setMinimumWidth(460);
     trainingDock_ = left;
     searchDock_ = search;
+    structureDock_ = right;
+    budgetDock_ = budget;
+    budgetTimer_->setSingleShot(true);
+    budgetTimer_->setInterval(400);
+    connect(budgetTimer_, &QTimer::timeout, this, [this] { refreshBudget(false); });
     structure_->setUniformBaselines(&plot_->model());
 
     trainThread_ = startThread(trainWorker_, this);
@@ -110,6 +125,9 @@ MainWindow::MainWindow(QWidget* parent)
             [this](const QString& ckpt) {
                 trainingPanel_->setStatus(tr("Loading data; checkpoint %1").arg(ckpt));
                 trainingPanel_->clearCurve();
+                statusBar()->showMessage(demo_ ? tr("Demo, step 1 of 2: training the PruningNet (progress in the "
+                                                    "Training tab); the search at 50% of the full MACs follows.")
+                                               : tr("Training the PruningNet (progress in the Training tab)."));
             },
             Qt::QueuedConnection);
     connect(trainWorker_, &TrainWorker::finished, this,
@@ -122,10 +140,12 @@ MainWindow::MainWindow(QWidget* parent)
                                                           .arg(ckpt));
                 setSetting("current_training", QString::number(trainingId));
                 reloadTrainings();
-                if (completed)
+                if (completed) {
                     loadCheckpoint();
-                else
+                } else {
                     demo_ = false;
+                    statusBar()->showMessage(tr("Training cancelled; its checkpoint is saved."), 15000);
+                }
                 emit trainingFinished(completed);
             },
             Qt::QueuedConnection);
@@ -135,6 +155,7 @@ MainWindow::MainWindow(QWidget* parent)
                 demo_ = false;
                 trainingPanel_->setRunning(false);
                 trainingPanel_->setStatus(tr("Training failed."));
+                statusBar()->clearMessage();
                 reloadTrainings();
                 showError(message);
                 emit trainingFinished(false);
@@ -143,8 +164,10 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(searchWorker_, &SearchWorker::candidate, this,
             [this](const mp::CandidateRecord& c) {
-                if (damageOf(c).empty()) // a resumed run reports its stored rows, damaged ones too
+                if (damageOf(c).empty()) { // a resumed run reports its stored rows, damaged ones too
                     plot_->addPoint(pointOf(c));
+                    refreshBudget(true);
+                }
             },
             Qt::QueuedConnection);
     connect(searchWorker_, &SearchWorker::progress, this,
@@ -152,14 +175,23 @@ MainWindow::MainWindow(QWidget* parent)
     connect(searchWorker_, &SearchWorker::finished, this,
             [this](qint64 runId, bool completed) {
                 searching_ = false;
+                const bool demo = demo_;
                 demo_ = false;
                 searchPanel_->setRunning(false);
                 searchPanel_->setStatus(completed ? tr("Search run %1 finished.").arg(runId)
                                                   : tr("Search run %1 cancelled; its candidates are stored. Search "
                                                        "again with the same settings to resume.")
                                                         .arg(runId));
-                if (store_)
+                statusBar()->showMessage(completed ? tr("Search run %1 finished.").arg(runId)
+                                                   : tr("Search run %1 cancelled.").arg(runId),
+                                         15000);
+                if (store_) {
                     searchPanel_->setRuns(store_->runs());
+                    budget_->setRuns(store_->runs(), current_ ? current_->sha256 : std::string());
+                }
+                refreshBudget(false);
+                if (completed && demo)
+                    finishDemo(runId);
                 emit searchFinished(completed);
             },
             Qt::QueuedConnection);
@@ -207,6 +239,7 @@ MainWindow::MainWindow(QWidget* parent)
                 demo_ = false;
                 searchPanel_->setRunning(false);
                 searchPanel_->setStatus(tr("Search failed."));
+                statusBar()->clearMessage();
                 showError(message);
                 emit searchFinished(false);
             },
@@ -230,6 +263,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(probeWorker_, &ProbeWorker::refinedResult, this,
             [this](quint64 id, const mp::CandidateRecord& c, double) {
                 plot_->addPoint(pointOf(c));
+                refreshBudget(true);
                 if (id != probeSeq_)
                     return;
                 plot_->setPending(std::nullopt);
@@ -252,7 +286,12 @@ MainWindow::MainWindow(QWidget* parent)
     connect(probeWorker_, &ProbeWorker::exported, this,
             [this](const QString& path) { statusBar()->showMessage(tr("Exported %1").arg(path), 10000); },
             Qt::QueuedConnection);
-    connect(probeWorker_, &ProbeWorker::failed, this, &MainWindow::showError, Qt::QueuedConnection);
+    connect(probeWorker_, &ProbeWorker::failed, this,
+            [this](const QString& message) {
+                loadingCheckpoint_ = false; // a checkpoint that failed to load is not pending any more
+                showError(message);
+            },
+            Qt::QueuedConnection);
 
     connect(reportWorker_, &ReportWorker::progress, this,
             [this](const QString& stage, qint64 done, qint64 total) { reportPanel_->showProgress(stage, done, total); },
@@ -316,6 +355,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(searchPanel_, &SearchPanel::measureLatencyRequested, this, &MainWindow::startLatencyTable);
     connect(searchPanel_->axisBox(), &QComboBox::currentIndexChanged, this, [this](int i) {
         plot_->setLatencyAxis(i == 1);
+        refreshBudget(false);
         setSetting("x_axis", QString::number(i));
     });
     connect(searchPanel_->colorModeBox(), &QComboBox::currentIndexChanged, this, [this](int i) {
@@ -325,11 +365,21 @@ MainWindow::MainWindow(QWidget* parent)
     connect(plot_, &ParetoPlot::candidateClicked, this, &MainWindow::onCandidateClicked);
     connect(structure_, &StructurePanel::edited, this, &MainWindow::onEdited);
     connect(structure_, &StructurePanel::exportRequested, this, &MainWindow::exportStructure);
+    // The plot's selection (and the compared uniform network) follow the budget view.
+    connect(budget_, &BudgetView::structureChosen, this, [this](qint64 best, qint64 uniform) {
+        if (uniform)
+            compareCandidate(uniform);
+        if (best)
+            selectCandidate(best);
+    });
+    connect(budget_, &BudgetView::budgetChanged, plot_, &ParetoPlot::setCursorBudget);
 
     buildMenus();
     QSettings settings;
-    restoreGeometry(settings.value("geometry").toByteArray());
-    restoreState(settings.value("windowState").toByteArray());
+    restoredLayout_ = restoreGeometry(settings.value("geometry").toByteArray());
+    restoredLayout_ = restoreState(settings.value("windowState").toByteArray()) && restoredLayout_;
+    if (!restoredLayout_)
+        applyDefaultLayout();
     statusBar()->showMessage(tr("Open or create a project (File menu) to start."));
 }
 
@@ -463,6 +513,7 @@ bool MainWindow::openProject(const QString& path) {
     rememberProject(absolute);
     arch_.reset();
     current_.reset();
+    loadingCheckpoint_ = false;
     selectedId_ = comparedId_ = 0;
     searchPanel_->setReady(false);
     reportPanel_->setReady(false);
@@ -474,7 +525,8 @@ bool MainWindow::openProject(const QString& path) {
     if (current_ && current_->status == "finished")
         loadCheckpoint();
     statusBar()->showMessage(current_ ? tr("Project %1 opened.").arg(absolute)
-                                      : tr("New project %1: choose the data and press Train.").arg(absolute));
+                                      : tr("New project %1: choose the data and press Train.").arg(absolute),
+                             current_ ? 10000 : 0);
     emit projectLoaded();
     return true;
 }
@@ -533,6 +585,7 @@ void MainWindow::reloadTrainings() {
             trust_->setText(trustText());
         }
         searchPanel_->setRuns(store_->runs());
+        budget_->setRuns(store_->runs(), current_ ? current_->sha256 : std::string());
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
     }
@@ -549,6 +602,7 @@ PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
     p.origin = c.origin;
     p.generation = c.generation;
     p.latencyMs = c.latencyMs;
+    p.channels = c.channels;
     if (p.latencyMs <= 0 && latency_ && arch_) {
         try {
             p.latencyMs = latency_->predict(*arch_, c.genes);
@@ -630,8 +684,10 @@ std::string MainWindow::damageOf(const mp::CandidateRecord& c) const {
 void MainWindow::reloadPlot() {
     plot_->clear();
     damage_->hide();
-    if (!store_)
+    if (!store_) {
+        refreshBudget(false);
         return;
+    }
     try {
         QStringList damaged, reasons;
         for (const mp::RunRecord& r : store_->runs()) {
@@ -662,6 +718,17 @@ void MainWindow::reloadPlot() {
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
     }
+    refreshBudget(false);
+}
+
+void MainWindow::refreshBudget(bool later) {
+    if (later) {
+        if (!budgetTimer_->isActive())
+            budgetTimer_->start();
+        return;
+    }
+    budgetTimer_->stop();
+    budget_->setPoints(plot_->model().points(), plot_->model().latencyAxis());
 }
 
 void MainWindow::loadCheckpoint() {
@@ -670,11 +737,13 @@ void MainWindow::loadCheckpoint() {
     const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
                   sha = QString::fromStdString(current_->sha256);
     statusBar()->showMessage(tr("Loading the PruningNet %1 ...").arg(ckpt));
+    loadingCheckpoint_ = true;
     QMetaObject::invokeMethod(probeWorker_, [w = probeWorker_, db, ckpt, sha] { w->load(db, ckpt, sha); },
                               Qt::QueuedConnection);
 }
 
 void MainWindow::onCheckpointLoaded(const QString& archJson) {
+    loadingCheckpoint_ = false;
     try {
         arch_ = mp::architectureFromJson(archJson.toStdString());
     } catch (const std::exception& e) {
@@ -682,6 +751,7 @@ void MainWindow::onCheckpointLoaded(const QString& archJson) {
         return;
     }
     structure_->setArchitecture(*arch_);
+    budget_->setArchitecture(*arch_);
     searchPanel_->setFullMacs(mp::countMacs(*arch_, mp::uniformEncoding(*arch_, mp::grid::kSize - 1)));
     searchPanel_->setReady(true);
     reportPanel_->setReady(true);
@@ -713,13 +783,17 @@ void MainWindow::onCheckpointLoaded(const QString& archJson) {
     }
     emit checkpointLoaded();
     if (demo_ && !searching_) {
-        bool searched = false;
+        int64_t searched = 0; // the latest finished search of this PruningNet
         for (const mp::RunRecord& r : store_->runs())
-            searched = searched || (r.kind == "search" && r.status == "finished" && r.checkpointSha256 == current_->sha256);
-        if (searched)
+            if (r.kind == "search" && r.status == "finished" && r.checkpointSha256 == current_->sha256)
+                searched = r.id;
+        if (searched) {
+            // Searched before: the demo opens on that result, ready to play.
             demo_ = false;
-        else
+            finishDemo(searched);
+        } else {
             startSearch();
+        }
     }
 }
 
@@ -789,6 +863,7 @@ void MainWindow::startTraining() {
     }
     training_ = true;
     trainingDock_->raise();
+    statusBar()->showMessage(tr("Training the PruningNet: loading the data..."));
     trainingPanel_->setRunning(true);
     searchPanel_->setReady(false);
     const QString db = dbPath_, cfg = QString::fromStdString(mp::toJson(trainingPanel_->config()));
@@ -818,6 +893,12 @@ void MainWindow::runSearch(bool allowUnlearned) {
         searchPanel_->setStatus(tr("Searching: MACs in [%1, %2]")
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
+        statusBar()->showMessage(
+            (demo_ ? tr("Demo, step 2 of 2: searching structures with MACs in [%1, %2]; every evaluated candidate "
+                        "lands on the plot.")
+                   : tr("Searching structures with MACs in [%1, %2]; every evaluated candidate lands on the plot."))
+                .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
+                .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
                       json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256),
                       table = mp::hasLatencyBound(cfg) && latency_ ? QString::fromStdString(latency_->toJson()) : QString();
@@ -883,6 +964,83 @@ bool MainWindow::reportJobAllowed() {
 }
 
 void MainWindow::showReports() { reportDock_->raise(); }
+
+void MainWindow::showBudget() { budgetDock_->raise(); }
+
+void MainWindow::finishDemo(qint64 runId) {
+    try {
+        const std::optional<mp::RunRecord> run = store_ ? store_->run(runId) : std::nullopt;
+        if (!run)
+            return;
+        const mp::SearchConfig cfg = mp::searchConfigFromJson(run->config);
+        const std::optional<PlotPoint> best = plot_->model().bestOfRun(runId, cfg.minMacs, cfg.maxMacs);
+        if (!best) {
+            statusBar()->showMessage(tr("Demo finished: search run %1 has no structure within its constraint.").arg(runId));
+            return;
+        }
+        const std::optional<PlotPoint> uniform = plot_->model().uniformAtLeast(best->macs);
+        // The budget view walks this run's front from the constraint; the explicit selection
+        // below wins over the one the budget view makes.
+        budget_->setRun(runId);
+        budget_->setBudget(budget_->model().cost(*best));
+        if (uniform)
+            compareCandidate(uniform->id);
+        selectCandidate(best->id);
+        showBudget();
+        budget_->playButton()->setFocus();
+        QString text = tr("Demo finished: the best structure within %1 MACs is candidate %2, %3 MACs, top-1 %4%")
+                           .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs)))
+                           .arg(best->id)
+                           .arg(QString::fromStdString(mp::formatMacs(best->macs)))
+                           .arg(best->top1, 0, 'f', 2);
+        if (uniform)
+            text += tr(", against the uniform network's %1% at %2 MACs (%3%4 points)")
+                        .arg(uniform->top1, 0, 'f', 2)
+                        .arg(QString::fromStdString(mp::formatMacs(uniform->macs)))
+                        .arg(best->top1 >= uniform->top1 ? "+" : "")
+                        .arg(best->top1 - uniform->top1, 0, 'f', 2);
+        statusBar()->showMessage(text + tr(". Press Play in the Budget tab to sweep the budget."));
+        emit demoFinished(best->id, uniform ? uniform->id : 0);
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::applyDefaultLayout() {
+    // A sensible share of the screen, never more than it: the whole of a small screen, 85% of
+    // a large one, and at least 1280x800 where the screen holds it.
+    const QScreen* screen = QGuiApplication::primaryScreen();
+    const QRect avail = screen ? screen->availableGeometry() : QRect(0, 0, 1280, 800);
+    const int w = std::min(avail.width(), std::max(std::min(1280, avail.width()), int(avail.width() * 0.85)));
+    const int h = std::min(avail.height(), std::max(std::min(800, avail.height()), int(avail.height() * 0.85)));
+    resize(w, h);
+    move(avail.x() + (avail.width() - w) / 2, avail.y() + (avail.height() - h) / 2);
+}
+
+void MainWindow::resizeEvent(QResizeEvent* e) {
+    QMainWindow::resizeEvent(e);
+    const int w = width();
+    if (!laidOut_ && !restoredLayout_) {
+        // First run: the side docks take their share of the window; the plot keeps the rest.
+        laidOut_ = true;
+        resizeDocks({trainingDock_, structureDock_}, {std::max(330, w * 27 / 100), std::max(500, w * 40 / 100)},
+                    Qt::Horizontal);
+        return;
+    }
+    laidOut_ = true;
+    const int old = e->oldSize().width();
+    if (old <= 0 || old == w)
+        return;
+    // Docks keep their share of the width, so that growing the window widens them too. Of
+    // tabified docks the raised one has the area's current width.
+    const double r = double(w) / double(old);
+    QDockWidget* left = trainingDock_;
+    for (QDockWidget* d : {searchDock_, reportDock_})
+        if (!d->visibleRegion().isEmpty())
+            left = d;
+    QDockWidget* right = budgetDock_->visibleRegion().isEmpty() ? structureDock_ : budgetDock_;
+    resizeDocks({left, right}, {int(left->width() * r), int(right->width() * r)}, Qt::Horizontal);
+}
 
 void MainWindow::startRetrain() {
     if (!reportJobAllowed())

@@ -18,6 +18,7 @@ class QDockWidget;
 class QLabel;
 class QThread;
 class QMenu;
+class QTimer;
 
 namespace mp {
 class Store;
@@ -25,6 +26,7 @@ class Store;
 
 namespace mpw {
 
+class BudgetView;
 class ParetoPlot;
 class ProbeWorker;
 class ReportPanel;
@@ -57,11 +59,14 @@ public:
     const QString& projectPath() const { return dbPath_; }
     bool isBusy() const { return training_ || searching_ || measuring_ || reporting_; }
     bool hasCheckpoint() const { return arch_.has_value(); }
+    /// The PruningNet is being loaded (checkpointLoaded() follows, or an error).
+    bool loadingCheckpoint() const { return loadingCheckpoint_; }
     ParetoPlot* plot() const { return plot_; }
     StructurePanel* structure() const { return structure_; }
     TrainingPanel* trainingPanel() const { return trainingPanel_; }
     SearchPanel* searchPanel() const { return searchPanel_; }
     ReportPanel* reportPanel() const { return reportPanel_; }
+    BudgetView* budget() const { return budget_; }
     /// The fidelity verdict above the Pareto front.
     QLabel* trustLabel() const { return trust_; }
     /// Names the damaged stored rows kept off the plot (hidden when there are none).
@@ -81,6 +86,8 @@ public slots:
     void compareCandidate(qint64 id);
     /// Raises the Reports tab.
     void showReports();
+    /// Raises the Budget tab (beside Structure).
+    void showBudget();
     /// Retrains the selected structure with the Reports panel's recipe (seed 1), in the background.
     void startRetrain();
     /// Searched vs uniform at 50%, 25% and 12.5% of the full MACs, retrained (compare.h).
@@ -96,6 +103,9 @@ signals:
     void latencyTableReady();
     /// A retraining, comparison or fidelity job ended (`completed` false: cancelled or failed).
     void reportFinished(bool completed);
+    /// The demo's search ended and its result is on screen: `best` (the best searched structure
+    /// within the constraint) selected, `uniform` (equal-or-higher MACs, 0: none) compared.
+    void demoFinished(qint64 best, qint64 uniform);
     /// A probe's top-1 is on screen (quick estimate or refined result).
     void probeShown(double top1, bool refined);
     /// The paired test of the selected structure against its uniform baseline is on screen.
@@ -104,6 +114,8 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    /// Side docks keep their share of the window's width as it grows or shrinks.
+    void resizeEvent(QResizeEvent* e) override;
 
 private:
     void buildMenus();
@@ -134,18 +146,34 @@ private:
     /// Starts the search; a PruningNet that has not learned is refused unless `allowUnlearned`
     /// (the user's "Search anyway").
     void runSearch(bool allowUnlearned);
+    /// The demo's last step: selects the best structure of search run `runId` within its MACs
+    /// constraint, compares it with the uniform network of equal-or-higher MACs and readies the
+    /// budget view.
+    void finishDemo(qint64 runId);
+    /// Hands the plot's points to the budget view now (or, with `later`, once a burst of
+    /// arriving candidates has passed).
+    void refreshBudget(bool later = false);
+    /// Window size and dock widths for a first run (no saved settings): a share of the screen.
+    void applyDefaultLayout();
 
     ParetoPlot* plot_;
     StructurePanel* structure_;
     TrainingPanel* trainingPanel_;
     SearchPanel* searchPanel_;
     ReportPanel* reportPanel_;
+    BudgetView* budget_;
+    QTimer* budgetTimer_;
     QLabel* trust_;
     QLabel* damage_;
     QMenu* recentMenu_ = nullptr;
     QDockWidget* trainingDock_ = nullptr;
     QDockWidget* searchDock_ = nullptr;
     QDockWidget* reportDock_ = nullptr;
+    QDockWidget* structureDock_ = nullptr;
+    QDockWidget* budgetDock_ = nullptr;
+    bool loadingCheckpoint_ = false;
+    bool restoredLayout_ = false; ///< the window's geometry and docks came from saved settings
+    bool laidOut_ = false;
 
     QThread* trainThread_;
     QThread* searchThread_;

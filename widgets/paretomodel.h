@@ -21,6 +21,7 @@ struct PlotPoint {
     std::string origin; ///< random, mutation, crossover, probe, uniform
     int generation = 0;
     double latencyMs = 0; ///< predicted by the project's latency table (0: none)
+    std::vector<int> channels; ///< stored channels per gene (empty for a pending probe)
 };
 
 class ParetoModel {
@@ -33,25 +34,46 @@ public:
     double cost(const PlotPoint& p) const { return latencyAxis_ ? p.latencyMs : double(p.macs); }
     void clear();
 
-    /// Adds a point; returns true when the front changed. Uniform baselines never join the
-    /// front (they are the reference it is compared with). A point joins when no front point
-    /// has lower-or-equal MACs and higher-or-equal top-1; of identical points the first stays.
-    /// A point whose id is already present is ignored (a resumed search reports its stored rows).
+    /// Adds a point; returns true when the searched front changed. Uniform baselines never join
+    /// that front (they are the reference it is compared with); they form their own front. A point
+    /// joins when no front point has lower-or-equal cost and higher-or-equal top-1; of identical
+    /// points the first stays. A point whose id is already present is ignored (a resumed search
+    /// reports its stored rows).
     bool add(const PlotPoint& p);
     bool contains(int64_t id) const { return ids_.count(id) > 0; }
 
     const std::vector<PlotPoint>& points() const { return points_; }
-    /// The front by increasing MACs (top-1 strictly increasing).
+    /// The front of the searched candidates (and probes) by increasing cost (top-1 strictly increasing).
     const std::vector<PlotPoint>& front() const { return front_; }
+    /// The front of the uniform width-multiplier baselines, same rules.
+    const std::vector<PlotPoint>& uniformFront() const { return uniformFront_; }
+    /// The front of everything on the plot (searched and uniform): a uniform network that no
+    /// searched one beats at its cost or less is on it. By increasing cost.
+    std::vector<PlotPoint> frontOfAll() const;
+    /// Counts changes of any of the fronts (the plot redraws when it moved).
+    uint64_t frontRevision() const { return revision_; }
+    /// The most accurate searched structure (or uniform baseline) costing at most `cost` (MACs
+    /// or ms, as cost()): the last front point within it, i.e. of the points within the budget
+    /// the highest top-1, ties to the cheaper, then the first added. nullopt when none fits.
+    std::optional<PlotPoint> bestWithin(double cost, bool uniform = false) const;
+    /// Searched minus uniform top-1 (points) of bestWithin(cost); nullopt when either is missing.
+    std::optional<double> gainAt(double cost) const;
     std::optional<PlotPoint> find(int64_t id) const;
+    /// The most accurate searched candidate of run `runId` with MACs in [minMacs, maxMacs]
+    /// (maxMacs <= 0: unbounded); ties to fewer MACs, then the first added. nullopt when none.
+    std::optional<PlotPoint> bestOfRun(int64_t runId, int64_t minMacs, int64_t maxMacs) const;
     /// The uniform baseline with the fewest MACs not below `macs` (equal-or-higher MACs).
     std::optional<PlotPoint> uniformAtLeast(int64_t macs) const;
 
 private:
     bool inBand(int64_t macs) const { return macs >= minMacs_ && (maxMacs_ <= 0 || macs <= maxMacs_); }
     void rebuildFront();
+    /// Inserts `p` into `front` (sorted by cost) unless dominated; true when it joined.
+    bool insertIntoFront(std::vector<PlotPoint>& front, const PlotPoint& p) const;
     std::vector<PlotPoint> points_;
     std::vector<PlotPoint> front_;
+    std::vector<PlotPoint> uniformFront_;
+    uint64_t revision_ = 0;
     std::unordered_set<int64_t> ids_;
     int64_t minMacs_ = 0;
     int64_t maxMacs_ = 0;

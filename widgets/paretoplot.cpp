@@ -5,6 +5,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace mpw {
@@ -35,12 +36,28 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(plot_);
-    plot_->xAxis->setLabel(tr("MACs per image (millions; conv + linear multiply-accumulates)"));
+    plot_->xAxis->setLabel(tr("MACs per image (millions, conv + linear)"));
     plot_->yAxis->setLabel(tr("top-1 on the search split (%)"));
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     plot_->setMouseTracking(true);
+    // Items outlive rebuild()'s clearGraphs().
+    cursor_ = new QCPItemStraightLine(plot_);
+    cursor_->setPen(QPen(QColor(30, 160, 230), 1, Qt::DashLine));
+    cursor_->setVisible(false);
+    cursorLabel_ = new QCPItemText(plot_);
+    // The readout sits in the top-left corner, which a Pareto plot leaves empty (nothing is
+    // both cheap and the most accurate), so that it is never cut at the plot's edges.
+    cursorLabel_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    cursorLabel_->position->setCoords(0.02, 0.02);
+    cursorLabel_->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+    cursorLabel_->setTextAlignment(Qt::AlignLeft);
+    cursorLabel_->setBrush(QColor(255, 255, 255, 220));
+    cursorLabel_->setPen(QPen(QColor(30, 160, 230)));
+    cursorLabel_->setPadding(QMargins(4, 2, 4, 2));
+    cursorLabel_->setClipToAxisRect(true);
+    cursorLabel_->setVisible(false);
     connect(plot_, &QCustomPlot::mousePress, this, &ParetoPlot::onMousePress);
     connect(plot_, &QCustomPlot::mouseMove, this, &ParetoPlot::onMouseMove);
     rebuild();
@@ -54,8 +71,8 @@ void ParetoPlot::setLatencyAxis(bool latency) {
     if (latency == model_.latencyAxis())
         return;
     model_.setLatencyAxis(latency);
-    plot_->xAxis->setLabel(latency ? tr("predicted latency per forward pass (ms, this machine's latency table)")
-                                   : tr("MACs per image (millions; conv + linear multiply-accumulates)"));
+    plot_->xAxis->setLabel(latency ? tr("predicted latency per image (ms, latency table)")
+                                   : tr("MACs per image (millions, conv + linear)"));
     haveRange_ = false;
     rebuild();
     for (const PlotPoint& p : model_.points())
@@ -67,10 +84,31 @@ void ParetoPlot::rebuild() {
     plot_->clearGraphs();
     byOrigin_.clear();
     byGeneration_.clear();
+    // The gain band first, so that points and fronts are drawn over it.
+    bandBase_ = plot_->addGraph();
+    bandBase_->setLineStyle(QCPGraph::lsStepLeft);
+    bandBase_->setPen(Qt::NoPen);
+    bandBase_->removeFromLegend();
+    bandAhead_ = plot_->addGraph();
+    bandAhead_->setName(tr("gain band: search ahead of uniform"));
+    bandAhead_->setLineStyle(QCPGraph::lsStepLeft);
+    bandAhead_->setPen(Qt::NoPen);
+    bandAhead_->setBrush(QColor(39, 174, 96, 60));
+    bandAhead_->setChannelFillGraph(bandBase_);
+    bandBehind_ = plot_->addGraph();
+    bandBehind_->setName(tr("gain band: uniform ahead"));
+    bandBehind_->setLineStyle(QCPGraph::lsStepLeft);
+    bandBehind_->setPen(Qt::NoPen);
+    bandBehind_->setBrush(QColor(200, 30, 30, 45));
+    bandBehind_->setChannelFillGraph(bandBase_);
     front_ = plot_->addGraph();
-    front_->setName(tr("Pareto front"));
-    front_->setLineStyle(QCPGraph::lsStepLeft);
+    front_->setName(tr("Pareto front: searched part"));
+    front_->setLineStyle(QCPGraph::lsLine);
     front_->setPen(QPen(QColor(200, 30, 30), 2));
+    uniformFront_ = plot_->addGraph();
+    uniformFront_->setName(tr("Pareto front: uniform part"));
+    uniformFront_->setLineStyle(QCPGraph::lsLine);
+    uniformFront_->setPen(QPen(QColor(90, 90, 90), 3));
     uniform_ = scatterGraph(plot_, Qt::black, QCPScatterStyle::ssDiamond, 7);
     uniform_->setName(tr("uniform width multiplier"));
     uniform_->setLineStyle(QCPGraph::lsLine);
@@ -92,6 +130,8 @@ void ParetoPlot::rebuild() {
 
 void ParetoPlot::clear() {
     model_.clear();
+    cursor_->setVisible(false);
+    cursorLabel_->setVisible(false);
     haveRange_ = false;
     selectedId_ = comparedId_ = 0;
     rebuild();
@@ -122,9 +162,10 @@ void ParetoPlot::addPoint(const PlotPoint& p) {
     if (model_.contains(p.id))
         return;
     const bool frontChanged = model_.add(p);
+    const double x = xOf(p);
     // Graph data stay sorted by x, so the baseline curve is drawn as a line in cost order.
-    graphFor(p)->addData(xOf(p), p.top1);
-    if (frontChanged)
+    graphFor(p)->addData(x, p.top1);
+    if (frontChanged || model_.frontRevision() != drawnRevision_ || x > lastX_)
         redrawFront();
     if (p.id == selectedId_ || p.id == comparedId_)
         redrawMarkers();
@@ -148,13 +189,85 @@ void ParetoPlot::rescale(const PlotPoint& p) {
 }
 
 void ParetoPlot::redrawFront() {
-    QVector<double> x, y;
-    for (const PlotPoint& p : model_.front()) {
-        x.push_back(xOf(p));
-        y.push_back(p.top1);
+    drawnRevision_ = model_.frontRevision();
+    lastX_ = 0;
+    for (const PlotPoint& p : model_.points())
+        lastX_ = std::max(lastX_, xOf(p));
+    // The front of everything as explicit steps (best top-1 within each budget), each step drawn
+    // in the colour of the point that holds it; NaN breaks a colour's line between its steps.
+    const std::vector<PlotPoint> all = model_.frontOfAll();
+    QVector<double> sx, sy, ux, uy;
+    for (size_t i = 0; i < all.size(); ++i) {
+        const bool uniform = all[i].origin == "uniform";
+        QVector<double>& x = uniform ? ux : sx;
+        QVector<double>& y = uniform ? uy : sy;
+        const double x0 = xOf(all[i]), x1 = i + 1 < all.size() ? xOf(all[i + 1]) : std::max(lastX_, x0);
+        if (i > 0) { // the riser from the previous step
+            x << x0;
+            y << all[i - 1].top1;
+        }
+        x << x0 << x1 << x1;
+        y << all[i].top1 << all[i].top1 << qQNaN();
     }
-    front_->setData(x, y, true);
+    front_->setData(sx, sy, true);
+    uniformFront_->setData(ux, uy, true);
+
+    // The gain band: best searched and best uniform top-1 within each budget, as steps over
+    // the union of both fronts' costs, up to the costliest searched structure (beyond it the
+    // search did not look, so there is no gain to show).
+    std::vector<std::pair<double, double>> keys; // (x, cost)
+    const double searchedEnd = model_.front().empty() ? 0 : xOf(model_.front().back());
+    for (const std::vector<PlotPoint>* f : {&model_.front(), &model_.uniformFront()})
+        for (const PlotPoint& p : *f)
+            if (xOf(p) <= searchedEnd)
+                keys.emplace_back(xOf(p), model_.cost(p));
+    std::sort(keys.begin(), keys.end());
+    QVector<double> bx, base, ahead, behind;
+    auto addKey = [&](double x, double cost) {
+        const std::optional<PlotPoint> s = model_.bestWithin(cost, false), u = model_.bestWithin(cost, true);
+        bx << x;
+        base << (s && u ? u->top1 : qQNaN());
+        ahead << (s && u ? std::max(s->top1, u->top1) : qQNaN());
+        behind << (s && u ? std::min(s->top1, u->top1) : qQNaN());
+    };
+    for (const auto& [x, cost] : keys)
+        addKey(x, cost);
+    bandBase_->setData(bx, base, true);
+    bandAhead_->setData(bx, ahead, true);
+    bandBehind_->setData(bx, behind, true);
+    if (cursor_->visible())
+        setCursorBudget(cursorCost_);
 }
+
+void ParetoPlot::setCursorBudget(double cost) {
+    cursorCost_ = cost;
+    const bool latency = model_.latencyAxis();
+    const double x = latency ? cost : cost / kMega;
+    const QString at = latency ? tr("at %1 ms").arg(cost, 0, 'f', 3) : tr("at %1 M MACs").arg(cost / kMega, 0, 'f', 3);
+    const std::optional<PlotPoint> s = model_.bestWithin(cost, false), u = model_.bestWithin(cost, true);
+    QString text;
+    if (s && u)
+        text = tr("%1:\nsearched %2%, uniform %3% (%4%5)")
+                   .arg(at)
+                   .arg(s->top1, 0, 'f', 2)
+                   .arg(u->top1, 0, 'f', 2)
+                   .arg(s->top1 >= u->top1 ? "+" : "")
+                   .arg(s->top1 - u->top1, 0, 'f', 2);
+    else if (s)
+        text = tr("%1: searched %2%, no uniform network within").arg(at).arg(s->top1, 0, 'f', 2);
+    else if (u)
+        text = tr("%1: uniform %2%, no searched structure within").arg(at).arg(u->top1, 0, 'f', 2);
+    else
+        text = tr("%1: nothing stored within this budget").arg(at);
+    cursor_->point1->setCoords(x, 0);
+    cursor_->point2->setCoords(x, 1);
+    cursorLabel_->setText(text);
+    cursor_->setVisible(true);
+    cursorLabel_->setVisible(true);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString ParetoPlot::cursorText() const { return cursorLabel_->visible() ? cursorLabel_->text() : QString(); }
 
 void ParetoPlot::redrawMarkers() {
     auto place = [this](QCPGraph* g, int64_t id) {
@@ -220,6 +333,10 @@ void ParetoPlot::onMousePress(QMouseEvent* e) {
 }
 
 void ParetoPlot::onMouseMove(QMouseEvent* e) {
+    if (plot_->axisRect()->rect().contains(e->position().toPoint()) && !model_.points().empty()) {
+        const double x = plot_->xAxis->pixelToCoord(e->position().x());
+        setCursorBudget(model_.latencyAxis() ? x : x * kMega);
+    }
     const auto p = pointAt(e->position());
     if (!p) {
         QToolTip::hideText();

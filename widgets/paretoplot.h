@@ -1,7 +1,10 @@
 #pragma once
 // The accuracy-vs-MACs scatter: every evaluated candidate as a point (coloured by origin or by
-// generation), the uniform width-multiplier baselines as a second series, and the Pareto front
-// as a step line. Points are added one by one as they arrive; clicking a point selects it.
+// generation), the uniform width-multiplier baselines as a second series, the Pareto front of
+// everything shown as a step line (its searched and its uniform parts in two colours), and the
+// gain band: the area between the best uniform and the best searched top-1 within each budget,
+// green where the search is ahead, red where the uniform network is, with the gain at the
+// cursor's budget. Points are added one by one as they arrive; clicking a point selects it.
 
 #include "paretomodel.h"
 
@@ -11,6 +14,8 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemStraightLine;
+class QCPItemText;
 class QMouseEvent;
 
 namespace mpw {
@@ -41,6 +46,13 @@ public:
     QPointF pixelOf(const PlotPoint& p) const;
     /// The point nearest to `pos` (plotWidget() coordinates) within `radius` pixels.
     std::optional<PlotPoint> pointAt(const QPointF& pos, double radius = 8) const;
+    /// Puts the budget cursor at `cost` (MACs or ms, as the model's cost) with the gain there.
+    void setCursorBudget(double cost);
+    /// The cursor's text ("at 2.10 M MACs: searched 86.05%, uniform 83.50%: +2.55 points"), empty when hidden.
+    QString cursorText() const;
+    /// The drawn front of everything: the searched and the uniform parts (NaN separates pieces).
+    QCPGraph* searchedFrontGraph() const { return front_; }
+    QCPGraph* uniformFrontGraph() const { return uniformFront_; }
 
 signals:
     void candidateClicked(qint64 id);
@@ -62,6 +74,15 @@ private:
     std::map<int, QCPGraph*> byGeneration_;
     QCPGraph* uniform_ = nullptr;
     QCPGraph* front_ = nullptr;
+    QCPGraph* uniformFront_ = nullptr;
+    QCPGraph* bandBase_ = nullptr;
+    QCPGraph* bandAhead_ = nullptr;
+    QCPGraph* bandBehind_ = nullptr;
+    QCPItemStraightLine* cursor_ = nullptr;
+    QCPItemText* cursorLabel_ = nullptr;
+    uint64_t drawnRevision_ = ~uint64_t(0);
+    double lastX_ = 0;      ///< the costliest point's x: the front's last step ends there
+    double cursorCost_ = 0;
     QCPGraph* selected_ = nullptr;
     QCPGraph* compared_ = nullptr;
     QCPGraph* pending_ = nullptr;

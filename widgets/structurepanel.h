@@ -38,6 +38,8 @@ public:
     /// (mp::formatDifference text), shown under the baseline line.
     void showPairedDifference(const QString& text);
     QString pairedText() const;
+    /// The line comparing with the uniform baseline of equal-or-higher MACs.
+    QLabel* baselineLabel() const { return baseline_; }
 
     /// Applies an encoding as an edit (used by the undo commands).
     void applyEdit(const mp::Encoding& enc);

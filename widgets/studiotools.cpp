@@ -1,6 +1,7 @@
 #include "studiotools.h"
 
 #include "mainwindow.h"
+#include "budgetview.h"
 #include "paretoplot.h"
 #include "searchpanel.h"
 #include "structurepanel.h"
@@ -48,7 +49,7 @@ void settle(int ms) {
 }
 
 bool waitForCheckpoint(MainWindow& w) {
-    return w.hasCheckpoint() || waitFor(&w, &MainWindow::checkpointLoaded, 120000);
+    return w.hasCheckpoint() || (w.loadingCheckpoint() && waitFor(&w, &MainWindow::checkpointLoaded, 120000));
 }
 
 void sendMouse(QWidget* target, QEvent::Type type, const QPointF& pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
@@ -75,14 +76,17 @@ Stats stats(std::vector<double> v) {
 
 int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int trainingSeconds) {
     const bool training = shot == Shot::Training;
-    window.resize(1500, 950);
+    window.resize(kShotWidth, kShotHeight);
     window.show();
     if (training) {
         window.startTraining();
         settle(trainingSeconds * 1000);
+    } else if (!window.loadingCheckpoint() && !window.hasCheckpoint()) {
+        settle(500); // a project without a trained PruningNet: the window as it is
     } else {
         if (!waitForCheckpoint(window)) {
-            std::fprintf(stderr, "metaprune-studio: the project has no trained PruningNet to show\n");
+            std::fprintf(stderr, "metaprune-studio: the project's PruningNet could not be loaded: %s\n",
+                         qPrintable(window.lastError()));
             return 1;
         }
         const auto& front = window.plot()->model().front();
@@ -90,6 +94,12 @@ int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int train
             window.selectCandidate(front.back().id);
             if (const auto u = window.plot()->model().uniformAtLeast(front.back().macs))
                 window.compareCandidate(u->id);
+        }
+        if (shot == Shot::Budget) {
+            window.showBudget();
+            BudgetView* budget = window.budget();
+            budget->setBudget(budget->model().minBudget() +
+                              0.5 * (budget->model().maxBudget() - budget->model().minBudget()));
         }
         if (shot == Shot::Reports) {
             window.showReports();
@@ -109,12 +119,77 @@ int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int train
     return 0;
 }
 
+int exportHeatMap(MainWindow& window, const QString& path) {
+    window.resize(kShotWidth, kShotHeight);
+    window.show();
+    if (!waitForCheckpoint(window)) {
+        std::fprintf(stderr, "metaprune-studio: the project has no trained PruningNet: no heat map to export\n");
+        return 1;
+    }
+    window.showBudget();
+    settle(300);
+    if (window.budget()->model().empty()) {
+        std::fprintf(stderr, "metaprune-studio: the project has no searched structures: no heat map to export\n");
+        return 1;
+    }
+    QString error;
+    if (!window.budget()->exportHeatMap(path, &error)) {
+        std::fprintf(stderr, "metaprune-studio: %s\n", qPrintable(error));
+        return 1;
+    }
+    std::printf("saved %s\n", qPrintable(path));
+    return 0;
+}
+
 int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProject) {
-    window.resize(1500, 950);
+    window.resize(kShotWidth, kShotHeight);
     window.show();
     if (!waitForCheckpoint(window)) {
         std::fprintf(stderr, "metaprune-studio: the project has no trained PruningNet to probe\n");
         return 1;
+    }
+    // The budget view over one Play sweep: each morph frame (bars updated and drawn) and each
+    // slider step (best structure looked up, heat map cursor, the plot's selection following).
+    BudgetView* budget = window.budget();
+    if (!budget->model().empty()) {
+        window.showBudget();
+        settle(300);
+        BudgetView::FrameLog log;
+        std::vector<double> gaps;
+        budget->setFrameLog(&log);
+        // Everything else the event loop does meanwhile (queued replots of the plot and the
+        // Structure panel following the selection): the gaps of a 5 ms timer.
+        QElapsedTimer sweep, clock;
+        sweep.start();
+        clock.start();
+        qint64 last = clock.nsecsElapsed();
+        QTimer tick;
+        tick.setInterval(5);
+        QObject::connect(&tick, &QTimer::timeout, [&] {
+            const qint64 now = clock.nsecsElapsed();
+            gaps.push_back(double(now - last) / 1e6);
+            last = now;
+        });
+        tick.start();
+        budget->setPlaying(true);
+        while (budget->isPlaying() && sweep.elapsed() < 120000)
+            QApplication::processEvents(QEventLoop::AllEvents, 20);
+        settle(2 * BudgetView::kMorphMs);
+        tick.stop();
+        budget->setFrameLog(nullptr);
+        const Stats f = stats(log.frameWall), c = stats(log.frameCpu), st = stats(log.step), g = stats(gaps);
+        const auto over = std::count_if(log.frameWall.begin(), log.frameWall.end(), [](double ms) { return ms >= 16; });
+        std::printf("budget view while playing (one sweep, %.1f s, %zu structures on the front): %zu morph frames, "
+                    "wall clock median %.1f ms, p95 %.1f ms, max %.1f ms, %td of them 16 ms or more (target every "
+                    "frame < 16 ms: %s); thread CPU per frame median %.1f ms, max %.1f ms; %zu slider steps (heat map "
+                    "cursor, plot selection following) median %.1f ms, p95 %.1f ms, max %.1f ms; event loop longest "
+                    "gap %.0f ms (p95 %.0f ms)\n",
+                    double(sweep.elapsed()) / 1000, budget->model().fronts().front().size(), log.frameWall.size(),
+                    f.median, f.p95, f.max, over, f.max < 16 ? "met" : "MISSED", c.median, c.max, log.step.size(),
+                    st.median, st.p95, st.max, g.max, g.p95);
+        std::fflush(stdout);
+    } else {
+        std::printf("budget view: the project has no searched structures, not measured\n");
     }
     // Probe latency: a real drag of a bar's top to another height, released; timed until the
     // quick top-1 is on screen, then until the refined one is.

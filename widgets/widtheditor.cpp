@@ -1,5 +1,7 @@
 #include "widtheditor.h"
 
+#include "budgetmodel.h"
+
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
@@ -8,16 +10,14 @@
 
 namespace mpw {
 
-namespace {
 // "block3.expand" -> "3e": a readable tick under each of a few dozen narrow bars.
-QString shortName(const std::string& op) {
+QString WidthEditor::shortName(const std::string& op) {
     const QString name = QString::fromStdString(op);
     if (!name.startsWith("block"))
         return name;
     const QStringList parts = name.mid(5).split('.');
     return parts.value(0) + parts.value(1).left(1);
 }
-} // namespace
 
 WidthEditor::WidthEditor(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
     auto* layout = new QVBoxLayout(this);
@@ -50,17 +50,8 @@ WidthEditor::WidthEditor(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
 void WidthEditor::setArchitecture(const mp::ArchSpec& arch) {
     arch_ = arch;
     layers_.clear();
-    // A bar per conv or linear layer whose output width one gene sets (a depthwise or grouped
-    // conv follows its input's gene).
-    const std::vector<mp::ValueShape> values = mp::analyzeArchitecture(arch);
-    for (size_t i = 0; i < arch.ops.size(); ++i) {
-        const mp::Op& op = arch.ops[i];
-        if (op.kind != mp::OpKind::Conv && op.kind != mp::OpKind::Linear)
-            continue;
-        const std::vector<mp::Width>& out = values[i + 1].segments;
-        if (out.size() == 1 && out[0].gene >= 0)
-            layers_.push_back({int(i), out[0].gene});
-    }
+    for (const BarLayer& l : barLayers(arch))
+        layers_.push_back({l.op, l.gene});
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     QVector<double> keys, maxima;
     int maxChannels = 1;

@@ -36,6 +36,9 @@ public:
     QPointF pixelFor(int layer, double channels) const;
     QCustomPlot* plotWidget() const { return plot_; }
 
+    /// The tick label of a layer: "block3.expand" -> "3e" (other names unchanged).
+    static QString shortName(const std::string& op);
+
     /// The grid index of `gene` whose channel count is nearest to `channels` (ties: the smaller).
     static int snap(const mp::ArchSpec& arch, int gene, double channels);
 
