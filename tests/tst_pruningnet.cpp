@@ -314,6 +314,85 @@ private slots:
         QVERIFY2(after < before, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
     }
 
+    // The ATen fallbacks that non-CPU tensors take compute what the fast CPU loops compute, each
+    // kernel on its own: batch norm (statistics, output, input gradient), the generator slice
+    // (weights; gradient dh and the momentum update), and a whole training step's loss. (A
+    // whole network's gradients are compared only through the loss: batch norm's scale
+    // invariance makes them amplify rounding differences, see README "Several processes".)
+    void portableKernelsMatchFast_data() {
+        QTest::addColumn<int>("act");
+        QTest::newRow("none") << int(Activation::None);
+        QTest::newRow("ReLU") << int(Activation::ReLU);
+        QTest::newRow("ReLU6") << int(Activation::ReLU6);
+    }
+    void portableKernelsMatchFast() {
+        QFETCH(int, act);
+        const auto worst = [](const torch::Tensor& a, const torch::Tensor& b) {
+            return (a - b).abs().max().item<double>();
+        };
+        torch::manual_seed(6);
+        const torch::Tensor base = (torch::randn({4, 5, 6, 7}) * 3 + 2).contiguous(at::MemoryFormat::ChannelsLast);
+        const torch::Tensor dy = torch::randn({4, 5, 6, 7}).contiguous(at::MemoryFormat::ChannelsLast);
+        std::vector<torch::Tensor> bn[2];
+        for (int portable = 0; portable < 2; ++portable) {
+            setPortableKernels(portable);
+            const torch::Tensor x = base.clone().requires_grad_(true);
+            const auto [mean, var] = channelMeanVar(x.detach());
+            const torch::Tensor out = batchNormActTrain(x, mean, torch::rsqrt(var + 1e-5), Activation(act));
+            out.backward(dy);
+            bn[portable] = {mean, var, out.detach(), x.grad()};
+        }
+        setPortableKernels(false);
+        double dBn = 0;
+        for (size_t i = 0; i < bn[0].size(); ++i)
+            dBn = std::max(dBn, worst(bn[0][i], bn[1][i]));
+
+        // A generator slice with two row ranges and two column ranges (a Concat's layout).
+        SliceShape shape;
+        shape.rows = {{0, 3}, {5, 2}};
+        shape.colRanges = {{0, 4}, {6, 3}};
+        shape.cols = 10;
+        shape.hidden = 8;
+        const torch::Tensor W2 = torch::randn({8 * 10, 8}), b2 = torch::randn({8 * 10}), h = torch::rand({8});
+        const torch::Tensor g = torch::randn({5 * 7});
+        std::vector<torch::Tensor> gen[2];
+        for (int portable = 0; portable < 2; ++portable) {
+            setPortableKernels(portable);
+            torch::manual_seed(8); // the same momentum on both paths
+            torch::Tensor w = W2.clone(), b = b2.clone();
+            torch::Tensor m = torch::randn_like(W2).mul_(0.1), bm = torch::randn_like(b2).mul_(0.1);
+            const torch::Tensor weight = generateSlice(shape, w, b, h);
+            const torch::Tensor dh = backwardUpdateSlice(shape, w, m, b, bm, h, g, 0.9f, 1e-3f, 0.05f);
+            gen[portable] = {weight, dh, w, m, b, bm};
+        }
+        setPortableKernels(false);
+        double dGen = 0;
+        for (size_t i = 0; i < gen[0].size(); ++i)
+            dGen = std::max(dGen, worst(gen[0][i], gen[1][i]));
+
+        const ArchSpec a = smallArch();
+        const torch::Tensor x = input(a, 16);
+        const torch::Tensor y = torch::arange(16, torch::kLong) % 10;
+        std::mt19937_64 rng(7);
+        const Encoding e = randomEncoding(a, rng);
+        double loss[2];
+        for (int portable = 0; portable < 2; ++portable) {
+            setPortableKernels(portable);
+            torch::manual_seed(3);
+            PruningNetModule net(a);
+            torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+            loss[portable] = trainStep(net, sgd, x, y, e, TrainConfig{}, 0.05).loss;
+        }
+        setPortableKernels(false);
+        qInfo("ATen fallback vs fast kernels: batch norm %.3g, generator slice %.3g, training-step loss %.3g", dBn,
+              dGen, std::abs(loss[0] - loss[1]));
+        QVERIFY2(dBn < 1e-5, qPrintable(QString::number(dBn)));
+        QVERIFY2(dGen < 1e-5, qPrintable(QString::number(dGen)));
+        QVERIFY(std::abs(loss[0] - loss[1]) < 1e-5);
+        // The gradients compared are not zero.
+        QVERIFY(bn[0][3].abs().max().item<double>() > 1e-2 && gen[0][1].abs().max().item<double>() > 1e-2);
+    }
+
     void denseMomentumMovesRowsOutsideTheSlice() {
         const ArchSpec a = smallArch();
         TrainConfig sparse, dense;

@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 
 #include <chrono>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -145,6 +146,133 @@ bool benchLoader(const Parser& p) {
     }
     return true;
 }
+/// The Fashion-MNIST subset and briefly trained PruningNet the candidate timings use (timing does
+/// not depend on the weights).
+TrainConfig benchTrainConfig() {
+    TrainConfig cfg;
+    cfg.epochs = 1;
+    cfg.trainPerClass = 700;
+    return cfg;
+}
+
+std::string loadAverage() {
+    QFile f("/proc/loadavg");
+    if (!f.open(QIODevice::ReadOnly)) return "unknown";
+    return QString::fromUtf8(f.readAll()).section(' ', 0, 2).toStdString();
+}
+
+struct StepPreset {
+    const char* name;
+    int channels, size, classes, batch;
+};
+
+std::vector<StepPreset> stepPresets(const Parser& p) {
+    std::vector<StepPreset> v{{"small", 1, 28, 10, 128}};
+    if (!p.isSet("skip-paper")) v.push_back({"paper", 3, 224, 1000, 16});
+    return v;
+}
+
+/// Seconds to evaluate `n` random encodings (search settings): one process, or sharded over
+/// `dist`'s ranks (rank 0 returns the time, the others serve and return 0).
+double timeCandidates(const Evaluator& ev, int n, const Distributed* dist) {
+    std::mt19937_64 rng(3);
+    std::vector<Encoding> list;
+    for (int i = 0; i < n; ++i) list.push_back(randomEncoding(ev.arch(), rng));
+    ev.evaluate(list.front()); // first-call costs (oneDNN primitives) out of the timing
+    if (dist && dist->rank() != 0) {
+        serveSearchShards(ev, *dist);
+        return 0;
+    }
+    const auto start = Clock::now();
+    if (dist) {
+        shardedEvaluation(ev, *dist)(list, nullptr);
+        endSearchShards(*dist);
+    } else {
+        for (const Encoding& e : list) ev.evaluate(e);
+    }
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// One rank of `bench --nproc`: the same figures data-parallel, written by rank 0 to the file
+/// the launching process names in METAPRUNE_BENCH_REPORT.
+int benchRank(const Parser& p) {
+    const std::unique_ptr<Distributed> dist = joinFromEnvironment(p, "bench", "bench");
+    std::string report;
+    char line[160];
+    for (const StepPreset& s : stepPresets(p)) {
+        const Timing t = benchDataParallelSteps("mobilenetv2", s.name, s.channels, s.size, s.classes,
+                                                s.batch, intValue(p, "steps", 1, 1000), dist.get());
+        std::snprintf(line, sizeof line, "%s %.3f\n", s.name, t.median);
+        report += line;
+    }
+    const DataBundle data = loadTrainingData(benchTrainConfig());
+    const Evaluator ev(qEnvironmentVariable("METAPRUNE_BENCH_CHECKPOINT").toStdString(), data);
+    const int n = intValue(p, "candidates", 1, 100000);
+    const double seconds = timeCandidates(ev, n, dist.get());
+    if (dist && dist->rank() != 0) return 0;
+    std::snprintf(line, sizeof line, "search %.3f\n", seconds);
+    report += line;
+    QFile out(qEnvironmentVariable("METAPRUNE_BENCH_REPORT"));
+    if (!out.open(QIODevice::WriteOnly) || out.write(report.data(), qint64(report.size())) < 0)
+        throw std::runtime_error("cannot write the bench report " + out.fileName().toStdString());
+    return 0;
+}
+
+/// `bench --nproc N`: training images/s on 1 and N ranks (small and paper presets), scaling
+/// efficiency, allreduce volume, and sharded search candidates/s.
+int benchDataParallel(const Parser& p) {
+    configureRuntime(intValue(p, "threads", 0, 1024));
+    if (distEnvFromEnvironment()) return benchRank(p);
+    const int n = intValue(p, "nproc", 1, 256), steps = intValue(p, "steps", 1, 1000);
+    const int candidates = intValue(p, "candidates", 1, 100000);
+    std::printf("data-parallel bench: 1 and %d processes, %d thread(s) each, %d cores; load average "
+                "%s at the start\n",
+                n, threads(), int(std::thread::hardware_concurrency()), loadAverage().c_str());
+    std::fflush(stdout);
+    std::vector<double> single;
+    std::vector<double> bytes, bnBytes;
+    for (const StepPreset& s : stepPresets(p)) {
+        double b = 0, bn = 0;
+        single.push_back(benchDataParallelSteps("mobilenetv2", s.name, s.channels, s.size, s.classes,
+                                                s.batch, steps, nullptr, &b, &bn)
+                             .median);
+        bytes.push_back(b);
+        bnBytes.push_back(bn);
+    }
+    const DataBundle data = loadTrainingData(benchTrainConfig());
+    QTemporaryDir tmp;
+    const std::string ckpt = tmp.filePath("bench.pt").toStdString();
+    trainPruningNet(data, benchTrainConfig(), ckpt, {}, &gCancel);
+    const double searchOne = timeCandidates(Evaluator(ckpt, data), candidates, nullptr);
+
+    qputenv("METAPRUNE_BENCH_CHECKPOINT", QByteArray::fromStdString(ckpt));
+    qputenv("METAPRUNE_BENCH_REPORT", tmp.filePath("report.txt").toUtf8());
+    if (const int code = launchLocal(p, "bench"); code != 0) return code;
+    QFile f(tmp.filePath("report.txt"));
+    if (!f.open(QIODevice::ReadOnly))
+        throw std::runtime_error("rank 0 wrote no bench report");
+    std::map<QString, double> multi;
+    for (const QByteArray& l : f.readAll().split('\n'))
+        if (const QList<QByteArray> w = l.split(' '); w.size() == 2) multi[w[0]] = w[1].toDouble();
+    size_t i = 0;
+    for (const StepPreset& s : stepPresets(p)) {
+        const double one = s.batch / (single[i] / 1000), many = s.batch / (multi[s.name] / 1000);
+        std::printf("%s MobileNetV2 PruningNet, global batch %d: 1 process %.0f ms/step = %.1f images/s; "
+                    "%d processes (%d images each) %.0f ms/step = %.1f images/s: %.2fx, scaling "
+                    "efficiency %.0f%%; allreduce %.1f MB/step per rank (gradients) + %.1f kB "
+                    "(batch-norm sums)\n",
+                    s.name, s.batch, single[i], one, n, s.batch / n, multi[s.name], many, many / one,
+                    100 * many / (n * one), bytes[i] / 1e6, bnBytes[i] / 1e3);
+        ++i;
+    }
+    const double oneRate = candidates / searchOne, manyRate = candidates / multi["search"];
+    std::printf("search, %d random small-preset candidates (search settings): 1 process %.2f "
+                "candidates/s; %d processes %.2f candidates/s: %.2fx, scaling efficiency %.0f%%\n",
+                candidates, oneRate, n, manyRate, manyRate / oneRate, 100 * manyRate / (n * oneRate));
+    std::printf("load average %s at the end\n", loadAverage().c_str());
+    return 0;
+}
+
 } // namespace
 
 void declareBench(Parser& p) {
@@ -169,9 +297,11 @@ void declareBench(Parser& p) {
     p.addOption(
         {"demo",
          "Also time `metaprune demo` end to end in a temporary project (about 13 minutes)."});
+    addDistributedOptions(p);
 }
 
 int runBench(const Parser& p) {
+    if (p.isSet("nproc") || distEnvFromEnvironment()) return benchDataParallel(p);
     if (intValue(p, "rss-images", 0, 1 << 30) > 0) return rssProbe(p);
     if (intValue(p, "generate", 0, 10000000) > 0 || p.value("data") != kDefaultDataPath) {
         const bool folder = benchLoader(p);

@@ -4,6 +4,7 @@
 
 #include "metaprune/architecture.h"
 #include "metaprune/compare.h"
+#include "metaprune/distributed.h"
 #include "metaprune/evaluator.h"
 #include "metaprune/latency.h"
 #include "metaprune/pareto.h"
@@ -37,6 +38,8 @@ class Parser : public QCommandLineParser {
 public:
     /// Positional arguments the command takes after its name (declared with addArgument).
     int arguments = 0;
+    /// The command has --device (addCommon): parseOptions checks it.
+    bool deviceOption = false;
     void addArgument(const QString& name, const QString& description) {
         addPositionalArgument(name, description);
         ++arguments;
@@ -179,19 +182,38 @@ void checkWritable(const QString& path);
 /// --json, or the output's file name + ".json" (net.onnx -> net.onnx.json).
 QString jsonPathFor(const Parser& p, const QString& output);
 
+// ---- data-parallel runs ------------------------------------------------------------------------
+
+/// --nproc, --master-port and --rendezvous-timeout.
+void addDistributedOptions(Parser& p);
+/// `metaprune <command> --nproc N ...`: starts N local ranks of the same command line (without
+/// --nproc, with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR=127.0.0.1, MASTER_PORT set), each in its
+/// own process group so that a Ctrl-C reaches them once, forwarded; waits for all. When a rank
+/// fails, the others get 10 s to stop on their own (they lose contact), then SIGTERM, then
+/// SIGKILL. Returns 0 when every rank finished, 130 when cancelled, else the failed rank's exit
+/// code (128 + signal when killed), after a message naming the rank and how it ended.
+int launchLocal(const Parser& p, const char* command);
+/// The run this process is a rank of, from torchrun's variables (nullptr when not set or
+/// WORLD_SIZE is 1): joined under `job` with the SHA-256 of `settings` compared between ranks.
+/// Ranks other than 0 send their stdout to /dev/null (errors still reach stderr).
+std::unique_ptr<mp::Distributed> joinFromEnvironment(const Parser& p, const std::string& job,
+                                                     const std::string& settings);
+
 // ---- jobs --------------------------------------------------------------------------------------
 
 /// The project's latency table for `arch` (measured now, with progress, if it has none).
 mp::LatencyJob latencyFor(const std::string& db, const mp::ArchSpec& arch, int batch, int gridStep,
                           int repeats);
 mp::TrainJob runTraining(const std::string& db, const mp::DataBundle& data,
-                         const mp::TrainConfig& cfg, const std::string& ckpt);
+                         const mp::TrainConfig& cfg, const std::string& ckpt,
+                         const mp::Distributed* dist = nullptr);
 /// The learned-or-not check of a finished training, with a warning when it failed.
 void reportLearned(const mp::TrainJob& job);
 /// `allowUnlearned`: search even when the PruningNet has not learned (--force), with a warning.
 mp::SearchJob runSearchJob(const std::string& db, const mp::Evaluator& ev,
                            const mp::SearchConfig& cfg, int64_t trainingId,
-                           const mp::LatencyTable* latency = nullptr, bool allowUnlearned = false);
+                           const mp::LatencyTable* latency = nullptr, bool allowUnlearned = false,
+                           const mp::Distributed* dist = nullptr);
 
 // ---- commands ----------------------------------------------------------------------------------
 

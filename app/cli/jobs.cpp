@@ -10,13 +10,16 @@ namespace mpcli {
 using namespace mp;
 
 TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainConfig& cfg,
-                     const std::string& ckpt) {
+                     const std::string& ckpt, const Distributed* dist) {
     std::printf(
         "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
         "%d epochs, batch %d\n",
         cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(),
         static_cast<long long>(data.train.size()), cfg.searchPerClass, cfg.epochs, cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
+    if (dist)
+        std::printf("  data-parallel on %d ranks: %d images per rank and step, synchronised batch norm\n",
+                    dist->worldSize(), cfg.batchSize / dist->worldSize());
     if (QFileInfo::exists(QString::fromStdString(ckpt))) {
         const CheckpointInfo info = readCheckpointInfo(ckpt);
         std::printf("  resuming from its step %lld of %lld\n", static_cast<long long>(info.step),
@@ -38,7 +41,7 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
                     p.epoch + 1, p.loss, p.top1);
         std::fflush(stdout);
     };
-    const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel);
+    const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel, dist);
     bar.done();
     const std::vector<std::string> late = lateFailures(data.train);
     if (!late.empty()) {
@@ -63,7 +66,8 @@ void reportLearned(const TrainJob& job) {
 }
 
 SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg,
-                       int64_t trainingId, const LatencyTable* latency, bool allowUnlearned) {
+                       int64_t trainingId, const LatencyTable* latency, bool allowUnlearned,
+                       const Distributed* dist) {
     const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
     std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d "
                 "generations, eval %d images "
@@ -88,7 +92,7 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
         bar.update(done, total, extra);
     };
     const SearchJob job =
-        searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency, allowUnlearned);
+        searchInProject(db, ev, cfg, trainingId, cb, &gCancel, latency, allowUnlearned, dist);
     if (const LearnedCheck check = learnedCheckFor(db, ev, trainingId); !check.learned())
         std::printf("WARNING: %s; the search ran because --force was given, and the numbers below "
                     "rank nothing.\n",

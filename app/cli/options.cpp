@@ -46,6 +46,7 @@ void parseOptions(Parser& p, const QStringList& args) {
     const QStringList extra = p.positionalArguments().mid(1 + p.arguments);
     if (!extra.isEmpty())
         throw UsageError("unexpected argument '" + extra.first().toStdString() + "'");
+    if (p.deviceOption) mp::checkDevice(p.value("device").toStdString());
 }
 
 uint64_t seedValue(const Parser& p) {
@@ -59,6 +60,9 @@ void addCommon(Parser& p, const QString& defaultDb) {
     p.addOption({"db", "Project database (SQLite) file.", "file", defaultDb});
     p.addOption({"threads", "LibTorch threads (0 = all cores; 1 is safest on a shared machine).",
                  "n", "1"});
+    p.addOption({"device", "Compute device: cpu (cuda needs a CUDA-enabled LibTorch build).", "name",
+                 "cpu"});
+    p.deviceOption = true;
 }
 
 void addDataOptions(Parser& p) {

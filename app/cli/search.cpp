@@ -14,15 +14,25 @@ void declareSearch(Parser& p) {
     addEvalOptions(p, EvalSettings{});
     p.addOption({"force", "Search even when the PruningNet has not learned (its full-width top-1 is not "
                           "clearly above chance): the ranking is then not meaningful."});
+    addDistributedOptions(p);
 }
 
 int runSearch(const Parser& p) {
+    if (p.isSet("nproc")) return launchLocal(p, "search");
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
     const ArchSpec arch = checkpointArchitecture(info);
     SearchConfig cfg = searchConfigOf(p, arch);
+    // Every rank scores with the same PruningNet under the same settings.
+    const std::unique_ptr<Distributed> dist =
+        joinFromEnvironment(p, "search", toJson(cfg) + " " + info.sha256);
+    if (dist && dist->rank() != 0) {
+        const Evaluator ev(ref.checkpoint, data, cfg.eval);
+        serveSearchShards(ev, *dist, &gCancel);
+        return 0;
+    }
     std::optional<LatencyJob> latency;
     if (hasLatencyBound(cfg)) {
         latency =
@@ -33,7 +43,8 @@ int runSearch(const Parser& p) {
     checkSearchConfig(arch, cfg, latency ? &latency->table : nullptr);
     const Evaluator ev(ref.checkpoint, data, cfg.eval);
     const SearchJob job = runSearchJob(p.value("db").toStdString(), ev, cfg, ref.trainingId,
-                                       latency ? &latency->table : nullptr, p.isSet("force"));
+                                       latency ? &latency->table : nullptr, p.isSet("force"),
+                                       dist.get());
     const Store store(p.value("db").toStdString(), StoreMode::ReadOnly);
     const std::vector<CandidateRecord> all = store.candidates(job.outcome.runId);
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));

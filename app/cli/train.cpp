@@ -12,17 +12,26 @@ void declareTrain(Parser& p) {
     addCommon(p, "metaprune.sqlite");
     addDataOptions(p);
     addTrainOptions(p, d);
+    addDistributedOptions(p);
 }
 
 int runTrain(const Parser& p) {
+    if (p.isSet("nproc")) return launchLocal(p, "train");
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
+    // Joined before the data is read: a missing rank or other settings show at once.
+    const std::unique_ptr<Distributed> dist = joinFromEnvironment(p, "train", toJson(cfg));
     const std::string db = p.value("db").toStdString();
     const std::string ckpt = p.isSet("checkpoint")
                                  ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
                                  : defaultCheckpointPath(db, cfg);
     const DataBundle data = loadDataFor(cfg, p);
-    const TrainJob job = runTraining(db, data, cfg, ckpt);
+    if (dist && dist->rank() != 0) {
+        // Rank 0 owns the project and the checkpoint; this rank trains its shard of each batch.
+        const TrainOutcome out = trainPruningNet(data, cfg, ckpt, {}, &gCancel, 60.0, dist.get());
+        return out.finished ? 0 : 130;
+    }
+    const TrainJob job = runTraining(db, data, cfg, ckpt, dist.get());
     if (!job.outcome.finished) {
         std::printf(
             "Cancelled at step %lld; the checkpoint is saved. Run the same command to resume.\n",

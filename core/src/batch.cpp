@@ -93,7 +93,7 @@ torch::Tensor makeFolderBatch(const Dataset& data, const BatchRequest& r,
     const int64_t pixels = int64_t(H) * W;
     std::vector<uint8_t> img(size_t(pixels * C));
     for (int64_t b = 0; b < n; ++b) {
-        renderImage(data, r.indices[size_t(b)], r.policy, imageSeed(r.seed, b), img.data());
+        renderImage(data, r.indices[size_t(b)], r.policy, imageSeed(r.seed, r.firstPosition + b), img.data());
         float* o = out + b * pixels * C; // channels_last: H x W x C per image
         for (int64_t p = 0; p < pixels; ++p)
             for (int c = 0; c < C; ++c)

@@ -37,6 +37,9 @@ struct BatchRequest {
     std::vector<int64_t> indices;
     ViewPolicy policy = ViewPolicy::Eval;
     uint64_t seed = 0;
+    /// Position of indices[0] in its whole batch (a rank's shard of a data-parallel batch):
+    /// crop seeds follow the position in the whole batch.
+    int64_t firstPosition = 0;
 };
 
 /// Crop seed of the image at `position` of a batch with seed `batchSeed`.

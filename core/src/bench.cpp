@@ -73,4 +73,59 @@ Timing benchTrainingStep(const std::string& family, const std::string& preset, i
     return summarize(times, first);
 }
 
+Timing benchDataParallelSteps(const std::string& family, const std::string& preset, int channels, int size,
+                              int classes, int batch, int steps, const Distributed* dist, double* allreduceBytes,
+                              double* bnBytes) {
+    detail::ProcessGroupImpl* group = dist && dist->worldSize() > 1 ? &dist->impl() : nullptr;
+    const int world = group ? group->worldSize() : 1;
+    if (batch % world != 0)
+        throw ConfigError("batch " + std::to_string(batch) + " does not split over " + std::to_string(world) +
+                          " ranks");
+    const int64_t local = batch / world;
+    const ArchSpec arch = makeArchitecture(family, preset, channels, size, size, classes);
+    torch::manual_seed(1);
+    detail::PruningNetModule net(arch);
+    const detail::RankSum rankSum{group};
+    if (group)
+        net->setRankSum(&rankSum);
+    TrainConfig cfg;
+    torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    torch::manual_seed(2 + (group ? group->rank() : 0));
+    const torch::Tensor x = torch::randn({local, channels, size, size}).contiguous(at::MemoryFormat::ChannelsLast);
+    const torch::Tensor y = torch::randint(0, classes, {local}, torch::kLong);
+    std::mt19937_64 rng(7);
+    std::vector<double> times;
+    double first = 0, bytes = 0, bn = 0;
+    for (int s = 0; s <= steps; ++s) {
+        const Encoding enc = randomEncoding(arch, rng);
+        if (s > 0) {
+            // What the step exchanges: every generated weight and dense parameter gradient, and
+            // per batch norm 2 x (2 C + 1) doubles.
+            torch::NoGradGuard noGrad;
+            const detail::PrunedWeights w = net->generate(enc);
+            for (const auto* list : {&w.conv, &w.convBias})
+                for (const torch::Tensor& t : *list)
+                    bytes += t.defined() ? 4.0 * double(t.numel()) : 0.0;
+            for (const torch::Tensor& p : net->lossParameters())
+                bytes += 4.0 * double(p.numel());
+            for (const LayerShape& l : layerShapes(arch, analyzeArchitecture(arch), enc))
+                if (arch.ops[size_t(l.op)].kind == OpKind::Conv && arch.ops[size_t(l.op)].batchNorm)
+                    bn += 2.0 * 8.0 * double(2 * l.outChannels + 1);
+        }
+        bool stop = false;
+        const auto t = Clock::now();
+        detail::trainStep(net, sgd, x, y, enc, cfg, 0.01, group, &stop);
+        const double ms = msSince(t);
+        if (s == 0)
+            first = ms;
+        else
+            times.push_back(ms);
+    }
+    if (allreduceBytes)
+        *allreduceBytes = steps > 0 ? bytes / steps : 0;
+    if (bnBytes)
+        *bnBytes = steps > 0 ? bn / steps : 0;
+    return summarize(times, first);
+}
+
 } // namespace mp

@@ -9,7 +9,18 @@ namespace mp::detail {
 
 namespace {
 
-constexpr int64_t kRowBlock = 512; // rows summed in float before adding into double totals
+constexpr int64_t kRowBlock = 512; // at most this many rows summed in float before adding into double
+
+// Rows of a float block: the largest divisor of an image's rows (H * W) up to kRowBlock, so that
+// blocks never straddle two images. The sums then do not depend on how a batch is split into
+// shards (data-parallel ranks hold whole images): sums of cancelling gradients are sensitive
+// to their float rounding, which would otherwise differ between 1 and N processes.
+int64_t blockRows(int64_t rowsPerImage) {
+    for (int64_t b = std::min(kRowBlock, rowsPerImage); b > 1; --b)
+        if (rowsPerImage % b == 0)
+            return b;
+    return 1;
+}
 
 template <Activation A>
 inline float activate(float v) {
@@ -60,18 +71,20 @@ torch::Tensor rowsView(const torch::Tensor& x) {
 
 // Sums f(row r, channel c) over rows into two double vectors, parallel over row blocks.
 template <typename F>
-void channelSums(int64_t M, int64_t C, std::vector<double>& a, std::vector<double>& b, F&& f) {
+void channelSums(int64_t M, int64_t C, int64_t rowsPerImage, std::vector<double>& a, std::vector<double>& b,
+                 F&& f) {
+    const int64_t block = blockRows(rowsPerImage);
     a.assign(size_t(C), 0.0);
     b.assign(size_t(C), 0.0);
     std::mutex merge;
-    at::parallel_for(0, (M + kRowBlock - 1) / kRowBlock, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, (M + block - 1) / block, 1, [&](int64_t begin, int64_t end) {
         std::vector<double> la(size_t(C), 0.0), lb(size_t(C), 0.0);
         std::vector<float> fa(static_cast<size_t>(C)), fb(static_cast<size_t>(C));
         for (int64_t blk = begin; blk < end; ++blk) {
             std::fill(fa.begin(), fa.end(), 0.0f);
             std::fill(fb.begin(), fb.end(), 0.0f);
-            const int64_t r1 = std::min(M, (blk + 1) * kRowBlock);
-            for (int64_t r = blk * kRowBlock; r < r1; ++r)
+            const int64_t r1 = std::min(M, (blk + 1) * block);
+            for (int64_t r = blk * block; r < r1; ++r)
                 f(r, fa.data(), fb.data());
             for (int64_t c = 0; c < C; ++c) {
                 la[size_t(c)] += fa[size_t(c)];
@@ -86,14 +99,91 @@ void channelSums(int64_t M, int64_t C, std::vector<double>& a, std::vector<doubl
     });
 }
 
+const std::vector<int64_t> kChannelDims{0, 2, 3};
+
+torch::Tensor perChannel(const torch::Tensor& v) { return v.view({1, -1, 1, 1}); }
+
+torch::Tensor activatedAten(const torch::Tensor& y, Activation act) {
+    if (act == Activation::ReLU)
+        return torch::relu(y);
+    if (act == Activation::ReLU6)
+        return torch::hardtanh(y, 0.0, 6.0);
+    return y;
+}
+
+// The activation's gradient mask of BatchNormAct, as a tensor of the normalised input.
+torch::Tensor maskedAten(const torch::Tensor& xhat, const torch::Tensor& g, Activation act) {
+    if (act == Activation::ReLU)
+        return g * xhat.gt(0);
+    if (act == Activation::ReLU6)
+        return g * (xhat.gt(0) & xhat.lt(6));
+    return g;
+}
+
+// Sums per-channel tensors over the ranks (through a host copy in double).
+std::vector<torch::Tensor> sumOverRanks(const std::vector<torch::Tensor>& parts, const RankSum& sync) {
+    std::vector<double> v;
+    for (const torch::Tensor& t : parts) {
+        const torch::Tensor c = t.to(torch::kCPU, torch::kDouble).contiguous();
+        v.insert(v.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    }
+    sync(v);
+    std::vector<torch::Tensor> out;
+    size_t at = 0;
+    for (const torch::Tensor& t : parts) {
+        out.push_back(torch::from_blob(v.data() + at, t.sizes(), torch::kDouble).to(t.device()).clone());
+        at += size_t(t.numel());
+    }
+    return out;
+}
+
+// BatchNormAct's function and gradient in ATen ops, for any device.
+class BatchNormActAten : public torch::autograd::Function<BatchNormActAten> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& mean, const torch::Tensor& invstd, int64_t act,
+                                 const RankSum* sync) {
+        ctx->save_for_backward({x, mean, invstd});
+        ctx->saved_data["act"] = act;
+        ctx->saved_data["sync"] = int64_t(reinterpret_cast<intptr_t>(sync));
+        ctx->mark_non_differentiable({mean, invstd});
+        return normalizeAct(x, mean, invstd, Activation(act));
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::tensor_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor xc = saved[0] - perChannel(saved[1]);
+        const torch::Tensor inv = perChannel(saved[2]);
+        const torch::Tensor g = maskedAten(xc * inv, grads[0], Activation(ctx->saved_data["act"].toInt()));
+        torch::Tensor sdy = g.sum(kChannelDims, false, torch::kDouble);
+        torch::Tensor sdyx = (g * xc).sum(kChannelDims, false, torch::kDouble);
+        double count = double(saved[0].numel() / saved[0].size(1));
+        if (const auto* sync = reinterpret_cast<const RankSum*>(intptr_t(ctx->saved_data["sync"].toInt()));
+            sync && sync->ranks() > 1) {
+            const std::vector<torch::Tensor> s =
+                sumOverRanks({sdy, sdyx, torch::tensor({count}, torch::kDouble).to(sdy.device())}, *sync);
+            sdy = s[0];
+            sdyx = s[1];
+            count = s[2].item<double>();
+        }
+        const torch::Tensor k1 = perChannel((sdy / count).to(torch::kFloat));
+        const torch::Tensor k2 = perChannel((sdyx / count).to(torch::kFloat)) * inv * inv;
+        const torch::Tensor dx = (inv * (g - k1 - xc * k2)).contiguous(at::MemoryFormat::ChannelsLast);
+        return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
 class BatchNormAct : public torch::autograd::Function<BatchNormAct> {
 public:
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                                 const torch::Tensor& mean, const torch::Tensor& invstd, int64_t act) {
+                                 const torch::Tensor& mean, const torch::Tensor& invstd, int64_t act,
+                                 const RankSum* sync) {
         const torch::Tensor xc = rowsView(x);
         const torch::Tensor y = normalizeAct(xc, mean, invstd, Activation(act));
         ctx->save_for_backward({xc, mean, invstd});
         ctx->saved_data["act"] = act;
+        ctx->saved_data["sync"] = int64_t(reinterpret_cast<intptr_t>(sync));
         ctx->mark_non_differentiable({mean, invstd});
         return y;
     }
@@ -112,7 +202,7 @@ public:
         // Pass 1: sum of dy and of dy * (x - mean) per channel, after the activation's mask.
         std::vector<double> sdy, sdyx;
         dispatch(act, [&](auto A) {
-            channelSums(M, C, sdy, sdyx, [&](int64_t r, float* a, float* b) {
+            channelSums(M, C, x.size(2) * x.size(3), sdy, sdyx, [&](int64_t r, float* a, float* b) {
                 const float* xr = xp + r * C;
                 const float* dr = dyp + r * C;
                 for (int64_t c = 0; c < C; ++c) {
@@ -123,10 +213,21 @@ public:
                 }
             });
         });
+        double count = double(M);
+        if (const auto* sync = reinterpret_cast<const RankSum*>(intptr_t(ctx->saved_data["sync"].toInt()));
+            sync && sync->ranks() > 1) {
+            std::vector<double> sums(sdy);
+            sums.insert(sums.end(), sdyx.begin(), sdyx.end());
+            sums.push_back(count);
+            (*sync)(sums);
+            std::copy(sums.begin(), sums.begin() + C, sdy.begin());
+            std::copy(sums.begin() + C, sums.begin() + 2 * C, sdyx.begin());
+            count = sums.back();
+        }
         std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C));
         for (int64_t c = 0; c < C; ++c) {
-            k1[size_t(c)] = float(sdy[size_t(c)] / double(M));
-            k2[size_t(c)] = float(sdyx[size_t(c)] / double(M)) * ip[c] * ip[c];
+            k1[size_t(c)] = float(sdy[size_t(c)] / count);
+            k2[size_t(c)] = float(sdyx[size_t(c)] / count) * ip[c] * ip[c];
         }
         // Pass 2: dx = invstd * (g - mean(g) - (x - mean) * invstd^2 * mean(g * (x - mean))).
         torch::Tensor dx = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
@@ -146,20 +247,34 @@ public:
                 }
             });
         });
-        return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+        return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
     }
 };
 
 } // namespace
 
-std::pair<torch::Tensor, torch::Tensor> channelMeanVar(const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> channelMeanVar(const torch::Tensor& x, const RankSum* sync) {
+    if (portableKernels(x)) {
+        if (sync && sync->ranks() > 1) {
+            const torch::Tensor xd = x.to(torch::kDouble);
+            const double count = double(x.numel() / x.size(1));
+            const std::vector<torch::Tensor> s =
+                sumOverRanks({xd.sum(kChannelDims), (xd * xd).sum(kChannelDims),
+                              torch::tensor({count}, torch::kDouble).to(x.device())},
+                             *sync);
+            const torch::Tensor m = s[0] / s[2];
+            return {m.to(torch::kFloat), (s[1] / s[2] - m * m).clamp_min(0).to(torch::kFloat)};
+        }
+        const auto [var, mean] = torch::var_mean(x, kChannelDims, false);
+        return {mean, var};
+    }
     const torch::Tensor xc = rowsView(x);
     const int64_t C = channelsOf(xc), M = xc.numel() / C;
     const float* xp = xc.data_ptr<float>();
     // Shifted sums (by the first row) keep the variance accurate when |mean| >> std.
     std::vector<float> shift(xp, xp + C);
     std::vector<double> s, q;
-    channelSums(M, C, s, q, [&](int64_t r, float* a, float* b) {
+    channelSums(M, C, xc.size(2) * xc.size(3), s, q, [&](int64_t r, float* a, float* b) {
         const float* xr = xp + r * C;
         for (int64_t c = 0; c < C; ++c) {
             const float d = xr[c] - shift[size_t(c)];
@@ -170,6 +285,26 @@ std::pair<torch::Tensor, torch::Tensor> channelMeanVar(const torch::Tensor& x) {
     torch::Tensor mean = torch::empty({C}), var = torch::empty({C});
     float* mp = mean.data_ptr<float>();
     float* vp = var.data_ptr<float>();
+    if (sync && sync->ranks() > 1) {
+        // Count, sum and sum of squares of every rank (this rank's from its accurate shifted
+        // sums), added up in double: the moments of the whole batch.
+        std::vector<double> v(size_t(1 + 2 * C));
+        v[0] = double(M);
+        for (int64_t c = 0; c < C; ++c) {
+            const double m = s[size_t(c)] / double(M);
+            const double mu = shift[size_t(c)] + m;
+            const double m2 = std::max(0.0, q[size_t(c)] - s[size_t(c)] * m); // sum of (x - mu)^2
+            v[size_t(1 + c)] = double(M) * mu;
+            v[size_t(1 + C + c)] = m2 + double(M) * mu * mu;
+        }
+        (*sync)(v);
+        for (int64_t c = 0; c < C; ++c) {
+            const double m = v[size_t(1 + c)] / v[0];
+            mp[c] = float(m);
+            vp[c] = float(std::max(0.0, v[size_t(1 + C + c)] / v[0] - m * m));
+        }
+        return {mean, var};
+    }
     for (int64_t c = 0; c < C; ++c) {
         const double m = s[size_t(c)] / double(M);
         mp[c] = float(shift[size_t(c)] + m);
@@ -180,6 +315,9 @@ std::pair<torch::Tensor, torch::Tensor> channelMeanVar(const torch::Tensor& x) {
 
 torch::Tensor normalizeAct(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& invstd,
                            Activation act) {
+    if (portableKernels(x))
+        return activatedAten((x - perChannel(mean)) * perChannel(invstd), act)
+            .contiguous(at::MemoryFormat::ChannelsLast);
     const torch::Tensor xc = rowsView(x);
     const int64_t C = channelsOf(xc), M = xc.numel() / C;
     torch::Tensor y = torch::empty_like(xc, at::MemoryFormat::ChannelsLast);
@@ -202,8 +340,10 @@ torch::Tensor normalizeAct(const torch::Tensor& x, const torch::Tensor& mean, co
 }
 
 torch::Tensor batchNormActTrain(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& invstd,
-                                Activation act) {
-    return BatchNormAct::apply(x, mean, invstd, int64_t(act));
+                                Activation act, const RankSum* sync) {
+    if (portableKernels(x))
+        return BatchNormActAten::apply(x, mean, invstd, int64_t(act), sync);
+    return BatchNormAct::apply(x, mean, invstd, int64_t(act), sync);
 }
 
 } // namespace mp::detail

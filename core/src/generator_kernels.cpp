@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
 #include <mutex>
 #include <numeric>
 #include <vector>
@@ -85,6 +86,64 @@ void backwardUpdateSlice(const SliceShape& s, float* W2, float* mom, float* b2, 
         for (int64_t k = 0; k < s.hidden; ++k)
             dh[k] += local[size_t(k)];
     });
+}
+
+namespace {
+std::atomic<bool> gPortable{false};
+
+torch::Tensor indexOf(const std::vector<ChannelRange>& ranges, const torch::Device& device) {
+    std::vector<int64_t> idx;
+    for (const ChannelRange& r : ranges)
+        for (int c = 0; c < r.count; ++c)
+            idx.push_back(r.begin + c);
+    return torch::tensor(idx, torch::kLong).to(device);
+}
+} // namespace
+
+void setPortableKernels(bool on) { gPortable = on; }
+
+bool portableKernels(const torch::Tensor& t) { return !t.is_cpu() || gPortable.load(); }
+
+torch::Tensor generateSlice(const SliceShape& s, const torch::Tensor& W2, const torch::Tensor& b2,
+                            const torch::Tensor& h) {
+    if (!portableKernels(W2)) {
+        torch::Tensor weight = torch::empty({s.outCount() * s.usedCount()});
+        const torch::Tensor hc = h.contiguous();
+        generateSlice(s, W2.data_ptr<float>(), b2.data_ptr<float>(), hc.data_ptr<float>(), weight.data_ptr<float>());
+        return weight;
+    }
+    const torch::Tensor rows = indexOf(s.rows, W2.device()), cols = indexOf(s.colRanges, W2.device());
+    const torch::Tensor W = W2.view({-1, s.cols, s.hidden}).index_select(0, rows).index_select(1, cols);
+    const torch::Tensor b = b2.view({-1, s.cols}).index_select(0, rows).index_select(1, cols);
+    return (W.matmul(h) + b).reshape({-1});
+}
+
+torch::Tensor backwardUpdateSlice(const SliceShape& s, torch::Tensor& W2, torch::Tensor& mom, torch::Tensor& b2,
+                                  torch::Tensor& bmom, const torch::Tensor& h, const torch::Tensor& g, float beta,
+                                  float wd, float lr) {
+    if (!portableKernels(W2)) {
+        torch::Tensor dh = torch::zeros({s.hidden});
+        const torch::Tensor hc = h.contiguous(), gc = g.contiguous();
+        backwardUpdateSlice(s, W2.data_ptr<float>(), mom.data_ptr<float>(), b2.data_ptr<float>(),
+                            bmom.data_ptr<float>(), hc.data_ptr<float>(), gc.data_ptr<float>(), beta, wd, lr,
+                            dh.data_ptr<float>());
+        return dh;
+    }
+    const torch::Tensor rows = indexOf(s.rows, W2.device()).view({-1, 1}),
+                        cols = indexOf(s.colRanges, W2.device()).view({1, -1});
+    torch::Tensor Wv = W2.view({-1, s.cols, s.hidden}), Mv = mom.view({-1, s.cols, s.hidden});
+    torch::Tensor bv = b2.view({-1, s.cols}), bmv = bmom.view({-1, s.cols});
+    const torch::Tensor W = Wv.index({rows, cols}), M = Mv.index({rows, cols}); // [out, used, hidden]
+    const torch::Tensor b = bv.index({rows, cols}), bm = bmv.index({rows, cols});
+    const torch::Tensor G = g.view({s.outCount(), s.usedCount()});
+    const torch::Tensor dh = (W * G.unsqueeze(-1)).sum(std::vector<int64_t>{0, 1}); // with W2 before the update
+    const torch::Tensor newM = M * beta + G.unsqueeze(-1) * h + W * wd;
+    const torch::Tensor newBm = bm * beta + G + b * wd;
+    Mv.index_put_({rows, cols}, newM);
+    Wv.index_put_({rows, cols}, W - newM * lr);
+    bmv.index_put_({rows, cols}, newBm);
+    bv.index_put_({rows, cols}, b - newBm * lr);
+    return dh;
 }
 
 } // namespace mp::detail

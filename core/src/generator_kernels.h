@@ -4,6 +4,8 @@
 // it streams the used rows through memory: these loops read each row once for the forward pass
 // and once more for backward + momentum update, where composing LibTorch ops takes 8-9 passes.
 
+#include <torch/torch.h>
+
 #include "metaprune/architecture.h"
 
 #include <cstdint>
@@ -35,5 +37,21 @@ void generateSlice(const SliceShape& s, const float* W2, const float* b2, const 
 /// passes beta = 1, lr = 0 here.
 void backwardUpdateSlice(const SliceShape& s, float* W2, float* mom, float* b2, float* bmom, const float* h,
                          const float* g, float beta, float wd, float lr, float* dh);
+
+/// The same on tensors (W2 [maxOut * cols, hidden], b2 [maxOut * cols], h [hidden]): the loops
+/// above for CPU tensors, plain ATen ops (index_select, matmul, index_put_) for any other device
+/// or when portableKernels() is on. generateSlice returns the weight [outCount * usedCount];
+/// backwardUpdateSlice updates W2/mom/b2/bmom in place and returns dh [hidden].
+torch::Tensor generateSlice(const SliceShape& s, const torch::Tensor& W2, const torch::Tensor& b2,
+                            const torch::Tensor& h);
+torch::Tensor backwardUpdateSlice(const SliceShape& s, torch::Tensor& W2, torch::Tensor& mom, torch::Tensor& b2,
+                                  torch::Tensor& bmom, const torch::Tensor& h, const torch::Tensor& g, float beta,
+                                  float wd, float lr);
+
+/// Uses the ATen fallbacks of the custom kernels (generator slices, batch norm) for CPU tensors
+/// too: how the tests check the path other devices take against the fast loops.
+void setPortableKernels(bool on);
+/// Whether `t` takes the ATen fallback: not a CPU tensor, or setPortableKernels(true).
+bool portableKernels(const torch::Tensor& t);
 
 } // namespace mp::detail

@@ -76,7 +76,7 @@ void verifyCheckpoint(const TrainingRecord& t) {
 
 TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const TrainConfig& cfg,
                         const std::string& checkpoint, const TrainCallbacks& callbacks,
-                        const std::atomic<bool>* cancel) {
+                        const std::atomic<bool>* cancel, const Distributed* dist) {
     const std::string ckpt = QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath().toStdString();
     Store store(dbPath); // first: a file that is not a project must fail before anything is created
     const auto lock = lockOrThrow<CheckpointError>(ckpt, "this checkpoint");
@@ -102,7 +102,7 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
             callbacks.epochEnd(p);
     };
     try {
-        job.outcome = trainPruningNet(data, cfg, ckpt, cb, cancel);
+        job.outcome = trainPruningNet(data, cfg, ckpt, cb, cancel, 60.0, dist);
     } catch (...) {
         const std::optional<TrainingRecord> t = store.training(job.trainingId);
         if (t && t->status != "finished")
@@ -140,7 +140,21 @@ LearnedCheck learnedCheckFor(const std::string& dbPath, const Evaluator& evaluat
 
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
-                          const LatencyTable* latency, bool allowUnlearned) {
+                          const LatencyTable* latency, bool allowUnlearned, const Distributed* dist) {
+    const bool sharded = dist && dist->worldSize() > 1;
+    // Whatever happens here, the other ranks of a sharded search must not wait forever.
+    struct Release {
+        const Distributed* dist;
+        ~Release() {
+            if (dist) {
+                try {
+                    endSearchShards(*dist);
+                } catch (const std::exception&) {
+                    // A lost rank was already reported by the collective that found it.
+                }
+            }
+        }
+    } release{sharded ? dist : nullptr};
     checkSearchConfig(evaluator.arch(), cfg, latency);
     if (const LearnedCheck check = learnedCheckFor(dbPath, evaluator, trainingId, cancel);
         !check.learned() && !allowUnlearned)
@@ -153,7 +167,9 @@ SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator,
     const EvaluateFn evaluate = [&evaluator](const Encoding& e, const std::atomic<bool>* c) {
         return evaluator.evaluate(e, EvalSplit::Search, c);
     };
-    job.outcome = runSearch(evaluator.arch(), evaluate, store, runId, cfg, callbacks, cancel, latency);
+    const BatchEvaluateFn batch = sharded ? shardedEvaluation(evaluator, *dist) : BatchEvaluateFn();
+    job.outcome =
+        runSearch(evaluator.arch(), evaluate, store, runId, cfg, callbacks, cancel, latency, sharded ? &batch : nullptr);
     return job;
 }
 

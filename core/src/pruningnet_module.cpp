@@ -238,9 +238,7 @@ PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std
         leaf.h = torch::relu(g.fc1->forward(condition(op, enc)));
         const torch::Tensor h = leaf.h.detach().contiguous();
         const int64_t outCount = leaf.shape.outCount(), used = leaf.shape.usedCount();
-        leaf.weight = torch::empty({outCount * used});
-        generateSlice(leaf.shape, g.W2.data_ptr<float>(), g.b2.data_ptr<float>(), h.data_ptr<float>(),
-                      leaf.weight.data_ptr<float>());
+        leaf.weight = generateSlice(leaf.shape, g.W2, g.b2, h);
         if (training)
             leaf.weight.requires_grad_(true);
         w.conv[i] = leaf.weight.view({outCount, used / g.kk, op.kernelH, op.kernelW})
@@ -294,8 +292,9 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
             } else {
                 // Batch statistics; running statistics get EMA (Train) or the exact cumulative
                 // average over recalibration batches: momentum 1/(k+1) at batch k (Recal).
-                const auto [mean, var] = channelMeanVar(y);
-                const double count = double(y.numel() / y.size(1));
+                const RankSum* sync = mode == BnMode::Train ? sync_ : nullptr;
+                const auto [mean, var] = channelMeanVar(y, sync);
+                const double count = double(y.numel() / y.size(1)) * (sync ? sync->ranks() : 1);
                 const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
                 {
                     torch::NoGradGuard noGrad;
@@ -318,7 +317,7 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
                         stats->var[i].mul_(1 - momentum).add_(unbiased, momentum);
                     }
                 }
-                y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused)
+                y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused, sync)
                                           : normalizeAct(y, mean, invstd, fused);
             }
             if (fused != op.act)
@@ -422,6 +421,15 @@ std::vector<torch::Tensor> PruningNetModuleImpl::denseParameters() {
     for (Generator& g : gens_)
         for (const torch::Tensor& t : g.fc1->parameters())
             p.push_back(t);
+    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
+        for (const torch::Tensor& t : *list)
+            if (t.defined())
+                p.push_back(t);
+    return p;
+}
+
+std::vector<torch::Tensor> PruningNetModuleImpl::lossParameters() {
+    std::vector<torch::Tensor> p;
     for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
         for (const torch::Tensor& t : *list)
             if (t.defined())

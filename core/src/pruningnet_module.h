@@ -122,6 +122,13 @@ public:
     std::vector<Generator>& generators() { return gens_; }
     /// Parameters updated by torch::optim::SGD: generator first layers, conv biases, linear layers.
     std::vector<torch::Tensor> denseParameters();
+    /// The dense parameters the loss reaches without the generators (conv biases, linear
+    /// layers): their gradients are complete after loss.backward().
+    std::vector<torch::Tensor> lossParameters();
+
+    /// Training-mode batch norm over the ranks of a data-parallel run (null: this process's
+    /// batch only). The caller keeps `sync` alive while training.
+    void setRankSum(const RankSum* sync) { sync_ = sync; }
     int64_t generatorParameterCount() const;
 
 private:
@@ -138,6 +145,7 @@ private:
     std::vector<torch::Tensor> bnMean_, bnVar_; // per op: [31, maxOut]
     std::vector<torch::Tensor> convBias_;       // per op: [maxOut] for bias convs
     std::vector<torch::Tensor> linWeight_, linBias_; // per op: [maxOut, maxIn], [maxOut]
+    const RankSum* sync_ = nullptr;
 };
 TORCH_MODULE(PruningNetModule);
 

@@ -301,9 +301,10 @@ bool better(const CandidateRecord& a, const CandidateRecord& b) {
 class Search {
 public:
     Search(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId, const SearchConfig& cfg,
-           const SearchCallbacks& cb, const std::atomic<bool>* cancel, const LatencyTable* latency)
+           const SearchCallbacks& cb, const std::atomic<bool>* cancel, const LatencyTable* latency,
+           const BatchEvaluateFn* batch)
         : arch_(arch), values_(analyzeArchitecture(arch)), evaluate_(evaluate), store_(store), runId_(runId),
-          cfg_(cfg), cb_(cb), cancel_(cancel), latency_(latency), rng_(cfg.seed) {}
+          cfg_(cfg), cb_(cb), cancel_(cancel), latency_(latency), batch_(batch), rng_(cfg.seed) {}
 
     SearchOutcome run() {
         const auto start = std::chrono::steady_clock::now();
@@ -317,6 +318,7 @@ public:
         }
         total_ = int64_t(uniform.size()) + int64_t(cfg_.population) * cfg_.generations;
         report();
+        prepare(uniform);
         for (const Encoding& e : uniform)
             if (!settle(e, "uniform", -1))
                 return finish(start, false);
@@ -328,6 +330,10 @@ public:
             return finish(start, false);
         std::vector<CandidateRecord> pool;
         for (int gen = 0; gen < cfg_.generations; ++gen) {
+            std::vector<Encoding> encodings;
+            for (const auto& candidate : next)
+                encodings.push_back(candidate.first);
+            prepare(encodings);
             for (const auto& [enc, origin] : next) {
                 std::optional<CandidateRecord> c = settle(enc, origin, gen);
                 if (!c)
@@ -391,13 +397,18 @@ private:
             ++out_.cached;
             c->damage = candidateDamage(arch_, *c); // a damaged row is settled, never bred from or best
         } else {
-            if (cancel_ && cancel_->load())
-                return std::nullopt;
             EvalResult r;
-            try {
-                r = evaluate_(enc, cancel_);
-            } catch (const Cancelled&) {
-                return std::nullopt;
+            if (const auto it = ready_.find(enc); it != ready_.end()) {
+                r = it->second; // evaluated by prepare(): stored even when cancelled since
+                ready_.erase(it);
+            } else {
+                if (cancelled())
+                    return std::nullopt;
+                try {
+                    r = evaluate_(enc, cancel_);
+                } catch (const Cancelled&) {
+                    return std::nullopt;
+                }
             }
             CandidateRecord rec;
             rec.runId = runId_;
@@ -440,7 +451,24 @@ private:
         return !tested_.count(canonical) && !pending.count(canonical) && meets(canonical);
     }
 
-    bool cancelled() const { return cancel_ && cancel_->load(); }
+    bool cancelled() const { return stopRequested_ || (cancel_ && cancel_->load()); }
+
+    // With a batch evaluator: evaluates the candidates of `encodings` the store does not hold,
+    // all at once, for settle() to store in order.
+    void prepare(const std::vector<Encoding>& encodings) {
+        if (!batch_ || cancelled())
+            return;
+        std::vector<Encoding> todo;
+        for (const Encoding& e : encodings)
+            if (!ready_.count(e) && !store_.findCandidate(runId_, e))
+                todo.push_back(e);
+        if (todo.empty())
+            return;
+        const BatchEvaluation done = (*batch_)(todo, cancel_);
+        for (size_t i = 0; i < todo.size() && i < done.results.size(); ++i)
+            ready_[todo[i]] = done.results[i];
+        stopRequested_ = stopRequested_ || done.stop;
+    }
 
     // Mutation and crossover reject children outside the constraint, as the reference does,
     // with a bounded number of attempts.
@@ -533,6 +561,9 @@ private:
     const SearchCallbacks& cb_;
     const std::atomic<bool>* cancel_;
     const LatencyTable* latency_;
+    const BatchEvaluateFn* batch_;
+    std::map<Encoding, EvalResult> ready_; // evaluated by prepare(), not stored yet
+    bool stopRequested_ = false;           // the batch evaluator saw a cancel
     std::mt19937_64 rng_;
     std::set<Encoding> tested_; // this replay's tested encodings (not the store's: keeps resume exact)
     SearchOutcome out_;
@@ -544,10 +575,10 @@ private:
 
 SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
                         const SearchConfig& cfg, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
-                        const LatencyTable* latency) {
+                        const LatencyTable* latency, const BatchEvaluateFn* batch) {
     checkSearchConfig(arch, cfg, latency);
     store.setRunStatus(runId, "running");
-    Search search(arch, evaluate, store, runId, cfg, callbacks, cancel, latency);
+    Search search(arch, evaluate, store, runId, cfg, callbacks, cancel, latency, batch);
     SearchOutcome out;
     try {
         out = search.run();

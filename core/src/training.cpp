@@ -181,13 +181,9 @@ void backwardAndUpdateGenerators(PruningNetModuleImpl& net, const std::vector<Sl
                     g.b2mom.add_(g.b2, wd);
                 }
             }
-            torch::Tensor dh = torch::zeros({g.hidden});
-            const torch::Tensor h = leaf.h.detach().contiguous();
-            const torch::Tensor grad = leaf.weight.grad().contiguous();
-            backwardUpdateSlice(leaf.shape, g.W2.data_ptr<float>(), g.W2mom.data_ptr<float>(),
-                                g.b2.data_ptr<float>(), g.b2mom.data_ptr<float>(), h.data_ptr<float>(),
-                                grad.data_ptr<float>(), dense ? 1.0f : m, dense ? 0.0f : wd,
-                                dense ? 0.0f : float(lr), dh.data_ptr<float>());
+            const torch::Tensor dh =
+                backwardUpdateSlice(leaf.shape, g.W2, g.W2mom, g.b2, g.b2mom, leaf.h.detach(), leaf.weight.grad(),
+                                    dense ? 1.0f : m, dense ? 0.0f : wd, dense ? 0.0f : float(lr));
             if (dense) {
                 g.W2.add_(g.W2mom, -lr);
                 g.b2.add_(g.b2mom, -lr);
@@ -202,7 +198,7 @@ void backwardAndUpdateGenerators(PruningNetModuleImpl& net, const std::vector<Sl
 } // namespace
 
 StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
-                     const Encoding& enc, const TrainConfig& cfg, double lr) {
+                     const Encoding& enc, const TrainConfig& cfg, double lr, ProcessGroupImpl* group, bool* stop) {
     std::vector<SliceLeaf> leaves;
     const PrunedWeights w = net->generateForTraining(enc, leaves);
     const torch::Tensor logits = net->forward(x, enc, w, BnMode::Train);
@@ -210,13 +206,26 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
         logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
     sgd.zero_grad();
     loss.backward();
-    backwardAndUpdateGenerators(*net, leaves, cfg, lr);
-    for (auto& group : sgd.param_groups())
-        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    sgd.step();
     StepResult r;
     r.loss = loss.item<double>();
     r.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    if (group && group->worldSize() > 1) {
+        std::vector<torch::Tensor> grads;
+        for (const SliceLeaf& leaf : leaves)
+            grads.push_back(leaf.weight.grad());
+        for (const torch::Tensor& p : net->lossParameters())
+            grads.push_back(p.grad());
+        std::vector<double> extra{r.loss * double(y.size(0)), double(r.correct), stop && *stop ? 1.0 : 0.0};
+        averageOverRanks(*group, grads, extra, "a training step's gradient exchange");
+        r.loss = extra[0] / double(y.size(0) * group->worldSize());
+        r.correct = int64_t(std::llround(extra[1]));
+        if (stop)
+            *stop = extra[2] > 0;
+    }
+    backwardAndUpdateGenerators(*net, leaves, cfg, lr);
+    for (auto& g : sgd.param_groups())
+        static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    sgd.step();
     return r;
 }
 
@@ -310,6 +319,21 @@ void configureRuntime(int n) {
 
 void applyThreadCount() { at::set_num_threads(gThreads.load()); }
 
+void checkDevice(const std::string& device) {
+    if (device == "cpu")
+        return;
+    if (device.rfind("cuda", 0) != 0)
+        throw ConfigError("--device " + device + ": unknown device (cpu or cuda)");
+    if (!torch::cuda::is_available())
+        throw ConfigError("--device " + device +
+                          ": this LibTorch build has no CUDA support (Debian's libtorch-dev is CPU-only) or no CUDA "
+                          "device is visible; build against a CUDA-enabled LibTorch (cmake -DCMAKE_PREFIX_PATH="
+                          "/path/to/libtorch) on a machine with a GPU, or use --device cpu");
+    throw ConfigError("--device " + device +
+                      ": CUDA is available, but only the engine's kernels have device-generic paths so far; training "
+                      "and search still place their data and PruningNet on the CPU: use --device cpu");
+}
+
 int threads() { return at::get_num_threads(); }
 
 namespace {
@@ -327,6 +351,48 @@ double learningRate(const TrainConfig& cfg, int64_t step, int64_t total) {
     return cfg.lr * warm * std::max(0.0, 1.0 - double(step) / double(total));
 }
 
+/// This rank's part [first, first + count) of every batch request, keeping each image's crop seed
+/// (its position in the whole batch).
+std::vector<detail::BatchRequest> shardOf(std::vector<detail::BatchRequest> requests, int64_t first, int64_t count) {
+    for (detail::BatchRequest& r : requests) {
+        if (first == 0 && count == int64_t(r.indices.size()))
+            break;
+        r.indices = std::vector<int64_t>(r.indices.begin() + first, r.indices.begin() + first + count);
+        r.firstPosition = first;
+    }
+    return requests;
+}
+
+/// Makes every rank start from rank 0's state: the step, every parameter and buffer (generator
+/// rows and their momentum, BN statistics) and SGD's momentum of the dense parameters. Missing
+/// momentum buffers are created as zeros first: SGD's first update (buffer = gradient) equals
+/// one from a zero buffer, so every rank holds the same list of tensors.
+void shareInitialState(detail::ProcessGroupImpl& group, detail::PruningNetModule& net, torch::optim::SGD& sgd,
+                       int64_t& step) {
+    torch::NoGradGuard noGrad;
+    const std::string what = "the start of training (rank 0's weights and step)";
+    torch::Tensor s = torch::tensor({step}, torch::kLong);
+    group.broadcast(s, what);
+    step = s.item<int64_t>();
+    for (const torch::Tensor& p : net->parameters()) {
+        torch::Tensor t = p.detach();
+        group.broadcast(t, what);
+    }
+    for (torch::Tensor b : net->buffers())
+        group.broadcast(b, what);
+    auto& state = sgd.state();
+    for (const torch::Tensor& p : net->denseParameters()) {
+        const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+        if (!state.count(key)) {
+            auto fresh = std::make_unique<torch::optim::SGDParamState>();
+            fresh->momentum_buffer(torch::zeros_like(p));
+            state[key] = std::move(fresh);
+        }
+        torch::Tensor buf = static_cast<torch::optim::SGDParamState&>(*state[key]).momentum_buffer();
+        group.broadcast(buf, what);
+    }
+}
+
 uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
     uint64_t x = seed * 0x9E3779B97F4A7C15ull + a * 0xBF58476D1CE4E5B9ull + b * 0x94D049BB133111EBull;
     x ^= x >> 31;
@@ -337,8 +403,15 @@ uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
 
 TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, const std::string& checkpointPath,
                              const TrainCallbacks& callbacks, const std::atomic<bool>* cancel,
-                             double checkpointSeconds) {
+                             double checkpointSeconds, const Distributed* dist) {
     const Clock::time_point start = Clock::now();
+    detail::ProcessGroupImpl* group = dist && dist->worldSize() > 1 ? &dist->impl() : nullptr;
+    const int world = group ? group->worldSize() : 1, rank = group ? group->rank() : 0;
+    if (cfg.batchSize % world != 0)
+        throw ConfigError("batch size " + std::to_string(cfg.batchSize) + " does not split evenly over " +
+                          std::to_string(world) + " processes: choose a multiple of " + std::to_string(world) +
+                          " (the batch size is the global batch, the same for any number of processes)");
+    const int64_t local = cfg.batchSize / world; // this rank's shard of every global batch
     const Dataset& train = data.train;
     const SearchSplit split = makeSearchSplit(train, cfg.searchPerClass, cfg.seed);
     if (int64_t(split.train.size()) < cfg.batchSize)
@@ -364,7 +437,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
 
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
     // Before allocating: an imported network can need more memory than the machine has.
-    const PruningNetSize size = pruningNetSize(arch, cfg.batchSize);
+    const PruningNetSize size = pruningNetSize(arch, int(local));
     if (const int64_t available = availableMemoryBytes(); available > 0 && size.trainingBytes() > available)
         throw ConfigError(describePruningNetSize(arch, size) + "; this machine has " +
                           std::to_string(available >> 20) +
@@ -374,7 +447,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     detail::PruningNetModule net(arch);
     torch::optim::SGD sgd(net->denseParameters(),
                           torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay));
-    if (fs::exists(checkpointPath)) {
+    if (rank == 0 && fs::exists(checkpointPath)) { // only rank 0 reads and writes the checkpoint
         CheckpointInfo old;
         detail::loadCheckpointInto(checkpointPath, old, net, sgd, [&](const CheckpointInfo& found) {
             if (toJson(found.config) != toJson(cfg))
@@ -385,6 +458,11 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
                 throw CheckpointError(checkpointPath + ": was trained on data of another shape");
         });
         info.step = old.step;
+    }
+    const detail::RankSum rankSum{group};
+    if (group) {
+        net->setRankSum(&rankSum);
+        shareInitialState(*group, net, sgd, info.step);
     }
     net->train();
 
@@ -415,10 +493,12 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         return p;
     };
 
+    bool anyStop = false; // a data-parallel run stops when any rank asked, at the same step on all
     for (int64_t step = info.step; step < totalSteps; ++step) {
-        if (cancel && cancel->load()) {
+        if (group ? anyStop : cancel && cancel->load()) {
             info.step = step;
-            detail::saveCheckpoint(checkpointPath, info, net, &sgd);
+            if (rank == 0)
+                detail::saveCheckpoint(checkpointPath, info, net, &sgd);
             outcome.steps = step;
             outcome.seconds = seconds(start, Clock::now());
             return outcome;
@@ -432,9 +512,12 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
             if (!train.inMemory())
                 prefetch = std::make_unique<detail::BatchPrefetcher>(
                     train, norm,
-                    detail::orderedBatches(order, cfg.batchSize, step % stepsPerEpoch, stepsPerEpoch,
-                                           cfg.augment ? ViewPolicy::TrainAugment : ViewPolicy::TrainCentre,
-                                           [&](int64_t b) { return mix(cfg.seed, 3, uint64_t(epoch * stepsPerEpoch + b)); }));
+                    shardOf(detail::orderedBatches(order, cfg.batchSize, step % stepsPerEpoch, stepsPerEpoch,
+                                                   cfg.augment ? ViewPolicy::TrainAugment : ViewPolicy::TrainCentre,
+                                                   [&](int64_t b) {
+                                                       return mix(cfg.seed, 3, uint64_t(epoch * stepsPerEpoch + b));
+                                                   }),
+                            rank * local, local));
             lossSum = 0;
             correct = seen = 0;
         }
@@ -443,13 +526,27 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         Encoding enc = randomEncoding(arch, rng);
         if (cfg.fullWidthProb > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < cfg.fullWidthProb)
             enc = uniformEncoding(arch, grid::kSize - 1);
-        const torch::Tensor x = prefetch ? prefetch->next()
-                                         : detail::makeBatch(train, order.data() + offset, cfg.batchSize, norm,
-                                                             cfg.augment ? &rng : nullptr, pad, cfg.augment);
-        const torch::Tensor y = detail::makeLabels(train, order.data() + offset, cfg.batchSize);
+        // Augmentation draws from the step's generator image by image: a shard is cut from the
+        // whole batch so that it gets the same shifts and flips as in a single process.
+        const int64_t first = offset + rank * local;
+        const torch::Tensor x =
+            prefetch      ? prefetch->next()
+            : cfg.augment ? detail::makeBatch(train, order.data() + offset, cfg.batchSize, norm, &rng, pad, true)
+                                .narrow(0, rank * local, local)
+                          : detail::makeBatch(train, order.data() + first, local, norm);
+        const torch::Tensor y = detail::makeLabels(train, order.data() + first, local);
 
-        const detail::StepResult r =
-            detail::trainStep(net, sgd, x, y, enc, cfg, learningRate(cfg, step, totalSteps));
+        bool stop = cancel && cancel->load();
+        detail::StepResult r;
+        try {
+            r = detail::trainStep(net, sgd, x, y, enc, cfg, learningRate(cfg, step, totalSteps), group, &stop);
+        } catch (const DistributedError& e) {
+            throw DistributedError(std::string(e.what()) + "; training stopped at step " + std::to_string(step) +
+                                   (rank == 0 ? " of " + std::to_string(totalSteps) + ", the last checkpoint " +
+                                                    checkpointPath + " is kept"
+                                              : std::string()));
+        }
+        anyStop = stop;
         lossSum += r.loss * double(cfg.batchSize);
         correct += r.correct;
         seen += cfg.batchSize;
@@ -458,7 +555,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         const bool epochDone = done % stepsPerEpoch == 0;
         if (callbacks.progress && (done % 20 == 0 || epochDone || done == totalSteps))
             callbacks.progress(report(done));
-        if (epochDone || done == totalSteps || seconds(lastSave, Clock::now()) > checkpointSeconds) {
+        if (rank == 0 && (epochDone || done == totalSteps || seconds(lastSave, Clock::now()) > checkpointSeconds)) {
             info.step = done;
             detail::saveCheckpoint(checkpointPath, info, net, &sgd);
             lastSave = Clock::now();
@@ -469,7 +566,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     outcome.finished = true;
     outcome.steps = totalSteps;
     outcome.seconds = seconds(start, Clock::now());
-    if (info.step != totalSteps) {
+    if (rank == 0 && info.step != totalSteps) {
         info.step = totalSteps;
         detail::saveCheckpoint(checkpointPath, info, net, &sgd);
     }

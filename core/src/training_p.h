@@ -2,6 +2,7 @@
 // Private to core: the training step and PruningNet checkpoints (a LibTorch archive).
 
 #include "batch.h"
+#include "distributed_p.h"
 #include "pruningnet_module.h"
 
 #include "metaprune/training.h"
@@ -36,8 +37,15 @@ struct StepResult {
 /// One PruningNet training step on batch `x` [N, C, H, W] / labels `y` [N] with encoding
 /// `enc`: generate weights, forward, label-smoothed cross-entropy, backward, SGD momentum on
 /// the dense parameters and on the generator slices (cfg.update decides sparse or dense).
+/// With `group` (a data-parallel run; the net's batch norm synchronised with setRankSum), x/y
+/// are this rank's equal shard of the global batch: before any update, the gradients of the
+/// generated conv weights and of the dense parameters are averaged over the ranks. That is the
+/// whole exchange: every rank has the same generator inputs h, so dL/dW2 = g h^T and the first
+/// layers' gradients follow from the averaged g. The result's loss and hits are the global
+/// batch's; `stop` (this rank's cancel request) becomes whether any rank asked to stop.
 StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
-                     const Encoding& enc, const TrainConfig& cfg, double lr);
+                     const Encoding& enc, const TrainConfig& cfg, double lr, ProcessGroupImpl* group = nullptr,
+                     bool* stop = nullptr);
 
 inline Normalization normalizationOf(const CheckpointInfo& info) { return {info.mean, info.stddev}; }
 

@@ -30,6 +30,18 @@ Timing benchTrainingStep(const std::string& family, const std::string& preset, i
                          int classes, int batch, GeneratorUpdate update, int steps, double* gflop = nullptr,
                          int64_t* generatorParams = nullptr);
 
+/// Data-parallel PruningNet training steps (`metaprune bench --nproc`): `steps` timed steps (after
+/// one warm-up step) at the global batch `batch`, split over the ranks of `dist` (null: one
+/// process), on random data with the same random encodings on every rank, as trainPruningNet runs
+/// them (synchronised batch norm, averaged gradients). Returns this rank's step timing (ms);
+/// `allreduceBytes` receives the float32 bytes each rank puts into the gradient allreduce per step
+/// (the generated conv weights' and the dense parameters' gradients), averaged over the steps,
+/// and `bnBytes` those of the synchronised batch norm (double sums, forward and backward).
+/// Throws DistributedError when a rank is lost.
+Timing benchDataParallelSteps(const std::string& family, const std::string& preset, int channels, int size,
+                              int classes, int batch, int steps, const Distributed* dist,
+                              double* allreduceBytes = nullptr, double* bnBytes = nullptr);
+
 /// Writes `count` JPEGs (quality 90) of mixed sizes around 500x375 (widths 375-625, a quarter
 /// portrait) into `classes` class folders of `dir`, with photo-like texture (about 60-120 KB
 /// each), on `threads` threads. Throws DataError naming a file that cannot be written.

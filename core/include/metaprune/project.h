@@ -2,6 +2,7 @@
 // Jobs shared by the CLI and the desktop app: training and search inside a project database.
 // Each opens its own Store connection in the calling thread (one connection per thread).
 
+#include "metaprune/distributed.h"
 #include "metaprune/evaluator.h"
 #include "metaprune/latency.h"
 #include "metaprune/search.h"
@@ -51,10 +52,11 @@ struct TrainJob {
 /// steps, checkpoint hash) and one training_log row per progress report. Throws what
 /// trainPruningNet() and Store throw; the row is marked failed on an error (a finished training
 /// stays finished). A lock file next to the checkpoint keeps a second process from training
-/// into it at the same time (CheckpointError naming the other process).
+/// into it at the same time (CheckpointError naming the other process). With `dist`, this is
+/// rank 0 of a data-parallel training (trainPruningNet); the other ranks call trainPruningNet.
 TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const TrainConfig& cfg,
                         const std::string& checkpoint, const TrainCallbacks& callbacks = {},
-                        const std::atomic<bool>* cancel = nullptr);
+                        const std::atomic<bool>* cancel = nullptr, const Distributed* dist = nullptr);
 
 struct SearchJob {
     SearchOutcome outcome;
@@ -66,10 +68,29 @@ struct SearchJob {
 /// running the same run at the same time (StoreError naming the other process). A PruningNet
 /// that has not learned (LearnedCheck, measured now and stored when the training row has none)
 /// is refused with ConfigError unless `allowUnlearned`: its ranking is not meaningful.
+/// With `dist` over several ranks, this is rank 0 of a sharded search: it runs the evolutionary
+/// loop and owns the store, each generation's candidates are scored by all ranks
+/// (shardedEvaluation; the others run serveSearchShards), and the stored rows are those of a
+/// single-process search with the same settings. The other ranks are released when it returns
+/// or throws.
 SearchJob searchInProject(const std::string& dbPath, const Evaluator& evaluator, const SearchConfig& cfg,
                           int64_t trainingId, const SearchCallbacks& callbacks = {},
                           const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr,
-                          bool allowUnlearned = false);
+                          bool allowUnlearned = false, const Distributed* dist = nullptr);
+
+/// Rank 0 of a sharded search: evaluates a list of encodings over every rank, candidate i on rank
+/// i mod ranks, each with its own Evaluator of the same checkpoint and data (EvalSplit::Search),
+/// and gathers the results. `stop` is set when any rank's cancel flag was set; a rank's share
+/// is finished first, so no result is lost. Throws DistributedError when a rank is lost.
+BatchEvaluateFn shardedEvaluation(const Evaluator& evaluator, const Distributed& dist);
+
+/// Ranks other than 0 of a sharded search: scores this rank's share of every list rank 0 sends
+/// until rank 0 ends the search (endSearchShards). `cancel` is reported to rank 0, which stops
+/// the search. Throws DistributedError when rank 0 is lost.
+void serveSearchShards(const Evaluator& evaluator, const Distributed& dist, const std::atomic<bool>* cancel = nullptr);
+
+/// Rank 0: releases the ranks waiting in serveSearchShards.
+void endSearchShards(const Distributed& dist);
 
 /// The learned-or-not check of the evaluator's PruningNet: the one stored with training
 /// `trainingId` when it has one, else measured now (and stored when `trainingId` > 0).

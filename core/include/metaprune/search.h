@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -95,6 +96,16 @@ std::string formatMacs(int64_t macs);
 
 using EvaluateFn = std::function<EvalResult(const Encoding&, const std::atomic<bool>* cancel)>;
 
+/// Results of several candidates evaluated together (sharded search).
+struct BatchEvaluation {
+    std::vector<EvalResult> results; ///< one per encoding, in order
+    bool stop = false;               ///< a cancel was asked meanwhile (here or on another rank)
+};
+/// Evaluates a generation's new candidates at once, in order (normally split over the ranks of
+/// a data-parallel run: shardedEvaluation in project.h). Must not throw Cancelled: the results
+/// of work done are kept, and `stop` ends the search after they are stored.
+using BatchEvaluateFn = std::function<BatchEvaluation(const std::vector<Encoding>&, const std::atomic<bool>* cancel)>;
+
 struct SearchCallbacks {
     /// Each candidate as it is settled; `cached` when it came from the store.
     std::function<void(const CandidateRecord&, bool cached)> candidate;
@@ -121,9 +132,13 @@ struct SearchOutcome {
 /// was set; everything evaluated so far stays committed. Throws ConfigError for bad settings,
 /// StoreError when the database fails, and whatever `evaluate` throws other than Cancelled.
 /// With `latency`, every candidate's predicted latency is stored, and latency bounds apply.
+/// With `batch`, the new candidates of each generation (and the uniform baselines) are evaluated
+/// together by it, then stored in the same order as one by one: the rows are the same as with
+/// `evaluate` alone, only the evaluation times differ.
 SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store& store, int64_t runId,
                         const SearchConfig& cfg, const SearchCallbacks& callbacks = {},
-                        const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr);
+                        const std::atomic<bool>* cancel = nullptr, const LatencyTable* latency = nullptr,
+                        const BatchEvaluateFn* batch = nullptr);
 
 /// The run record of a search with `evaluator`'s checkpoint and data.
 RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, int64_t trainingId);

@@ -5,6 +5,7 @@
 
 #include "metaprune/architecture.h"
 #include "metaprune/dataset.h"
+#include "metaprune/distributed.h"
 #include "metaprune/errors.h"
 
 #include <atomic>
@@ -132,9 +133,18 @@ struct TrainOutcome {
 /// exists with the same config it resumes from its step (same data order and encodings as an
 /// uninterrupted run); with another config it throws CheckpointError. `cancel` is polled every
 /// step. Throws DataError for data that does not fit the config.
+///
+/// With `dist` over several ranks (data-parallel training, each rank calling this with the same
+/// config and data): every rank samples the same encoding each step and trains on its equal
+/// shard of the global batch cfg.batchSize (ConfigError when it does not split evenly); batch
+/// norm statistics and the gradients are those of the whole batch (synchronised batch norm,
+/// gradients averaged with Gloo allreduce), so the run follows the single-process one with the
+/// same global batch and learning-rate schedule. Rank 0 alone reads and writes the checkpoint and
+/// broadcasts its state at the start, so a run resumes with any number of ranks. A cancel on any
+/// rank stops all of them after the same step. Throws DistributedError when a rank is lost.
 TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, const std::string& checkpointPath,
                              const TrainCallbacks& callbacks = {}, const std::atomic<bool>* cancel = nullptr,
-                             double checkpointSeconds = 60.0);
+                             double checkpointSeconds = 60.0, const Distributed* dist = nullptr);
 
 /// What a checkpoint holds, read without building the network.
 struct CheckpointInfo {
@@ -167,6 +177,13 @@ std::string fileSha256(const std::string& path);
 /// One thread is the safe default on shared machines: with 2 threads, OpenMP's spinning
 /// barriers made an evaluation 10x slower while another process used a core (platform.md).
 void configureRuntime(int threads);
+
+/// Checks the compute device a command asks for: "cpu" passes. Throws ConfigError naming the
+/// setting for anything else: "cuda" / "cuda:N" when this LibTorch build has no CUDA (Debian's
+/// libtorch-dev is CPU-only) or no device is visible, and, with CUDA, because only the
+/// engine's kernels (batch norm, generator slices) have device-generic paths so far, not its
+/// data and network placement.
+void checkDevice(const std::string& device);
 
 /// Applies the configured thread count to the calling thread (OpenMP keeps the count per
 /// thread): worker threads call it before their LibTorch work.

@@ -1,0 +1,70 @@
+#pragma once
+// Data-parallel runs over several processes and machines on PyTorch's c10d: a TCPStore for the
+// rendezvous and a Gloo process group for the collectives (allreduce, broadcast), as
+// torch.distributed does. Torch-free API; the c10d code stays in core/src/distributed.cpp.
+
+#include "metaprune/errors.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mp {
+
+/// A rendezvous that failed (port in use, a rank that never arrived, ranks with other
+/// settings) or a collective that lost a rank. The message names this rank and the cause.
+class DistributedError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Where this process stands in a run of several processes: torchrun's environment variables.
+struct DistEnv {
+    int rank = 0;      ///< RANK: 0 .. worldSize-1; rank 0 owns the project and writes checkpoints
+    int worldSize = 1; ///< WORLD_SIZE: processes in the run, over all machines
+    int localRank = 0; ///< LOCAL_RANK: index on this machine
+    std::string masterAddr = "127.0.0.1"; ///< MASTER_ADDR: the machine of the rendezvous store
+    int masterPort = 29500;               ///< MASTER_PORT
+    /// TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already serves the store, so no rank
+    /// hosts it (every rank connects as a client).
+    bool agentStore = false;
+};
+
+/// The run this process belongs to according to the environment, or nullopt when RANK and
+/// WORLD_SIZE are not set (a plain single-process run). Throws ConfigError naming the variable
+/// when one is malformed or out of range, or when only some of them are set.
+std::optional<DistEnv> distEnvFromEnvironment();
+
+namespace detail {
+class ProcessGroupImpl;
+}
+
+/// One process's membership in a data-parallel run. Training (trainPruningNet) and search
+/// (searchInProject, serveSearchShards) take it to split their work across the ranks.
+class Distributed {
+public:
+    /// Joins the run: rank 0 hosts the TCPStore on MASTER_ADDR:MASTER_PORT (unless the agent
+    /// serves it), every rank registers under `job` with the SHA-256 of `settings` (the run's
+    /// settings as JSON), waits at most `timeoutSeconds` for all ranks, checks that every rank
+    /// has the same settings, then connects the Gloo process group. Collectives wait at most
+    /// `collectiveSeconds` for a slow rank; a rank that exits or is killed ends them at once.
+    /// Throws DistributedError naming this rank and the cause: the port in use, the store not
+    /// reachable, a rank that did not arrive in time (which), a rank with other settings (which).
+    static std::unique_ptr<Distributed> join(const DistEnv& env, const std::string& job, const std::string& settings,
+                                             double timeoutSeconds = 60, double collectiveSeconds = 1800);
+    ~Distributed();
+    Distributed(const Distributed&) = delete;
+    Distributed& operator=(const Distributed&) = delete;
+
+    int rank() const;
+    int worldSize() const;
+    const DistEnv& env() const;
+    /// Private to core.
+    detail::ProcessGroupImpl& impl() const { return *d; }
+
+private:
+    explicit Distributed(std::unique_ptr<detail::ProcessGroupImpl> impl);
+    std::unique_ptr<detail::ProcessGroupImpl> d;
+};
+
+} // namespace mp

@@ -1,0 +1,290 @@
+// c10d rendezvous and Gloo collectives (platform.md, "Distributed"): TCPStore + PrefixStore +
+// ProcessGroupGloo, as torch.distributed's env:// initialisation sets them up.
+#include "distributed_p.h"
+
+// ProcessGroupGloo.hpp declares the class only under USE_C10D_GLOO, which Debian's TorchConfig
+// defines for every target linking LibTorch.
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <QCryptographicHash>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+namespace mp {
+
+namespace {
+
+/// An exception's message without LibTorch's backtrace, first line only.
+std::string causeOf(const std::exception& e) {
+    std::string m = e.what();
+    if (const auto* c10 = dynamic_cast<const c10::Error*>(&e))
+        m = c10->what_without_backtrace();
+    const size_t nl = m.find('\n');
+    return nl == std::string::npos ? m : m.substr(0, nl);
+}
+
+std::optional<std::string> variable(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v)
+        return std::nullopt;
+    return std::string(v);
+}
+
+int intVariable(const char* name, const std::string& text, int lo, int hi) {
+    size_t used = 0;
+    long v = 0;
+    try {
+        v = std::stol(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || text.empty() || v < lo || v > hi)
+        throw ConfigError(std::string(name) + "='" + text + "' is not an integer in " + std::to_string(lo) + ".." +
+                          std::to_string(hi));
+    return int(v);
+}
+
+bool loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
+
+std::vector<uint8_t> bytesOf(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+} // namespace
+
+std::optional<DistEnv> distEnvFromEnvironment() {
+    const auto rank = variable("RANK"), world = variable("WORLD_SIZE");
+    if (!rank && !world)
+        return std::nullopt;
+    if (!rank || !world)
+        throw ConfigError(std::string(rank ? "WORLD_SIZE" : "RANK") + " is not set but " + (rank ? "RANK" : "WORLD_SIZE") +
+                          " is: a distributed run needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (torchrun's "
+                          "variables)");
+    DistEnv env;
+    env.worldSize = intVariable("WORLD_SIZE", *world, 1, 65536);
+    env.rank = intVariable("RANK", *rank, 0, env.worldSize - 1);
+    env.localRank = env.rank;
+    if (const auto local = variable("LOCAL_RANK"))
+        env.localRank = intVariable("LOCAL_RANK", *local, 0, env.worldSize - 1);
+    const auto addr = variable("MASTER_ADDR"), port = variable("MASTER_PORT");
+    if (env.worldSize > 1 && (!addr || addr->empty() || !port))
+        throw ConfigError(std::string(!port ? "MASTER_PORT" : "MASTER_ADDR") +
+                          " is not set: every rank of a distributed run needs the address and port of rank 0's "
+                          "rendezvous store");
+    if (addr)
+        env.masterAddr = *addr;
+    if (port)
+        env.masterPort = intVariable("MASTER_PORT", *port, 1, 65535);
+    if (const auto agent = variable("TORCHELASTIC_USE_AGENT_STORE"))
+        env.agentStore = *agent == "True" || *agent == "true" || *agent == "1";
+    return env;
+}
+
+namespace detail {
+
+struct ProcessGroupImpl::State {
+    c10::intrusive_ptr<c10d::Store> store;
+    c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+};
+
+ProcessGroupImpl::ProcessGroupImpl(const DistEnv& env, std::unique_ptr<State> state) : env_(env), s_(std::move(state)) {}
+
+ProcessGroupImpl::~ProcessGroupImpl() = default;
+
+namespace {
+DistributedError lost(const DistEnv& env, const std::string& what, const std::exception& e) {
+    return DistributedError("rank " + std::to_string(env.rank) + ": lost contact with the other ranks during " + what +
+                            " (" + causeOf(e) +
+                            "): another rank exited, was killed or stopped answering; its own message (or the "
+                            "launcher's) says why");
+}
+} // namespace
+
+void ProcessGroupImpl::allreduceSum(std::vector<torch::Tensor>& tensors, const std::string& what) {
+    try {
+        std::vector<c10::intrusive_ptr<c10d::Work>> works;
+        for (torch::Tensor& t : tensors) {
+            if (t.numel() == 0)
+                continue;
+            std::vector<at::Tensor> one{t};
+            works.push_back(s_->pg->allreduce(one));
+        }
+        for (auto& w : works)
+            w->wait();
+    } catch (const std::exception& e) {
+        throw lost(env_, what, e);
+    }
+}
+
+void ProcessGroupImpl::broadcast(torch::Tensor& t, const std::string& what) {
+    if (t.numel() == 0)
+        return;
+    try {
+        std::vector<at::Tensor> one{t};
+        s_->pg->broadcast(one)->wait();
+    } catch (const std::exception& e) {
+        throw lost(env_, what, e);
+    }
+}
+
+std::string ProcessGroupImpl::broadcastBytes(const std::string& bytes, const std::string& what) {
+    torch::Tensor n = torch::tensor({int64_t(bytes.size())}, torch::kLong);
+    broadcast(n, what);
+    torch::Tensor data = torch::empty({n.item<int64_t>()}, torch::kUInt8);
+    if (rank() == 0 && !bytes.empty())
+        std::memcpy(data.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+    broadcast(data, what);
+    return std::string(reinterpret_cast<const char*>(data.data_ptr<uint8_t>()), size_t(data.numel()));
+}
+
+void RankSum::operator()(std::vector<double>& v) const {
+    if (!group || group->worldSize() == 1 || v.empty())
+        return;
+    std::vector<torch::Tensor> t{torch::from_blob(v.data(), {int64_t(v.size())}, torch::kDouble)};
+    group->allreduceSum(t, "synchronised batch norm");
+}
+
+void averageOverRanks(ProcessGroupImpl& group, const std::vector<torch::Tensor>& tensors, std::vector<double>& extra,
+                      const std::string& what) {
+    torch::NoGradGuard noGrad;
+    std::vector<std::vector<torch::Tensor>> buckets(1);
+    int64_t filled = 0;
+    for (const torch::Tensor& t : tensors) {
+        if (!t.defined() || t.numel() == 0)
+            continue;
+        if (filled > 0 && filled + t.numel() > kBucketFloats) {
+            buckets.emplace_back();
+            filled = 0;
+        }
+        buckets.back().push_back(t);
+        filled += t.numel();
+    }
+    std::vector<torch::Tensor> flat;
+    for (const std::vector<torch::Tensor>& b : buckets) {
+        std::vector<torch::Tensor> parts;
+        for (const torch::Tensor& t : b)
+            parts.push_back(t.reshape({-1}));
+        flat.push_back(parts.empty() ? torch::empty({0}) : torch::cat(parts));
+    }
+    flat.push_back(torch::tensor(extra, torch::kDouble));
+    group.allreduceSum(flat, what);
+    const double inv = 1.0 / double(group.worldSize());
+    for (size_t k = 0; k < buckets.size(); ++k) {
+        flat[k].mul_(inv);
+        int64_t at = 0;
+        for (torch::Tensor t : buckets[k]) {
+            t.copy_(flat[k].narrow(0, at, t.numel()).view(t.sizes()));
+            at += t.numel();
+        }
+    }
+    const double* e = flat.back().data_ptr<double>();
+    for (size_t i = 0; i < extra.size(); ++i)
+        extra[i] = e[i];
+}
+
+} // namespace detail
+
+Distributed::Distributed(std::unique_ptr<detail::ProcessGroupImpl> impl) : d(std::move(impl)) {}
+
+Distributed::~Distributed() = default;
+
+int Distributed::rank() const { return d->rank(); }
+int Distributed::worldSize() const { return d->worldSize(); }
+const DistEnv& Distributed::env() const { return d->env(); }
+
+std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::string& job, const std::string& settings,
+                                               double timeoutSeconds, double collectiveSeconds) {
+    const std::string me = "rank " + std::to_string(env.rank);
+    if (env.worldSize < 1 || env.rank < 0 || env.rank >= env.worldSize)
+        throw ConfigError(me + " is outside a world of " + std::to_string(env.worldSize) + " processes");
+    const std::string where = env.masterAddr + ":" + std::to_string(env.masterPort);
+    const auto timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
+    const std::string waited = std::to_string(int(timeoutSeconds)) + " s";
+
+    c10d::TCPStoreOptions o;
+    o.port = uint16_t(env.masterPort);
+    o.isServer = env.rank == 0 && !env.agentStore;
+    o.numWorkers = size_t(env.worldSize);
+    o.waitWorkers = false; // arrivals are checked below, so that the message can name the missing ranks
+    o.timeout = timeout;
+    c10::intrusive_ptr<c10d::Store> tcp;
+    try {
+        tcp = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, o);
+    } catch (const std::exception& e) {
+        if (o.isServer)
+            throw DistributedError(me + ": cannot host the rendezvous store on " + where + " (" + causeOf(e) +
+                                   "): another program, or another run, may be using the port; choose another with "
+                                   "--master-port or MASTER_PORT");
+        throw DistributedError(me + ": cannot reach the rendezvous store at " + where + " within " + waited + " (" +
+                               causeOf(e) + "): is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
+    }
+    // A restarted torchrun agent keeps its store: each attempt gets its own keys.
+    const std::string attempt = std::getenv("TORCHELASTIC_RESTART_COUNT") ? std::getenv("TORCHELASTIC_RESTART_COUNT") : "0";
+    auto store = c10::make_intrusive<c10d::PrefixStore>("metaprune/" + job + "/" + attempt, tcp);
+    const std::string hash =
+        QCryptographicHash::hash(QByteArray::fromStdString(settings), QCryptographicHash::Sha256).toHex().toStdString();
+    const auto key = [](int r) { return "rank/" + std::to_string(r); };
+    try {
+        store->set(key(env.rank), bytesOf(hash));
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            std::vector<int> missing;
+            for (int r = 0; r < env.worldSize; ++r)
+                if (!store->check({key(r)}))
+                    missing.push_back(r);
+            if (missing.empty())
+                break;
+            if (std::chrono::steady_clock::now() > deadline) {
+                std::string list;
+                for (size_t i = 0; i < missing.size() && i < 8; ++i)
+                    list += (i ? ", " : "") + std::to_string(missing[i]);
+                if (missing.size() > 8)
+                    list += ", ... (" + std::to_string(missing.size()) + " in all)";
+                throw DistributedError(me + ": rank" + (missing.size() > 1 ? "s " : " ") + list +
+                                       " did not arrive at the rendezvous on " + where + " within " + waited +
+                                       " (not started, failed at start-up, or started with another MASTER_ADDR, "
+                                       "MASTER_PORT or WORLD_SIZE)");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        for (int r = 0; r < env.worldSize; ++r) {
+            const std::vector<uint8_t> theirs = store->get(key(r));
+            if (std::string(theirs.begin(), theirs.end()) != hash)
+                throw DistributedError(me + ": rank " + std::to_string(r) + " runs with other settings than rank " +
+                                       std::to_string(env.rank) + " (settings SHA-256 " +
+                                       std::string(theirs.begin(), theirs.end()).substr(0, 12) + " against " +
+                                       hash.substr(0, 12) +
+                                       "): every rank must run the same command on the same project, checkpoint "
+                                       "and data");
+        }
+    } catch (const DistributedError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw DistributedError(me + ": the rendezvous on " + where + " failed (" + causeOf(e) +
+                               "): rank 0, which hosts the store, may have exited");
+    }
+
+    auto state = std::make_unique<detail::ProcessGroupImpl::State>();
+    state->store = store;
+    try {
+        auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::milliseconds(int64_t(collectiveSeconds * 1000)));
+        if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"))
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+        else if (loopback(env.masterAddr))
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        else
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+        opts->threads = 2;
+        state->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", store),
+                                                               env.rank, env.worldSize, opts);
+    } catch (const std::exception& e) {
+        throw DistributedError(me + ": cannot connect the Gloo process group (" + causeOf(e) +
+                               "): the ranks must reach each other over TCP (set GLOO_SOCKET_IFNAME to the network "
+                               "interface to use)");
+    }
+    return std::unique_ptr<Distributed>(new Distributed(std::make_unique<detail::ProcessGroupImpl>(env, std::move(state))));
+}
+
+} // namespace mp
