@@ -94,6 +94,8 @@ int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int train
             window.selectCandidate(front.back().id);
             if (const auto u = window.plot()->model().uniformAtLeast(front.back().macs))
                 window.compareCandidate(u->id);
+            if (window.structure()->baseline()) // the paired test's line, not "computing..."
+                waitFor(&window, &MainWindow::pairedShown, 60000);
         }
         if (shot == Shot::Budget) {
             window.showBudget();
