@@ -278,8 +278,14 @@ private slots:
                                        << "not a number";
         QTest::newRow("bad encoding") << QStringList{"evaluate", "--db", "PROJECT", "--encoding", "1,2,3"} << 2
                                       << "encoding has 3 genes";
-        QTest::newRow("no such project") << QStringList{"search", "--db", "/nonexistent/p.sqlite"} << 2
-                                         << "does not exist";
+        QTest::newRow("no such project") << QStringList{"search", "--db", "/nonexistent/p.sqlite"} << 1
+                                         << "project /nonexistent/p.sqlite does not exist";
+        QTest::newRow("pareto of no such project") << QStringList{"pareto", "--db", "/nonexistent/p.sqlite"} << 1
+                                                   << "project /nonexistent/p.sqlite does not exist";
+        QTest::newRow("truncated ONNX model") << QStringList{"import", "TRUNCATED", "-o", "/tmp/never.arch.json"} << 1
+                                              << "not an ONNX model (the protobuf does not parse)";
+        QTest::newRow("malformed architecture file") << QStringList{"arch", "--arch-file", "MALFORMED"} << 1
+                                                     << "not a JSON object";
         QTest::newRow("bad option value") << QStringList{"train", "--epochs", "zero"} << 2 << "--epochs";
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
         QTest::newRow("not-a-number option") << QStringList{"train", "--lr", "nan"} << 2 << "--lr must be a number";
@@ -308,6 +314,15 @@ private slots:
         QFETCH(int, code);
         QFETCH(QString, message);
         args.replaceInStrings("PROJECT", project);
+        // Files cut off or damaged on disk, made here: an ONNX protobuf cut in its first field,
+        // an architecture file cut inside its JSON.
+        QFile truncated(tmp.filePath("trunc.onnx")), malformed(tmp.filePath("cut.arch.json"));
+        QVERIFY(truncated.open(QIODevice::WriteOnly) && truncated.write("\x08\x07\x12\x7f") == 4);
+        QVERIFY(malformed.open(QIODevice::WriteOnly) && malformed.write("{\"format\": \"metaprune-arch\", \"ver") > 0);
+        truncated.close();
+        malformed.close();
+        args.replaceInStrings("TRUNCATED", truncated.fileName());
+        args.replaceInStrings("MALFORMED", malformed.fileName());
         const Result r = runCli(args);
         QCOMPARE(r.code, code);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));

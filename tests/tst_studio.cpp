@@ -12,6 +12,7 @@
 #include "studiotools.h"
 #include "trainingpanel.h"
 #include "widtheditor.h"
+#include "workers.h"
 
 #include "metaprune/compare.h"
 #include "metaprune/pareto.h"
@@ -294,6 +295,59 @@ private slots:
         QCOMPARE(s->data()->at(1)->value, 75.0);
         plot.setCursorBudget(2200000);
         QVERIFY2(plot.cursorText().contains("at 2.200 M MACs:\nsearched 58.00%, uniform 70.00% (-12.00)"), qPrintable(plot.cursorText()));
+    }
+
+    // The plot's error bars: each point's 95% Wilson interval over its images, against the
+    // closed form computed here; a point without an image count gets none.
+    void errorBarsAreWilsonIntervals() {
+        ParetoPlot plot;
+        plot.resize(700, 500);
+        PlotPoint a = point(1, 1000000, 80.0), b = point(2, 2000000, 90.0), u = point(3, 1500000, 70.0, "uniform");
+        PlotPoint unknown = point(4, 3000000, 91.0);
+        a.images = 2000;
+        b.images = 500;
+        u.images = 2000;
+        for (const PlotPoint& p : {a, b, u, unknown})
+            plot.addPoint(p);
+        QVERIFY(!plot.errorBarsOf(plot.graphOf(a)));
+        plot.setErrorBars(true);
+        const auto wilson = [](double top1, double n) { // Wilson (1927), z = 1.959964
+            const double z = 1.959963984540054, p = top1 / 100;
+            const double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+            const double half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n);
+            return std::make_pair(100 * (centre - half), 100 * (centre + half));
+        };
+        for (const PlotPoint& p : {a, b, u}) {
+            QCPErrorBars* bars = plot.errorBarsOf(plot.graphOf(p));
+            QVERIFY(bars);
+            const QCPGraph* g = plot.graphOf(p);
+            int at = -1;
+            for (int i = 0; i < g->data()->size(); ++i)
+                if (g->data()->at(i)->value == p.top1)
+                    at = i;
+            QVERIFY(at >= 0);
+            const auto [lo, hi] = wilson(p.top1, double(p.images));
+            QVERIFY2(std::abs(p.top1 - bars->data()->at(at).errorMinus - lo) < 1e-9 &&
+                         std::abs(p.top1 + bars->data()->at(at).errorPlus - hi) < 1e-9,
+                     qPrintable(QString("%1%: [%2, %3] drawn, [%4, %5] expected")
+                                    .arg(p.top1)
+                                    .arg(p.top1 - bars->data()->at(at).errorMinus)
+                                    .arg(p.top1 + bars->data()->at(at).errorPlus)
+                                    .arg(lo)
+                                    .arg(hi)));
+        }
+        // 80% of 2000 images: about +-1.75 points; 90% of 500: about +-2.6.
+        QVERIFY(std::abs(wilson(80, 2000).second - wilson(80, 2000).first - 3.50) < 0.02);
+        QCPErrorBars* random = plot.errorBarsOf(plot.graphOf(unknown));
+        QCOMPARE(random, plot.errorBarsOf(plot.graphOf(a))); // same origin, same graph
+        for (int i = 0; i < random->dataCount(); ++i)
+            if (plot.graphOf(unknown)->data()->at(i)->value == 91.0)
+                QVERIFY(std::isnan(random->data()->at(i).errorMinus));
+        plot.addPoint(point(5, 500000, 50.0)); // bars follow new points
+        plot.plotWidget()->replot();
+        QCOMPARE(plot.errorBarsOf(plot.graphOf(a))->dataCount(), plot.graphOf(a)->dataCount());
+        plot.setErrorBars(false);
+        QVERIFY(!plot.errorBarsOf(plot.graphOf(a)));
     }
 
     void dragChangesTheRightGeneAndSnaps() {
@@ -1071,6 +1125,77 @@ private slots:
         QVERIFY(info.step > 0);
         QVERIFY(info.step < info.totalSteps);
         QCOMPARE(QString::fromStdString(mp::Store(db.toStdString()).trainings()[0].status), QString("cancelled"));
+    }
+
+    // The Search panel's "processes" setting: a search on 2 processes (the app as rank 0 and one
+    // `metaprune search-rank`) stores, row for row, what a one-process search with the same seed
+    // stores, and the plot shows every row as it arrives.
+    void searchOnTwoProcessesStoresTheOneProcessRows() {
+        SearchWorker::setRankProgram(METAPRUNE_CLI);
+        std::vector<std::vector<std::tuple<std::string, double, std::string, int>>> rows;
+        for (int processes : {1, 2}) {
+            const QString db = tmp.filePath(QString("processes%1.sqlite").arg(processes));
+            QVERIFY(QFile::copy(project, db));
+            MainWindow w;
+            QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+            QVERIFY(w.openProject(db));
+            QVERIFY(loaded.wait(60000));
+            w.searchPanel()->setPopulationAndGenerations(8, 2);
+            w.searchPanel()->setProcesses(processes);
+            w.searchPanel()->setSeed(4242); // no earlier test searched with it: a new run, not a resumed one
+            QCOMPARE(w.searchPanel()->config().seed, uint64_t(4242));
+            QSignalSpy done(&w, &MainWindow::searchFinished);
+            w.startSearch();
+            QVERIFY2(w.isBusy(), qPrintable(w.lastError()));
+            QVERIFY2(done.wait(300000), qPrintable(w.lastError()));
+            QVERIFY2(done[0][0].toBool(), qPrintable(w.lastError()));
+            mp::Store store(db.toStdString());
+            const mp::RunRecord run = store.runs().back();
+            QCOMPARE(mp::searchConfigFromJson(run.config).seed, uint64_t(4242));
+            std::vector<std::tuple<std::string, double, std::string, int>> mine;
+            for (const mp::CandidateRecord& c : store.candidates(run.id)) {
+                mine.emplace_back(mp::encodingToString(c.genes), c.top1, c.origin, c.generation);
+                QVERIFY2(w.plot()->model().contains(c.id), qPrintable(QString("row %1 is not on the plot").arg(c.id)));
+            }
+            QVERIFY(mine.size() >= 8);
+            rows.push_back(mine);
+            // Every point knows its n for the error bars: the search split's 10 images per class
+            // (tinyConfig), under the default 2000-image cap.
+            for (const PlotPoint& p : w.plot()->model().points())
+                QCOMPARE(p.images, int64_t(10 * 10));
+        }
+        QSettings().remove("search/processes");
+        QCOMPARE(rows[1].size(), rows[0].size());
+        for (size_t i = 0; i < rows[0].size(); ++i)
+            QVERIFY2(rows[1][i] == rows[0][i],
+                     qPrintable(QString("row %1: %2 %3% on 2 processes, %4 %5% on 1")
+                                    .arg(i)
+                                    .arg(QString::fromStdString(std::get<0>(rows[1][i])))
+                                    .arg(std::get<1>(rows[1][i]))
+                                    .arg(QString::fromStdString(std::get<0>(rows[0][i])))
+                                    .arg(std::get<1>(rows[0][i]))));
+    }
+
+    // A rank that cannot start its work (here: a program that is no metaprune) ends the search
+    // with a message naming the rank, and the window is usable again.
+    void searchRankThatFailsIsNamed() {
+        SearchWorker::setRankProgram("/bin/false");
+        const QString db = tmp.filePath("rankfails.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
+        QVERIFY(w.openProject(db));
+        QVERIFY(loaded.wait(60000));
+        w.searchPanel()->setPopulationAndGenerations(4, 1);
+        w.searchPanel()->setProcesses(2);
+        QSignalSpy done(&w, &MainWindow::searchFinished);
+        w.startSearch();
+        QVERIFY(done.wait(120000));
+        SearchWorker::setRankProgram(METAPRUNE_CLI);
+        QSettings().remove("search/processes");
+        QVERIFY(!done[0][0].toBool());
+        QVERIFY(!w.isBusy());
+        QVERIFY2(w.lastError().contains("rank 1 exited with code 1"), qPrintable(w.lastError()));
     }
 
     void closingDuringSearchCancelsAndWaits() {

@@ -28,6 +28,7 @@
 #include <QResizeEvent>
 #include <QScreen>
 #include <QScrollArea>
+#include <QCheckBox>
 #include <QSettings>
 #include <QStatusBar>
 #include <QThread>
@@ -362,6 +363,10 @@ MainWindow::MainWindow(QWidget* parent)
         plot_->setColorMode(i == 1 ? ParetoPlot::ColorMode::Generation : ParetoPlot::ColorMode::Origin);
         setSetting("color_mode", QString::number(i));
     });
+    connect(searchPanel_->errorBarsBox(), &QCheckBox::toggled, this, [this](bool on) {
+        plot_->setErrorBars(on);
+        setSetting("error_bars", on ? "1" : "0");
+    });
     connect(plot_, &ParetoPlot::candidateClicked, this, &MainWindow::onCandidateClicked);
     connect(structure_, &StructurePanel::edited, this, &MainWindow::onEdited);
     connect(structure_, &StructurePanel::exportRequested, this, &MainWindow::exportStructure);
@@ -380,6 +385,7 @@ MainWindow::MainWindow(QWidget* parent)
     restoredLayout_ = restoreState(settings.value("windowState").toByteArray()) && restoredLayout_;
     if (!restoredLayout_)
         applyDefaultLayout();
+    searchPanel_->setProcesses(settings.value("search/processes", 1).toInt());
     statusBar()->showMessage(tr("Open or create a project (File menu) to start."));
 }
 
@@ -521,6 +527,7 @@ bool MainWindow::openProject(const QString& path) {
     reloadReports();
     const QString mode = QString::fromStdString(store_->setting("color_mode").value_or("0"));
     searchPanel_->colorModeBox()->setCurrentIndex(mode.toInt());
+    searchPanel_->errorBarsBox()->setChecked(store_->setting("error_bars").value_or("0") == "1");
     reloadPlot();
     if (current_ && current_->status == "finished")
         loadCheckpoint();
@@ -603,6 +610,11 @@ PlotPoint MainWindow::pointOf(const mp::CandidateRecord& c) const {
     p.generation = c.generation;
     p.latencyMs = c.latencyMs;
     p.channels = c.channels;
+    // The run scored min(evalImages, split) images (0 = the whole split); the app's own searches
+    // and probes use the default settings, so a run not read yet has those.
+    const auto run = runImages_.find(c.runId);
+    const int64_t cap = run == runImages_.end() ? mp::EvalSettings{}.evalImages : run->second;
+    p.images = cap < 0 || searchSplitImages_ <= 0 ? 0 : cap == 0 ? searchSplitImages_ : std::min(cap, searchSplitImages_);
     if (p.latencyMs <= 0 && latency_ && arch_) {
         try {
             p.latencyMs = latency_->predict(*arch_, c.genes);
@@ -690,10 +702,16 @@ void MainWindow::reloadPlot() {
     }
     try {
         QStringList damaged, reasons;
+        runImages_.clear();
         for (const mp::RunRecord& r : store_->runs()) {
             // Accuracies are only comparable under the same PruningNet.
             if (current_ && r.checkpointSha256 != current_->sha256)
                 continue;
+            try {
+                runImages_[r.id] = mp::searchConfigFromJson(r.config).eval.evalImages;
+            } catch (const std::exception&) {
+                runImages_[r.id] = -1; // settings that do not parse: no interval for its points
+            }
             for (const mp::CandidateRecord& c : store_->candidates(r.id)) {
                 const std::string damage = damageOf(c);
                 if (damage.empty()) {
@@ -742,8 +760,10 @@ void MainWindow::loadCheckpoint() {
                               Qt::QueuedConnection);
 }
 
-void MainWindow::onCheckpointLoaded(const QString& archJson) {
+void MainWindow::onCheckpointLoaded(const QString& archJson, qint64 searchSplitImages) {
     loadingCheckpoint_ = false;
+    if (searchSplitImages >= 0)
+        searchSplitImages_ = searchSplitImages;
     try {
         arch_ = mp::architectureFromJson(archJson.toStdString());
     } catch (const std::exception& e) {
@@ -903,10 +923,17 @@ void MainWindow::runSearch(bool allowUnlearned) {
                       json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256),
                       table = mp::hasLatencyBound(cfg) && latency_ ? QString::fromStdString(latency_->toJson()) : QString();
         const qint64 trainingId = current_->id;
+        const int processes = searchPanel_->processes();
+        QSettings().setValue("search/processes", processes);
+        if (processes > 1)
+            searchPanel_->setStatus(tr("Searching on %1 processes: MACs in [%2, %3]")
+                                        .arg(processes)
+                                        .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
+                                        .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         QMetaObject::invokeMethod(
             searchWorker_,
-            [w = searchWorker_, db, ckpt, trainingId, json, sha, table, allowUnlearned] {
-                w->run(db, ckpt, trainingId, json, sha, table, allowUnlearned);
+            [w = searchWorker_, db, ckpt, trainingId, json, sha, table, allowUnlearned, processes] {
+                w->run(db, ckpt, trainingId, json, sha, table, allowUnlearned, processes);
             },
             Qt::QueuedConnection);
     } catch (const std::exception& e) {

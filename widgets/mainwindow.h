@@ -11,6 +11,7 @@
 
 #include <QMainWindow>
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -128,7 +129,8 @@ private:
     void reloadReports();
     bool reportJobAllowed();
     void loadCheckpoint();
-    void onCheckpointLoaded(const QString& archJson);
+    /// `searchSplitImages` < 0 keeps the count known so far.
+    void onCheckpointLoaded(const QString& archJson, qint64 searchSplitImages = -1);
     void onCandidateClicked(qint64 id);
     void onEdited(const mp::Encoding& enc);
     void exportStructure(const mp::Encoding& enc);
@@ -188,6 +190,8 @@ private:
     std::unique_ptr<mp::Store> store_;
     std::optional<mp::TrainingRecord> current_;
     std::optional<mp::ArchSpec> arch_;
+    int64_t searchSplitImages_ = 0;        ///< of the loaded PruningNet's data (0: not loaded)
+    std::map<int64_t, int64_t> runImages_; ///< run id -> its evalImages setting (-1: unreadable)
     bool training_ = false;
     bool searching_ = false;
     bool measuring_ = false;

@@ -22,6 +22,7 @@ struct PlotPoint {
     int generation = 0;
     double latencyMs = 0; ///< predicted by the project's latency table (0: none)
     std::vector<int> channels; ///< stored channels per gene (empty for a pending probe)
+    int64_t images = 0;        ///< search-split images the top-1 was measured on (0: unknown)
 };
 
 class ParetoModel {

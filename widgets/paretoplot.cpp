@@ -1,5 +1,7 @@
 #include "paretoplot.h"
 
+#include "metaprune/stats.h"
+
 #include <qcustomplot.h>
 
 #include <QToolTip>
@@ -58,6 +60,10 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     cursorLabel_->setPadding(QMargins(4, 2, 4, 2));
     cursorLabel_->setClipToAxisRect(true);
     cursorLabel_->setVisible(false);
+    connect(plot_, &QCustomPlot::beforeReplot, this, [this] {
+        if (errorBarsDirty_)
+            redrawErrorBars();
+    });
     connect(plot_, &QCustomPlot::mousePress, this, &ParetoPlot::onMousePress);
     connect(plot_, &QCustomPlot::mouseMove, this, &ParetoPlot::onMouseMove);
     rebuild();
@@ -81,6 +87,10 @@ void ParetoPlot::setLatencyAxis(bool latency) {
 }
 
 void ParetoPlot::rebuild() {
+    for (QCPErrorBars* b : errorBars_)
+        plot_->removePlottable(b);
+    errorBars_.clear();
+    errorBarsDirty_ = errorBarsOn_;
     plot_->clearGraphs();
     byOrigin_.clear();
     byGeneration_.clear();
@@ -165,6 +175,7 @@ void ParetoPlot::addPoint(const PlotPoint& p) {
     const double x = xOf(p);
     // Graph data stay sorted by x, so the baseline curve is drawn as a line in cost order.
     graphFor(p)->addData(x, p.top1);
+    errorBarsDirty_ = errorBarsOn_;
     if (frontChanged || model_.frontRevision() != drawnRevision_ || x > lastX_)
         redrawFront();
     if (p.id == selectedId_ || p.id == comparedId_)
@@ -332,6 +343,61 @@ void ParetoPlot::onMousePress(QMouseEvent* e) {
         emit candidateClicked(p->id);
 }
 
+void ParetoPlot::setErrorBars(bool on) {
+    if (on == errorBarsOn_)
+        return;
+    errorBarsOn_ = on;
+    redrawErrorBars();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QCPErrorBars* ParetoPlot::errorBarsOf(const QCPGraph* graph) const {
+    for (QCPErrorBars* b : errorBars_)
+        if (b->dataPlottable() == graph)
+            return b;
+    return nullptr;
+}
+
+void ParetoPlot::redrawErrorBars() {
+    errorBarsDirty_ = false;
+    for (QCPErrorBars* b : errorBars_)
+        plot_->removePlottable(b);
+    errorBars_.clear();
+    if (!errorBarsOn_)
+        return;
+    // A graph holds (x, top-1) pairs sorted by x; the bars follow that order, so each pair
+    // finds its point's image count by value.
+    std::map<std::pair<double, double>, int64_t> images;
+    for (const PlotPoint& p : model_.points())
+        images.emplace(std::make_pair(xOf(p), p.top1), p.images);
+    std::vector<QCPGraph*> graphs{uniform_};
+    for (const auto& [origin, g] : byOrigin_)
+        graphs.push_back(g);
+    for (const auto& [generation, g] : byGeneration_)
+        graphs.push_back(g);
+    for (QCPGraph* g : graphs) {
+        auto* bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
+        bars->removeFromLegend();
+        bars->setErrorType(QCPErrorBars::etValueError);
+        QColor c = g->scatterStyle().pen().color();
+        c.setAlpha(110);
+        bars->setPen(QPen(c, 1));
+        bars->setWhiskerWidth(4);
+        bars->setDataPlottable(g);
+        QVector<double> minus, plus;
+        for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) {
+            const auto found = images.find({it->key, it->value});
+            const int64_t n = found == images.end() ? 0 : found->second;
+            const int64_t correct = n > 0 ? std::clamp<int64_t>(std::llround(it->value * double(n) / 100.0), 0, n) : 0;
+            const mp::Interval ci = n > 0 ? mp::wilsonInterval(correct, n) : mp::Interval{};
+            minus << (ci.defined() ? it->value - ci.lo : qQNaN());
+            plus << (ci.defined() ? ci.hi - it->value : qQNaN());
+        }
+        bars->setData(minus, plus);
+        errorBars_.push_back(bars);
+    }
+}
+
 void ParetoPlot::onMouseMove(QMouseEvent* e) {
     if (plot_->axisRect()->rect().contains(e->position().toPoint()) && !model_.points().empty()) {
         const double x = plot_->xAxis->pixelToCoord(e->position().x());
@@ -342,12 +408,22 @@ void ParetoPlot::onMouseMove(QMouseEvent* e) {
         QToolTip::hideText();
         return;
     }
+    QString top1 = tr("top-1 %1%").arg(p->top1, 0, 'f', 2);
+    if (p->images > 0) {
+        const int64_t correct = std::clamp<int64_t>(std::llround(p->top1 * double(p->images) / 100.0), 0, p->images);
+        const mp::Interval ci = mp::wilsonInterval(correct, p->images);
+        top1 = tr("top-1 %1% (95% interval %2 to %3%, %4 images)")
+                   .arg(p->top1, 0, 'f', 2)
+                   .arg(ci.lo, 0, 'f', 2)
+                   .arg(ci.hi, 0, 'f', 2)
+                   .arg(p->images);
+    }
     QToolTip::showText(e->globalPosition().toPoint(),
-                       tr("%1 (run %2, generation %3)\ntop-1 %4%\n%5 M MACs\n%6 params\n%7 ms predicted")
+                       tr("%1 (run %2, generation %3)\n%4\n%5 M MACs\n%6 params\n%7 ms predicted")
                            .arg(QString::fromStdString(p->origin))
                            .arg(p->runId)
                            .arg(p->generation)
-                           .arg(p->top1, 0, 'f', 2)
+                           .arg(top1)
                            .arg(double(p->macs) / kMega, 0, 'f', 3)
                            .arg(p->params)
                            .arg(p->latencyMs, 0, 'f', 3),

@@ -13,6 +13,7 @@
 #include <map>
 
 class QCustomPlot;
+class QCPErrorBars;
 class QCPGraph;
 class QCPItemStraightLine;
 class QCPItemText;
@@ -50,6 +51,14 @@ public:
     void setCursorBudget(double cost);
     /// The cursor's text ("at 2.10 M MACs: searched 86.05%, uniform 83.50%: +2.55 points"), empty when hidden.
     QString cursorText() const;
+    /// Error bars on every point: its top-1's 95% Wilson interval over the images it was
+    /// measured on (PlotPoint::images; none for a point without a count).
+    void setErrorBars(bool on);
+    bool errorBars() const { return errorBarsOn_; }
+    /// The bars drawn for a point's graph (tests), nullptr when off.
+    QCPErrorBars* errorBarsOf(const QCPGraph* graph) const;
+    /// The scatter graph that draws `p`.
+    QCPGraph* graphOf(const PlotPoint& p) { return graphFor(p); }
     /// The drawn front of everything: the searched and the uniform parts (NaN separates pieces).
     QCPGraph* searchedFrontGraph() const { return front_; }
     QCPGraph* uniformFrontGraph() const { return uniformFront_; }
@@ -66,6 +75,8 @@ private:
     void rebuild();
     void rescale(const PlotPoint& p);
     double xOf(const PlotPoint& p) const;
+    /// Recomputes every graph's error bars (before a replot, when points changed).
+    void redrawErrorBars();
 
     QCustomPlot* plot_ = nullptr;
     ParetoModel model_;
@@ -89,6 +100,9 @@ private:
     int64_t selectedId_ = 0;
     int64_t comparedId_ = 0;
     bool haveRange_ = false;
+    bool errorBarsOn_ = false;
+    bool errorBarsDirty_ = false;
+    std::vector<QCPErrorBars*> errorBars_;
 };
 
 } // namespace mpw

@@ -2,6 +2,7 @@
 
 #include "metaprune/search.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -18,7 +19,8 @@ namespace mpw {
 
 SearchPanel::SearchPanel(QWidget* parent)
     : QWidget(parent), maxPct_(new QDoubleSpinBox), minPct_(new QDoubleSpinBox), population_(new QSpinBox),
-      generations_(new QSpinBox), seed_(new QSpinBox), colorMode_(new QComboBox), maxLatency_(new QDoubleSpinBox),
+      generations_(new QSpinBox), seed_(new QSpinBox), processes_(new QSpinBox), colorMode_(new QComboBox),
+      errorBars_(new QCheckBox(tr("95% intervals"))), maxLatency_(new QDoubleSpinBox),
       minLatency_(new QDoubleSpinBox), axis_(new QComboBox),
       measure_(new QPushButton(tr("Measure latency table"))), latencyStatus_(new QLabel),
       search_(new QPushButton(QIcon(":/icons/search.png"), tr("&Search"))),
@@ -39,6 +41,12 @@ SearchPanel::SearchPanel(QWidget* parent)
     generations_->setValue(d.generations);
     seed_->setRange(0, 1 << 30);
     seed_->setValue(int(d.seed));
+    processes_->setRange(1, 64);
+    processes_->setValue(1);
+    processes_->setToolTip(tr("Processes that score each generation's candidates: the app and %1 search-rank "
+                              "processes on this machine, each with the app's thread count. The stored results "
+                              "are those of a one-process search with the same seed.")
+                               .arg(tr("processes - 1")));
     colorMode_->addItems({tr("by origin"), tr("by generation")});
     for (QDoubleSpinBox* b : {maxLatency_, minLatency_}) {
         b->setRange(0, 1e6);
@@ -59,9 +67,14 @@ SearchPanel::SearchPanel(QWidget* parent)
     form->addRow(tr("Population"), population_);
     form->addRow(tr("Generations"), generations_);
     form->addRow(tr("Seed"), seed_);
+    form->addRow(tr("Processes"), processes_);
     form->addRow(tr("Max latency"), maxLatency_);
     form->addRow(tr("Min latency"), minLatency_);
     form->addRow(tr("Colour points"), colorMode_);
+    errorBars_->setToolTip(tr("Error bars on every point: the 95% Wilson interval of its top-1 over the "
+                              "search-split images it was measured on. Points whose bars overlap may not "
+                              "differ at all."));
+    form->addRow(tr("Error bars"), errorBars_);
     form->addRow(tr("x axis"), axis_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(search_);
@@ -124,11 +137,18 @@ void SearchPanel::setPopulationAndGenerations(int population, int generations) {
     generations_->setValue(generations);
 }
 
+int SearchPanel::processes() const { return processes_->value(); }
+
+void SearchPanel::setProcesses(int n) { processes_->setValue(n); }
+
+void SearchPanel::setSeed(uint64_t seed) { seed_->setValue(int(seed)); }
+
 void SearchPanel::setMaxLatency(double ms) { maxLatency_->setValue(ms); }
 
 void SearchPanel::setRunning(bool running) {
     running_ = running;
     search_->setEnabled(!running && ready_);
+    processes_->setEnabled(!running);
     measure_->setEnabled(!running && ready_);
     cancel_->setEnabled(running);
 }

@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -25,6 +26,10 @@ public:
     void setFullMacs(int64_t macs);
     mp::SearchConfig config() const;
     void setPopulationAndGenerations(int population, int generations);
+    /// Processes that score each generation (1: the app alone; more: a sharded search, workers.h).
+    int processes() const;
+    void setProcesses(int n);
+    void setSeed(uint64_t seed);
     void setMaxLatency(double ms);
     void setRunning(bool running);
     void setReady(bool ready); ///< a trained PruningNet is loaded
@@ -32,6 +37,8 @@ public:
     void setStatus(const QString& text);
     void setRuns(const std::vector<mp::RunRecord>& runs);
     QComboBox* colorModeBox() const { return colorMode_; }
+    /// Error bars on the plot's points (95% binomial intervals).
+    QCheckBox* errorBarsBox() const { return errorBars_; }
     QComboBox* axisBox() const { return axis_; }
     /// Whether a latency table of this machine is loaded, and which.
     void setLatencyTable(bool available, const QString& description);
@@ -48,7 +55,9 @@ private:
     QSpinBox* population_;
     QSpinBox* generations_;
     QSpinBox* seed_;
+    QSpinBox* processes_;
     QComboBox* colorMode_;
+    QCheckBox* errorBars_;
     QDoubleSpinBox* maxLatency_;
     QDoubleSpinBox* minLatency_;
     QComboBox* axis_;

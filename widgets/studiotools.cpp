@@ -72,6 +72,35 @@ Stats stats(std::vector<double> v) {
     return s;
 }
 
+/// The gaps (ms) between the ticks of a 5 ms timer while this lives: how long the event loop
+/// stalls while other work runs.
+class EventLoopGaps {
+public:
+    EventLoopGaps() {
+        tick_.setInterval(5);
+        QObject::connect(&tick_, &QTimer::timeout, [this] {
+            const qint64 now = clock_.nsecsElapsed();
+            gaps_.push_back(double(now - last_) / 1e6);
+            last_ = now;
+        });
+        clock_.start();
+        last_ = clock_.nsecsElapsed();
+        tick_.start();
+    }
+    /// The gaps so far; the next call counts from here.
+    Stats take() {
+        const Stats s = stats(gaps_);
+        gaps_.clear();
+        return s;
+    }
+
+private:
+    QTimer tick_;
+    QElapsedTimer clock_;
+    qint64 last_ = 0;
+    std::vector<double> gaps_;
+};
+
 } // namespace
 
 int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int trainingSeconds) {
@@ -157,29 +186,19 @@ int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProjec
         window.showBudget();
         settle(300);
         BudgetView::FrameLog log;
-        std::vector<double> gaps;
         budget->setFrameLog(&log);
-        // Everything else the event loop does meanwhile (queued replots of the plot and the
-        // Structure panel following the selection): the gaps of a 5 ms timer.
-        QElapsedTimer sweep, clock;
+        QElapsedTimer sweep;
         sweep.start();
-        clock.start();
-        qint64 last = clock.nsecsElapsed();
-        QTimer tick;
-        tick.setInterval(5);
-        QObject::connect(&tick, &QTimer::timeout, [&] {
-            const qint64 now = clock.nsecsElapsed();
-            gaps.push_back(double(now - last) / 1e6);
-            last = now;
-        });
-        tick.start();
+        // Everything else the event loop does meanwhile (queued replots of the plot and the
+        // Structure panel following the selection).
+        EventLoopGaps gaps;
         budget->setPlaying(true);
         while (budget->isPlaying() && sweep.elapsed() < 120000)
             QApplication::processEvents(QEventLoop::AllEvents, 20);
         settle(2 * BudgetView::kMorphMs);
-        tick.stop();
+        const Stats g = gaps.take();
         budget->setFrameLog(nullptr);
-        const Stats f = stats(log.frameWall), c = stats(log.frameCpu), st = stats(log.step), g = stats(gaps);
+        const Stats f = stats(log.frameWall), c = stats(log.frameCpu), st = stats(log.step);
         const auto over = std::count_if(log.frameWall.begin(), log.frameWall.end(), [](double ms) { return ms >= 16; });
         std::printf("budget view while playing (one sweep, %.1f s, %zu structures on the front): %zu morph frames, "
                     "wall clock median %.1f ms, p95 %.1f ms, max %.1f ms, %td of them 16 ms or more (target every "
@@ -245,32 +264,20 @@ int runGuiBenchmark(MainWindow& window, int probes, const QString& scratchProjec
     mp::TrainConfig cfg = window.trainingPanel()->config();
     cfg.epochs = 1;
     window.trainingPanel()->setConfig(cfg);
-    std::vector<double> gaps;
-    QElapsedTimer clock;
-    clock.start();
-    qint64 last = clock.nsecsElapsed();
-    QTimer tick;
-    tick.setInterval(5);
-    QObject::connect(&tick, &QTimer::timeout, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        gaps.push_back(double(now - last) / 1e6);
-        last = now;
-    });
-    tick.start();
+    EventLoopGaps gaps;
     window.startTraining();
     if (!waitFor(&window, &MainWindow::trainingFinished, 1800000) || !waitForCheckpoint(window)) {
         std::fprintf(stderr, "metaprune-studio: the benchmark's training did not finish\n");
         return 1;
     }
-    const Stats trainGaps = stats(gaps);
-    gaps.clear();
+    const Stats trainGaps = gaps.take();
     window.searchPanel()->setPopulationAndGenerations(20, 3);
     window.startSearch();
     if (!waitFor(&window, &MainWindow::searchFinished, 1800000)) {
         std::fprintf(stderr, "metaprune-studio: the benchmark's search did not finish\n");
         return 1;
     }
-    const Stats searchGaps = stats(gaps);
+    const Stats searchGaps = gaps.take();
     std::printf("event loop while training: longest stall %.0f ms (p95 gap %.0f ms; target < 50 ms: %s)\n",
                 trainGaps.max, trainGaps.p95, trainGaps.max < 50 ? "met" : "MISSED");
     std::printf("event loop while searching: longest stall %.0f ms (p95 gap %.0f ms; target < 50 ms: %s)\n",

@@ -4,8 +4,19 @@
 #include "metaprune/evaluator.h"
 #include "metaprune/project.h"
 
+#include "metaprune/distributed.h"
+
+#include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QMetaObject>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryFile>
+
+#include <sys/prctl.h>
+
+#include <csignal>
 
 namespace mpw {
 
@@ -57,10 +68,92 @@ Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalS
 }
 } // namespace
 
+namespace {
+QString gRankProgram;
+
+/// The extra ranks of a sharded search started from the app: `metaprune search-rank`
+/// processes on this machine, ended with the search (or with the app: PR_SET_PDEATHSIG).
+class LocalRanks {
+public:
+    /// Starts ranks 1 .. processes-1 of a run whose rank 0 is this process, on `port`.
+    LocalRanks(int processes, int port, const QString& checkpoint, const QString& configPath) {
+        for (int r = 1; r < processes; ++r) {
+            auto p = std::make_unique<QProcess>();
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("RANK", QString::number(r));
+            env.insert("LOCAL_RANK", QString::number(r));
+            env.insert("WORLD_SIZE", QString::number(processes));
+            env.insert("LOCAL_WORLD_SIZE", QString::number(processes));
+            env.insert("MASTER_ADDR", "127.0.0.1");
+            env.insert("MASTER_PORT", QString::number(port));
+            env.remove("TORCHELASTIC_USE_AGENT_STORE");
+            p->setProcessEnvironment(env);
+            p->setProcessChannelMode(QProcess::SeparateChannels);
+            p->setStandardOutputFile(QProcess::nullDevice());
+            p->setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGTERM); });
+            p->start(SearchWorker::rankProgram(), {"search-rank", "--checkpoint", checkpoint, "--config", configPath,
+                                                   "--threads", QString::number(mp::threads())});
+            if (!p->waitForStarted(10000))
+                throw std::runtime_error("cannot start search rank " + std::to_string(r) + " (" +
+                                         SearchWorker::rankProgram().toStdString() +
+                                         "): " + p->errorString().toStdString());
+            ranks_.push_back(std::move(p));
+        }
+    }
+    /// Waits for the ranks to end after rank 0 released them; kills those still running.
+    ~LocalRanks() {
+        for (auto& p : ranks_)
+            if (!p->waitForFinished(10000))
+                p->kill();
+        for (auto& p : ranks_)
+            p->waitForFinished(2000);
+    }
+    /// Ends the ranks at once (the search failed: they have nothing left to do).
+    void kill() {
+        for (auto& p : ranks_)
+            p->kill();
+    }
+    /// What the ranks that failed said: "rank 1 exited with code 1: <its last error line>".
+    std::string failures() {
+        std::string out;
+        for (size_t i = 0; i < ranks_.size(); ++i) {
+            QProcess& p = *ranks_[i];
+            if (p.state() != QProcess::NotRunning)
+                p.waitForFinished(5000);
+            if (p.state() != QProcess::NotRunning || (p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0))
+                continue;
+            const QStringList lines =
+                QString::fromLocal8Bit(p.readAllStandardError()).split('\n', Qt::SkipEmptyParts);
+            out += "; rank " + std::to_string(i + 1) +
+                   (p.exitStatus() == QProcess::CrashExit ? std::string(" crashed")
+                                                          : " exited with code " + std::to_string(p.exitCode())) +
+                   (lines.isEmpty() ? std::string() : ": " + lines.back().toStdString());
+        }
+        return out;
+    }
+
+private:
+    std::vector<std::unique_ptr<QProcess>> ranks_;
+};
+} // namespace
+
+void SearchWorker::setRankProgram(const QString& path) { gRankProgram = path; }
+
+QString SearchWorker::rankProgram() {
+    if (!gRankProgram.isEmpty())
+        return gRankProgram;
+    const QString beside = QCoreApplication::applicationDirPath() + "/metaprune";
+    if (QFileInfo(beside).isExecutable())
+        return beside;
+    const QString onPath = QStandardPaths::findExecutable("metaprune");
+    return onPath.isEmpty() ? beside : onPath;
+}
+
 void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-                       const QString& sha256, const QString& latencyJson, bool allowUnlearned) {
+                       const QString& sha256, const QString& latencyJson, bool allowUnlearned, int processes) {
     cancel = false;
     mp::applyThreadCount();
+    std::unique_ptr<LocalRanks> ranks;
     try {
         const mp::SearchConfig cfg = mp::searchConfigFromJson(configJson.toStdString());
         const Loaded loaded = loadFor(checkpoint, sha256, cfg.eval);
@@ -71,12 +164,38 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
         std::optional<mp::LatencyTable> latency;
         if (!latencyJson.isEmpty())
             latency = mp::LatencyTable::fromJson(latencyJson.toStdString());
-        const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel,
-                                                      latency ? &*latency : nullptr, allowUnlearned);
-        emit finished(job.outcome.runId, job.outcome.finished);
+        std::unique_ptr<mp::Distributed> dist;
+        QTemporaryFile settings(QDir::tempPath() + "/metaprune-search-XXXXXX.json");
+        if (processes > 1) {
+            if (!settings.open() || settings.write(configJson.toUtf8()) != configJson.toUtf8().size() ||
+                !settings.flush())
+                throw std::runtime_error("cannot write the search settings for the other processes: " +
+                                         settings.errorString().toStdString());
+            mp::DistEnv env;
+            env.worldSize = processes;
+            env.masterPort = mp::freeLocalPort();
+            ranks = std::make_unique<LocalRanks>(processes, env.masterPort, checkpoint, settings.fileName());
+            try {
+                dist = mp::Distributed::join(
+                    env, "search", mp::shardedSearchSettings(configJson.toStdString(), evaluator.checkpoint().sha256));
+            } catch (const std::exception& e) {
+                throw std::runtime_error(e.what() + ranks->failures());
+            }
+        }
+        try {
+            const mp::SearchJob job = mp::searchInProject(db.toStdString(), evaluator, cfg, trainingId, cb, &cancel,
+                                                          latency ? &*latency : nullptr, allowUnlearned, dist.get());
+            emit finished(job.outcome.runId, job.outcome.finished);
+        } catch (const mp::DistributedError& e) {
+            throw std::runtime_error(e.what() + ranks->failures());
+        }
     } catch (const mp::NotLearnedError& e) {
+        if (ranks)
+            ranks->kill();
         emit notLearned(QString::fromStdString(e.what()));
     } catch (const std::exception& e) {
+        if (ranks)
+            ranks->kill();
         emit failed(QString::fromStdString(e.what()));
     }
 }
@@ -235,7 +354,8 @@ void ProbeWorker::load(const QString& db, const QString& checkpoint, const QStri
             run.trainingId = t->id;
         probeRun_ = store_->findOrCreateRun(run);
         store_->setRunStatus(probeRun_, "running"); // until the app closes or opens another project
-        emit loaded(QString::fromStdString(mp::toArchitectureJson(evaluator_->arch())));
+        emit loaded(QString::fromStdString(mp::toArchitectureJson(evaluator_->arch())),
+                    qint64(evaluator_->searchSplitImages()));
     } catch (const std::exception& e) {
         evaluator_.reset();
         emit failed(QString::fromStdString(e.what()));

@@ -47,11 +47,19 @@ public slots:
     /// `configJson` is a SearchConfig (mp::toJson); `sha256` is the checkpoint's recorded hash
     /// (empty: not checked); `latencyJson` a LatencyTable for latency bounds (empty: none).
     /// `allowUnlearned`: search even when the PruningNet has not learned (else notLearned()).
+    /// `processes` above 1: this worker is rank 0 of a sharded search (project.h) and starts
+    /// processes - 1 more ranks, `metaprune search-rank` on this machine, each with the app's
+    /// thread count; the stored rows are those of a one-process search with the same settings.
     void run(const QString& db, const QString& checkpoint, qint64 trainingId, const QString& configJson,
-             const QString& sha256, const QString& latencyJson, bool allowUnlearned = false);
+             const QString& sha256, const QString& latencyJson, bool allowUnlearned = false, int processes = 1);
     /// Measures (or reuses) the project's latency table for an architecture on this machine.
     /// `archJson`: the architecture description (mp::toArchitectureJson) at the data's size.
     void measureLatency(const QString& db, const QString& archJson);
+
+    /// The program started for the extra ranks: `metaprune` beside this executable, else on the
+    /// PATH, unless set (tests set their build's).
+    static void setRankProgram(const QString& path);
+    static QString rankProgram();
 
 signals:
     void latencyProgress(qint64 done, qint64 total);
@@ -94,8 +102,9 @@ public slots:
 
 signals:
     /// The checkpoint is loaded: its architecture description (mp::toArchitectureJson) at the
-    /// data's size, for the views.
-    void loaded(const QString& archJson);
+    /// data's size, for the views, and the images of its search split (the n of each stored
+    /// top-1, with a run's evalImages cap).
+    void loaded(const QString& archJson, qint64 searchSplitImages);
     void quickResult(quint64 id, const mp::Encoding& enc, double top1, double milliseconds);
     /// `text`: mp::formatDifference of the paired comparison, e.g. "+2.20 points, 95% interval ...".
     void pairedResult(quint64 id, const QString& text);

@@ -243,5 +243,7 @@ void declareArch(Parser& p);
 int runArch(const Parser& p);
 void declareImport(Parser& p);
 int runImport(const Parser& p);
+void declareSearchRank(Parser& p);
+int runSearchRank(const Parser& p);
 
 } // namespace mpcli

@@ -5,10 +5,7 @@
 
 #include <QCoreApplication>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,23 +51,6 @@ std::atomic<int> gSignals{0};
 
 extern "C" void onLauncherSignal(int) { gSignals.fetch_add(1); }
 
-int freePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        if (fd >= 0) close(fd);
-        throw std::runtime_error(std::string("cannot find a free port for the rendezvous: ") +
-                                 std::strerror(errno));
-    }
-    const int port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 std::string describeStatus(int status) {
     if (WIFSIGNALED(status)) {
         const int s = WTERMSIG(status);
@@ -93,7 +73,7 @@ int launchLocal(const Parser& p, const char* command) {
                          "to join their run");
     const int port = p.isSet("master-port")              ? intValue(p, "master-port", 1, 65535)
                      : qEnvironmentVariableIsSet("MASTER_PORT") ? qEnvironmentVariableIntValue("MASTER_PORT")
-                                                                : freePort();
+                                                                : freeLocalPort();
     // The same command line without --nproc (both spellings: "--nproc N", "--nproc=N").
     const QStringList all = QCoreApplication::arguments();
     std::vector<std::string> args{QCoreApplication::applicationFilePath().toStdString()};

@@ -49,6 +49,8 @@ const Command kCommands[] = {
     {"bench", "speed figures of this machine", declareBench, runBench},
     {"arch", "describe an architecture's genes, layers and PruningNet size", declareArch, runArch},
     {"import", "derive an architecture file from an ONNX model", declareImport, runImport},
+    {"search-rank", "one more process for a search whose rank 0 runs elsewhere (the app starts these)",
+     declareSearchRank, runSearchRank},
 };
 
 int dispatch(const QStringList& args) {
@@ -56,7 +58,7 @@ int dispatch(const QStringList& args) {
     QString overview = "MetaPrune Studio command line: MetaPruning (Liu et al., ICCV 2019) channel "
                        "pruning.\nCommands:\n";
     for (const Command& c : kCommands)
-        overview += QString("  %1 %2\n").arg(c.name, -9).arg(c.summary);
+        overview += QString("  %1 %2\n").arg(c.name, -11).arg(c.summary);
     overview += "Run `metaprune <command> --help` for a command's options.";
     Parser p;
     p.setApplicationDescription(overview);
@@ -90,6 +92,9 @@ int dispatch(const QStringList& args) {
     } catch (const ConfigError& e) { // settings no run can use: bad usage too
         std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
         return 2;
+    } catch (const ArchError& e) { // a model or architecture file that cannot be used: an error in a file
+        std::fprintf(stderr, "metaprune %s: error: %s\n", qPrintable(cmd), e.what());
+        return 1;
     } catch (const std::invalid_argument& e) { // unknown preset, bad encoding text
         std::fprintf(stderr, "metaprune %s: %s\n", qPrintable(cmd), e.what());
         return 2;

@@ -132,7 +132,9 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
     p.addOption({"weight-decay", "Weight decay (the reference uses 0).", "x",
                  QString::number(d.weightDecay)});
     p.addOption({"label-smoothing", "Label smoothing.", "x", QString::number(d.labelSmoothing)});
-    p.addOption({"augment", "Random shifts (size/8 pixels) and horizontal flips while training."});
+    p.addOption({"augment", "Augment the training images: IDX and CIFAR sets get random shifts (size/8 pixels) and "
+                          "horizontal flips; image folders get torchvision's random-resized crop (8-100% of the "
+                          "area, aspect 3/4-4/3) and horizontal flips."});
     p.addOption({"full-width-prob",
                  "Probability of training the full-width network in a step (0 = reference).", "p",
                  QString::number(d.fullWidthProb)});
@@ -336,7 +338,7 @@ TrainedRef resolveCheckpoint(const Parser& p) {
     }
     const std::string db = p.value("db").toStdString();
     if (!QFileInfo::exists(p.value("db")))
-        throw UsageError("project " + db + " does not exist; train first, or give --checkpoint");
+        throw std::runtime_error("project " + db + " does not exist; train first, or give --checkpoint");
     const Store store(db, StoreMode::ReadOnly); // finding the checkpoint never writes
     std::optional<TrainingRecord> t;
     if (p.isSet("training")) {
@@ -387,9 +389,9 @@ Encoding encodingOf(const Parser& p, const ArchSpec& arch,
         if (!c)
             throw UsageError("project " + p.value("db").toStdString() + " has no candidate " +
                              p.value("candidate").toStdString() + " (see metaprune pareto --all)");
-        if (!c->damage.empty() || !candidateDamage(arch, *c).empty())
+        if (const std::string damage = candidateDamage(arch, *c); !damage.empty())
             throw UsageError("candidate " + std::to_string(c->id) + " is damaged in the project (" +
-                             candidateDamage(arch, *c) + "); choose another (metaprune pareto --all)");
+                             damage + "); choose another (metaprune pareto --all)");
         if (candidate) *candidate = c;
         return c->genes;
     }

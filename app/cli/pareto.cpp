@@ -31,7 +31,7 @@ QJsonArray intsJson(const std::vector<int>& v) {
 
 int runPareto(const Parser& p) {
     const std::string db = p.value("db").toStdString();
-    if (!QFileInfo::exists(p.value("db"))) throw UsageError("project " + db + " does not exist");
+    if (!QFileInfo::exists(p.value("db"))) throw std::runtime_error("project " + db + " does not exist");
     const QString format = p.value("format");
     if (format != "table" && format != "csv" && format != "json")
         throw UsageError("--format must be table, csv or json");

@@ -27,7 +27,7 @@ int runSearch(const Parser& p) {
     SearchConfig cfg = searchConfigOf(p, arch);
     // Every rank scores with the same PruningNet under the same settings.
     const std::unique_ptr<Distributed> dist =
-        joinFromEnvironment(p, "search", toJson(cfg) + " " + info.sha256);
+        joinFromEnvironment(p, "search", shardedSearchSettings(toJson(cfg), info.sha256));
     if (dist && dist->rank() != 0) {
         const Evaluator ev(ref.checkpoint, data, cfg.eval);
         serveSearchShards(ev, *dist, &gCancel);

@@ -10,11 +10,35 @@
 
 #include <QCryptographicHash>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 namespace mp {
+
+int freeLocalPort() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        const std::string why = std::strerror(errno);
+        if (fd >= 0)
+            close(fd);
+        throw std::runtime_error("cannot find a free port for the rendezvous: " + why);
+    }
+    const int port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
 
 namespace {
 

@@ -19,6 +19,7 @@ struct Evaluator::Impl {
     std::vector<torch::Tensor> recal;                // [recalBatchSize, C, H, W]
     std::vector<torch::Tensor> searchX, searchY;     // scored batches of the search split
     Dataset test; // a copy: the caller's DataBundle may go away
+    int64_t searchSplitImages = 0;
     mutable std::once_flag testOnce;
     mutable std::vector<torch::Tensor> testX, testY;
 
@@ -84,6 +85,7 @@ Evaluator::Evaluator(const std::string& checkpoint, const DataBundle& data, cons
         d->recal.push_back(x);
     });
 
+    d->searchSplitImages = int64_t(split.search.size());
     std::vector<int64_t> scored = interleaveClasses(train, split.search);
     if (settings.evalImages > 0 && int64_t(scored.size()) > settings.evalImages)
         scored.resize(size_t(settings.evalImages));
@@ -113,6 +115,8 @@ double Evaluator::chanceTop1(EvalSplit split) const {
     const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t(0));
     return total > 0 ? 100.0 * double(*std::max_element(counts.begin(), counts.end())) / double(total) : 0.0;
 }
+
+int64_t Evaluator::searchSplitImages() const { return d->searchSplitImages; }
 
 const ArchSpec& Evaluator::arch() const { return d->net->arch(); }
 const CheckpointInfo& Evaluator::checkpoint() const { return d->info; }

@@ -66,10 +66,27 @@ torch::Tensor activate(torch::Tensor y, Activation act) {
     return y;
 }
 
+torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, int64_t dilation,
+                     int64_t groups) {
+    if (weight.size(2) != 1 || weight.size(3) != 1 || (stride[0] == 1 && stride[1] == 1))
+        return at::conv2d(x, weight, bias, stride, padding, std::array<int64_t, 2>{dilation, dilation}, groups);
+    // A strided 1x1 conv reads every stride-th pixel: subsample, then convolve with stride 1.
+    // oneDNN does the same internally ("reduce to unit stride"), but its channels_last
+    // backward-weights kernel for that path writes past its workspace when the input has fewer
+    // channels than its 8-wide block (oneDNN#6035): heap corruption or a hang in a ResNet whose
+    // projection shortcut reads a stage pruned below 8 channels.
+    torch::Tensor in = x;
+    if (padding[0] != 0 || padding[1] != 0)
+        in = at::constant_pad_nd(in, {padding[1], padding[1], padding[0], padding[0]});
+    in = in.slice(2, 0, c10::nullopt, stride[0]).slice(3, 0, c10::nullopt, stride[1]);
+    const std::array<int64_t, 2> one{1, 1}, zero{0, 0};
+    return at::conv2d(in.contiguous(x.suggest_memory_format()), weight, bias, one, zero, one, groups);
+}
+
 torch::Tensor convolve(const Op& op, const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
     const int64_t groups = op.followsInput() ? weight.size(0) / op.groupWidth : 1;
-    return at::conv2d(x, weight, bias, {op.strideH, op.strideW}, {op.padH, op.padW}, {op.dilation, op.dilation},
-                      groups);
+    return conv2d(x, weight, bias, {op.strideH, op.strideW}, {op.padH, op.padW}, op.dilation, groups);
 }
 
 torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& in) {

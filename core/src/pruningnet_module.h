@@ -9,6 +9,7 @@
 #include "metaprune/architecture.h"
 #include "metaprune/export.h"
 
+#include <array>
 #include <vector>
 
 namespace mp::detail {
@@ -83,6 +84,14 @@ PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const P
 /// values it reads, in order), with its activation. Shared by the PruningNet, the retrained
 /// network and the latency timing, so every path computes the same function.
 torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& inputs);
+
+/// at::conv2d (x: [N, C, H, W], weight: [out, C / groups, kH, kW]), except that a strided 1x1
+/// conv runs as a subsample then a stride-1 conv, the same function, which keeps oneDNN 2.6
+/// off its faulty strided 1x1 backward kernel (oneDNN#6035). Every conv of the engine (the
+/// PruningNet, retraining, latency timing) goes through here.
+torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, int64_t dilation,
+                     int64_t groups);
 
 /// conv2d with an op's stride, padding, dilation and groups (`channels` = the conv's output
 /// channels, for depthwise and grouped convs).

@@ -57,7 +57,7 @@ struct PrunedModelImpl : torch::nn::Module {
             const torch::Tensor& first = v[size_t(op.inputs[0])];
             torch::Tensor y;
             if (op.kind == OpKind::Conv) {
-                y = conv[i]->forward(first);
+                y = detail::convolve(op, first, conv[i]->weight, conv[i]->bias);
                 if (bn[i])
                     y = bn[i]->forward(y);
                 y = detail::activate(y, op.act);

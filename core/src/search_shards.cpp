@@ -90,6 +90,10 @@ void serveSearchShards(const Evaluator& evaluator, const Distributed& dist, cons
     }
 }
 
+std::string shardedSearchSettings(const std::string& configJson, const std::string& checkpointSha256) {
+    return configJson + " " + checkpointSha256;
+}
+
 void endSearchShards(const Distributed& dist) {
     bool over = false;
     exchangeEncodings(dist.impl(), {}, true, over);

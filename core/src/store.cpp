@@ -192,9 +192,16 @@ std::string candidateDamage(const ArchSpec& arch, const CandidateRecord& c) {
     if (c.channels != geneChannels(arch, c.genes))
         return "channels " + channelsToString(c.channels) + " disagree with the encoding's " +
                channelsToString(geneChannels(arch, c.genes));
-    if (const int64_t macs = countMacs(arch, c.genes); c.macs != macs)
+    // One pass over the layers for both counts: every row read back is checked, so this is on
+    // the path of every front, plot and replay.
+    int64_t macs = 0, params = 0;
+    for (const LayerShape& s : layerShapes(arch, c.genes)) {
+        macs += s.macs;
+        params += s.params;
+    }
+    if (c.macs != macs)
         return "MACs " + std::to_string(c.macs) + " disagree with the encoding's " + std::to_string(macs);
-    if (const int64_t params = countParams(arch, c.genes); c.params != params)
+    if (c.params != params)
         return "params " + std::to_string(c.params) + " disagree with the encoding's " + std::to_string(params);
     return {};
 }

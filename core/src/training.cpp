@@ -280,7 +280,8 @@ std::string describePruningNetSize(const ArchSpec& arch, const PruningNetSize& s
     char buf[400];
     std::snprintf(buf, sizeof buf,
                   "the PruningNet of %s has %.1f M parameters (%.1f M in its weight generators); training it at "
-                  "batch %d needs about %s (weights %s, momentum %s, gradients %s, activations %s)",
+                  "batch %d needs about %s (weights %s, momentum %s, gradients %s: the generators' last layers "
+                  "take theirs one used slice at a time, activations %s)",
                   arch.family.c_str(), double(s.parameters) / 1e6, double(s.generatorParameters) / 1e6, s.batch,
                   gib(s.trainingBytes()).c_str(), gib(s.weightBytes).c_str(), gib(s.momentumBytes).c_str(),
                   gib(s.gradientBytes).c_str(), gib(s.activationBytes).c_str());

@@ -35,6 +35,10 @@ struct DistEnv {
 /// when one is malformed or out of range, or when only some of them are set.
 std::optional<DistEnv> distEnvFromEnvironment();
 
+/// A TCP port on the loopback interface that is free now, for a local run's rendezvous store
+/// (the kernel picks it). Throws std::runtime_error with the system's reason when none is.
+int freeLocalPort();
+
 namespace detail {
 class ProcessGroupImpl;
 }

@@ -63,6 +63,10 @@ public:
     /// answering that class, the chance level a PruningNet must beat.
     double chanceTop1(EvalSplit split) const;
 
+    /// Images in the search split (held out of the training set), before the settings'
+    /// evalImages cap: a search run scores min(evalImages, this) of them (0 = all).
+    int64_t searchSplitImages() const;
+
     const ArchSpec& arch() const;
     const CheckpointInfo& checkpoint() const;
     const EvalSettings& settings() const;

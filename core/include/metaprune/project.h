@@ -89,6 +89,11 @@ BatchEvaluateFn shardedEvaluation(const Evaluator& evaluator, const Distributed&
 /// the search. Throws DistributedError when rank 0 is lost.
 void serveSearchShards(const Evaluator& evaluator, const Distributed& dist, const std::atomic<bool>* cancel = nullptr);
 
+/// What every rank of a sharded search registers (Distributed::join's `settings`): the search
+/// settings as rank 0 wrote them (SearchConfig JSON text) and the checkpoint's SHA-256, so a
+/// rank with another PruningNet or other evaluation settings is refused by name.
+std::string shardedSearchSettings(const std::string& configJson, const std::string& checkpointSha256);
+
 /// Rank 0: releases the ranks waiting in serveSearchShards.
 void endSearchShards(const Distributed& dist);
 
