@@ -40,9 +40,17 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     layout->addWidget(plot_);
     plot_->xAxis->setLabel(tr("MACs per image (millions, conv + linear)"));
     plot_->yAxis->setLabel(tr("top-1 on the search split (%)"));
+    // The legend in a row of its own under the plot, four entries a row: inside the axis rect
+    // it covered a third of the points.
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot_->legend->setWrap(4);
+    plot_->legend->setRowSpacing(0);
+    plot_->legend->setColumnSpacing(6);
+    plot_->axisRect()->insetLayout()->take(plot_->legend);
+    plot_->plotLayout()->addElement(1, 0, plot_->legend);
+    plot_->plotLayout()->setRowStretchFactor(1, 0.001);
     plot_->setMouseTracking(true);
     // Items outlive rebuild()'s clearGraphs().
     cursor_ = new QCPItemStraightLine(plot_);
