@@ -12,6 +12,7 @@
 #include <QMetaObject>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTemporaryFile>
 
 #include <sys/prctl.h>
@@ -88,8 +89,10 @@ public:
             env.insert("MASTER_PORT", QString::number(port));
             env.remove("TORCHELASTIC_USE_AGENT_STORE");
             p->setProcessEnvironment(env);
-            p->setProcessChannelMode(QProcess::SeparateChannels);
+            // stderr to a file, not a pipe nobody reads during the search (a full pipe would
+            // block the rank); its last line explains a failure.
             p->setStandardOutputFile(QProcess::nullDevice());
+            p->setStandardErrorFile(logs_.filePath(QString("rank-%1.log").arg(r)));
             p->setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGTERM); });
             p->start(SearchWorker::rankProgram(), {"search-rank", "--checkpoint", checkpoint, "--config", configPath,
                                                    "--threads", QString::number(mp::threads())});
@@ -122,8 +125,10 @@ public:
                 p.waitForFinished(5000);
             if (p.state() != QProcess::NotRunning || (p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0))
                 continue;
-            const QStringList lines =
-                QString::fromLocal8Bit(p.readAllStandardError()).split('\n', Qt::SkipEmptyParts);
+            QFile log(logs_.filePath(QString("rank-%1.log").arg(i + 1)));
+            const QStringList lines = log.open(QIODevice::ReadOnly)
+                                          ? QString::fromLocal8Bit(log.readAll()).split('\n', Qt::SkipEmptyParts)
+                                          : QStringList();
             out += "; rank " + std::to_string(i + 1) +
                    (p.exitStatus() == QProcess::CrashExit ? std::string(" crashed")
                                                           : " exited with code " + std::to_string(p.exitCode())) +
@@ -133,6 +138,7 @@ public:
     }
 
 private:
+    QTemporaryDir logs_;
     std::vector<std::unique_ptr<QProcess>> ranks_;
 };
 } // namespace
