@@ -60,19 +60,6 @@ Result runCli(const QStringList& args, int timeoutMs = 300000,
     return finish(p, timeoutMs);
 }
 
-/// A port nothing listens on now (the kernel's choice for port 0).
-int freePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /// Largest absolute difference between every parameter and buffer (weights, generator rows
 /// and their momentum, BN statistics) of two checkpoints, and their step counts.
 double maxAbsDifference(const QString& a, const QString& b, int64_t& stepsA, int64_t& stepsB) {
@@ -229,7 +216,7 @@ private slots:
         const QString ckpt = path("killed.pt");
         QStringList args = QStringList{"train", "--db", path("killed.sqlite"), "--checkpoint", ckpt} + kLonger;
         args[args.indexOf("--epochs") + 1] = "400";
-        const int port = freePort();
+        const int port = freeLocalPort();
         QProcess r0, r1;
         r0.setProcessEnvironment(rankEnv(0, 2, port));
         r1.setProcessEnvironment(rankEnv(1, 2, port));
@@ -269,7 +256,7 @@ private slots:
         const QStringList args = QStringList{"train", "--db", path("rdv.sqlite"), "--checkpoint", path("rdv.pt"),
                                              "--rendezvous-timeout", "5"} +
                                  kLonger;
-        int port = freePort();
+        int port = freeLocalPort();
         int holder = -1;
         if (kind == "port") {
             holder = socket(AF_INET, SOCK_STREAM, 0);
