@@ -286,6 +286,11 @@ private slots:
                                               << "not an ONNX model (the protobuf does not parse)";
         QTest::newRow("malformed architecture file") << QStringList{"arch", "--arch-file", "MALFORMED"} << 1
                                                      << "not a JSON object";
+        QTest::newRow("search-rank without its files") << QStringList{"search-rank"} << 2
+                                                       << "--checkpoint and --config are required";
+        QTest::newRow("search-rank outside a run")
+            << QStringList{"search-rank", "--checkpoint", "x.pt", "--config", "s.json"} << 2
+            << "search-rank serves a rank other than 0: set RANK";
         QTest::newRow("bad option value") << QStringList{"train", "--epochs", "zero"} << 2 << "--epochs";
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
         QTest::newRow("not-a-number option") << QStringList{"train", "--lr", "nan"} << 2 << "--lr must be a number";
