@@ -1233,7 +1233,14 @@ private slots:
         }
         MainWindow w;
         const QRect avail = QGuiApplication::primaryScreen()->availableGeometry();
-        QVERIFY(w.width() <= avail.width() && w.height() <= avail.height());
+        QVERIFY2(w.width() <= avail.width() && w.height() <= avail.height(),
+                 qPrintable(QString("window %1x%2 (minimum %3x%4) on a %5x%6 screen")
+                                .arg(w.width())
+                                .arg(w.height())
+                                .arg(w.minimumSizeHint().width())
+                                .arg(w.minimumSizeHint().height())
+                                .arg(avail.width())
+                                .arg(avail.height())));
         QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
         QVERIFY(w.openProject(project));
         QVERIFY(loaded.wait(60000));

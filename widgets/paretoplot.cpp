@@ -44,8 +44,8 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     // it covered a third of the points.
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
+    plot_->legend->setWrap(1); // one entry a row until resizeEvent() knows the width
     plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    plot_->legend->setWrap(4);
     plot_->legend->setRowSpacing(0);
     plot_->legend->setColumnSpacing(6);
     plot_->axisRect()->insetLayout()->take(plot_->legend);
@@ -68,6 +68,7 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     cursorLabel_->setPadding(QMargins(4, 2, 4, 2));
     cursorLabel_->setClipToAxisRect(true);
     cursorLabel_->setVisible(false);
+    cursorLabel_->setLayer("legend"); // above the points, which would hide its text
     connect(plot_, &QCustomPlot::beforeReplot, this, [this] {
         if (errorBarsDirty_)
             redrawErrorBars();
@@ -75,6 +76,18 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     connect(plot_, &QCustomPlot::mousePress, this, &ParetoPlot::onMousePress);
     connect(plot_, &QCustomPlot::mouseMove, this, &ParetoPlot::onMouseMove);
     rebuild();
+}
+
+void ParetoPlot::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    // Up to four legend entries a row, as many as the plot's width holds, so the legend never
+    // makes the plot (and the window) wider than the screen.
+    const int columns = std::clamp(width() / 240, 1, 4);
+    if (columns != plot_->legend->wrap()) {
+        plot_->legend->setWrap(columns);
+        plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
 }
 
 double ParetoPlot::xOf(const PlotPoint& p) const {

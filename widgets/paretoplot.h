@@ -18,6 +18,7 @@ class QCPGraph;
 class QCPItemStraightLine;
 class QCPItemText;
 class QMouseEvent;
+class QResizeEvent;
 
 namespace mpw {
 
@@ -65,6 +66,9 @@ public:
 
 signals:
     void candidateClicked(qint64 id);
+
+protected:
+    void resizeEvent(QResizeEvent* e) override;
 
 private:
     void onMousePress(QMouseEvent* e);
