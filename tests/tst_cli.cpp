@@ -291,6 +291,9 @@ private slots:
         QTest::newRow("search-rank outside a run")
             << QStringList{"search-rank", "--checkpoint", "x.pt", "--config", "s.json"} << 2
             << "search-rank serves a rank other than 0: set RANK";
+        QTest::newRow("max MACs above the full network")
+            << QStringList{"search", "--db", "PROJECT", "--max-macs", "150%"} << 2
+            << "--max-macs 150% is above the full network's 4.47M MACs (100%)";
         QTest::newRow("bad option value") << QStringList{"train", "--epochs", "zero"} << 2 << "--epochs";
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
         QTest::newRow("not-a-number option") << QStringList{"train", "--lr", "nan"} << 2 << "--lr must be a number";
@@ -331,6 +334,23 @@ private slots:
         const Result r = runCli(args);
         QCOMPARE(r.code, code);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    // Parents, mutants and crossovers follow the population when not given (the reference's
+    // 10, 25, 25 at 50), so a small population is one option.
+    void smallPopulationNeedsNoOtherOption() {
+        const QString db = tmp.filePath("small-population.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        const Result r = runCli({"search", "--db", db, "--population", "6", "--generations", "1", "--no-uniform",
+                                 "--eval-images", "100", "--recal-batches", "2", "--recal-batch-size", "32"},
+                                120000);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        const Store s(db.toStdString());
+        const SearchConfig c = searchConfigFromJson(s.runs().back().config);
+        QCOMPARE(c.population, 6);
+        QCOMPARE(c.parents, 6);
+        QCOMPARE(c.mutations, 3);
+        QCOMPARE(c.crossovers, 3);
     }
 
     void sparseBandEndsWithOneCandidate() {

@@ -41,6 +41,7 @@
 #include <QStatusBar>
 #include <QTabBar>
 #include <QToolTip>
+#include <QTreeWidget>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -305,7 +306,7 @@ private slots:
         PlotPoint a = point(1, 1000000, 80.0), b = point(2, 2000000, 90.0), u = point(3, 1500000, 70.0, "uniform");
         PlotPoint unknown = point(4, 3000000, 91.0);
         a.images = 2000;
-        b.images = 500;
+        b.images = 50;
         u.images = 2000;
         for (const PlotPoint& p : {a, b, u, unknown})
             plot.addPoint(p);
@@ -336,13 +337,16 @@ private slots:
                                     .arg(lo)
                                     .arg(hi)));
         }
-        // 80% of 2000 images: about +-1.75 points; 90% of 500: about +-2.6.
+        // 80% of 2000 images: about +-1.75 points.
         QVERIFY(std::abs(wilson(80, 2000).second - wilson(80, 2000).first - 3.50) < 0.02);
         QCPErrorBars* random = plot.errorBarsOf(plot.graphOf(unknown));
         QCOMPARE(random, plot.errorBarsOf(plot.graphOf(a))); // same origin, same graph
         for (int i = 0; i < random->dataCount(); ++i)
             if (plot.graphOf(unknown)->data()->at(i)->value == 91.0)
                 QVERIFY(std::isnan(random->data()->at(i).errorMinus));
+        // The y axis holds every whole bar: 90% of 50 images reaches up to 95.7%, above the
+        // 2-point margin kept around the points themselves.
+        QVERIFY(plot.plotWidget()->yAxis->range().upper >= wilson(b.top1, double(b.images)).second);
         plot.addPoint(point(5, 500000, 50.0)); // bars follow new points
         plot.plotWidget()->replot();
         QCOMPARE(plot.errorBarsOf(plot.graphOf(a))->dataCount(), plot.graphOf(a)->dataCount());
@@ -1152,6 +1156,12 @@ private slots:
             mp::Store store(db.toStdString());
             const mp::RunRecord run = store.runs().back();
             QCOMPARE(mp::searchConfigFromJson(run.config).seed, uint64_t(4242));
+            // The Search tab lists the run that just finished, with its status.
+            const auto* runs = w.searchPanel()->findChild<QTreeWidget*>();
+            QVERIFY(runs && runs->topLevelItemCount() > 0);
+            QTreeWidgetItem* last = runs->topLevelItem(runs->topLevelItemCount() - 1);
+            QCOMPARE(last->text(0), QString::number(run.id));
+            QCOMPARE(last->text(3), QString("finished"));
             std::vector<std::tuple<std::string, double, std::string, int>> mine;
             for (const mp::CandidateRecord& c : store.candidates(run.id)) {
                 mine.emplace_back(mp::encodingToString(c.genes), c.top1, c.origin, c.generation);

@@ -207,17 +207,25 @@ void ParetoPlot::addPoint(const PlotPoint& p) {
 
 void ParetoPlot::rescale(const PlotPoint& p) {
     const double x = xOf(p);
+    // The point, or its whole error bar when bars are drawn.
+    double lo = p.top1, hi = p.top1;
+    if (errorBarsOn_ && p.images > 0) {
+        const mp::Interval ci = mp::wilsonInterval(
+            std::clamp<int64_t>(std::llround(p.top1 * double(p.images) / 100.0), 0, p.images), p.images);
+        lo = ci.lo;
+        hi = ci.hi;
+    }
     if (!haveRange_) {
         plot_->xAxis->setRange(0, x * 1.1 + 1e-3);
-        plot_->yAxis->setRange(p.top1 - 5, p.top1 + 5);
+        plot_->yAxis->setRange(lo - 5, hi + 5);
         haveRange_ = true;
         return;
     }
     const QCPRange xr = plot_->xAxis->range(), yr = plot_->yAxis->range();
     if (x > xr.upper)
         plot_->xAxis->setRange(0, x * 1.1);
-    if (p.top1 < yr.lower || p.top1 > yr.upper)
-        plot_->yAxis->setRange(std::max(0.0, std::min(yr.lower, p.top1 - 2)), std::min(100.0, std::max(yr.upper, p.top1 + 2)));
+    if (lo < yr.lower || hi > yr.upper)
+        plot_->yAxis->setRange(std::max(0.0, std::min(yr.lower, lo - 2)), std::min(100.0, std::max(yr.upper, hi + 2)));
 }
 
 void ParetoPlot::redrawFront() {
@@ -369,6 +377,8 @@ void ParetoPlot::setErrorBars(bool on) {
         return;
     errorBarsOn_ = on;
     redrawErrorBars();
+    for (const PlotPoint& p : model_.points())
+        rescale(p); // room for the bars
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

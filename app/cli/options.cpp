@@ -231,9 +231,13 @@ void addSearchOptions(Parser& p, const SearchConfig& d, const QString& defaultMa
 
 void addEvolutionOptions(Parser& p, const SearchConfig& d, bool seedOption) {
     p.addOption({"population", "Population size.", "n", QString::number(d.population)});
-    p.addOption({"parents", "Top-k parents per generation.", "n", QString::number(d.parents)});
-    p.addOption({"mutations", "Mutants per generation.", "n", QString::number(d.mutations)});
-    p.addOption({"crossovers", "Crossovers per generation.", "n", QString::number(d.crossovers)});
+    // No fixed defaults: they follow --population (the reference's 10, 25, 25 at 50), so a
+    // small population needs no other option.
+    p.addOption({"parents", QString("Top-k parents per generation (default: %1, or the population when smaller).")
+                                .arg(d.parents),
+                 "n"});
+    p.addOption({"mutations", "Mutants per generation (default: half the population).", "n"});
+    p.addOption({"crossovers", "Crossovers per generation (default: half the population).", "n"});
     p.addOption(
         {"mutation-prob", "Per-gene mutation probability.", "p", QString::number(d.mutationProb)});
     p.addOption({"generations", "Generations.", "n", QString::number(d.generations)});
@@ -249,6 +253,9 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
         c.maxMacs = parseMacs(p.value("max-macs").toStdString(), full);
         if (c.maxMacs <= 0)
             throw UsageError("--max-macs must be positive (use 'none' for no upper bound)");
+        if (c.maxMacs > full)
+            throw UsageError("--max-macs " + p.value("max-macs").toStdString() + " is above the full network's " +
+                             formatMacs(full) + " MACs (100%); use at most 100%, or 'none' for no upper bound");
     }
     c.minMacs = parseMacs(p.value("min-macs").toStdString(), full);
     evolutionOf(p, c);
@@ -261,9 +268,9 @@ SearchConfig searchConfigOf(const Parser& p, const ArchSpec& arch) {
 /// Population, operators, generations, seed, baselines and evaluation settings of a search.
 void evolutionOf(const Parser& p, SearchConfig& c, bool seedOption) {
     c.population = intValue(p, "population", 1, 100000);
-    c.parents = intValue(p, "parents", 1, 100000);
-    c.mutations = intValue(p, "mutations", 0, 100000);
-    c.crossovers = intValue(p, "crossovers", 0, 100000);
+    c.parents = p.isSet("parents") ? intValue(p, "parents", 1, 100000) : std::min(c.parents, c.population);
+    c.mutations = p.isSet("mutations") ? intValue(p, "mutations", 0, 100000) : c.population / 2;
+    c.crossovers = p.isSet("crossovers") ? intValue(p, "crossovers", 0, 100000) : c.population / 2;
     c.mutationProb = doubleValue(p, "mutation-prob", 0, 1);
     c.generations = intValue(p, "generations", 1, 100000);
     if (seedOption) {

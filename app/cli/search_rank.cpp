@@ -28,7 +28,13 @@ int runSearchRank(const Parser& p) {
         throw std::runtime_error(p.value("config").toStdString() + ": cannot read the search settings (" +
                                  file.errorString().toStdString() + ")");
     const std::string configJson = file.readAll().toStdString();
-    const SearchConfig cfg = searchConfigFromJson(configJson);
+    SearchConfig cfg;
+    try {
+        cfg = searchConfigFromJson(configJson);
+    } catch (const std::exception& e) { // a damaged file: an error in the file, not bad usage
+        throw std::runtime_error(p.value("config").toStdString() + ": not the search settings rank 0 wrote (" +
+                                 e.what() + ")");
+    }
     const std::string checkpoint = p.value("checkpoint").toStdString();
     const CheckpointInfo info = readCheckpointInfo(checkpoint);
     const DataBundle data = loadTrainingData(info.config);
