@@ -22,9 +22,9 @@ int runSearch(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainedRef ref = resolveCheckpoint(p);
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
-    const DataBundle data = dataForCheckpoint(info, p);
     const ArchSpec arch = checkpointArchitecture(info);
-    SearchConfig cfg = searchConfigOf(p, arch);
+    SearchConfig cfg = searchConfigOf(p, arch); // bad options are refused before the data is read
+    const DataBundle data = dataForCheckpoint(info, p);
     // Every rank scores with the same PruningNet under the same settings.
     const std::unique_ptr<Distributed> dist =
         joinFromEnvironment(p, "search", shardedSearchSettings(toJson(cfg), info.sha256));
