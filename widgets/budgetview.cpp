@@ -105,6 +105,7 @@ BudgetView::BudgetView(QWidget* parent)
     bars_->legend->setVisible(true);
     bars_->legend->setFont(QFont(font().family(), 8));
     bars_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    bars_->legend->setBorderPen(Qt::NoPen); // a frame as wide as the widget lost its right edge
     bars_->plotLayout()->insertRow(0);
     bars_->plotLayout()->addElement(0, 0, bars_->legend);
     bars_->plotLayout()->setRowStretchFactor(0, 0.001);
