@@ -554,7 +554,9 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
 
         const int64_t done = step + 1;
         const bool epochDone = done % stepsPerEpoch == 0;
-        if (callbacks.progress && (done % 20 == 0 || epochDone || done == totalSteps))
+        // Every 20 steps, or often enough for a short run to draw a curve (at least ~20 points).
+        const int64_t every = std::clamp<int64_t>(totalSteps / 20, 1, 20);
+        if (callbacks.progress && (done % every == 0 || epochDone || done == totalSteps))
             callbacks.progress(report(done));
         if (rank == 0 && (epochDone || done == totalSteps || seconds(lastSave, Clock::now()) > checkpointSeconds)) {
             info.step = done;
