@@ -44,6 +44,7 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     // it covered a third of the points.
     plot_->legend->setVisible(true);
     plot_->legend->setFont(QFont(font().family(), 8));
+    plot_->legend->setIconSize(20, 14);
     plot_->legend->setWrap(1); // one entry a row until resizeEvent() knows the width
     plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
     plot_->legend->setRowSpacing(0);
@@ -82,7 +83,7 @@ void ParetoPlot::resizeEvent(QResizeEvent* e) {
     QWidget::resizeEvent(e);
     // Up to four legend entries a row, as many as the plot's width holds, so the legend never
     // makes the plot (and the window) wider than the screen.
-    const int columns = std::clamp(width() / 240, 1, 4);
+    const int columns = std::clamp(width() / 135, 1, 4);
     if (columns != plot_->legend->wrap()) {
         plot_->legend->setWrap(columns);
         plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
@@ -121,27 +122,27 @@ void ParetoPlot::rebuild() {
     bandBase_->setPen(Qt::NoPen);
     bandBase_->removeFromLegend();
     bandAhead_ = plot_->addGraph();
-    bandAhead_->setName(tr("gain band: search ahead of uniform"));
+    bandAhead_->setName(tr("gain: search ahead"));
     bandAhead_->setLineStyle(QCPGraph::lsStepLeft);
     bandAhead_->setPen(Qt::NoPen);
     bandAhead_->setBrush(QColor(39, 174, 96, 60));
     bandAhead_->setChannelFillGraph(bandBase_);
     bandBehind_ = plot_->addGraph();
-    bandBehind_->setName(tr("gain band: uniform ahead"));
+    bandBehind_->setName(tr("gain: uniform ahead"));
     bandBehind_->setLineStyle(QCPGraph::lsStepLeft);
     bandBehind_->setPen(Qt::NoPen);
     bandBehind_->setBrush(QColor(200, 30, 30, 45));
     bandBehind_->setChannelFillGraph(bandBase_);
     front_ = plot_->addGraph();
-    front_->setName(tr("Pareto front: searched part"));
+    front_->setName(tr("front: searched"));
     front_->setLineStyle(QCPGraph::lsLine);
     front_->setPen(QPen(QColor(200, 30, 30), 2));
     uniformFront_ = plot_->addGraph();
-    uniformFront_->setName(tr("Pareto front: uniform part"));
+    uniformFront_->setName(tr("front: uniform"));
     uniformFront_->setLineStyle(QCPGraph::lsLine);
     uniformFront_->setPen(QPen(QColor(90, 90, 90), 3));
     uniform_ = scatterGraph(plot_, Qt::black, QCPScatterStyle::ssDiamond, 7);
-    uniform_->setName(tr("uniform width multiplier"));
+    uniform_->setName(tr("uniform networks"));
     uniform_->setLineStyle(QCPGraph::lsLine);
     uniform_->setPen(QPen(Qt::black, 1, Qt::DashLine));
     selected_ = scatterGraph(plot_, QColor(200, 30, 30), QCPScatterStyle::ssCircle, 16);
