@@ -6,6 +6,7 @@
 #include "budgetview.h"
 #include "mainwindow.h"
 #include "paretoplot.h"
+#include "reportchart.h"
 #include "reportpanel.h"
 #include "searchpanel.h"
 #include "structurepanel.h"
@@ -352,6 +353,23 @@ private slots:
         QCOMPARE(plot.errorBarsOf(plot.graphOf(a))->dataCount(), plot.graphOf(a)->dataCount());
         plot.setErrorBars(false);
         QVERIFY(!plot.errorBarsOf(plot.graphOf(a)));
+    }
+
+    // The compare chart's title names the architecture, then the number of results.
+    void compareChartTitle() {
+        mp::CompareReport report;
+        report.arch = "mobilenetv2/small";
+        mp::CompareRow row;
+        mp::CompareArm arm;
+        arm.searchedTop1 = {90.0, 91.0};
+        arm.uniformTop1 = {89.0, 90.0};
+        row.arms = {arm, arm};
+        report.rows = {row};
+        QCustomPlot plot;
+        drawCompareChart(&plot, report);
+        auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->element(0, 0));
+        QVERIFY(title);
+        QCOMPARE(title->text(), QString("mobilenetv2/small: searched vs uniform, mean ± sd over 4 results"));
     }
 
     void dragChangesTheRightGeneAndSnaps() {

@@ -59,11 +59,12 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont("sans", 11, QFont::Bold)));
     }
     if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0)))
-        title->setText((report.rows.empty() || report.rows.front().searchedTop1().size() == 1
-                            ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)")
-                            : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
-                                  .arg(report.rows.front().searchedTop1().size()))
-                           .arg(QString::fromStdString(report.arch)));
+        title->setText(report.rows.empty() || report.rows.front().searchedTop1().size() == 1
+                           ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)")
+                                 .arg(QString::fromStdString(report.arch))
+                           : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
+                                 .arg(QString::fromStdString(report.arch))
+                                 .arg(report.rows.front().searchedTop1().size()));
     plot->replot();
 }
 
