@@ -84,6 +84,19 @@ void ParetoPlot::resizeEvent(QResizeEvent* e) {
     // Up to four legend entries a row, as many as the plot's width holds, so the legend never
     // makes the plot (and the window) wider than the screen.
     const int columns = std::clamp(width() / 135, 1, 4);
+    // A plot squeezed to one column's width cannot spare the legend's height (11 rows).
+    const bool show = width() >= 2 * 135;
+    if (show != plot_->legend->visible()) {
+        plot_->legend->setVisible(show);
+        if (show) {
+            plot_->plotLayout()->addElement(1, 0, plot_->legend);
+            plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+        } else {
+            plot_->plotLayout()->take(plot_->legend); // an invisible element keeps its row's height
+            plot_->plotLayout()->simplify();
+        }
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
     if (columns != plot_->legend->wrap()) {
         plot_->legend->setWrap(columns);
         plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
