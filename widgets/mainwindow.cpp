@@ -910,7 +910,9 @@ void MainWindow::runSearch(bool allowUnlearned) {
         searching_ = true;
         searchDock_->raise();
         searchPanel_->setRunning(true);
-        searchPanel_->setStatus(tr("Searching: MACs in [%1, %2]")
+        const int processes = searchPanel_->processes();
+        searchPanel_->setStatus((processes > 1 ? tr("Searching on %1 processes: MACs in [%2, %3]").arg(processes)
+                                               : tr("Searching: MACs in [%2, %3]"))
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
                                     .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         statusBar()->showMessage(
@@ -923,13 +925,7 @@ void MainWindow::runSearch(bool allowUnlearned) {
                       json = QString::fromStdString(mp::toJson(cfg)), sha = QString::fromStdString(current_->sha256),
                       table = mp::hasLatencyBound(cfg) && latency_ ? QString::fromStdString(latency_->toJson()) : QString();
         const qint64 trainingId = current_->id;
-        const int processes = searchPanel_->processes();
         QSettings().setValue("search/processes", processes);
-        if (processes > 1)
-            searchPanel_->setStatus(tr("Searching on %1 processes: MACs in [%2, %3]")
-                                        .arg(processes)
-                                        .arg(QString::fromStdString(mp::formatMacs(cfg.minMacs)))
-                                        .arg(QString::fromStdString(mp::formatMacs(cfg.maxMacs))));
         QMetaObject::invokeMethod(
             searchWorker_,
             [w = searchWorker_, db, ckpt, trainingId, json, sha, table, allowUnlearned, processes] {

@@ -25,6 +25,14 @@ QColor originColor(const std::string& origin) {
     return QColor(52, 101, 164); // random
 }
 
+/// The 95% Wilson interval of a top-1 (percent) measured on `images` images; undefined when
+/// the count is unknown (0).
+mp::Interval top1Interval(double top1, int64_t images) {
+    if (images <= 0)
+        return {};
+    return mp::wilsonInterval(std::clamp<int64_t>(std::llround(top1 * double(images) / 100.0), 0, images), images);
+}
+
 QCPGraph* scatterGraph(QCustomPlot* plot, const QColor& color, QCPScatterStyle::ScatterShape shape, double size) {
     QCPGraph* g = plot->addGraph();
     g->setLineStyle(QCPGraph::lsNone);
@@ -223,9 +231,7 @@ void ParetoPlot::rescale(const PlotPoint& p) {
     const double x = xOf(p);
     // The point, or its whole error bar when bars are drawn.
     double lo = p.top1, hi = p.top1;
-    if (errorBarsOn_ && p.images > 0) {
-        const mp::Interval ci = mp::wilsonInterval(
-            std::clamp<int64_t>(std::llround(p.top1 * double(p.images) / 100.0), 0, p.images), p.images);
+    if (const mp::Interval ci = top1Interval(p.top1, p.images); errorBarsOn_ && ci.defined()) {
         lo = ci.lo;
         hi = ci.hi;
     }
@@ -432,9 +438,7 @@ void ParetoPlot::redrawErrorBars() {
         QVector<double> minus, plus;
         for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) {
             const auto found = images.find({it->key, it->value});
-            const int64_t n = found == images.end() ? 0 : found->second;
-            const int64_t correct = n > 0 ? std::clamp<int64_t>(std::llround(it->value * double(n) / 100.0), 0, n) : 0;
-            const mp::Interval ci = n > 0 ? mp::wilsonInterval(correct, n) : mp::Interval{};
+            const mp::Interval ci = top1Interval(it->value, found == images.end() ? 0 : found->second);
             minus << (ci.defined() ? it->value - ci.lo : qQNaN());
             plus << (ci.defined() ? ci.hi - it->value : qQNaN());
         }
@@ -454,9 +458,7 @@ void ParetoPlot::onMouseMove(QMouseEvent* e) {
         return;
     }
     QString top1 = tr("top-1 %1%").arg(p->top1, 0, 'f', 2);
-    if (p->images > 0) {
-        const int64_t correct = std::clamp<int64_t>(std::llround(p->top1 * double(p->images) / 100.0), 0, p->images);
-        const mp::Interval ci = mp::wilsonInterval(correct, p->images);
+    if (const mp::Interval ci = top1Interval(p->top1, p->images); ci.defined()) {
         top1 = tr("top-1 %1% (95% interval %2 to %3%, %4 images)")
                    .arg(p->top1, 0, 'f', 2)
                    .arg(ci.lo, 0, 'f', 2)

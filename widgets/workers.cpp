@@ -92,7 +92,7 @@ public:
             // stderr to a file, not a pipe nobody reads during the search (a full pipe would
             // block the rank); its last line explains a failure.
             p->setStandardOutputFile(QProcess::nullDevice());
-            p->setStandardErrorFile(logs_.filePath(QString("rank-%1.log").arg(r)));
+            p->setStandardErrorFile(logPath(r));
             p->setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGTERM); });
             p->start(SearchWorker::rankProgram(), {"search-rank", "--checkpoint", checkpoint, "--config", configPath,
                                                    "--threads", QString::number(mp::threads())});
@@ -125,7 +125,7 @@ public:
                 p.waitForFinished(5000);
             if (p.state() != QProcess::NotRunning || (p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0))
                 continue;
-            QFile log(logs_.filePath(QString("rank-%1.log").arg(i + 1)));
+            QFile log(logPath(int(i) + 1));
             const QStringList lines = log.open(QIODevice::ReadOnly)
                                           ? QString::fromLocal8Bit(log.readAll()).split('\n', Qt::SkipEmptyParts)
                                           : QStringList();
@@ -138,6 +138,8 @@ public:
     }
 
 private:
+    QString logPath(int rank) const { return logs_.filePath(QString("rank-%1.log").arg(rank)); }
+
     QTemporaryDir logs_;
     std::vector<std::unique_ptr<QProcess>> ranks_;
 };
@@ -173,7 +175,8 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
         std::unique_ptr<mp::Distributed> dist;
         QTemporaryFile settings(QDir::tempPath() + "/metaprune-search-XXXXXX.json");
         if (processes > 1) {
-            if (!settings.open() || settings.write(configJson.toUtf8()) != configJson.toUtf8().size() ||
+            const QByteArray text = configJson.toUtf8();
+            if (!settings.open() || settings.write(text) != text.size() ||
                 !settings.flush())
                 throw std::runtime_error("cannot write the search settings for the other processes: " +
                                          settings.errorString().toStdString());
