@@ -1224,6 +1224,8 @@ private slots:
         QVERIFY(!done[0][0].toBool());
         QVERIFY(!w.isBusy());
         QVERIFY2(w.lastError().contains("rank 1 exited with code 1"), qPrintable(w.lastError()));
+        // Ended when the rank exited, not after the 60 s rendezvous timeout.
+        QVERIFY2(w.lastError().contains("a rank ended before it arrived"), qPrintable(w.lastError()));
     }
 
     void closingDuringSearchCancelsAndWaits() {

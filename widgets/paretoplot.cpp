@@ -58,8 +58,7 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     plot_->legend->setRowSpacing(0);
     plot_->legend->setColumnSpacing(6);
     plot_->axisRect()->insetLayout()->take(plot_->legend);
-    plot_->plotLayout()->addElement(1, 0, plot_->legend);
-    plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+    placeLegend(true);
     plot_->setMouseTracking(true);
     // Items outlive rebuild()'s clearGraphs().
     cursor_ = new QCPItemStraightLine(plot_);
@@ -95,20 +94,24 @@ void ParetoPlot::resizeEvent(QResizeEvent* e) {
     // A plot squeezed to one column's width cannot spare the legend's height (11 rows).
     const bool show = width() >= 2 * 135;
     if (show != plot_->legend->visible()) {
-        plot_->legend->setVisible(show);
-        if (show) {
-            plot_->plotLayout()->addElement(1, 0, plot_->legend);
-            plot_->plotLayout()->setRowStretchFactor(1, 0.001);
-        } else {
-            plot_->plotLayout()->take(plot_->legend); // an invisible element keeps its row's height
-            plot_->plotLayout()->simplify();
-        }
+        placeLegend(show);
         plot_->replot(QCustomPlot::rpQueuedReplot);
     }
     if (columns != plot_->legend->wrap()) {
         plot_->legend->setWrap(columns);
         plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
         plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+void ParetoPlot::placeLegend(bool show) {
+    plot_->legend->setVisible(show);
+    if (show) {
+        plot_->plotLayout()->addElement(1, 0, plot_->legend);
+        plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+    } else {
+        plot_->plotLayout()->take(plot_->legend); // an invisible element keeps its row's height
+        plot_->plotLayout()->simplify();
     }
 }
 

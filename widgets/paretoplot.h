@@ -73,6 +73,8 @@ protected:
 private:
     void onMousePress(QMouseEvent* e);
     void onMouseMove(QMouseEvent* e);
+    /// Shows the legend in its row under the axis rect, or hides it and gives its row back.
+    void placeLegend(bool show);
     QCPGraph* graphFor(const PlotPoint& p);
     void redrawFront();
     void redrawMarkers();

@@ -116,6 +116,14 @@ public:
         for (auto& p : ranks_)
             p->kill();
     }
+    /// Whether a rank has ended; asked while rank 0 waits for them at the rendezvous, when no
+    /// event loop runs to update the QProcess states.
+    bool anyEnded() {
+        for (auto& p : ranks_)
+            if (p->state() == QProcess::NotRunning || p->waitForFinished(0))
+                return true;
+        return false;
+    }
     /// What the ranks that failed said: "rank 1 exited with code 1: <its last error line>".
     std::string failures() {
         std::string out;
@@ -186,7 +194,8 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
             ranks = std::make_unique<LocalRanks>(processes, env.masterPort, checkpoint, settings.fileName());
             try {
                 dist = mp::Distributed::join(
-                    env, "search", mp::shardedSearchSettings(configJson.toStdString(), evaluator.checkpoint().sha256));
+                    env, "search", mp::shardedSearchSettings(configJson.toStdString(), evaluator.checkpoint().sha256),
+                    60, 1800, [&ranks] { return ranks->anyEnded(); });
             } catch (const std::exception& e) {
                 throw std::runtime_error(e.what() + ranks->failures());
             }

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QString>
 
 #include <algorithm>
 #include <cmath>
@@ -80,13 +81,12 @@ std::vector<double> doublesOf(const QJsonValue& v) {
 }
 
 std::string recipeText(const RetrainConfig& r) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "%s, %d epoch%s, batch %d, lr %g (warm-up %d steps, linear decay), momentum %g, "
-                                   "weight decay %g, label smoothing %g%s",
-                  r.mode == RetrainMode::FineTune ? "fine-tuned from the PruningNet's weights" : "from scratch",
-                  r.epochs, r.epochs == 1 ? "" : "s", r.batchSize, r.lr, r.warmupSteps, r.momentum, r.weightDecay, r.labelSmoothing,
-                  r.augment ? ", shifts and flips" : "");
-    return buf;
+    return QString::asprintf("%s, %d epoch%s, batch %d, lr %g (warm-up %d steps, linear decay), momentum %g, "
+                             "weight decay %g, label smoothing %g%s",
+                             r.mode == RetrainMode::FineTune ? "fine-tuned from the PruningNet's weights" : "from scratch",
+                             r.epochs, r.epochs == 1 ? "" : "s", r.batchSize, r.lr, r.warmupSteps, r.momentum,
+                             r.weightDecay, r.labelSmoothing, r.augment ? ", shifts and flips" : "")
+        .toStdString();
 }
 
 } // namespace

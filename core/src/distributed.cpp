@@ -10,6 +10,8 @@
 
 #include <QCryptographicHash>
 
+#include <glog/logging.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,6 +23,37 @@
 #include <thread>
 
 namespace mp {
+
+namespace {
+
+/// While alive, glog (c10d's logger) prints only fatal lines, unless the user set
+/// GLOG_minloglevel: a failed bind or connect is reported in full by the DistributedError
+/// thrown here, and c10d's own W/E lines (with glog's "Logging before InitGoogleLogging()"
+/// banner) only repeated it in a raw form.
+class QuietStoreLog {
+public:
+    QuietStoreLog() {
+        if (std::getenv("GLOG_minloglevel"))
+            return;
+        if (!google::IsGoogleLoggingInitialized()) {
+            FLAGS_logtostderr = true;
+            google::InitGoogleLogging("metaprune");
+        }
+        saved_ = FLAGS_minloglevel;
+        FLAGS_minloglevel = google::GLOG_FATAL;
+    }
+    ~QuietStoreLog() {
+        if (saved_ >= 0)
+            FLAGS_minloglevel = saved_;
+    }
+    QuietStoreLog(const QuietStoreLog&) = delete;
+    QuietStoreLog& operator=(const QuietStoreLog&) = delete;
+
+private:
+    int saved_ = -1;
+};
+
+} // namespace
 
 int freeLocalPort() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -219,7 +252,8 @@ int Distributed::worldSize() const { return d->worldSize(); }
 const DistEnv& Distributed::env() const { return d->env(); }
 
 std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::string& job, const std::string& settings,
-                                               double timeoutSeconds, double collectiveSeconds) {
+                                               double timeoutSeconds, double collectiveSeconds,
+                                               const std::function<bool()>& abandon) {
     const std::string me = "rank " + std::to_string(env.rank);
     if (env.worldSize < 1 || env.rank < 0 || env.rank >= env.worldSize)
         throw ConfigError(me + " is outside a world of " + std::to_string(env.worldSize) + " processes");
@@ -235,6 +269,7 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
     o.timeout = timeout;
     c10::intrusive_ptr<c10d::Store> tcp;
     try {
+        const QuietStoreLog quiet;
         tcp = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, o);
     } catch (const std::exception& e) {
         if (o.isServer)
@@ -260,6 +295,9 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
                     missing.push_back(r);
             if (missing.empty())
                 break;
+            if (abandon && abandon())
+                throw DistributedError(me + ": stopped waiting at the rendezvous on " + where +
+                                       ": a rank ended before it arrived");
             if (std::chrono::steady_clock::now() > deadline) {
                 std::string list;
                 for (size_t i = 0; i < missing.size() && i < 8; ++i)

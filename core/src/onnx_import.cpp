@@ -7,8 +7,10 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -726,9 +728,15 @@ ArchSpec Importer::run() {
 std::vector<std::string> supportedOnnxOps() { return {std::begin(kSupported), std::end(kSupported)}; }
 
 ArchSpec importOnnx(const std::string& path, ImportReport* report) {
+    // Name the cause a user can act on: a wrong path, a folder, or a file they may not read.
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw ArchError(path + ": no such file");
+    if (std::filesystem::is_directory(path, ec))
+        throw ArchError(path + ": is a folder, not an ONNX model file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw ArchError(path + ": cannot open the ONNX model");
+        throw ArchError(path + ": cannot open the ONNX model (" + std::strerror(errno) + ")");
     onnx::ModelProto model;
     if (!model.ParseFromIstream(&in))
         throw ArchError(path + ": not an ONNX model (the protobuf does not parse)");

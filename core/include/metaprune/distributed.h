@@ -5,6 +5,7 @@
 
 #include "metaprune/errors.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,8 +55,11 @@ public:
     /// `collectiveSeconds` for a slow rank; a rank that exits or is killed ends them at once.
     /// Throws DistributedError naming this rank and the cause: the port in use, the store not
     /// reachable, a rank that did not arrive in time (which), a rank with other settings (which).
+    /// `abandon`, when given, is asked every 100 ms while ranks are missing; true ends the wait
+    /// at once (a launcher that sees one of its ranks exit need not wait out the timeout).
     static std::unique_ptr<Distributed> join(const DistEnv& env, const std::string& job, const std::string& settings,
-                                             double timeoutSeconds = 60, double collectiveSeconds = 1800);
+                                             double timeoutSeconds = 60, double collectiveSeconds = 1800,
+                                             const std::function<bool()>& abandon = {});
     ~Distributed();
     Distributed(const Distributed&) = delete;
     Distributed& operator=(const Distributed&) = delete;

@@ -26,8 +26,9 @@ struct ImportReport {
 std::vector<std::string> supportedOnnxOps();
 
 /// Reads `path` and returns its description (family = the file's base name, preset "file").
-/// Throws ArchError naming the file and, for a graph it cannot take, every unsupported node
-/// kind with its first node's name and the supported ops; nothing is written.
+/// Throws ArchError naming the file and the cause (no such file, a folder, unreadable, not
+/// ONNX) and, for a graph it cannot take, every unsupported node kind with its first node's
+/// name and the supported ops; nothing is written.
 ArchSpec importOnnx(const std::string& path, ImportReport* report = nullptr);
 
 } // namespace mp
