@@ -6,6 +6,7 @@
 #include <torch/script.h> // LibTorch first: Qt defines `slots` (platform.md)
 
 #include "metaprune/compare.h"
+#include "metaprune/search.h"
 #include "toydata.h"
 
 #include <QTemporaryDir>
@@ -332,7 +333,21 @@ private slots:
         const MeanDifference expected = pairedDifference(s, u);
         QVERIFY(std::abs(row.difference.estimate - expected.difference) < 1e-9);
         QCOMPARE(row.difference.interval.lo, expected.interval.lo);
-        QVERIFY(QString::fromStdString(rep.markdown()).contains("Pairing: equal cost"));
+        const QString md = QString::fromStdString(rep.markdown());
+        QVERIFY(md.contains("Pairing: equal cost"));
+        // The MACs column: one value per structure in the arms' order (the list's order), or one
+        // value when every structure has the same MACs.
+        QStringList macs;
+        for (const CompareArm& x : row.arms)
+            macs << QString::fromStdString(formatMacs(x.searched.macs));
+        macs.removeDuplicates();
+        QStringList cell;
+        if (macs.size() > 1)
+            for (const CompareArm& x : row.arms)
+                cell << QString::fromStdString(formatMacs(x.searched.macs));
+        else
+            cell = macs;
+        QVERIFY2(md.contains("| " + cell.join(" / ") + " |"), qPrintable(md));
 
         Store store(db);
         const size_t trainings = store.trainings().size(), retrains = store.retrains().size();

@@ -218,10 +218,11 @@ std::string uniformText(const CandidateRecord& u) {
     return fixed("%.2fx, ", grid::scale(index)) + formatMacs(u.macs);
 }
 
-/// One value, or "lo-hi" when the arms differ.
-std::string rangeText(std::vector<std::string> values) {
-    std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
+/// One value when every arm has it, else each arm's value in the arms' order ("a / b / c"),
+/// so that the n-th value belongs to the n-th structure listed under the table.
+std::string armsText(const std::vector<std::string>& values) {
+    if (std::all_of(values.begin(), values.end(), [&](const std::string& v) { return v == values.front(); }))
+        return values.empty() ? std::string() : values.front();
     std::string s;
     for (const std::string& v : values)
         s += (s.empty() ? "" : " / ") + v;
@@ -371,7 +372,10 @@ std::string CompareReport::markdown() const {
           "value with n=1. The difference is searched minus uniform in points with its 95% interval: a paired t "
           "interval over (PruningNet seed, retraining seed) pairs, the searched side averaged over the search seeds. "
           "It holds the searched structures fixed (retraining noise), so it does not say how a new search would "
-          "fare.\n\n";
+          "fare. Each PruningNet seed draws its own search split, and every network, the uniform one too, is "
+          "retrained on the training images outside it: the uniform network is retrained once per PruningNet "
+          "seed. Where the structures differ, the table lists one value per structure, in the order of the list "
+          "under it.\n\n";
     md += "| target | uniform network | searched MACs | MACs ratio | searched top-1 | uniform top-1 | difference [95%] "
           "| n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const CompareRow& r : rows) {
@@ -386,7 +390,7 @@ std::string CompareReport::markdown() const {
         int nets = 0;
         seedPairs(r, s, u, &nets);
         md += "| " + fixed("%.1f%%", 100 * r.fraction) + " (" + formatMacs(r.targetMacs) + ") | " +
-              rangeText(uniforms) + " | " + rangeText(searchedMacs) + " | " + rangeText(ratios) + " | " +
+              armsText(uniforms) + " | " + armsText(searchedMacs) + " | " + armsText(ratios) + " | " +
               formatTop1(r.searchedTop1()) + " | " + formatTop1(r.uniformTop1()) + " | " +
               differenceCell(r.difference) + " | " + std::to_string(s.size()) + " | " + verdictCell(r.difference) +
               " |\n";
