@@ -363,13 +363,23 @@ private slots:
         mp::CompareArm arm;
         arm.searchedTop1 = {90.0, 91.0};
         arm.uniformTop1 = {89.0, 90.0};
-        row.arms = {arm, arm};
+        arm.searched.macs = 2050000;
+        arm.uniform.macs = 2190000;
+        mp::CompareArm other = arm; // a second search with the same PruningNet: same uniform network
+        other.searched.macs = 2160000;
+        row.fraction = 0.5;
+        row.arms = {arm, other};
         report.rows = {row};
         QCustomPlot plot;
         drawCompareChart(&plot, report);
         auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->element(0, 0));
         QVERIFY(title);
-        QCOMPARE(title->text(), QString("mobilenetv2/small: searched vs uniform, mean ± sd over 4 results"));
+        // 2 searches x 2 retraining seeds; the uniform network once per PruningNet: 2 results.
+        QCOMPARE(title->text(),
+                 QString("mobilenetv2/small: searched vs uniform, mean ± sd (n = 4 vs 2)"));
+        auto ticker = plot.xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+        QVERIFY(ticker);
+        QCOMPARE(ticker->ticks().value(1.0), QString("50% MACs\n2.05M-2.16M vs 2.19M"));
     }
 
     void dragChangesTheRightGeneAndSnaps() {

@@ -2,6 +2,8 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+
 void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
     plot->clearPlottables();
     plot->clearItems();
@@ -39,9 +41,15 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         uniformErr->addData(us);
         lo = std::min({lo, sm - ss, um - us});
         hi = std::max({hi, sm + ss, um + us});
+        // Several searches give several structures: their MACs as a range, not the first one's.
+        const auto [fewest, most] = std::minmax_element(
+            r.arms.begin(), r.arms.end(),
+            [](const mp::CompareArm& a, const mp::CompareArm& b) { return a.searched.macs < b.searched.macs; });
+        const QString cheapest = QString::fromStdString(mp::formatMacs(fewest->searched.macs));
+        const QString dearest = QString::fromStdString(mp::formatMacs(most->searched.macs));
         ticker->addTick(x, QStringLiteral("%1% MACs\n%2 vs %3")
                                .arg(100 * r.fraction, 0, 'g', 3)
-                               .arg(QString::fromStdString(mp::formatMacs(r.arms.front().searched.macs)),
+                               .arg(cheapest == dearest ? cheapest : cheapest + QStringLiteral("-") + dearest,
                                     QString::fromStdString(mp::formatMacs(r.arms.front().uniform.macs))));
     }
     plot->xAxis->setTicker(ticker);
@@ -58,13 +66,26 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report) {
         plot->plotLayout()->insertRow(0);
         plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont("sans", 11, QFont::Bold)));
     }
-    if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0)))
-        title->setText(report.rows.empty() || report.rows.front().searchedTop1().size() == 1
-                           ? QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)")
-                                 .arg(QString::fromStdString(report.arch))
-                           : QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
-                                 .arg(QString::fromStdString(report.arch))
-                                 .arg(report.rows.front().searchedTop1().size()));
+    if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))) {
+        // The uniform network is one per PruningNet seed, the searched ones one per search too:
+        // the two sides can have different counts, and the title says both.
+        const size_t searchedN = report.rows.empty() ? 0 : report.rows.front().searchedTop1().size();
+        const size_t uniformN = report.rows.empty() ? 0 : report.rows.front().uniformTop1().size();
+        const QString arch = QString::fromStdString(report.arch);
+        if (searchedN <= 1 && uniformN <= 1)
+            title->setText(
+                QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)").arg(arch));
+        else if (searchedN == uniformN)
+            title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
+                               .arg(arch)
+                               .arg(searchedN));
+        else
+            // Short: the title's width is the chart's minimum width in the Reports panel.
+            title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd (n = %2 vs %3)")
+                               .arg(arch)
+                               .arg(searchedN)
+                               .arg(uniformN));
+    }
     plot->replot();
 }
 
