@@ -730,7 +730,7 @@ std::vector<std::string> supportedOnnxOps() { return {std::begin(kSupported), st
 ArchSpec importOnnx(const std::string& path, ImportReport* report) {
     // Name the cause a user can act on: a wrong path, a folder, or a file they may not read.
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
+    if (!std::filesystem::exists(path, ec) && !ec) // an error (a folder it may not enter) is not "missing"
         throw ArchError(path + ": no such file");
     if (std::filesystem::is_directory(path, ec))
         throw ArchError(path + ": is a folder, not an ONNX model file");

@@ -421,6 +421,8 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
                         std::to_string(cfg.batchSize));
     const int64_t stepsPerEpoch = int64_t(split.train.size()) / cfg.batchSize;
     const int64_t totalSteps = stepsPerEpoch * cfg.epochs;
+    // Progress every 20 steps, or often enough for a short run to draw a curve (~20 points).
+    const int64_t progressEvery = std::clamp<int64_t>(totalSteps / 20, 1, 20);
 
     CheckpointInfo info;
     info.path = checkpointPath;
@@ -554,9 +556,7 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
 
         const int64_t done = step + 1;
         const bool epochDone = done % stepsPerEpoch == 0;
-        // Every 20 steps, or often enough for a short run to draw a curve (at least ~20 points).
-        const int64_t every = std::clamp<int64_t>(totalSteps / 20, 1, 20);
-        if (callbacks.progress && (done % every == 0 || epochDone || done == totalSteps))
+        if (callbacks.progress && (done % progressEvery == 0 || epochDone || done == totalSteps))
             callbacks.progress(report(done));
         if (rank == 0 && (epochDone || done == totalSteps || seconds(lastSave, Clock::now()) > checkpointSeconds)) {
             info.step = done;
