@@ -311,15 +311,33 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        for (int r = 0; r < env.worldSize; ++r) {
-            const std::vector<uint8_t> theirs = store->get(key(r));
-            if (std::string(theirs.begin(), theirs.end()) != hash)
-                throw DistributedError(me + ": rank " + std::to_string(r) + " runs with other settings than rank " +
-                                       std::to_string(env.rank) + " (settings SHA-256 " +
-                                       std::string(theirs.begin(), theirs.end()).substr(0, 12) + " against " +
-                                       hash.substr(0, 12) +
-                                       "): every rank must run the same command on the same project, checkpoint "
-                                       "and data");
+        std::string mismatch;
+        for (int r = 0; r < env.worldSize && mismatch.empty(); ++r) {
+            const std::vector<uint8_t> bytes = store->get(key(r));
+            const std::string theirs(bytes.begin(), bytes.end());
+            if (theirs != hash)
+                mismatch = me + ": rank " + std::to_string(r) + " runs with other settings than rank " +
+                           std::to_string(env.rank) + " (settings SHA-256 " + theirs.substr(0, 12) + " against " +
+                           hash.substr(0, 12) +
+                           "): every rank must run the same command on the same project, checkpoint and data";
+        }
+        if (!mismatch.empty()) {
+            // Every rank sees the mismatch (one hash differs from each rank's own). The store's host waits until
+            // the others have read the hashes too: exiting earlier would close the store under them and they
+            // would report a broken connection instead of the cause.
+            store->set("checked/" + std::to_string(env.rank), bytesOf(hash));
+            if (o.isServer) {
+                const auto until = std::chrono::steady_clock::now() + timeout;
+                for (int r = 0; r < env.worldSize && std::chrono::steady_clock::now() < until;) {
+                    if (store->check({"checked/" + std::to_string(r)}))
+                        ++r;
+                    else if (abandon && abandon())
+                        break;
+                    else
+                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            }
+            throw DistributedError(mismatch);
         }
     } catch (const DistributedError&) {
         throw;
