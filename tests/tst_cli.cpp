@@ -148,6 +148,8 @@ private slots:
             QVERIFY2(!line.captured(0).contains("ETA"), qPrintable(line.captured(0)));
         }
         QVERIFY2(cachedLines >= 2, qPrintable(r.err)); // 0% and the deciles of the stored rows
+        // The last candidate and the generation's end both report the total: one line in the log.
+        QCOMPARE(r.err.count(QString("%1/%1").arg(31 + 8 * 6)), 1);
         QVERIFY2(r.out.contains(QString("%1 taken from the store").arg(before.size())), qPrintable(r.out));
         Store s(project.toStdString());
         QCOMPARE(s.runs().size(), size_t(1));
@@ -158,6 +160,26 @@ private slots:
             QCOMPARE(after[i].genes, before[i].genes);
             QCOMPARE(after[i].top1, before[i].top1);
         }
+    }
+
+    // A project file copied under another name without its checkpoint folder: the error says
+    // which folder is missing, and nothing is written.
+    void copiedProjectNamesTheMissingFolder() {
+        QTemporaryDir elsewhere;
+        const QString copy = elsewhere.filePath("renamed.sqlite");
+        QVERIFY(QFile::copy(project, copy));
+        const QByteArray bytes = [&] {
+            QFile f(copy);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }();
+        const Result r = runCli({"search", "--db", copy, "--max-macs", "50%"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("checkpoint of training 1 not found: its folder cli.checkpoints is missing beside "
+                                "the project"),
+                 qPrintable(r.err));
+        QFile after(copy);
+        QVERIFY(after.open(QIODevice::ReadOnly));
+        QCOMPARE(after.readAll(), bytes);
     }
 
     void paretoFormats() {
@@ -309,6 +331,11 @@ private slots:
                                              << "--band is empty";
         QTest::newRow("bad pairing") << QStringList{"compare", "--db", "PROJECT", "--pairing", "nearest"} << 2
                                      << "--pairing: unknown pairing 'nearest'";
+        QTest::newRow("target of no MACs") << QStringList{"compare", "--db", "PROJECT", "--targets", "50%,0%"} << 2
+                                           << "--targets: 0% is outside the full network's MACs";
+        QTest::newRow("target above the full network")
+            << QStringList{"compare", "--db", "PROJECT", "--targets", "1.5"} << 2
+            << "--targets: 1.5 is outside the full network's MACs";
         QTest::newRow("unknown preset") << QStringList{"arch", "--preset", "huge"} << 2 << "unknown architecture";
         // 125,709 MACs is the smallest network, the next achievable value is above 125,712.
         QTest::newRow("band between achievable values")

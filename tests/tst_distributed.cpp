@@ -193,6 +193,7 @@ private slots:
         r = runCli(QStringList{"search", "--nproc", "2", "--db", path("search-2.sqlite"), "--checkpoint", ckpt} +
                    kSearch);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QCOMPARE(r.out.count("Data: "), 1); // rank 0 speaks for the run
         const Store s1(db.toStdString(), StoreMode::ReadOnly), s2(path("search-2.sqlite").toStdString(),
                                                                   StoreMode::ReadOnly);
         QCOMPARE(s1.runs().size(), size_t(1));
@@ -249,6 +250,9 @@ private slots:
         QTest::newRow("rank never arrives") << "missing" << "rank 0: rank 1 did not arrive at the rendezvous";
         QTest::newRow("other settings") << "settings" << "runs with other settings than rank";
         QTest::newRow("port in use") << "port" << "rank 0: cannot host the rendezvous store";
+        // --nproc: rank 0 fails, the launcher stops rank 1 (stuck connecting to the port's holder)
+        // and says what became of it.
+        QTest::newRow("launcher, port in use") << "launcher" << "rank 0: cannot host the rendezvous store";
     }
     void rendezvousErrors() {
         QFETCH(QString, kind);
@@ -258,7 +262,7 @@ private slots:
                                  kLonger;
         int port = freeLocalPort();
         int holder = -1;
-        if (kind == "port") {
+        if (kind == "port" || kind == "launcher") {
             holder = socket(AF_INET, SOCK_STREAM, 0);
             sockaddr_in a{};
             a.sin_family = AF_INET;
@@ -279,6 +283,10 @@ private slots:
             const Result other = finish(r1, 60000);
             QCOMPARE(other.code, 1);
             QVERIFY2(other.err.contains(expected), qPrintable(other.err));
+        } else if (kind == "launcher") {
+            r = runCli(args + QStringList{"--nproc", "2", "--master-port", QString::number(port)}, 60000);
+            QVERIFY2(r.err.contains("metaprune train: rank 0 of 2 exited with code 1 (its message is above); rank 1 "),
+                     qPrintable(r.err));
         } else {
             r = runCli(args, 60000, rankEnv(0, 2, port));
         }

@@ -3,6 +3,8 @@
 #include "metaprune/pareto.h"
 #include "metaprune/search.h"
 
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -298,6 +300,27 @@ private slots:
             QVERIFY(expected.count(c.genes));
             QCOMPARE(c.top1, expected[c.genes]);
         }
+
+        // Running a finished search again replays it from the store: nothing evaluated, and
+        // the run keeps its status and the time it finished.
+        const QString stamp = "2026-01-02T03:04:05";
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "stamp");
+            db.setDatabaseName(tmp.filePath("resumed.sqlite"));
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(QString("UPDATE runs SET finished = '%1' WHERE id = %2").arg(stamp).arg(idB)));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase("stamp");
+        Fitness third;
+        const SearchOutcome again = search(tmp.filePath("resumed.sqlite"), cfg, third, &cancel);
+        QVERIFY(again.finished);
+        QCOMPARE(third.total(), size_t(0));
+        QCOMPARE(again.cached, int64_t(expected.size()));
+        const std::optional<RunRecord> replayed = Store(tmp.filePath("resumed.sqlite").toStdString()).run(idB);
+        QCOMPARE(QString::fromStdString(replayed->status), QString("finished"));
+        QCOMPARE(QString::fromStdString(replayed->finished), stamp);
     }
 
     void paretoDominanceAndTies() {

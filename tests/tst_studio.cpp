@@ -355,28 +355,40 @@ private slots:
         QVERIFY(!plot.errorBarsOf(plot.graphOf(a)));
     }
 
-    // The compare chart's title names the architecture, then the number of results.
-    void compareChartTitle() {
+    // A comparison at 50%, 25% and 12.5% of the MACs: two searches with one PruningNet, each
+    // structure retrained with seeds 1 and 2; the uniform network once per PruningNet.
+    static mp::CompareReport sampleCompareReport() {
         mp::CompareReport report;
         report.arch = "mobilenetv2/small";
-        mp::CompareRow row;
-        mp::CompareArm arm;
-        arm.searchedTop1 = {90.0, 91.0};
-        arm.uniformTop1 = {89.0, 90.0};
-        arm.searched.macs = 2050000;
-        arm.uniform.macs = 2190000;
-        mp::CompareArm other = arm; // a second search with the same PruningNet: same uniform network
-        other.searched.macs = 2160000;
-        row.fraction = 0.5;
-        row.arms = {arm, other};
-        report.rows = {row};
+        for (const double fraction : {0.5, 0.25, 0.125}) {
+            mp::CompareRow row;
+            mp::CompareArm arm;
+            arm.searchedTop1 = {90.0, 91.0};
+            arm.uniformTop1 = {89.0, 90.0};
+            arm.searched.macs = int64_t(4100000 * fraction);
+            arm.uniform.macs = int64_t(4380000 * fraction);
+            mp::CompareArm other = arm; // a second search with the same PruningNet: same uniform network
+            other.searched.macs = int64_t(4320000 * fraction);
+            row.fraction = fraction;
+            row.arms = {arm, other};
+            report.rows.push_back(row);
+        }
+        return report;
+    }
+
+    // The compare chart's title names the architecture, then the number of results.
+    void compareChartTitle() {
         QCustomPlot plot;
-        drawCompareChart(&plot, report);
+        drawCompareChart(&plot, sampleCompareReport());
         auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->element(0, 0));
         QVERIFY(title);
         // 2 searches x 2 retraining seeds; the uniform network once per PruningNet: 2 results.
-        QCOMPARE(title->text(),
-                 QString("mobilenetv2/small: searched vs uniform, mean ± sd (n = 4 vs 2)"));
+        QCOMPARE(title->text(), QString("mobilenetv2/small: searched vs uniform, mean ± sd (n = 4 vs 2)"));
+        drawCompareChart(&plot, sampleCompareReport(), true); // the Reports panel's
+        // Lowest bar end: uniform 89.5 - sd 0.71 = 88.79; the axis starts 2 under it, floored: 86.
+        QCOMPARE(title->text(), QString("mobilenetv2/small\nmean ± sd (n = 4 vs 2), axis from 86%"));
+        QCOMPARE(plot.xAxis->ticker().dynamicCast<QCPAxisTickerText>()->ticks().value(3.0), QString("12.5% MACs"));
+        drawCompareChart(&plot, sampleCompareReport());
         auto ticker = plot.xAxis->ticker().dynamicCast<QCPAxisTickerText>();
         QVERIFY(ticker);
         QCOMPARE(ticker->ticks().value(1.0), QString("50% MACs\n2.05M-2.16M vs 2.19M"));
@@ -1285,6 +1297,8 @@ private slots:
         QVERIFY(w.openProject(project));
         QVERIFY(loaded.wait(60000));
         w.resize(kShotWidth, kShotHeight);
+        // A finished comparison shows its chart and table in the Reports dock.
+        w.reportPanel()->showCompare(sampleCompareReport());
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTest::qWait(200);
@@ -1297,6 +1311,10 @@ private slots:
             QVERIFY2(dock->isVisible(), qPrintable(name));
             auto* scroll = qobject_cast<QScrollArea*>(dock->widget());
             QVERIFY(scroll);
+            // The dock keeps its share: the Pareto plot in the middle is never squeezed.
+            QVERIFY2(w.plot()->width() >= w.width() / 4,
+                     qPrintable(QString("%1 raised: the Pareto plot is %2 px of %3").arg(name)
+                                    .arg(w.plot()->width()).arg(w.width())));
             QVERIFY2(!scroll->horizontalScrollBar()->isVisible(),
                      qPrintable(QString("%1: content %2 px wide in %3 px").arg(name)
                                     .arg(scroll->widget()->minimumSizeHint().width()).arg(scroll->viewport()->width())));
@@ -1320,6 +1338,18 @@ private slots:
                          qPrintable(QString("tab '%1' is %2 px").arg(bar->tabText(i)).arg(bar->tabRect(i).width())));
         }
         QCOMPARE(tabs, 5);
+        // The comparison chart in the Reports dock: its axis title fits, its target labels do not overlap.
+        w.showReports();
+        QTest::qWait(100);
+        QCustomPlot* chart = w.reportPanel()->chartWidget();
+        chart->replot();
+        QVERIFY(QFontMetrics(chart->yAxis->labelFont()).horizontalAdvance(chart->yAxis->label()) <= chart->axisRect()->height());
+        const auto targets = chart->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+        QVERIFY(targets && targets->ticks().size() == 3);
+        for (const QString& label : targets->ticks())
+            for (const QString& line : label.split('\n'))
+                QVERIFY2(QFontMetrics(chart->xAxis->tickLabelFont()).horizontalAdvance(line) < chart->axisRect()->width() / 3,
+                         qPrintable(QString("target label '%1' wider than its third of %2 px").arg(line).arg(chart->axisRect()->width())));
         // Axis titles fit their axes.
         w.showBudget();
         QTest::qWait(100);

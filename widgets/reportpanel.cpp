@@ -117,7 +117,7 @@ void ReportPanel::showCompare(const std::optional<mp::CompareReport>& report) {
                                 "uniform baseline of equal-or-higher MACs with the same recipe and seeds."));
         return;
     }
-    drawCompareChart(chart_, *report);
+    drawCompareChart(chart_, *report, true);
     // The document's top-level title would dwarf the panel; the chart carries it already.
     QString md = QString::fromStdString(report->markdown());
     md.remove(0, md.indexOf('\n') + 1);

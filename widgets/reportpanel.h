@@ -40,6 +40,7 @@ public:
     QComboBox* modeBox() const { return mode_; }
     QSpinBox* samplesBox() const { return samples_; }
     QLabel* selectedLabel() const { return selected_; }
+    QCustomPlot* chartWidget() const { return chart_; }
 
 signals:
     void retrainRequested();

@@ -132,11 +132,8 @@ int saveScreenshot(MainWindow& window, const QString& path, Shot shot, int train
             budget->setBudget(budget->model().minBudget() +
                               0.5 * (budget->model().maxBudget() - budget->model().minBudget()));
         }
-        if (shot == Shot::Reports) {
+        if (shot == Shot::Reports)
             window.showReports();
-            if (auto* reports = window.findChild<QDockWidget*>("reports"))
-                window.resizeDocks({reports}, {640}, Qt::Horizontal);
-        }
         settle(1500);
     }
     const bool ok = window.grab().save(path);

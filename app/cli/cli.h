@@ -87,6 +87,7 @@ private:
     int64_t first_ = -1;
     int64_t skipped_ = 0;
     int lastDecile_ = -1;
+    int64_t lastDone_ = -1; ///< last printed count (a log gets each completion once)
     double lastPrint_ = 0;
     bool open_ = false;
 };

@@ -50,10 +50,14 @@ int runCompare(const Parser& p) {
         if (pct) v.chop(1);
         bool ok = false;
         const double x = v.toDouble(&ok) / (pct ? 100.0 : 1.0);
-        if (!ok || !(x > 0 && x <= 1))
+        if (!ok)
             throw UsageError(
                 "--targets must be fractions of the full MACs like 50%,25% or 0.5,0.25; got '" +
                 t.toStdString() + "'");
+        if (!(x > 0 && x <= 1))
+            throw UsageError("--targets: " + t.trimmed().toStdString() +
+                             " is outside the full network's MACs: a target is above 0% and at most "
+                             "100% (0 to 1 as a fraction)");
         if (std::find(fractions.begin(), fractions.end(), x) != fractions.end())
             throw UsageError("--targets lists " + t.toStdString() + " twice");
         fractions.push_back(x);

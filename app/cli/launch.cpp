@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <thread>
 
 extern char** environ;
@@ -133,13 +134,18 @@ int launchLocal(const Parser& p, const char* command) {
         pids[size_t(r)] = pid;
     }
 
-    int forwarded = 0, running = n, failed = -1;
+    // A failed rank stops the others: SIGINT at once (they stop at the next step and keep their
+    // checkpoint), a second signal 5 s later (the ranks' handler quits at once, e.g. out of a
+    // rendezvous or collective that no step check reaches), SIGKILL 10 s later as the last resort.
+    int forwarded = 0, running = n, failed = -1, stage = 0;
     Clock::time_point failedAt{};
-    bool terminated = false, killed = false;
+    const auto signalRunning = [&](int sig) {
+        for (pid_t pid : pids)
+            if (pid > 0) kill(pid, sig);
+    };
     while (running > 0) {
         for (int s = gSignals.load(); forwarded < s; ++forwarded)
-            for (pid_t pid : pids)
-                if (pid > 0) kill(pid, SIGINT); // the first stops at the next step, a second at once
+            signalRunning(SIGINT); // the first stops at the next step, a second at once
         for (int r = 0; r < n; ++r) {
             if (pids[size_t(r)] <= 0) continue;
             int st = 0;
@@ -151,31 +157,44 @@ int launchLocal(const Parser& p, const char* command) {
             if (!ok && failed < 0) {
                 failed = r;
                 failedAt = Clock::now();
-                if (running > 0)
+                if (running > 0) {
                     std::fprintf(stderr,
-                                 "metaprune %s: rank %d %s; the other ranks stop (they are ended if still "
-                                 "running in 10 s)\n",
+                                 "metaprune %s: rank %d %s; stopping the other ranks (ended at once if still "
+                                 "running in 5 s)\n",
                                  command, r, describeStatus(st).c_str());
+                    signalRunning(SIGINT);
+                    stage = 1;
+                }
             }
         }
         if (failed >= 0 && running > 0) {
             const double since = std::chrono::duration<double>(Clock::now() - failedAt).count();
-            if (since > 10 && !terminated) {
-                terminated = true;
-                for (pid_t pid : pids)
-                    if (pid > 0) kill(pid, SIGTERM);
+            if (since > 5 && stage == 1) {
+                stage = 2;
+                signalRunning(SIGTERM);
             }
-            if (since > 20 && !killed) {
-                killed = true;
-                for (pid_t pid : pids)
-                    if (pid > 0) kill(pid, SIGKILL);
+            if (since > 10 && stage == 2) {
+                stage = 3;
+                signalRunning(SIGKILL);
             }
         }
         if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (failed >= 0) {
-        std::fprintf(stderr, "metaprune %s: rank %d of %d %s (its message is above)\n", command, failed, n,
-                     describeStatus(status[size_t(failed)]).c_str());
+        // What became of the others, grouped: "; ranks 1, 2 exited with code 130".
+        std::map<std::string, std::vector<int>> fates;
+        for (int r = 0; r < n; ++r)
+            if (r != failed) fates[describeStatus(status[size_t(r)])].push_back(r);
+        std::string others;
+        for (const auto& [fate, ranks] : fates) {
+            others += ranks.size() > 1 ? "; ranks " : "; rank ";
+            for (size_t i = 0; i < ranks.size() && i < 8; ++i)
+                others += (i ? ", " : "") + std::to_string(ranks[i]);
+            if (ranks.size() > 8) others += ", ... (" + std::to_string(ranks.size()) + ")";
+            others += " " + fate;
+        }
+        std::fprintf(stderr, "metaprune %s: rank %d of %d %s (its message is above)%s\n", command, failed, n,
+                     describeStatus(status[size_t(failed)]).c_str(), others.c_str());
         return exitCodeOf(status[size_t(failed)]);
     }
     for (int st : status)

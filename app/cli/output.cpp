@@ -48,9 +48,11 @@ void Progress::update(int64_t done, int64_t total, const std::string& extra) {
     if (tty_) {
         std::fprintf(stderr, "\r%-110s", line);
         open_ = true;
-    } else if (pct / 10 != lastDecile_ || elapsed - lastPrint_ > 30 || done == total) {
+    } else if ((pct / 10 != lastDecile_ || elapsed - lastPrint_ > 30 || done == total) &&
+               !(done == total && lastDone_ == total)) {
         std::fprintf(stderr, "%s\n", line);
         lastDecile_ = pct / 10;
+        lastDone_ = done;
         lastPrint_ = elapsed;
     }
     std::fflush(stderr);

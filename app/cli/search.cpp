@@ -24,10 +24,11 @@ int runSearch(const Parser& p) {
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const ArchSpec arch = checkpointArchitecture(info);
     SearchConfig cfg = searchConfigOf(p, arch); // bad options are refused before the data is read
-    const DataBundle data = dataForCheckpoint(info, p);
-    // Every rank scores with the same PruningNet under the same settings.
+    // Every rank scores with the same PruningNet under the same settings. Joined before the data
+    // is read, as train does: a missing rank shows at once, and only rank 0 prints the data line.
     const std::unique_ptr<Distributed> dist =
         joinFromEnvironment(p, "search", shardedSearchSettings(toJson(cfg), info.sha256));
+    const DataBundle data = dataForCheckpoint(info, p);
     if (dist && dist->rank() != 0) {
         const Evaluator ev(ref.checkpoint, data, cfg.eval);
         serveSearchShards(ev, *dist, &gCancel);

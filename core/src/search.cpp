@@ -577,16 +577,23 @@ SearchOutcome runSearch(const ArchSpec& arch, const EvaluateFn& evaluate, Store&
                         const SearchConfig& cfg, const SearchCallbacks& callbacks, const std::atomic<bool>* cancel,
                         const LatencyTable* latency, const BatchEvaluateFn* batch) {
     checkSearchConfig(arch, cfg, latency);
-    store.setRunStatus(runId, "running");
+    // A finished run is replayed from its stored rows: it keeps its status and finishing time
+    // (whatever stops the replay, its stored result is complete).
+    const std::optional<RunRecord> stored = store.run(runId);
+    const bool replay = stored && stored->status == "finished";
+    if (!replay)
+        store.setRunStatus(runId, "running");
     Search search(arch, evaluate, store, runId, cfg, callbacks, cancel, latency, batch);
     SearchOutcome out;
     try {
         out = search.run();
     } catch (...) {
-        store.setRunStatus(runId, "failed");
+        if (!replay)
+            store.setRunStatus(runId, "failed");
         throw;
     }
-    store.setRunStatus(runId, out.finished ? "finished" : "cancelled");
+    if (!replay)
+        store.setRunStatus(runId, out.finished ? "finished" : "cancelled");
     return out;
 }
 

@@ -206,6 +206,15 @@ std::string candidateDamage(const ArchSpec& arch, const CandidateRecord& c) {
     return {};
 }
 
+// "what failed: why", e.g. "Unable to fetch row: database disk image is malformed"; QSqlError::text()
+// joins the two with a bare space.
+static std::string sqlErrorText(const QSqlError& e) {
+    const QString driver = e.driverText().trimmed(), db = e.databaseText().trimmed();
+    if (driver.isEmpty() || db.isEmpty())
+        return (driver + db).toStdString();
+    return (driver + ": " + db).toStdString();
+}
+
 // A prepared query that throws StoreError naming the database on failure.
 class Query {
 public:
@@ -227,12 +236,12 @@ public:
 private:
     [[noreturn]] void fail(const char* what) {
         const QSqlError e = q_.lastError();
-        QString text = e.text();
+        const QString text = e.text();
         if (text.contains("locked") || text.contains("busy"))
-            throw StoreError(path_ + ": database is locked by another process (" + text.toStdString() + ")");
+            throw StoreError(path_ + ": database is locked by another process (" + sqlErrorText(e) + ")");
         if (text.contains("malformed") || text.contains("not a database"))
-            throw StoreError(path_ + ": database file is damaged (" + text.toStdString() + ")");
-        throw StoreError(path_ + ": cannot " + what + " query: " + text.toStdString());
+            throw StoreError(path_ + ": database file is damaged (" + sqlErrorText(e) + ")");
+        throw StoreError(path_ + ": cannot " + what + " query: " + sqlErrorText(e));
     }
     QSqlQuery q_;
     std::string path_;
@@ -384,7 +393,7 @@ Store::Store(const std::string& path, StoreMode mode) : path_(path), readOnly_(m
         db.setDatabaseName(q(path));
         db.setConnectOptions(readOnly_ ? "QSQLITE_BUSY_TIMEOUT=5000;QSQLITE_OPEN_READONLY" : "QSQLITE_BUSY_TIMEOUT=5000");
         if (!db.open()) {
-            const std::string err = db.lastError().text().toStdString();
+            const std::string err = sqlErrorText(db.lastError());
             db = QSqlDatabase();
             QSqlDatabase::removeDatabase(q(connection_));
             throw StoreError(path + ": cannot open project database (" + err + ")");
@@ -397,14 +406,14 @@ Store::Store(const std::string& path, StoreMode mode) : path_(path), readOnly_(m
             QSqlQuery check(database(connection_));
             if (!check.exec("PRAGMA application_id") || !check.next())
                 throw StoreError(path + ": not a project database or damaged (" +
-                                 check.lastError().text().toStdString() + ")");
+                                 sqlErrorText(check.lastError()) + ")");
             appId = check.value(0).toInt();
             check.finish();
             if (!check.exec("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                             "('trainings', 'training_log', 'runs', 'candidates', 'settings', 'latency_tables', 'retrains')") ||
                 !check.next())
                 throw StoreError(path + ": not a project database or damaged (" +
-                                 check.lastError().text().toStdString() + ")");
+                                 sqlErrorText(check.lastError()) + ")");
             tables = check.value(0).toInt();
             check.finish();
             check.exec("PRAGMA user_version");
@@ -456,7 +465,8 @@ Store::Store(const std::string& path, StoreMode mode) : path_(path), readOnly_(m
             QSqlQuery integrity(database(connection_));
             if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok")
                 throw StoreError(path + ": database file is damaged (quick_check: " +
-                                 integrity.value(0).toString().toStdString() + integrity.lastError().text().toStdString() +
+                                 (integrity.lastError().isValid() ? sqlErrorText(integrity.lastError())
+                                                                   : integrity.value(0).toString().toStdString()) +
                                  ")");
         }
     } catch (...) {

@@ -129,7 +129,8 @@ struct SearchOutcome {
 };
 
 /// Runs (or resumes) the search of run `runId`. Returns with finished = false when `cancel`
-/// was set; everything evaluated so far stays committed. Throws ConfigError for bad settings,
+/// was set; everything evaluated so far stays committed. A run stored as finished is replayed
+/// from its rows and keeps its status and finishing time. Throws ConfigError for bad settings,
 /// StoreError when the database fails, and whatever `evaluate` throws other than Cancelled.
 /// With `latency`, every candidate's predicted latency is stored, and latency bounds apply.
 /// With `batch`, the new candidates of each generation (and the uniform baselines) are evaluated
