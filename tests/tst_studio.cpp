@@ -394,6 +394,28 @@ private slots:
         QCOMPARE(ticker->ticks().value(1.0), QString("50% MACs\n2.05M-2.16M vs 2.19M"));
     }
 
+    // The Reports panel's controls become the comparison the CLI's compare runs.
+    void comparePanelDescribesTheComparison() {
+        ReportPanel panel;
+        mp::CompareConfig c = panel.compareConfig(7);
+        QCOMPARE(int(c.pairing), int(mp::ComparePairing::EqualCost)); // the paper's protocol by default
+        QCOMPARE(c.pruningnetSeeds, (std::vector<uint64_t>{7}));
+        QCOMPARE(c.searchSeeds, (std::vector<uint64_t>{1}));
+        QCOMPARE(c.seeds, (std::vector<uint64_t>{1, 2}));
+        QCOMPARE(c.fractions, (std::vector<double>{0.5, 0.25, 0.125}));
+        panel.pairingBox()->setCurrentIndex(1);
+        panel.epochsBox()->setValue(4);
+        panel.seedsBox()->setValue(3);
+        panel.searchSeedsBox()->setValue(2);
+        panel.pruningnetsBox()->setValue(2);
+        c = panel.compareConfig(7);
+        QCOMPARE(int(c.pairing), int(mp::ComparePairing::AtLeast));
+        QCOMPARE(c.recipe.epochs, 4);
+        QCOMPARE(c.seeds, (std::vector<uint64_t>{1, 2, 3}));
+        QCOMPARE(c.searchSeeds, (std::vector<uint64_t>{1, 2}));
+        QCOMPARE(c.pruningnetSeeds, (std::vector<uint64_t>{7, 8}));
+    }
+
     void dragChangesTheRightGeneAndSnaps() {
         WidthEditor editor;
         editor.resize(800, 500);

@@ -1093,15 +1093,11 @@ void MainWindow::startCompare() {
     reportPanel_->setRunning(true);
     reportPanel_->setStatus(tr("Loading data for the comparison..."));
     const QString db = dbPath_, ckpt = QString::fromStdString(current_->checkpoint),
-                  sha = QString::fromStdString(current_->sha256),
-                  recipe = QString::fromStdString(mp::toJson(reportPanel_->recipe()));
+                  sha = QString::fromStdString(current_->sha256);
     const qint64 trainingId = current_->id;
-    const QList<quint64> seeds = reportPanel_->seeds();
+    const mp::CompareConfig cfg = reportPanel_->compareConfig(mp::trainConfigFromJson(current_->config).seed);
     QMetaObject::invokeMethod(
-        reportWorker_,
-        [w = reportWorker_, db, ckpt, sha, trainingId, recipe, seeds] {
-            w->compare(db, ckpt, sha, trainingId, {0.5, 0.25, 0.125}, recipe, seeds);
-        },
+        reportWorker_, [w = reportWorker_, db, ckpt, sha, trainingId, cfg] { w->compare(db, ckpt, sha, trainingId, cfg); },
         Qt::QueuedConnection);
 }
 

@@ -18,7 +18,8 @@
 namespace mpw {
 
 ReportPanel::ReportPanel(QWidget* parent)
-    : QWidget(parent), mode_(new QComboBox), epochs_(new QSpinBox), seeds_(new QSpinBox), samples_(new QSpinBox),
+    : QWidget(parent), mode_(new QComboBox), epochs_(new QSpinBox), seeds_(new QSpinBox), searchSeeds_(new QSpinBox),
+      pruningnets_(new QSpinBox), pairing_(new QComboBox), samples_(new QSpinBox),
       retrain_(new QPushButton(tr("&Retrain selected"))), compare_(new QPushButton(tr("Compare with &uniform"))),
       fidelity_(new QPushButton(tr("Measure &fidelity"))),
       cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar),
@@ -32,14 +33,36 @@ ReportPanel::ReportPanel(QWidget* parent)
     epochs_->setValue(d.epochs);
     seeds_->setRange(1, 20);
     seeds_->setValue(2);
-    seeds_->setToolTip(tr("Each structure of the comparison is retrained once per seed: mean and spread"));
+    seeds_->setToolTip(tr("Each structure of the comparison is retrained once per seed (1..n): mean and spread"));
+    searchSeeds_->setRange(1, 10);
+    searchSeeds_->setValue(1);
+    searchSeeds_->setToolTip(tr("One search per target and seed (1..n): the interval then covers how much the "
+                                "searched structure depends on the search"));
+    pruningnets_->setRange(1, 5);
+    pruningnets_->setValue(1);
+    pruningnets_->setToolTip(tr("The loaded PruningNet, and n - 1 more trained with its settings and the next "
+                                "seeds (each as long as the first; reused once trained): the interval then covers "
+                                "the PruningNet's training too"));
+    pairing_->addItem(tr("equal cost (paper)"), "equal-cost");
+    pairing_->addItem(tr("uniform at least as costly"), "at-least");
+    pairing_->setToolTip(tr("Equal cost: the uniform network nearest each target, and a search under its MACs, so "
+                            "that the searched structure never costs more. At least: a search under the target, "
+                            "against the cheapest uniform network with at least its MACs"));
     samples_->setRange(3, 200);
     samples_->setValue(12);
     samples_->setToolTip(tr("Structures sampled across the MACs range for the fidelity study"));
+    // The combo boxes may elide their longest item (the tooltips say it whole): the dock is narrow.
+    for (QComboBox* box : {mode_, pairing_}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(16);
+    }
     auto* form = new QFormLayout;
     form->addRow(tr("Retraining"), mode_);
     form->addRow(tr("Epochs"), epochs_);
-    form->addRow(tr("Seeds (compare)"), seeds_);
+    form->addRow(tr("Retraining seeds"), seeds_);
+    form->addRow(tr("Search seeds"), searchSeeds_);
+    form->addRow(tr("PruningNets"), pruningnets_);
+    form->addRow(tr("Pairing"), pairing_);
     form->addRow(tr("Structures (fidelity)"), samples_);
     auto* buttons = new QGridLayout; // two by two: the dock is narrow by default
     buttons->addWidget(retrain_, 0, 0);
@@ -80,11 +103,19 @@ mp::RetrainConfig ReportPanel::recipe() const {
     return r;
 }
 
-QList<quint64> ReportPanel::seeds() const {
-    QList<quint64> s;
+mp::CompareConfig ReportPanel::compareConfig(uint64_t pruningnetSeed) const {
+    mp::CompareConfig c;
+    c.pairing = mp::parseComparePairing(pairing_->currentData().toString().toStdString());
+    c.recipe = recipe();
+    c.seeds.clear();
     for (int i = 1; i <= seeds_->value(); ++i)
-        s.append(quint64(i));
-    return s;
+        c.seeds.push_back(uint64_t(i));
+    c.searchSeeds.clear();
+    for (int i = 1; i <= searchSeeds_->value(); ++i)
+        c.searchSeeds.push_back(uint64_t(i));
+    for (int i = 0; i < pruningnets_->value(); ++i)
+        c.pruningnetSeeds.push_back(pruningnetSeed + uint64_t(i));
+    return c;
 }
 
 int ReportPanel::samples() const { return samples_->value(); }
@@ -113,8 +144,9 @@ void ReportPanel::showCompare(const std::optional<mp::CompareReport>& report) {
     chart_->setVisible(report.has_value());
     if (!report) {
         report_->setMarkdown(tr("No comparison yet. *Compare with uniform* searches at 50%, 25% and 12.5% of the full "
-                                "MACs (or reuses those searches), then retrains the best searched structure and the "
-                                "uniform baseline of equal-or-higher MACs with the same recipe and seeds."));
+                                "MACs (or reuses those searches), then retrains the best searched structure and its "
+                                "uniform partner (by default the uniform network nearest the target, the search "
+                                "held to its MACs) with the same recipe and seeds."));
         return;
     }
     drawCompareChart(chart_, *report, true);

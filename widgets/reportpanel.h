@@ -24,8 +24,11 @@ public:
 
     /// The retraining recipe the controls describe (seed 0: each job sets its own).
     mp::RetrainConfig recipe() const;
-    /// Seeds 1..n for a comparison.
-    QList<quint64> seeds() const;
+    /// The comparison the controls describe (compare.h, the CLI's `compare`): targets 50%, 25%
+    /// and 12.5% of the full MACs, the pairing, the recipe, retraining seeds 1..n, search seeds
+    /// 1..m and the PruningNet seeds `pruningnetSeed`.. (the loaded PruningNet's own seed first,
+    /// the others trained with its settings); the searches use the reference settings.
+    mp::CompareConfig compareConfig(uint64_t pruningnetSeed) const;
     int samples() const;
 
     void setReady(bool ready); ///< a trained PruningNet is loaded
@@ -38,6 +41,11 @@ public:
     QPushButton* retrainButton() const { return retrain_; }
     QPushButton* fidelityButton() const { return fidelity_; }
     QComboBox* modeBox() const { return mode_; }
+    QComboBox* pairingBox() const { return pairing_; }
+    QSpinBox* epochsBox() const { return epochs_; }
+    QSpinBox* seedsBox() const { return seeds_; }
+    QSpinBox* searchSeedsBox() const { return searchSeeds_; }
+    QSpinBox* pruningnetsBox() const { return pruningnets_; }
     QSpinBox* samplesBox() const { return samples_; }
     QLabel* selectedLabel() const { return selected_; }
     QCustomPlot* chartWidget() const { return chart_; }
@@ -52,6 +60,9 @@ private:
     QComboBox* mode_;
     QSpinBox* epochs_;
     QSpinBox* seeds_;
+    QSpinBox* searchSeeds_;
+    QSpinBox* pruningnets_;
+    QComboBox* pairing_;
     QSpinBox* samples_;
     QPushButton* retrain_;
     QPushButton* compare_;

@@ -256,16 +256,13 @@ void ReportWorker::retrain(const QString& db, const QString& checkpoint, const Q
 }
 
 void ReportWorker::compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
-                           const QList<double>& fractions, const QString& recipeJson, const QList<quint64>& seeds) {
+                           const mp::CompareConfig& cfg) {
     cancel = false;
     mp::applyThreadCount();
     try {
-        const mp::SearchConfig search; // the reference settings, as the demo's search
-        const Loaded l = loadFor(checkpoint, sha256, search.eval);
-        const mp::RetrainConfig recipe = mp::retrainConfigFromJson(recipeJson.toStdString(), 0);
+        const Loaded l = loadFor(checkpoint, sha256, cfg.search.eval);
         const mp::CompareReport report = mp::compareWithUniform(
-            db.toStdString(), *l.evaluator, l.data, trainingId, {fractions.begin(), fractions.end()}, search, recipe,
-            {seeds.begin(), seeds.end()},
+            db.toStdString(), *l.evaluator, l.data, trainingId, cfg,
             [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
             &cancel);
         emit compared(QString::fromStdString(report.markdown()));

@@ -18,6 +18,10 @@ class Store;
 struct DataBundle;
 } // namespace mp
 
+namespace mp {
+struct CompareConfig;
+}
+
 namespace mpw {
 
 /// Trains (or resumes) a PruningNet in a project.
@@ -138,13 +142,15 @@ class ReportWorker : public QObject {
 public:
     std::atomic<bool> cancel{false};
 
+    /// mp::compareWithUniform with `cfg` (its searches with the reference settings where the
+    /// project has none; other PruningNet seeds trained in the project first).
+    void compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
+                 const mp::CompareConfig& cfg);
+
 public slots:
     /// `recipeJson` is a RetrainConfig (mp::toJson); `sha256` the checkpoint's recorded hash.
     void retrain(const QString& db, const QString& checkpoint, const QString& sha256, qint64 candidateId,
                  const QString& recipeJson, quint64 seed);
-    /// `fractions` of the full MACs; searches with the reference settings where the project has none.
-    void compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
-                 const QList<double>& fractions, const QString& recipeJson, const QList<quint64>& seeds);
     void fidelity(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId, int samples,
                   const QString& recipeJson);
 

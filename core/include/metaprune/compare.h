@@ -127,7 +127,7 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                                  int64_t trainingId, const CompareConfig& cfg, const JobProgressFn& progress = {},
                                  const std::atomic<bool>* cancel = nullptr);
 
-/// The comparison as the app runs it: one PruningNet, `search.seed`, AtLeast pairing.
+/// The at-least comparison with one PruningNet and one search (`search.seed`): AtLeast pairing.
 CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
                                  int64_t trainingId, const std::vector<double>& fractions,
                                  const SearchConfig& search, const RetrainConfig& recipe,
