@@ -172,10 +172,20 @@ private slots:
             QFile f(copy);
             return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
         }();
-        const Result r = runCli({"search", "--db", copy, "--max-macs", "50%"});
+        Result r = runCli({"search", "--db", copy, "--max-macs", "50%"});
         QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains("checkpoint of training 1 not found: its folder cli.checkpoints is missing beside "
-                                "the project"),
+        QVERIFY2(r.err.contains("checkpoint not found: its folder cli.checkpoints is missing beside the project;"),
+                 qPrintable(r.err));
+        // The folder copied under the project's new name: the message says which folder to rename.
+        QVERIFY(QDir().mkpath(elsewhere.filePath("renamed.checkpoints")));
+        for (const QFileInfo& f : QDir(tmp.filePath("cli.checkpoints")).entryInfoList(QDir::Files)) {
+            QFile same(elsewhere.filePath("renamed.checkpoints/" + f.fileName())); // its name is what is looked for
+            QVERIFY(same.open(QIODevice::WriteOnly));
+        }
+        r = runCli({"search", "--db", copy, "--max-macs", "50%"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("(renamed.checkpoints beside it holds a file of that name: rename that folder to "
+                                "cli.checkpoints)"),
                  qPrintable(r.err));
         QFile after(copy);
         QVERIFY(after.open(QIODevice::ReadOnly));

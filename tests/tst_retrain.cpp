@@ -342,6 +342,10 @@ private slots:
             macs << QString::fromStdString(formatMacs(x.searched.macs));
         const QString cell = QSet<QString>(macs.begin(), macs.end()).size() == 1 ? macs.front() : macs.join(" / ");
         QVERIFY2(md.contains("| " + cell + " |"), qPrintable(md));
+        // The narrow form (the app's dock): no table, one item per target with the same cells.
+        const QString narrow = QString::fromStdString(rep.markdown(true));
+        QVERIFY2(!narrow.contains("|---") && narrow.contains(" at " + cell + " MACs vs uniform "), qPrintable(narrow));
+        QCOMPARE(narrow.count("\n- **"), int(rep.rows.size()));
 
         Store store(db);
         const size_t trainings = store.trainings().size(), retrains = store.retrains().size();

@@ -151,7 +151,7 @@ void ReportPanel::showCompare(const std::optional<mp::CompareReport>& report) {
     }
     drawCompareChart(chart_, *report, true);
     // The document's top-level title would dwarf the panel; the chart carries it already.
-    QString md = QString::fromStdString(report->markdown());
+    QString md = QString::fromStdString(report->markdown(true));
     md.remove(0, md.indexOf('\n') + 1);
     report_->setMarkdown(md);
 }

@@ -59,7 +59,7 @@ int runCompare(const Parser& p) {
                              " is outside the full network's MACs: a target is above 0% and at most "
                              "100% (0 to 1 as a fraction)");
         if (std::find(fractions.begin(), fractions.end(), x) != fractions.end())
-            throw UsageError("--targets lists " + t.toStdString() + " twice");
+            throw UsageError("--targets lists " + t.toStdString() + " twice: give each target once");
         fractions.push_back(x);
     }
     if (fractions.empty())

@@ -135,8 +135,8 @@ int launchLocal(const Parser& p, const char* command) {
     }
 
     // A failed rank stops the others: SIGINT at once (they stop at the next step and keep their
-    // checkpoint), a second signal 5 s later (the ranks' handler quits at once, e.g. out of a
-    // rendezvous or collective that no step check reaches), SIGKILL 10 s later as the last resort.
+    // checkpoint), SIGKILL 5 s later (a rank blocked in a rendezvous or a collective reaches no
+    // step; a second SIGINT would make it print "interrupted again", which the user did not do).
     int forwarded = 0, running = n, failed = -1, stage = 0;
     Clock::time_point failedAt{};
     const auto signalRunning = [&](int sig) {
@@ -159,8 +159,8 @@ int launchLocal(const Parser& p, const char* command) {
                 failedAt = Clock::now();
                 if (running > 0) {
                     std::fprintf(stderr,
-                                 "metaprune %s: rank %d %s; stopping the other ranks (ended at once if still "
-                                 "running in 5 s)\n",
+                                 "metaprune %s: rank %d %s; stopping the other ranks (killed if still running "
+                                 "in 5 s)\n",
                                  command, r, describeStatus(st).c_str());
                     signalRunning(SIGINT);
                     stage = 1;
@@ -171,10 +171,6 @@ int launchLocal(const Parser& p, const char* command) {
             const double since = std::chrono::duration<double>(Clock::now() - failedAt).count();
             if (since > 5 && stage == 1) {
                 stage = 2;
-                signalRunning(SIGTERM);
-            }
-            if (since > 10 && stage == 2) {
-                stage = 3;
                 signalRunning(SIGKILL);
             }
         }

@@ -126,6 +126,14 @@ int main(int argc, char** argv) {
     const bool needsGui = argc > 1 && std::strcmp(argv[1], "compare") == 0;
     if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
+    // Headless, as root or in a container, Qt warns that XDG_RUNTIME_DIR is unset and uses a
+    // folder of its own: nothing a user of the command line can act on, so that one line is dropped.
+    static QtMessageHandler previous = nullptr;
+    if (needsGui)
+        previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& msg) {
+            if (!msg.startsWith("QStandardPaths: XDG_RUNTIME_DIR not set"))
+                previous(type, context, msg);
+        });
     std::unique_ptr<QCoreApplication> app(needsGui ? new QApplication(argc, argv)
                                                    : new QCoreApplication(argc, argv));
     QCoreApplication::setApplicationName("metaprune");

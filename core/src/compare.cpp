@@ -359,14 +359,14 @@ Difference compareDifference(const CompareRow& row) {
     return differenceOf(pairedDifference(searched, uniform), "paired t", sample);
 }
 
-std::string CompareReport::markdown() const {
+std::string CompareReport::markdown(bool narrow) const {
     std::string md = "# Searched structures against uniform baselines (" + arch + ")\n\n";
-    md += pairing == ComparePairing::EqualCost
+    std::string about = pairing == ComparePairing::EqualCost
               ? "Pairing: equal cost, as in the paper. For each target, the uniform width-multiplier network nearest "
                 "to it, and a search under that network's MACs: the searched structure never costs more.\n\n"
               : "Pairing: at least. A search under the target, against the cheapest uniform width-multiplier network "
                 "with at least the searched structure's MACs.\n\n";
-    md += "Retraining recipe: " + recipeText(recipe) + "; retraining seeds " + seedList(seeds) + "; search seeds " +
+    about += "Retraining recipe: " + recipeText(recipe) + "; retraining seeds " + seedList(seeds) + "; search seeds " +
           seedList(searchSeeds) + "; PruningNet seeds " + seedList(pruningnetSeeds) +
           ". Top-1 is on the official test set: mean ± sample standard deviation over every result, or the one "
           "value with n=1. The difference is searched minus uniform in points with its 95% interval: a paired t "
@@ -374,10 +374,12 @@ std::string CompareReport::markdown() const {
           "It holds the searched structures fixed (retraining noise), so it does not say how a new search would "
           "fare. Each PruningNet seed draws its own search split, and every network, the uniform one too, is "
           "retrained on the training images outside it: the uniform network is retrained once per PruningNet "
-          "seed. Where the structures differ, the table lists one value per structure, in the order of the list "
-          "under it.\n\n";
-    md += "| target | uniform network | searched MACs | MACs ratio | searched top-1 | uniform top-1 | difference [95%] "
-          "| n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+          "seed. Where the structures differ, " + std::string(narrow ? "each target" : "the table") +
+          " lists one value per structure, in the order of the list under it.\n\n";
+    std::string results;
+    if (!narrow)
+        results += "| target | uniform network | searched MACs | MACs ratio | searched top-1 | uniform top-1 | difference "
+              "[95%] | n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const CompareRow& r : rows) {
         std::vector<std::string> uniforms, searchedMacs, ratios;
         for (const CompareArm& a : r.arms) {
@@ -389,16 +391,25 @@ std::string CompareReport::markdown() const {
         std::vector<double> s, u;
         int nets = 0;
         seedPairs(r, s, u, &nets);
-        md += "| " + fixed("%.1f%%", 100 * r.fraction) + " (" + formatMacs(r.targetMacs) + ") | " +
-              armsText(uniforms) + " | " + armsText(searchedMacs) + " | " + armsText(ratios) + " | " +
-              formatTop1(r.searchedTop1()) + " | " + formatTop1(r.uniformTop1()) + " | " +
-              differenceCell(r.difference) + " | " + std::to_string(s.size()) + " | " + verdictCell(r.difference) +
-              " |\n";
+        const std::string target = fixed("%.1f%%", 100 * r.fraction) + " (" + formatMacs(r.targetMacs) + ")";
+        if (narrow)
+            results += "- **" + target + "**: searched " + formatTop1(r.searchedTop1()) + " at " + armsText(searchedMacs) +
+                  " MACs vs uniform " + formatTop1(r.uniformTop1()) + " at " + armsText(uniforms) +
+                  " (MACs ratio " + armsText(ratios) + "): **" + differenceCell(r.difference) + "**, n = " +
+                  std::to_string(s.size()) + ", " + verdictCell(r.difference) + "\n";
+        else
+            results += "| " + target + " | " + armsText(uniforms) + " | " + armsText(searchedMacs) + " | " +
+                  armsText(ratios) + " | " + formatTop1(r.searchedTop1()) + " | " + formatTop1(r.uniformTop1()) +
+                  " | " + differenceCell(r.difference) + " | " + std::to_string(s.size()) + " | " +
+                  verdictCell(r.difference) + " |\n";
     }
-    md += "\n";
-    for (const CompareRow& r : rows)
-        md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs uniform " + formatDifference(r.difference) +
-              "\n";
+    results += "\n";
+    // Narrow: the results first (a short view shows them without scrolling), the method after.
+    md += narrow ? results + about : about + results;
+    if (!narrow) // the list items say it already
+        for (const CompareRow& r : rows)
+            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs uniform " +
+                  formatDifference(r.difference) + "\n";
     md += "\nSearched structures (MACs ratio = searched / uniform MACs; scale index per gene):\n\n";
     for (const CompareRow& r : rows)
         for (const CompareArm& a : r.arms) {

@@ -276,8 +276,11 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
             throw DistributedError(me + ": cannot host the rendezvous store on " + where + " (" + causeOf(e) +
                                    "): another program, or another run, may be using the port; choose another with "
                                    "--master-port or MASTER_PORT");
+        const std::string cause = causeOf(e);
+        if (cause.find("Interrupted system call") != std::string::npos) // a signal (Ctrl-C, a launcher) ended the wait
+            throw DistributedError(me + ": interrupted while connecting to the rendezvous store at " + where);
         throw DistributedError(me + ": cannot reach the rendezvous store at " + where + " within " + waited + " (" +
-                               causeOf(e) + "): is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
+                               cause + "): is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
     }
     // A restarted torchrun agent keeps its store: each attempt gets its own keys.
     const std::string attempt = std::getenv("TORCHELASTIC_RESTART_COUNT") ? std::getenv("TORCHELASTIC_RESTART_COUNT") : "0";

@@ -65,15 +65,8 @@ std::unique_ptr<QLockFile> lockOrThrow(const std::string& path, const std::strin
 } // namespace
 
 void verifyCheckpoint(const TrainingRecord& t) {
-    const QFileInfo file(QString::fromStdString(t.checkpoint));
-    const QDir folder = file.absoluteDir();
-    if (!file.exists() && !folder.exists() && folder.dirName().endsWith(".checkpoints"))
-        // The usual cause: the project file was copied or renamed without its folder, which
-        // keeps the name of the file the training ran in.
-        throw CheckpointError(t.checkpoint + ": checkpoint of training " + std::to_string(t.id) +
-                              " not found: its folder " + folder.dirName().toStdString() +
-                              " is missing beside the project; a copied or renamed project needs that folder "
-                              "beside it, under the same name");
+    if (!QFileInfo::exists(QString::fromStdString(t.checkpoint)))
+        throw CheckpointError(checkpointNotFoundMessage(t.checkpoint));
     if (t.sha256.empty())
         return;
     const std::string now = fileSha256(t.checkpoint);

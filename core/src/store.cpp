@@ -463,11 +463,21 @@ Store::Store(const std::string& path, StoreMode mode) : path_(path), readOnly_(m
                              " of its tables present)");
         if (existed) {
             QSqlQuery integrity(database(connection_));
-            if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok")
-                throw StoreError(path + ": database file is damaged (quick_check: " +
-                                 (integrity.lastError().isValid() ? sqlErrorText(integrity.lastError())
-                                                                   : integrity.value(0).toString().toStdString()) +
-                                 ")");
+            if (!integrity.exec("PRAGMA quick_check") || !integrity.next() || integrity.value(0).toString() != "ok") {
+                // SQLite lists up to 100 problems: the first one names the kind of damage.
+                QStringList problems;
+                if (integrity.lastError().isValid())
+                    problems << QString::fromStdString(sqlErrorText(integrity.lastError()));
+                else
+                    do
+                        problems += integrity.value(0).toString().split('\n', Qt::SkipEmptyParts);
+                    while (integrity.next());
+                problems.removeAll("*** in database main ***");
+                const QString first = problems.value(0).trimmed();
+                throw StoreError(path + ": database file is damaged (quick_check: " + first.toStdString() +
+                                 (problems.size() > 1 ? "; " + std::to_string(problems.size() - 1) + " more" : "") +
+                                 "); nothing was written to it: restore a backup of the project");
+            }
         }
     } catch (...) {
         {

@@ -119,7 +119,7 @@ namespace {
 template <typename F>
 void withCheckpoint(const std::string& path, CheckpointInfo& info, F&& load) {
     if (!fs::exists(path))
-        throw CheckpointError(path + ": checkpoint not found");
+        throw CheckpointError(checkpointNotFoundMessage(path));
     info.path = path;
     try {
         torch::serialize::InputArchive ar;
@@ -230,6 +230,27 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
 }
 
 } // namespace detail
+
+std::string checkpointNotFoundMessage(const std::string& path) {
+    const fs::path file(path), folder = file.parent_path();
+    std::error_code ec;
+    const std::string name = folder.filename().string(), suffix = ".checkpoints";
+    if (fs::exists(folder, ec) || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return path + ": checkpoint not found";
+    // The folder keeps the name of the project file the training ran in.
+    std::string msg = path + ": checkpoint not found: its folder " + name + " is missing beside the project";
+    for (const fs::directory_entry& e : fs::directory_iterator(folder.parent_path(), ec)) {
+        const std::string other = e.path().filename().string();
+        if (other.size() > suffix.size() && other.compare(other.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+            fs::exists(e.path() / file.filename(), ec)) {
+            msg += " (" + other + " beside it holds a file of that name: rename that folder to " + name + ")";
+            break;
+        }
+    }
+    return msg + "; a copied or renamed project needs its checkpoint folder beside it, under the name it was "
+                 "trained with";
+}
 
 ArchSpec architectureOf(const TrainConfig& cfg, int channels, int height, int width, int classes) {
     return detail::architectureFor(cfg, channels, height, width, classes);

@@ -112,7 +112,8 @@ struct CompareReport {
     std::vector<CompareRow> rows;
     /// The report as a Markdown document: per target both costs and their ratio, both top-1s,
     /// the difference with its interval, n and the verdict; then every searched structure.
-    std::string markdown() const;
+    /// `narrow`: one list item per target instead of the nine-column table (the app's dock).
+    std::string markdown(bool narrow = false) const;
     /// JSON, "version": 2 (version 1, without the key, is still read).
     std::string toJson() const;
 };

@@ -121,8 +121,7 @@ LatencyJob latencyTableFor(const std::string& dbPath, const ArchSpec& arch, int 
 
 /// Throws CheckpointError when a finished training's checkpoint no longer has the SHA-256 the
 /// project recorded for it (modified, replaced or damaged since): its numbers would not be the
-/// training's, or when it is missing with its folder (a project copied without the
-/// `<name>.checkpoints` folder it was trained with): the message names the folder.
+/// training's, or when it is missing (checkpointNotFoundMessage).
 void verifyCheckpoint(const TrainingRecord& training);
 
 /// Gives runs and trainings that a process ended without closing (killed, crashed) their true

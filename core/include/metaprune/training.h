@@ -165,6 +165,11 @@ struct CheckpointInfo {
 /// Throws CheckpointError naming the file when it is missing or not a MetaPrune checkpoint.
 CheckpointInfo readCheckpointInfo(const std::string& path);
 
+/// The error text for a checkpoint `path` that does not exist: "<path>: checkpoint not found",
+/// and, where its `<name>.checkpoints` folder is missing (a project copied or renamed without
+/// it), which folder, and a sibling `*.checkpoints` folder that holds a file of that name.
+std::string checkpointNotFoundMessage(const std::string& path);
+
 /// The architecture a checkpoint's PruningNet generates weights for.
 ArchSpec checkpointArchitecture(const CheckpointInfo& info);
 
