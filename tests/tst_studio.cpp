@@ -908,21 +908,32 @@ private slots:
         QVERIFY(!again.isBusy());
     }
 
-    // The probe run ends with the app: finished, not left running.
+    // The probe run appears with the first stored probe and ends with the app: finished, not
+    // left running.
     void probeRunClosesWithTheApp() {
+        const auto runningProbes = [this] {
+            int n = 0;
+            for (const mp::RunRecord& r : mp::Store(project.toStdString()).runs())
+                n += r.kind == "probe" && r.status == "running";
+            return n;
+        };
         {
             MainWindow w;
             QSignalSpy loaded(&w, &MainWindow::checkpointLoaded);
             QVERIFY(w.openProject(project));
             QVERIFY(loaded.wait(60000));
-            mp::Store store(project.toStdString());
-            bool running = false;
-            for (const mp::RunRecord& r : store.runs())
-                running = running || (r.kind == "probe" && r.status == "running");
-            QVERIFY(running);
+            QCOMPARE(runningProbes(), 0); // opening a project writes no run
+            // A structure no test stored: the narrowest network with a full-width stem.
+            const mp::ArchSpec arch = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+            mp::Encoding enc = mp::uniformEncoding(arch, 0);
+            enc[size_t(w.structure()->editor()->geneOfLayer(0))] = mp::grid::kSize - 1;
+            QSignalSpy shown(&w, &MainWindow::probeShown);
+            w.structure()->applyEdit(enc);
+            QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last()[1].toBool(), 60000);
+            QCOMPARE(runningProbes(), 1);
         }
-        mp::Store store(project.toStdString());
-        for (const mp::RunRecord& r : store.runs())
+        QCOMPARE(runningProbes(), 0);
+        for (const mp::RunRecord& r : mp::Store(project.toStdString()).runs())
             if (r.kind == "probe")
                 QCOMPARE(QString::fromStdString(r.status), QString("finished"));
     }

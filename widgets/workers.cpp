@@ -363,12 +363,10 @@ void ProbeWorker::load(const QString& db, const QString& checkpoint, const QStri
         evaluator_ = std::make_unique<mp::Evaluator>(checkpoint.toStdString(), *data_, defaults.eval);
         checkHash(*evaluator_, sha256);
         store_ = std::make_unique<mp::Store>(db.toStdString());
-        mp::RunRecord run = mp::searchRunRecord(*evaluator_, defaults, 0);
-        run.kind = "probe"; // one probe run per checkpoint, apart from the searches
+        probeRecord_ = mp::searchRunRecord(*evaluator_, defaults, 0);
+        probeRecord_.kind = "probe"; // one probe run per checkpoint, apart from the searches
         if (const auto t = store_->trainingByCheckpoint(info.path))
-            run.trainingId = t->id;
-        probeRun_ = store_->findOrCreateRun(run);
-        store_->setRunStatus(probeRun_, "running"); // until the app closes or opens another project
+            probeRecord_.trainingId = t->id;
         emit loaded(QString::fromStdString(mp::toArchitectureJson(evaluator_->arch())),
                     qint64(evaluator_->searchSplitImages()));
     } catch (const std::exception& e) {
@@ -408,6 +406,11 @@ void ProbeWorker::processPending() {
                                                           mp::EvalBudget{kQuickRecalBatches, kQuickImages});
         emit quickResult(id, enc, quick.top1, quick.milliseconds);
         const mp::EvalResult full = evaluator_->evaluate(enc, mp::EvalSplit::Search, &supersede_);
+        if (probeRun_ == 0) {
+            // Opening a project writes nothing; the run appears with its first probe.
+            probeRun_ = store_->findOrCreateRun(probeRecord_);
+            store_->setRunStatus(probeRun_, "running"); // until the app closes or opens another project
+        }
         mp::CandidateRecord c;
         c.runId = probeRun_;
         c.genes = enc;

@@ -131,7 +131,8 @@ private:
     std::unique_ptr<mp::DataBundle> data_;
     std::unique_ptr<mp::Evaluator> evaluator_;
     std::unique_ptr<mp::Store> store_;
-    qint64 probeRun_ = 0;
+    qint64 probeRun_ = 0;        ///< created by the first probe that is stored
+    mp::RunRecord probeRecord_; ///< the probe run of the loaded checkpoint
 };
 
 /// The paper's evaluation step in the background: retraining one structure, the comparison

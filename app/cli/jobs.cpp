@@ -69,13 +69,16 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
                        int64_t trainingId, const LatencyTable* latency, bool allowUnlearned,
                        const Distributed* dist) {
     const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
+    // What is scored: the split can hold fewer images than the cap (evaluator.h).
+    const int64_t split = ev.searchSplitImages();
+    const int64_t scored = cfg.eval.evalImages > 0 ? std::min<int64_t>(cfg.eval.evalImages, split) : split;
     std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d "
-                "generations, eval %d images "
+                "generations, eval %lld search-split images "
                 "after %d x %d BN recalibration images\n",
                 ev.checkpoint().config.family.c_str(), ev.checkpoint().config.preset.c_str(),
                 formatMacs(cfg.minMacs).c_str(),
                 cfg.maxMacs > 0 ? formatMacs(cfg.maxMacs).c_str() : "inf", formatMacs(full).c_str(),
-                cfg.population, cfg.generations, cfg.eval.evalImages, cfg.eval.recalBatches,
+                cfg.population, cfg.generations, static_cast<long long>(scored), cfg.eval.recalBatches,
                 cfg.eval.recalBatchSize);
     std::fflush(stdout);
     Progress bar("search");
@@ -101,7 +104,10 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
     std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
                 static_cast<long long>(job.outcome.runId),
                 static_cast<long long>(job.outcome.evaluated),
-                static_cast<long long>(job.outcome.cached), job.resumed ? " (resumed run)" : "",
+                static_cast<long long>(job.outcome.cached),
+                !job.resumed                  ? ""
+                : job.outcome.evaluated == 0 ? " (resumed run: every candidate was stored)"
+                                             : " (resumed run)",
                 duration(job.outcome.seconds).c_str());
     if (job.outcome.exhausted)
         std::printf("The search ended after generation %d of %d: mutation, crossover and %d repaired random "
