@@ -491,6 +491,8 @@ private slots:
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("notes.sqlite"), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(tmp.filePath("notes.checkpoints")));
+        // ... and before the data is read or the training announced.
+        QVERIFY2(!r.out.contains("Data: ") && !r.out.contains("Training PruningNet"), qPrintable(r.out));
     }
 
     void unlearnedPruningNetIsCalledOut() {

@@ -25,6 +25,9 @@ int runTrain(const Parser& p) {
     const std::string ckpt = p.isSet("checkpoint")
                                  ? QFileInfo(p.value("checkpoint")).absoluteFilePath().toStdString()
                                  : defaultCheckpointPath(db, cfg);
+    // A damaged or foreign project fails here, before the data is read and training announced.
+    if ((!dist || dist->rank() == 0) && QFileInfo::exists(p.value("db")))
+        const Store check(db, StoreMode::ReadOnly);
     const DataBundle data = loadDataFor(cfg, p);
     if (dist && dist->rank() != 0) {
         // Rank 0 owns the project and the checkpoint; this rank trains its shard of each batch.
