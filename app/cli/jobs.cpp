@@ -13,9 +13,10 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
                      const std::string& ckpt, const Distributed* dist) {
     std::printf(
         "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
-        "%d epochs, batch %d\n",
+        "%d %s, batch %d\n",
         cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(),
-        static_cast<long long>(data.train.size()), cfg.searchPerClass, cfg.epochs, cfg.batchSize);
+        static_cast<long long>(data.train.size()), cfg.searchPerClass, cfg.epochs,
+        cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
     if (dist)
         std::printf("  data-parallel on %d ranks: %d images per rank and step, synchronised batch norm\n",
@@ -73,12 +74,13 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
     const int64_t split = ev.searchSplitImages();
     const int64_t scored = cfg.eval.evalImages > 0 ? std::min<int64_t>(cfg.eval.evalImages, split) : split;
     std::printf("Searching %s/%s: MACs in [%s, %s] (full network %s), population %d, %d "
-                "generations, eval %lld search-split images "
+                "%s, eval %lld search-split images "
                 "after %d x %d BN recalibration images\n",
                 ev.checkpoint().config.family.c_str(), ev.checkpoint().config.preset.c_str(),
                 formatMacs(cfg.minMacs).c_str(),
                 cfg.maxMacs > 0 ? formatMacs(cfg.maxMacs).c_str() : "inf", formatMacs(full).c_str(),
-                cfg.population, cfg.generations, static_cast<long long>(scored), cfg.eval.recalBatches,
+                cfg.population, cfg.generations, cfg.generations == 1 ? "generation" : "generations",
+                static_cast<long long>(scored), cfg.eval.recalBatches,
                 cfg.eval.recalBatchSize);
     std::fflush(stdout);
     Progress bar("search");
