@@ -1428,16 +1428,27 @@ private slots:
     }
 
     void badProjectFileShowsError() {
-        const QString path = tmp.filePath("not-a-project.sqlite");
+        // In a folder with a long name: the message is wider than the window.
+        const QString dir = tmp.filePath(QString("projects-kept-in-a-folder-with-a-long-name-").repeated(4));
+        QVERIFY(QDir().mkpath(dir));
+        const QString path = dir + "/not-a-project.sqlite";
         QFile f(path);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("this is a text file, not an SQLite database at all, and long enough to be read");
         f.close();
         MainWindow w;
+        w.resize(900, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
         QSignalSpy errors(&w, &MainWindow::errorShown);
         QVERIFY(!w.openProject(path));
         QCOMPARE(errors.count(), 1);
         QVERIFY2(w.lastError().contains(path), qPrintable(w.lastError()));
+        // The status bar shows what fits, elided; the tooltip has it whole.
+        const QString shown = w.statusBar()->currentMessage();
+        QVERIFY2(shown.endsWith(QChar(0x2026)) && w.statusBar()->fontMetrics().horizontalAdvance(shown) <= w.statusBar()->width(),
+                 qPrintable(shown));
+        QCOMPARE(w.statusBar()->toolTip(), w.lastError());
     }
 };
 

@@ -480,7 +480,10 @@ void MainWindow::rememberProject(const QString& path) {
 
 void MainWindow::showError(const QString& message) {
     lastError_ = message;
-    statusBar()->showMessage(message, 15000);
+    // The status bar clips a long message mid-word: elided there, whole in its tooltip and the box.
+    const int room = std::max(200, statusBar()->width() - 24);
+    statusBar()->showMessage(statusBar()->fontMetrics().elidedText(message.simplified(), Qt::ElideRight, room), 15000);
+    statusBar()->setToolTip(message);
     // Non-modal: a worker's error must never stall the event loop (or a headless test).
     auto* box = new QMessageBox(QMessageBox::Warning, tr("MetaPrune Studio"), message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
