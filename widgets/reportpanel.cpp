@@ -3,6 +3,7 @@
 #include "reportchart.h"
 
 #include <cmath>
+#include <numeric>
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -104,17 +105,17 @@ mp::RetrainConfig ReportPanel::recipe() const {
 }
 
 mp::CompareConfig ReportPanel::compareConfig(uint64_t pruningnetSeed) const {
+    const auto seedsFrom = [](uint64_t first, int count) {
+        std::vector<uint64_t> s(static_cast<size_t>(count));
+        std::iota(s.begin(), s.end(), first);
+        return s;
+    };
     mp::CompareConfig c;
     c.pairing = mp::parseComparePairing(pairing_->currentData().toString().toStdString());
     c.recipe = recipe();
-    c.seeds.clear();
-    for (int i = 1; i <= seeds_->value(); ++i)
-        c.seeds.push_back(uint64_t(i));
-    c.searchSeeds.clear();
-    for (int i = 1; i <= searchSeeds_->value(); ++i)
-        c.searchSeeds.push_back(uint64_t(i));
-    for (int i = 0; i < pruningnets_->value(); ++i)
-        c.pruningnetSeeds.push_back(pruningnetSeed + uint64_t(i));
+    c.seeds = seedsFrom(1, seeds_->value());
+    c.searchSeeds = seedsFrom(1, searchSeeds_->value());
+    c.pruningnetSeeds = seedsFrom(pruningnetSeed, pruningnets_->value());
     return c;
 }
 

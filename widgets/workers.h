@@ -15,12 +15,9 @@
 namespace mp {
 class Evaluator;
 class Store;
+struct CompareConfig;
 struct DataBundle;
 } // namespace mp
-
-namespace mp {
-struct CompareConfig;
-}
 
 namespace mpw {
 

@@ -137,7 +137,8 @@ int launchLocal(const Parser& p, const char* command) {
     // A failed rank stops the others: SIGINT at once (they stop at the next step and keep their
     // checkpoint), SIGKILL 5 s later (a rank blocked in a rendezvous or a collective reaches no
     // step; a second SIGINT would make it print "interrupted again", which the user did not do).
-    int forwarded = 0, running = n, failed = -1, stage = 0;
+    int forwarded = 0, running = n, failed = -1;
+    bool killed = false;
     Clock::time_point failedAt{};
     const auto signalRunning = [&](int sig) {
         for (pid_t pid : pids)
@@ -163,14 +164,13 @@ int launchLocal(const Parser& p, const char* command) {
                                  "in 5 s)\n",
                                  command, r, describeStatus(st).c_str());
                     signalRunning(SIGINT);
-                    stage = 1;
                 }
             }
         }
         if (failed >= 0 && running > 0) {
             const double since = std::chrono::duration<double>(Clock::now() - failedAt).count();
-            if (since > 5 && stage == 1) {
-                stage = 2;
+            if (since > 5 && !killed) {
+                killed = true;
                 signalRunning(SIGKILL);
             }
         }

@@ -287,15 +287,20 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
     auto store = c10::make_intrusive<c10d::PrefixStore>("metaprune/" + job + "/" + attempt, tcp);
     const std::string hash =
         QCryptographicHash::hash(QByteArray::fromStdString(settings), QCryptographicHash::Sha256).toHex().toStdString();
-    const auto key = [](int r) { return "rank/" + std::to_string(r); };
+    const auto key = [](const char* what, int r) { return what + std::to_string(r); };
+    // The ranks that have not set `what`<rank> yet.
+    const auto missingRanks = [&](const char* what) {
+        std::vector<int> missing;
+        for (int r = 0; r < env.worldSize; ++r)
+            if (!store->check({key(what, r)}))
+                missing.push_back(r);
+        return missing;
+    };
     try {
-        store->set(key(env.rank), bytesOf(hash));
+        store->set(key("rank/", env.rank), bytesOf(hash));
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            std::vector<int> missing;
-            for (int r = 0; r < env.worldSize; ++r)
-                if (!store->check({key(r)}))
-                    missing.push_back(r);
+            const std::vector<int> missing = missingRanks("rank/");
             if (missing.empty())
                 break;
             if (abandon && abandon())
@@ -316,7 +321,7 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
         }
         std::string mismatch;
         for (int r = 0; r < env.worldSize && mismatch.empty(); ++r) {
-            const std::vector<uint8_t> bytes = store->get(key(r));
+            const std::vector<uint8_t> bytes = store->get(key("rank/", r));
             const std::string theirs(bytes.begin(), bytes.end());
             if (theirs != hash)
                 mismatch = me + ": rank " + std::to_string(r) + " runs with other settings than rank " +
@@ -328,18 +333,11 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
             // Every rank sees the mismatch (one hash differs from each rank's own). The store's host waits until
             // the others have read the hashes too: exiting earlier would close the store under them and they
             // would report a broken connection instead of the cause.
-            store->set("checked/" + std::to_string(env.rank), bytesOf(hash));
-            if (o.isServer) {
-                const auto until = std::chrono::steady_clock::now() + timeout;
-                for (int r = 0; r < env.worldSize && std::chrono::steady_clock::now() < until;) {
-                    if (store->check({"checked/" + std::to_string(r)}))
-                        ++r;
-                    else if (abandon && abandon())
-                        break;
-                    else
-                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                }
-            }
+            store->set(key("checked/", env.rank), bytesOf(hash));
+            const auto until = std::chrono::steady_clock::now() + timeout;
+            while (o.isServer && !missingRanks("checked/").empty() && std::chrono::steady_clock::now() < until &&
+                   !(abandon && abandon()))
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
             throw DistributedError(mismatch);
         }
     } catch (const DistributedError&) {

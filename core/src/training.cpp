@@ -234,16 +234,18 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
 std::string checkpointNotFoundMessage(const std::string& path) {
     const fs::path file(path), folder = file.parent_path();
     std::error_code ec;
-    const std::string name = folder.filename().string(), suffix = ".checkpoints";
-    if (fs::exists(folder, ec) || name.size() <= suffix.size() ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    const auto isCheckpointFolder = [](const std::string& name) {
+        const std::string suffix = ".checkpoints";
+        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const std::string name = folder.filename().string();
+    if (fs::exists(folder, ec) || !isCheckpointFolder(name))
         return path + ": checkpoint not found";
     // The folder keeps the name of the project file the training ran in.
     std::string msg = path + ": checkpoint not found: its folder " + name + " is missing beside the project";
     for (const fs::directory_entry& e : fs::directory_iterator(folder.parent_path(), ec)) {
         const std::string other = e.path().filename().string();
-        if (other.size() > suffix.size() && other.compare(other.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-            fs::exists(e.path() / file.filename(), ec)) {
+        if (isCheckpointFolder(other) && fs::exists(e.path() / file.filename(), ec)) {
             msg += " (" + other + " beside it holds a file of that name: rename that folder to " + name + ")";
             break;
         }
