@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake ninja-build ccache pkg-config zlib1g-dev libstb-
 libtorch-dev libgloo-dev libgoogle-glog-dev libopenblas0-openmp \
 qt6-base-dev qt6-svg-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev \
 libonnx-dev libprotobuf-dev libboost-dev \
-dataset-fashion-mnist xvfb xauth python3-torch python3-torchvision python3-onnx python3-opencv \
+dataset-fashion-mnist xvfb xauth python3-torch python3-torchvision python3-onnx python3-opencv python3-pil \
 help2man file lintian appstream desktop-file-utils"
 
 missing=""

@@ -567,6 +567,44 @@ private slots:
         QCOMPARE(b.test.classCounts(), (std::vector<int64_t>{2, 2}));
     }
 
+    // Hidden folders and files (Jupyter's checkpoints, macOS archives, AppleDouble "._" files)
+    // are never classes or images, as torchvision's ImageFolder; a link that loops is an
+    // unreadable file like others, not a stop.
+    void hiddenEntriesAreNotClassesOrImages() {
+        QDir root(tmp.path());
+        auto save = [&](const QString& rel, int value) {
+            QImage img(4, 4, QImage::Format_Grayscale8);
+            img.fill(value);
+            QVERIFY(img.save(path(rel)));
+        };
+        for (const char* c : {"hid/a", "hid/b", "hid/.ipynb_checkpoints", "hid/__MACOSX/a"})
+            root.mkpath(c);
+        for (int i = 0; i < 30; ++i) {
+            save(QString("hid/a/%1.png").arg(i, 2, 10, QChar('0')), i);
+            save(QString("hid/b/%1.png").arg(i, 2, 10, QChar('0')), 100 + i);
+        }
+        for (int i = 0; i < 3; ++i)
+            save(QString("hid/.ipynb_checkpoints/%1.png").arg(i), 200);
+        // AppleDouble resource forks: named like images, not images.
+        writeFile(path("hid/a/._00.png"), {0, 5, 22, 7, 0, 2, 0, 0});
+        writeFile(path("hid/__MACOSX/a/._01.png"), {0, 5, 22, 7, 0, 2, 0, 0});
+        writeFile(path("hid/b/.DS_Store"), {0, 0, 0, 1});
+        QVERIFY(QFile::link("loop.png", path("hid/b/loop.png"))); // links to itself
+        DataOptions o;
+        o.maxBad = 0.05;
+        const DataBundle b = loadData(path("hid").toStdString(), DataFormat::Auto, o);
+        QCOMPARE(b.train.classNames, (std::vector<std::string>{"a", "b"}));
+        QCOMPARE(b.train.size() + b.test.size(), int64_t(60));
+        QCOMPARE(int(b.skipped.size()), 1);
+        QVERIFY2(QString::fromStdString(b.skipped[0]).contains("loop.png: cannot open (Too many levels of symbolic links)"),
+                 b.skipped[0].c_str());
+        // Counted at every level: .ipynb_checkpoints, __MACOSX, a/._00.png, b/.DS_Store.
+        const QString summary = QString::fromStdString(b.summary);
+        QVERIFY2(summary.contains("60 images in 2 classes") && summary.contains("1 skipped (loop.png") &&
+                     summary.contains("4 hidden files/folders skipped (names starting with '.', __MACOSX)"),
+                 qPrintable(summary));
+    }
+
     void singleClassRefused() {
         QDir(tmp.path()).mkpath("one/only");
         QImage img(4, 4, QImage::Format_Grayscale8);

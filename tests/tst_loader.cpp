@@ -7,11 +7,13 @@
 
 #include <QBuffer>
 #include <QImage>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <stb/stb_image_write.h>
 #include <turbojpeg.h>
+#include <zlib.h>
 
 #include <fstream>
 
@@ -50,6 +52,45 @@ std::vector<uint8_t> exifSegment(int o) {
                                 uint8_t((p.size() + 2) & 0xFF)};
     seg.insert(seg.end(), p.begin(), p.end());
     return seg;
+}
+
+void chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& data) {
+    const uint32_t n = uint32_t(data.size());
+    png.insert(png.end(), {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)});
+    const size_t start = png.size();
+    png.insert(png.end(), type, type + 4);
+    png.insert(png.end(), data.begin(), data.end());
+    const uLong crc = crc32(0, png.data() + start, uInt(png.size() - start));
+    png.insert(png.end(), {uint8_t(crc >> 24), uint8_t(crc >> 16), uint8_t(crc >> 8), uint8_t(crc)});
+}
+
+/// A valid, all-black PNG of `side` x `side` with colour type `colourType` (0 gray, 2 RGB,
+/// 3 palette, 6 RGBA; 8 bits), its rows deflated one at a time (a few MB for 20000x20000).
+std::vector<uint8_t> blackPng(int side, int colourType) {
+    const int channels = colourType == 2 ? 3 : colourType == 6 ? 4 : 1;
+    std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const uint8_t s3 = uint8_t(side >> 24), s2 = uint8_t(side >> 16), s1 = uint8_t(side >> 8), s0 = uint8_t(side);
+    chunk(png, "IHDR", {s3, s2, s1, s0, s3, s2, s1, s0, 8, uint8_t(colourType), 0, 0, 0});
+    if (colourType == 3)
+        chunk(png, "PLTE", {0, 0, 0});
+    z_stream z{};
+    deflateInit(&z, 1);
+    std::vector<uint8_t> row(size_t(side) * channels + 1, 0), idat, buf(1 << 16);
+    for (int y = 0; y <= side; ++y) {
+        z.next_in = row.data();
+        z.avail_in = y < side ? uInt(row.size()) : 0;
+        const int flush = y < side ? Z_NO_FLUSH : Z_FINISH;
+        do {
+            z.next_out = buf.data();
+            z.avail_out = uInt(buf.size());
+            deflate(&z, flush);
+            idat.insert(idat.end(), buf.data(), buf.data() + (buf.size() - z.avail_out));
+        } while (z.avail_out == 0);
+    }
+    deflateEnd(&z);
+    chunk(png, "IDAT", idat);
+    chunk(png, "IEND", {});
+    return png;
 }
 
 // A folder of `perClass` images per class of mixed sizes (JPEG and PNG), learnable: class k
@@ -118,6 +159,25 @@ private slots:
         writeBytes(tmp.filePath("cmyk.jpg"), std::vector<uint8_t>(jpeg, jpeg + size));
         tjFree(jpeg);
         tjDestroy(tj);
+        // A plain CMYK JPEG (no colour transform) without the Adobe marker, written by PIL with
+        // its APP14 segment removed; PIL's own RGB and gray readings of it are the reference:
+        // every CMYK JPEG is read as Adobe's inverted CMYK, marker or not, as PIL does.
+        QProcess py;
+        py.start("/usr/bin/python3",
+                 {"-c", "import io, sys\n"
+                        "from PIL import Image\n"
+                        "b = io.BytesIO()\n"
+                        "Image.new('CMYK', (16, 16), (55, 155, 205, 105)).save(b, 'JPEG', quality=100)\n"
+                        "d = b.getvalue(); i = d.find(b'\\xff\\xee'); assert d[i + 4:i + 9] == b'Adobe'\n"
+                        "d = d[:i] + d[i + 2 + (d[i + 2] << 8 | d[i + 3]):]\n"
+                        "open(sys.argv[1], 'wb').write(d)\n"
+                        "im = Image.open(io.BytesIO(d)); assert 'adobe' not in im.info\n"
+                        "print(*im.convert('RGB').getpixel((8, 8)), im.convert('L').getpixel((8, 8)))\n",
+                  tmp.filePath("cmyk-no-adobe.jpg")});
+        QVERIFY2(py.waitForFinished(60000) && py.exitCode() == 0,
+                 qPrintable("python3 with PIL (python3-pil) failed: " + QString::fromUtf8(py.readAllStandardError())));
+        const QStringList pil = QString::fromUtf8(py.readAllStandardOutput()).split(' ', Qt::SkipEmptyParts);
+        QCOMPARE(pil.size(), 4);
 
         // A landscape photo stored with EXIF orientation 6 (rotate 90 degrees clockwise to view):
         // its left half (red) becomes the top half.
@@ -144,6 +204,11 @@ private slots:
             << "gray-alpha.png" << 3 << 2 << 2 << 0 << 0 << QList<int>{77, 77, 77};
         QTest::newRow("Adobe CMYK JPEG: (255-C)(255-K)/255")
             << "cmyk.jpg" << 3 << 16 << 16 << 8 << 8 << QList<int>{255, 0, 0};
+        QTest::newRow("CMYK JPEG without Adobe marker: as PIL")
+            << "cmyk-no-adobe.jpg" << 3 << 16 << 16 << 8 << 8
+            << QList<int>{pil[0].toInt(), pil[1].toInt(), pil[2].toInt()};
+        QTest::newRow("CMYK JPEG without Adobe marker, gray set: as PIL")
+            << "cmyk-no-adobe.jpg" << 1 << 16 << 16 << 8 << 8 << QList<int>{pil[3].trimmed().toInt()};
         QTest::newRow("EXIF orientation 6: top red")
             << "rotated.jpg" << 3 << 8 << 16 << 4 << 2 << QList<int>{255, 0, 0};
         QTest::newRow("EXIF orientation 6: bottom blue")
@@ -165,10 +230,10 @@ private slots:
         QCOMPARE(h.width, width); // the header already tells the oriented size
         QCOMPARE(h.height, height);
         if (file == "gray16.png") QVERIFY(h.sixteenBit);
-        if (file == "cmyk.jpg") QVERIFY(h.cmyk && h.adobeInverted && h.colour);
+        if (file.startsWith("cmyk")) QVERIFY(h.cmyk && h.colour);
         Image img;
         for (bool turbo : {true, false}) {
-            if (!turbo && file == "cmyk.jpg") continue; // stb_image reads no Adobe CMYK
+            if (!turbo && file.startsWith("cmyk")) continue; // stb_image reads no CMYK
             QCOMPARE(QString::fromStdString(
                          decodeImage(bytes.data(), bytes.size(), channels, 0, turbo, img)),
                      QString());
@@ -185,6 +250,62 @@ private slots:
                                         .arg(turbo ? "turbo" : "stb")));
             }
         }
+    }
+
+    // An image too large to decode is refused from its header, for every colour type and
+    // format, with its size and the limit (a 20000x20000 RGB PNG was called a truncated header).
+    void tooLargeNamedFromTheHeader_data() {
+        QTest::addColumn<QByteArray>("file");
+        QTest::addColumn<QString>("size");
+        for (const auto& [type, name] : {std::pair{2, "RGB"}, std::pair{0, "gray"}, std::pair{3, "palette"}}) {
+            const std::vector<uint8_t> png = blackPng(20000, type);
+            QTest::addRow("%s PNG", name) << QByteArray(reinterpret_cast<const char*>(png.data()), int(png.size()))
+                                          << "20000x20000";
+        }
+        // The same size in a BMP header (BITMAPINFOHEADER, 24 bits, rows bottom-up) and a JPEG
+        // frame of 65000x65000.
+        std::vector<uint8_t> bmp(54, 0);
+        bmp[0] = 'B';
+        bmp[1] = 'M';
+        bmp[10] = 54;
+        bmp[14] = 40;
+        bmp[18] = bmp[22] = 0x20;
+        bmp[19] = bmp[23] = 0x4E; // 20000
+        bmp[26] = 1;
+        bmp[28] = 24;
+        QTest::newRow("BMP header") << QByteArray(reinterpret_cast<const char*>(bmp.data()), int(bmp.size()))
+                                    << "20000x20000";
+        QImage small(8, 8, QImage::Format_RGB32);
+        small.fill(Qt::gray);
+        std::vector<uint8_t> j = jpegOf(small);
+        const uint8_t sof[] = {0xFF, 0xC0};
+        auto at = std::search(j.begin(), j.end(), std::begin(sof), std::end(sof));
+        QVERIFY(at != j.end());
+        at[5] = at[7] = 0xFD;
+        at[6] = at[8] = 0xE8; // 65000
+        QTest::newRow("JPEG frame") << QByteArray(reinterpret_cast<const char*>(j.data()), int(j.size()))
+                                    << "65000x65000";
+    }
+    void tooLargeNamedFromTheHeader() {
+        QFETCH(QByteArray, file);
+        QFETCH(QString, size);
+        const auto* d = reinterpret_cast<const uint8_t*>(file.constData());
+        ImageHeader h;
+        const QString why = QString::fromStdString(probeImage(d, size_t(file.size()), h));
+        QVERIFY2(why.startsWith("image of " + size + " is too large (") && why.endsWith("the limit is 268 M pixels)"),
+                 qPrintable(why));
+        Image img;
+        QCOMPARE(QString::fromStdString(decodeImage(d, size_t(file.size()), 3, 0, true, img)), why);
+        // In a folder, the file is skipped with that reason.
+        const QString dir = tmp.filePath("large-" + QString(QTest::currentDataTag()).replace(' ', '-'));
+        makeFolder(dir, 60, 2);
+        const QString ext = file.startsWith("BM") ? "bmp" : file.startsWith("\x89PNG") ? "png" : "jpg";
+        writeBytes(dir + "/class0/huge." + ext, std::vector<uint8_t>(d, d + file.size()));
+        DataOptions o;
+        o.height = o.width = 16;
+        const DataBundle b = loadData(dir.toStdString(), DataFormat::Folder, o);
+        QCOMPARE(int(b.skipped.size()), 1);
+        QVERIFY2(QString::fromStdString(b.skipped[0]).endsWith(": " + why), b.skipped[0].c_str());
     }
 
     // libjpeg-turbo decodes at the smallest n/8 scale that keeps the shorter side: 400x300 with

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -45,10 +47,31 @@ bool hasImageExtension(const fs::path& p) {
            ext == ".ppm" || ext == ".pnm";
 }
 
-std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs) {
+/// Names that are never classes or images: hidden entries (".ipynb_checkpoints", AppleDouble
+/// "._x.png", ".DS_Store") and macOS archive folders, as torchvision's ImageFolder skips them.
+bool hiddenName(const fs::path& p) {
+    const std::string n = p.filename().string();
+    return n.empty() || n[0] == '.' || n == "__MACOSX";
+}
+
+/// The sub-folders (`dirs`) or files of `dir`, sorted, hidden ones counted in `hidden`. A link
+/// that cannot be followed (a loop, a dangling target) is listed as a file, so that reading it
+/// fails and it is counted with the other unreadable files.
+std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs, int64_t& hidden) {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (dirs ? e.is_directory() : e.is_regular_file()) out.push_back(e.path());
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (hiddenName(it->path())) {
+            ++hidden;
+            continue;
+        }
+        std::error_code kind;
+        const bool isDir = it->is_directory(kind);
+        if (dirs ? isDir : (!isDir && (it->is_regular_file(kind) || kind || it->is_symlink())))
+            out.push_back(it->path());
+    }
+    if (ec)
+        throw DataError(dir.string() + ": cannot list the folder (" + ec.message() + ")");
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -57,7 +80,7 @@ std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs) {
 // further in (a large EXIF block).
 std::string probeFile(const std::string& path, ImageHeader& h) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return "cannot open";
+    if (!f) return std::string("cannot open (") + std::strerror(errno) + ")";
     std::vector<uint8_t> head(1 << 14);
     const size_t n = std::fread(head.data(), 1, head.size(), f);
     std::fclose(f);
@@ -93,10 +116,11 @@ struct Scan {
     std::vector<std::string> classNames;
     std::vector<Found> files;
     int64_t ignored = 0;
+    int64_t hidden = 0; ///< hidden files and folders skipped (hiddenName)
 };
 
 void scanRoot(const fs::path& root, int split, Scan& s) {
-    const std::vector<fs::path> classes = sortedEntries(root, true);
+    const std::vector<fs::path> classes = sortedEntries(root, true, s.hidden);
     if (classes.empty())
         throw DataError(root.string() + ": no class sub-folders (expected one folder per class)");
     std::vector<std::string> names;
@@ -108,7 +132,7 @@ void scanRoot(const fs::path& root, int split, Scan& s) {
         throw DataError(root.string() + ": class folders differ from the training folder's");
     for (size_t c = 0; c < classes.size(); ++c) {
         int64_t n = 0;
-        for (const fs::path& f : sortedEntries(classes[c], false)) {
+        for (const fs::path& f : sortedEntries(classes[c], false, s.hidden)) {
             if (!hasImageExtension(f)) {
                 ++s.ignored;
                 continue;
@@ -367,6 +391,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
         s += (i ? "; " : " (") + fs::path(bad[i].first).filename().string() + ": " + bad[i].second;
     if (!bad.empty()) s += bad.size() > 3 ? "; ...)" : ")";
     if (scan.ignored) s += ", " + std::to_string(scan.ignored) + " other files ignored";
+    if (scan.hidden)
+        s += ", " + std::to_string(scan.hidden) + " hidden files/folders skipped (names starting with '.', __MACOSX)";
     s += "; read at " + sizeText(H, W) + ": training " + policyText(files->trainPolicy, H, W) +
          ", search/recalibration/test " + policyText(ViewPolicy::Eval, H, W) + "; ";
     s += cache ? "decoded once, cached in memory (" + mib(decodedBytes) + ", budget " +

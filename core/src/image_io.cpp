@@ -23,6 +23,22 @@ uint16_t be16(const uint8_t* p) {
     return uint16_t((p[0] << 8) | p[1]);
 }
 
+uint32_t be32(const uint8_t* p) {
+    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+
+uint32_t le32(const uint8_t* p) {
+    return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
+}
+
+/// Images above this many pixels are refused: one would take over 1 GB decoded in RGB.
+constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
+
+std::string tooLarge(int64_t width, int64_t height) {
+    return "image of " + std::to_string(width) + "x" + std::to_string(height) + " is too large (" +
+           std::to_string((width * height + 500000) / 1000000) + " M pixels; the limit is 268 M pixels)";
+}
+
 bool isSof(uint8_t m) {
     return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
 }
@@ -38,8 +54,8 @@ int exifOrientation(const uint8_t* payload, size_t size) {
     return o >= 1 && o <= 8 ? o : 1;
 }
 
-// Walks the JPEG markers up to the first scan: frame size and components, the Adobe marker
-// (CMYK inversion) and the EXIF orientation.
+// Walks the JPEG markers up to the first scan: frame size and components, and the EXIF
+// orientation.
 std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
     h.kind = "JPEG";
     size_t at = 2;
@@ -59,8 +75,6 @@ std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
         const size_t avail = std::min(len - 2, n - std::min(n, at + 2));
         if (m == 0xE1 && avail >= 6 && std::memcmp(payload, "Exif\0\0", 6) == 0 && avail == len - 2)
             h.orientation = exifOrientation(payload, avail);
-        if (m == 0xEE && avail >= 5 && std::memcmp(payload, "Adobe", 5) == 0)
-            h.adobeInverted = true;
         if (isSof(m)) {
             if (avail < 6) break;
             h.height = be16(payload + 1);
@@ -76,7 +90,6 @@ std::string probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
     }
     if (!frame) return "truncated";
     if (h.width <= 0 || h.height <= 0) return "JPEG without a frame size";
-    if (!h.cmyk) h.adobeInverted = false;
     if (h.orientation >= 5) std::swap(h.width, h.height);
     return {};
 }
@@ -177,9 +190,10 @@ std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader&
     if (cmyk) {
         out.pixels.resize(size_t(sw) * sh * channels);
         for (size_t i = 0; i < size_t(sw) * sh; ++i) {
-            int v[4];
-            for (int k = 0; k < 4; ++k)
-                v[k] = hd.adobeInverted ? px[i * 4 + k] : 255 - px[i * 4 + k]; // 255 - ink
+            // Samples are taken as Adobe's inverted CMYK (255 - ink) with or without the Adobe
+            // marker, as PIL reads every CMYK JPEG ("CMYK;I"), so a file gives the pixels that
+            // torchvision's ImageFolder gives. Photoshop, which writes most CMYK JPEGs, inverts.
+            const uint8_t* v = &px[i * 4];
             int rgb[3];
             for (int k = 0; k < 3; ++k)
                 rgb[k] = (v[k] * v[3] + 127) / 255;
@@ -200,7 +214,10 @@ std::string decodeJpegTurbo(const uint8_t* data, size_t size, const ImageHeader&
 
 std::string probeImage(const uint8_t* d, size_t n, ImageHeader& h) {
     h = ImageHeader{};
-    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return probeJpeg(d, n, h);
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
+        const std::string why = probeJpeg(d, n, h);
+        return why.empty() && int64_t(h.width) * h.height > kMaxImagePixels ? tooLarge(h.width, h.height) : why;
+    }
     if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
         h.kind = "PNG";
     else if (n >= 2 && d[0] == 'B' && d[1] == 'M')
@@ -209,9 +226,21 @@ std::string probeImage(const uint8_t* d, size_t n, ImageHeader& h) {
         h.kind = "PNM";
     else
         return "not a JPEG, PNG, BMP or binary PGM/PPM file";
+    // The size limit from the header's own fields, before stb_image, which refuses a large image
+    // as if its header were cut off ("truncated") for some colour types.
+    int64_t fw = 0, fh = 0;
+    if (h.kind == "PNG" && n >= 24 && std::memcmp(d + 12, "IHDR", 4) == 0) {
+        fw = be32(d + 16);
+        fh = be32(d + 20);
+    } else if (h.kind == "BMP" && n >= 26) {
+        fw = std::abs(int64_t(int32_t(le32(d + 18))));
+        fh = std::abs(int64_t(int32_t(le32(d + 22)))); // negative: rows stored top-down
+    }
+    if (fw * fh > kMaxImagePixels) return tooLarge(fw, fh);
     int w = 0, ht = 0, comp = 0;
     if (!stbi_info_from_memory(d, int(std::min<size_t>(n, 1u << 30)), &w, &ht, &comp))
         return "truncated";
+    if (int64_t(w) * ht > kMaxImagePixels) return tooLarge(w, ht);
     h.width = w;
     h.height = ht;
     h.colour = comp >= 3;
@@ -228,9 +257,7 @@ std::string decodeImage(const uint8_t* data, size_t size, int channels, int minS
         return why == "truncated"
                    ? "truncated " + (hd.kind.empty() ? std::string("image") : hd.kind) + " header"
                    : why;
-    if (int64_t(hd.width) * hd.height > (int64_t(1) << 28))
-        return "image of " + std::to_string(hd.width) + "x" + std::to_string(hd.height) +
-               " is too large (over 268 M pixels)";
+    if (int64_t(hd.width) * hd.height > kMaxImagePixels) return tooLarge(hd.width, hd.height);
     if (hd.kind == "JPEG" && turbo)
         return decodeJpegTurbo(data, size, hd, channels, minShorter, out);
     int w = 0, h = 0, comp = 0;

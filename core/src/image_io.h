@@ -16,7 +16,7 @@ struct ImageHeader {
     std::string kind;          ///< "JPEG", "PNG", "BMP", "PNM"
     int width = 0, height = 0; ///< after the EXIF orientation
     bool colour = false;       ///< RGB/CMYK (else gray)
-    bool cmyk = false, adobeInverted = false, alpha = false, sixteenBit = false;
+    bool cmyk = false, alpha = false, sixteenBit = false;
     int orientation = 1; ///< EXIF orientation 1..8 (JPEG only)
 };
 
