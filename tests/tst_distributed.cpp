@@ -15,6 +15,7 @@
 #include <QTest>
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -244,12 +245,56 @@ private slots:
         QVERIFY(info.step >= 15 && info.step % 15 == 0);
     }
 
+    // A second run started on the port of a running one (other project, other settings) is
+    // turned away naming the port; the first run goes on untouched, whether the second comes
+    // while it is still gathering its ranks (0.5 s) or training (4 s).
+    void secondRunOnTheSamePortLeavesTheFirst_data() {
+        QTest::addColumn<int>("delayMs");
+        QTest::newRow("0.5 s later") << 500;
+        QTest::newRow("4 s later") << 4000;
+    }
+    void secondRunOnTheSamePortLeavesTheFirst() {
+        QFETCH(int, delayMs);
+        const QString tag = QString::number(delayMs);
+        const int port = freeLocalPort();
+        QStringList first = QStringList{"train", "--nproc", "2", "--master-port", QString::number(port), "--db",
+                                        path("first" + tag + ".sqlite"), "--checkpoint", path("first" + tag + ".pt")} +
+                            kLonger;
+        first[first.indexOf("--epochs") + 1] = "400";
+        QProcess a;
+        a.start(METAPRUNE_CLI, first);
+        QVERIFY(a.waitForStarted());
+        QTest::qWait(delayMs);
+        const Result b = runCli(QStringList{"train", "--nproc", "2", "--master-port", QString::number(port), "--db",
+                                            path("second" + tag + ".sqlite"), "--checkpoint",
+                                            path("second" + tag + ".pt"), "--lr", "0.2"} +
+                                    kLonger,
+                                60000);
+        QCOMPARE(b.code, 1);
+        QVERIFY2(b.err.contains(QString("the rendezvous port %1 on 127.0.0.1 is held by another run (run id ").arg(port)),
+                 qPrintable(b.err));
+        QVERIFY2(!b.err.contains("other settings"), qPrintable(b.err));
+        QVERIFY(!QFile::exists(path("second" + tag + ".sqlite")));
+        // The first run trains on: it reaches its first checkpoint, then stops on Ctrl-C as usual.
+        QElapsedTimer t;
+        t.start();
+        while (!QFile::exists(path("first" + tag + ".pt")) && t.elapsed() < 120000 && a.state() == QProcess::Running)
+            QTest::qWait(100);
+        QVERIFY2(a.state() == QProcess::Running, qPrintable(QString::fromUtf8(a.readAllStandardError())));
+        kill(pid_t(a.processId()), SIGINT);
+        const Result r = finish(a, 60000);
+        QVERIFY2(r.code == 130 && r.out.contains("Cancelled at step"), qPrintable(r.out + r.err));
+        QVERIFY2(!r.err.contains("other settings") && !r.err.contains("lost contact") && !r.err.contains("exited with"),
+                 qPrintable(r.err));
+    }
+
     void rendezvousErrors_data() {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<QString>("expected");
         QTest::newRow("rank never arrives") << "missing" << "rank 0: rank 1 did not arrive at the rendezvous";
         QTest::newRow("other settings") << "settings" << "runs with other settings than rank";
-        QTest::newRow("port in use") << "port" << "rank 0: cannot host the rendezvous store";
+        QTest::newRow("port in use") << "port" << "rank 0: cannot host the rendezvous store on 127.0.0.1:";
+        QTest::newRow("port in use, by another program") << "port" << "another program is using the port";
         // --nproc: rank 0 fails, the launcher stops rank 1 (stuck connecting to the port's holder)
         // and says what became of it.
         QTest::newRow("launcher, port in use") << "launcher" << "rank 0: cannot host the rendezvous store";

@@ -77,7 +77,8 @@ QString gRankProgram;
 class LocalRanks {
 public:
     /// Starts ranks 1 .. processes-1 of a run whose rank 0 is this process, on `port`.
-    LocalRanks(int processes, int port, const QString& checkpoint, const QString& configPath) {
+    LocalRanks(int processes, int port, const std::string& runId, const QString& checkpoint,
+               const QString& configPath) {
         for (int r = 1; r < processes; ++r) {
             auto p = std::make_unique<QProcess>();
             QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -87,6 +88,7 @@ public:
             env.insert("LOCAL_WORLD_SIZE", QString::number(processes));
             env.insert("MASTER_ADDR", "127.0.0.1");
             env.insert("MASTER_PORT", QString::number(port));
+            env.insert("TORCHELASTIC_RUN_ID", QString::fromStdString(runId));
             env.remove("TORCHELASTIC_USE_AGENT_STORE");
             p->setProcessEnvironment(env);
             // stderr to a file, not a pipe nobody reads during the search (a full pipe would
@@ -191,7 +193,9 @@ void SearchWorker::run(const QString& db, const QString& checkpoint, qint64 trai
             mp::DistEnv env;
             env.worldSize = processes;
             env.masterPort = mp::freeLocalPort();
-            ranks = std::make_unique<LocalRanks>(processes, env.masterPort, checkpoint, settings.fileName());
+            env.runId = mp::newRunId();
+            ranks = std::make_unique<LocalRanks>(processes, env.masterPort, env.runId, checkpoint,
+                                                 settings.fileName());
             try {
                 dist = mp::Distributed::join(
                     env, "search", mp::shardedSearchSettings(configJson.toStdString(), evaluator.checkpoint().sha256),

@@ -90,8 +90,10 @@ int launchLocal(const Parser& p, const char* command) {
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 
-    std::printf("Running %s on %d local processes (rendezvous 127.0.0.1:%d); rank 0 reports.\n", command,
-                n, port);
+    // This run's identity: a process of another run that reaches its store is turned away.
+    const std::string runId = newRunId();
+    std::printf("Running %s on %d local processes (rendezvous 127.0.0.1:%d, run id %s); rank 0 reports.\n",
+                command, n, port, runId.c_str());
     std::fflush(stdout);
     std::signal(SIGINT, onLauncherSignal);
     std::signal(SIGTERM, onLauncherSignal);
@@ -105,7 +107,8 @@ int launchLocal(const Parser& p, const char* command) {
             const std::string v = *e;
             const std::string key = v.substr(0, v.find('='));
             if (key != "RANK" && key != "LOCAL_RANK" && key != "WORLD_SIZE" && key != "LOCAL_WORLD_SIZE" &&
-                key != "MASTER_ADDR" && key != "MASTER_PORT" && key != "TORCHELASTIC_USE_AGENT_STORE")
+                key != "MASTER_ADDR" && key != "MASTER_PORT" && key != "TORCHELASTIC_USE_AGENT_STORE" &&
+                key != "TORCHELASTIC_RUN_ID")
                 env.push_back(v);
         }
         for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
@@ -114,7 +117,8 @@ int launchLocal(const Parser& p, const char* command) {
                  {"WORLD_SIZE", std::to_string(n)},
                  {"LOCAL_WORLD_SIZE", std::to_string(n)},
                  {"MASTER_ADDR", "127.0.0.1"},
-                 {"MASTER_PORT", std::to_string(port)}})
+                 {"MASTER_PORT", std::to_string(port)},
+                 {"TORCHELASTIC_RUN_ID", runId}})
             env.push_back(k + "=" + v);
         std::vector<char*> envp;
         for (std::string& e : env) envp.push_back(e.data());

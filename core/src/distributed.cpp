@@ -18,8 +18,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <random>
 #include <thread>
 
 namespace mp {
@@ -105,6 +109,47 @@ int intVariable(const char* name, const std::string& text, int lo, int hi) {
     return int(v);
 }
 
+/// The store key holding the id of the run that hosts the store.
+const std::string kRunKey = "metaprune/run";
+
+/// The run id recorded in a store already listening on addr:port, or nullopt when what listens
+/// there is not such a store (another program) or does not answer within 3 s. The query runs on
+/// a thread of its own, left behind when it hangs: a program that accepts the connection but
+/// never answers would block c10d's client read for good.
+std::optional<std::string> storeRunId(const std::string& addr, uint16_t port) {
+    struct Probe {
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        std::optional<std::string> id;
+    };
+    const auto probe = std::make_shared<Probe>();
+    const QuietStoreLog quiet;
+    std::thread([probe, addr, port] {
+        std::optional<std::string> id;
+        try {
+            c10d::TCPStoreOptions o;
+            o.port = port;
+            o.isServer = false;
+            o.waitWorkers = false;
+            o.timeout = std::chrono::seconds(2);
+            c10d::TCPStore client(addr, o);
+            if (client.check({kRunKey})) {
+                const std::vector<uint8_t> bytes = client.get(kRunKey);
+                id = std::string(bytes.begin(), bytes.end());
+            }
+        } catch (const std::exception&) {
+        }
+        const std::lock_guard<std::mutex> lock(probe->m);
+        probe->id = id;
+        probe->done = true;
+        probe->cv.notify_all();
+    }).detach();
+    std::unique_lock<std::mutex> lock(probe->m);
+    probe->cv.wait_for(lock, std::chrono::seconds(3), [&] { return probe->done; });
+    return probe->id;
+}
+
 bool loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
 
 std::vector<uint8_t> bytesOf(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
@@ -136,7 +181,17 @@ std::optional<DistEnv> distEnvFromEnvironment() {
         env.masterPort = intVariable("MASTER_PORT", *port, 1, 65535);
     if (const auto agent = variable("TORCHELASTIC_USE_AGENT_STORE"))
         env.agentStore = *agent == "True" || *agent == "true" || *agent == "1";
+    if (const auto run = variable("TORCHELASTIC_RUN_ID"); run && !run->empty())
+        env.runId = *run;
     return env;
+}
+
+std::string newRunId() {
+    std::random_device device;
+    const uint64_t id = uint64_t(device()) << 32 | device();
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+    return text;
 }
 
 namespace detail {
@@ -267,24 +322,64 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
     o.numWorkers = size_t(env.worldSize);
     o.waitWorkers = false; // arrivals are checked below, so that the message can name the missing ranks
     o.timeout = timeout;
+    const std::string heldBy = "the rendezvous port " + std::to_string(env.masterPort) + " on " + env.masterAddr +
+                               " is held by another run";
+    const std::string chooseAnother = "choose another port with --master-port or MASTER_PORT, or wait until that "
+                                      "run ends";
+    // A wait on the store that ended: a signal (Ctrl-C, the launcher), or no answer in time.
+    const auto waitFailed = [&](const std::string& what, const std::string& cause) {
+        if (cause.find("Interrupted system call") != std::string::npos)
+            return DistributedError(me + ": interrupted while connecting to the rendezvous store at " + where);
+        return DistributedError(me + ": " + what + " within " + waited + (cause.empty() ? "" : " (" + cause + ")") +
+                                ": is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
+    };
+    const std::string noRunId = "the rendezvous store at " + where + " did not say which run holds it";
     c10::intrusive_ptr<c10d::Store> tcp;
     try {
         const QuietStoreLog quiet;
         tcp = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, o);
     } catch (const std::exception& e) {
-        if (o.isServer)
+        if (o.isServer) {
+            // Whose port it is: another run of this tool answers with its run id.
+            const std::optional<std::string> other = storeRunId(env.masterAddr, o.port);
+            if (other)
+                throw DistributedError(me + ": cannot host the rendezvous store: " + heldBy + " (run id " + *other +
+                                       "; this run's is " + env.runId + "): " + chooseAnother);
             throw DistributedError(me + ": cannot host the rendezvous store on " + where + " (" + causeOf(e) +
-                                   "): another program, or another run, may be using the port; choose another with "
-                                   "--master-port or MASTER_PORT");
-        const std::string cause = causeOf(e);
-        if (cause.find("Interrupted system call") != std::string::npos) // a signal (Ctrl-C, a launcher) ended the wait
-            throw DistributedError(me + ": interrupted while connecting to the rendezvous store at " + where);
-        throw DistributedError(me + ": cannot reach the rendezvous store at " + where + " within " + waited + " (" +
-                               cause + "): is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
+                                   "): another program is using the port; choose another with --master-port or "
+                                   "MASTER_PORT");
+        }
+        throw waitFailed("cannot reach the rendezvous store at " + where, causeOf(e));
+    }
+    // The run's identity before anything else: rank 0 records it (compare-and-set, so that with
+    // an agent's store the first run keeps it), the others read it and leave another run's
+    // store untouched.
+    try {
+        const std::vector<uint8_t> mine = bytesOf(env.runId);
+        std::vector<uint8_t> found;
+        if (env.rank == 0) {
+            found = tcp->compareSet(kRunKey, {}, mine);
+        } else {
+            // Polled: c10d 1.13's compareSet does not wake a client blocked in get().
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            while (!tcp->check({kRunKey})) {
+                if ((abandon && abandon()) || std::chrono::steady_clock::now() > deadline)
+                    throw waitFailed(noRunId, "");
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            found = tcp->get(kRunKey);
+        }
+        if (found != mine)
+            throw DistributedError(me + ": " + heldBy + " (run id " + std::string(found.begin(), found.end()) +
+                                   "; this run's is " + env.runId + "): " + chooseAnother);
+    } catch (const DistributedError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw waitFailed(noRunId, causeOf(e));
     }
     // A restarted torchrun agent keeps its store: each attempt gets its own keys.
     const std::string attempt = std::getenv("TORCHELASTIC_RESTART_COUNT") ? std::getenv("TORCHELASTIC_RESTART_COUNT") : "0";
-    auto store = c10::make_intrusive<c10d::PrefixStore>("metaprune/" + job + "/" + attempt, tcp);
+    auto store = c10::make_intrusive<c10d::PrefixStore>("metaprune/" + env.runId + "/" + job + "/" + attempt, tcp);
     const std::string hash =
         QCryptographicHash::hash(QByteArray::fromStdString(settings), QCryptographicHash::Sha256).toHex().toStdString();
     const auto key = [](const char* what, int r) { return what + std::to_string(r); };

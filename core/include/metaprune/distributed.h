@@ -29,7 +29,15 @@ struct DistEnv {
     /// TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already serves the store, so no rank
     /// hosts it (every rank connects as a client).
     bool agentStore = false;
+    /// TORCHELASTIC_RUN_ID (torchrun's --rdzv-id; "none" when unset, as torchrun): the run this
+    /// process belongs to. The store records its run's id; a process of another run that
+    /// reaches it is turned away before it writes anything. `--nproc` and the app draw a fresh
+    /// one per run (newRunId).
+    std::string runId = "none";
 };
+
+/// A fresh random run id (16 hex digits) for a run started on this machine.
+std::string newRunId();
 
 /// The run this process belongs to according to the environment, or nullopt when RANK and
 /// WORLD_SIZE are not set (a plain single-process run). Throws ConfigError naming the variable
@@ -49,12 +57,15 @@ class ProcessGroupImpl;
 class Distributed {
 public:
     /// Joins the run: rank 0 hosts the TCPStore on MASTER_ADDR:MASTER_PORT (unless the agent
-    /// serves it), every rank registers under `job` with the SHA-256 of `settings` (the run's
+    /// serves it) and records the run id there; every other rank first reads that id and stops
+    /// when it is another run's, touching nothing ("port P is held by another run"). Then every
+    /// rank registers under `job` with the SHA-256 of `settings` (the run's
     /// settings as JSON), waits at most `timeoutSeconds` for all ranks, checks that every rank
     /// has the same settings, then connects the Gloo process group. Collectives wait at most
     /// `collectiveSeconds` for a slow rank; a rank that exits or is killed ends them at once.
-    /// Throws DistributedError naming this rank and the cause: the port in use, the store not
-    /// reachable, a rank that did not arrive in time (which), a rank with other settings (which).
+    /// Throws DistributedError naming this rank and the cause: the port in use (by another run,
+    /// with its id, or another program), the store not reachable, a rank that did not arrive
+    /// in time (which), a rank with other settings (which).
     /// `abandon`, when given, is asked every 100 ms while ranks are missing; true ends the wait
     /// at once (a launcher that sees one of its ranks exit need not wait out the timeout).
     static std::unique_ptr<Distributed> join(const DistEnv& env, const std::string& job, const std::string& settings,
