@@ -406,6 +406,45 @@ private slots:
         QCOMPARE(s.candidates(s.runs().back().id).size(), size_t(1));
     }
 
+    // A maximum at the smallest network's MACs holds only the uniform 0.10x network: the front
+    // says why it has no searched candidates.
+    void frontWithoutSearchedCandidatesSaysWhy() {
+        const QString db = tmp.filePath("smallest.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        const Result r = runCli(QStringList{"search", "--db", db, "--max-macs", "125709", "--generations", "2"} +
+                                    kTinySearch,
+                                120000);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("(no searched candidates: the search found no structure within the constraint other "
+                                "than the 1 uniform network evaluated as baselines; the smallest network has 125.7k MACs"),
+                 qPrintable(r.out));
+    }
+
+    // Settings that cannot train (a batch of 4 over 3 processes) are refused once, before any
+    // rank starts or anything is written: no project, no training row, no checkpoints folder.
+    void refusedTrainingWritesNothing() {
+        const QString db = tmp.filePath("uneven.sqlite");
+        QStringList args = QStringList{"train", "--db", db, "--nproc", "3"} + kTinyData;
+        args[args.indexOf("--batch-size") + 1] = "4";
+        const Result r = runCli(args, 120000);
+        QCOMPARE(r.code, 2); // settings no run can use
+        QCOMPARE(r.err.count("batch size 4 does not split evenly over 3 processes"), 1);
+        QVERIFY2(!r.out.contains("Running train on 3 local processes"), qPrintable(r.out)); // no rank started
+        QVERIFY(!QFileInfo::exists(db));
+        QVERIFY(!QFileInfo::exists(tmp.filePath("uneven.checkpoints")));
+        // Data that cannot fill one batch is refused the same way: the project gets no row.
+        QVERIFY(QFile::copy(project, db));
+        const size_t before = Store(db.toStdString(), StoreMode::ReadOnly).trainings().size();
+        QStringList big = QStringList{"train", "--db", db} + kTinyData;
+        big[big.indexOf("--batch-size") + 1] = "1024"; // 500 training images after the split
+        const Result r2 = runCli(big, 120000);
+        QCOMPARE(r2.code, 1);
+        QVERIFY2(r2.err.contains("fewer than one batch of 1024"), qPrintable(r2.err));
+        QVERIFY2(!r2.out.contains("Training PruningNet"), qPrintable(r2.out));
+        QCOMPARE(Store(db.toStdString(), StoreMode::ReadOnly).trainings().size(), before);
+        QVERIFY(!QFileInfo::exists(tmp.filePath("uneven.checkpoints")));
+    }
+
     void oneSignalCancelsAtOnce_data() {
         QTest::addColumn<int>("signal");
         QTest::newRow("SIGINT") << int(SIGINT);

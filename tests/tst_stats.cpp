@@ -1,6 +1,7 @@
 // The statistics behind every interval the reports print, against values computed by hand or
 // by an independent tool (SciPy 1.10 / NumPy 1.24 of Debian 12; the Python line that gave each
 // value is quoted next to it). Nothing here needs Python at run time.
+#include "metaprune/project.h"
 #include "metaprune/stats.h"
 
 #include <QtTest>
@@ -302,6 +303,38 @@ private slots:
     void topKRejectsBadK() {
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, topKOverlap({1, 2}, {1, 2}, 3));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, topKOverlap({1, 2}, {1, 2}, 0));
+    }
+
+    // The learned-or-not rule: chance + max(2 points, 3 binomial standard errors of chance),
+    // computed here by hand; on 4 images of 2 classes it would need 125%, so it cannot tell.
+    void learnedRule_data() {
+        QTest::addColumn<double>("top1");
+        QTest::addColumn<double>("chance");
+        QTest::addColumn<int>("images");
+        QTest::addColumn<double>("threshold");
+        QTest::addColumn<bool>("decidable");
+        QTest::addColumn<bool>("learned");
+        QTest::newRow("10000 images: the 2-point floor") << 87.6 << 10.0 << 10000 << 12.0 << true << true;
+        QTest::newRow("200 images: 3 standard errors") << 11.0 << 10.0 << 200 << 10.0 + 300 * std::sqrt(0.09 / 200)
+                                                       << true << false;
+        QTest::newRow("4 images of 2 classes: cannot tell") << 50.0 << 50.0 << 4 << 125.0 << false << true;
+    }
+    void learnedRule() {
+        QFETCH(double, top1);
+        QFETCH(double, chance);
+        QFETCH(int, images);
+        QFETCH(double, threshold);
+        QFETCH(bool, decidable);
+        QFETCH(bool, learned);
+        const LearnedCheck c{top1, chance, images};
+        QVERIFY(std::abs(c.threshold() - threshold) < 1e-9);
+        QCOMPARE(c.decidable(), decidable);
+        QCOMPARE(c.learned(), learned);
+        const QString text = QString::fromStdString(c.describe());
+        QVERIFY2(decidable ? text.endsWith(QString("(learned: above %1%)").arg(threshold, 0, 'f', 2))
+                           : text.endsWith("(too few test images to tell whether it learned: the rule would need more "
+                                           "than 100%)") && !text.contains("125"),
+                 qPrintable(text));
     }
 
     void formatting() {

@@ -11,6 +11,7 @@ using namespace mp;
 
 TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainConfig& cfg,
                      const std::string& ckpt, const Distributed* dist) {
+    checkTrainingFits(data, cfg, dist ? dist->worldSize() : 1); // before the training is announced
     std::printf(
         "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
         "%d %s, batch %d\n",
@@ -64,6 +65,8 @@ void reportLearned(const TrainJob& job) {
                 c.top1, static_cast<long long>(c.images), c.chance);
     if (!c.learned())
         std::printf("WARNING: %s.\n", notLearnedMessage(job.trainingId, c).c_str());
+    else if (!c.decidable())
+        std::printf("Note: %s; use a larger test set to check it.\n", c.describe().c_str());
 }
 
 SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchConfig& cfg,

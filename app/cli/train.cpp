@@ -16,7 +16,11 @@ void declareTrain(Parser& p) {
 }
 
 int runTrain(const Parser& p) {
-    if (p.isSet("nproc")) return launchLocal(p, "train");
+    if (p.isSet("nproc")) {
+        // Settings no rank could train with are refused once, before any rank starts.
+        checkBatchSplits(trainConfigOf(p).batchSize, intValue(p, "nproc", 1, 256));
+        return launchLocal(p, "train");
+    }
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
     // Joined before the data is read: a missing rank or other settings show at once.

@@ -19,9 +19,15 @@ double LearnedCheck::threshold() const {
 }
 
 std::string LearnedCheck::describe() const {
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "full-width top-1 %.2f%% on %lld test images, chance %.2f%% (learned: above %.2f%%)",
-                  top1, static_cast<long long>(images), chance, threshold());
+    char buf[300];
+    if (decidable())
+        std::snprintf(buf, sizeof buf, "full-width top-1 %.2f%% on %lld test images, chance %.2f%% (learned: above %.2f%%)",
+                      top1, static_cast<long long>(images), chance, threshold());
+    else
+        std::snprintf(buf, sizeof buf,
+                      "full-width top-1 %.2f%% on %lld test images, chance %.2f%% (too few test images to tell whether "
+                      "it learned: the rule would need more than 100%%)",
+                      top1, static_cast<long long>(images), chance);
     return buf;
 }
 
@@ -80,6 +86,8 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
                         const std::string& checkpoint, const TrainCallbacks& callbacks,
                         const std::atomic<bool>* cancel, const Distributed* dist) {
     const std::string ckpt = QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath().toStdString();
+    // Settings that cannot train are refused before the project or the checkpoints folder exist.
+    checkTrainingFits(data, cfg, dist ? dist->worldSize() : 1);
     Store store(dbPath); // first: a file that is not a project must fail before anything is created
     const auto lock = lockOrThrow<CheckpointError>(ckpt, "this checkpoint");
     TrainJob job;

@@ -425,23 +425,41 @@ uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
 
 } // namespace
 
+void checkBatchSplits(int batchSize, int ranks) {
+    if (batchSize % ranks != 0)
+        throw ConfigError("batch size " + std::to_string(batchSize) + " does not split evenly over " +
+                          std::to_string(ranks) + " processes: choose a multiple of " + std::to_string(ranks) +
+                          " (the batch size is the global batch, the same for any number of processes)");
+}
+
+void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks) {
+    checkBatchSplits(cfg.batchSize, ranks);
+    const SearchSplit split = makeSearchSplit(data.train, cfg.searchPerClass, cfg.seed);
+    if (int64_t(split.train.size()) < cfg.batchSize)
+        throw DataError(data.path + ": " + std::to_string(split.train.size()) +
+                        " training images left after the search split, fewer than one batch of " +
+                        std::to_string(cfg.batchSize));
+    // An imported network can need more memory than the machine has.
+    const ArchSpec arch = detail::architectureFor(cfg, data.train.channels, data.train.height, data.train.width,
+                                                  data.train.numClasses());
+    const PruningNetSize size = pruningNetSize(arch, cfg.batchSize / ranks);
+    if (const int64_t available = availableMemoryBytes(); available > 0 && size.trainingBytes() > available)
+        throw ConfigError(describePruningNetSize(arch, size) + "; this machine has " +
+                          std::to_string(available >> 20) +
+                          " MiB available: the PruningNet will not fit (prune a smaller model, lower --batch-size, "
+                          "or use a machine with more memory)");
+}
+
 TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, const std::string& checkpointPath,
                              const TrainCallbacks& callbacks, const std::atomic<bool>* cancel,
                              double checkpointSeconds, const Distributed* dist) {
     const Clock::time_point start = Clock::now();
     detail::ProcessGroupImpl* group = dist && dist->worldSize() > 1 ? &dist->impl() : nullptr;
     const int world = group ? group->worldSize() : 1, rank = group ? group->rank() : 0;
-    if (cfg.batchSize % world != 0)
-        throw ConfigError("batch size " + std::to_string(cfg.batchSize) + " does not split evenly over " +
-                          std::to_string(world) + " processes: choose a multiple of " + std::to_string(world) +
-                          " (the batch size is the global batch, the same for any number of processes)");
+    checkTrainingFits(data, cfg, world);
     const int64_t local = cfg.batchSize / world; // this rank's shard of every global batch
     const Dataset& train = data.train;
     const SearchSplit split = makeSearchSplit(train, cfg.searchPerClass, cfg.seed);
-    if (int64_t(split.train.size()) < cfg.batchSize)
-        throw DataError(data.path + ": " + std::to_string(split.train.size()) +
-                        " training images left after the search split, fewer than one batch of " +
-                        std::to_string(cfg.batchSize));
     const int64_t stepsPerEpoch = int64_t(split.train.size()) / cfg.batchSize;
     const int64_t totalSteps = stepsPerEpoch * cfg.epochs;
     // Progress every 20 steps, or often enough for a short run to draw a curve (~20 points).
@@ -462,13 +480,6 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     channelStats(train, split.train, info.mean, info.stddev);
 
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
-    // Before allocating: an imported network can need more memory than the machine has.
-    const PruningNetSize size = pruningNetSize(arch, int(local));
-    if (const int64_t available = availableMemoryBytes(); available > 0 && size.trainingBytes() > available)
-        throw ConfigError(describePruningNetSize(arch, size) + "; this machine has " +
-                          std::to_string(available >> 20) +
-                          " MiB available: the PruningNet will not fit (prune a smaller model, lower --batch-size, "
-                          "or use a machine with more memory)");
     torch::manual_seed(int64_t(cfg.seed));
     detail::PruningNetModule net(arch);
     torch::optim::SGD sgd(net->denseParameters(),

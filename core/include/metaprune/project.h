@@ -23,14 +23,19 @@ std::string defaultCheckpointPath(const std::string& dbPath, const TrainConfig& 
 /// full-width network's top-1 on the test set after BN recalibration must exceed chance (the
 /// largest class's share of the test set) by more than 3 binomial standard errors of chance on
 /// that many images, and by at least 2 points. Below that, its ranking of structures is noise.
+/// On a test set so small that even 100% would not pass, the rule cannot tell, and says so.
 struct LearnedCheck {
     double top1 = 0;    ///< percent
     double chance = 0;  ///< percent
     int64_t images = 0; ///< test images scored
-    /// The top-1 (percent) the rule needs to exceed.
+    /// The top-1 (percent) the rule needs to exceed; above 100 when the test set is too small.
     double threshold() const;
-    bool learned() const { return top1 > threshold(); }
-    /// "full-width top-1 87.60% on 10000 test images, chance 10.00% (learned: above 10.90%)".
+    /// False when no top-1 could pass the rule: too few test images to tell.
+    bool decidable() const { return threshold() < 100; }
+    /// Passes the rule, or the rule cannot tell (nothing is refused for want of test images).
+    bool learned() const { return !decidable() || top1 > threshold(); }
+    /// "full-width top-1 87.60% on 10000 test images, chance 10.00% (learned: above 10.90%)",
+    /// or "... (too few test images to tell whether it learned: ...)".
     std::string describe() const;
 };
 

@@ -128,6 +128,17 @@ struct TrainOutcome {
     double seconds = 0;
 };
 
+/// Throws ConfigError when a global batch of `batchSize` does not split evenly over `ranks`
+/// processes (each rank trains on an equal shard of every batch).
+void checkBatchSplits(int batchSize, int ranks);
+
+/// Checks, before anything is written or allocated, that a training of `cfg` on `data` over
+/// `ranks` processes can run: the global batch splits evenly over the ranks (ConfigError), a
+/// whole batch is left after the search split (DataError), the PruningNet fits the machine's
+/// memory (ConfigError). trainPruningNet calls it; trainInProject calls it before it opens the
+/// project, so a refused command leaves no training row and no checkpoints folder.
+void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks);
+
 /// Trains the PruningNet described by `cfg` on `data`, writing `checkpointPath` atomically at
 /// each epoch end, every `checkpointSeconds`, on cancel and at the end. If the checkpoint
 /// exists with the same config it resumes from its step (same data order and encodings as an
