@@ -61,6 +61,13 @@ public:
             throw ArchError(where_ + ": field '" + key + "' must be an integer");
         return v.toInt();
     }
+    double number(const char* key, double fallback) {
+        if (!has(key))
+            return fallback;
+        if (!o_.value(key).isDouble())
+            throw ArchError(where_ + ": field '" + key + "' must be a number");
+        return o_.value(key).toDouble();
+    }
     bool boolean(const char* key, bool fallback) {
         if (!has(key))
             return fallback;
@@ -128,6 +135,11 @@ std::string toArchitectureJson(const ArchSpec& a) {
             o["kernel"] = pair(op.kernelH, op.kernelW);
             o["stride"] = pair(op.strideH, op.strideW);
             o["padding"] = pair(op.padH, op.padW);
+        }
+        if (op.kind == OpKind::Pad) {
+            o["padding"] = pair(op.padH, op.padW);
+            if (op.padValue != 0)
+                o["value"] = double(op.padValue);
         }
         switch (op.kind) {
         case OpKind::Conv:
@@ -269,7 +281,8 @@ ArchSpec architectureFromJson(const std::string& json) {
             op.dilation = f.integer("dilation", 1);
             op.ceilMode = f.boolean("ceil_mode", false);
             op.countIncludePad = f.boolean("count_include_pad", true);
-            op.batchNorm = f.boolean("batch_norm", op.kind == OpKind::Conv);
+            op.batchNorm = op.kind == OpKind::BatchNorm || f.boolean("batch_norm", op.kind == OpKind::Conv);
+            op.padValue = float(f.number("value", 0));
             if (f.has("act")) {
                 try {
                     op.act = parseActivation(f.get("act").toString().toStdString());

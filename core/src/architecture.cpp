@@ -3,6 +3,7 @@
 #include "export_names.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
@@ -38,6 +39,7 @@ const std::pair<OpKind, const char*> kOpNames[] = {
     {OpKind::Conv, "conv"},         {OpKind::Linear, "linear"},   {OpKind::Add, "add"},
     {OpKind::Mul, "mul"},           {OpKind::Concat, "concat"},   {OpKind::GlobalAvgPool, "global_avg_pool"},
     {OpKind::MaxPool, "max_pool"}, {OpKind::AvgPool, "avg_pool"}, {OpKind::Act, "act"},
+    {OpKind::BatchNorm, "batch_norm"}, {OpKind::Pad, "pad"},
 };
 const std::pair<Activation, const char*> kActNames[] = {
     {Activation::None, "none"},       {Activation::ReLU, "relu"},           {Activation::ReLU6, "relu6"},
@@ -477,6 +479,7 @@ std::vector<ValueShape> analyzeArchitecture(const ArchSpec& a) {
     v[0].height = a.inHeight;
     v[0].width = a.inWidth;
     std::vector<bool> used(a.ops.size() + 1, false);
+    std::vector<bool> flat(a.ops.size() + 1, false); // [N, features] values: a Linear's output
     for (size_t i = 0; i < a.ops.size(); ++i) {
         const Op& op = a.ops[i];
         const std::string at = "op '" + op.name + "' (" + opKindName(op.kind) + ")";
@@ -590,7 +593,18 @@ std::vector<ValueShape> analyzeArchitecture(const ArchSpec& a) {
             if (op.act == Activation::None)
                 throw ArchError(at + ": a standalone activation needs an activation other than none");
             break;
+        case OpKind::BatchNorm:
+            if (flat[size_t(op.inputs[0])])
+                throw ArchError(at + ": normalises the output of a linear layer; batch norm is supported on maps");
+            break;
+        case OpKind::Pad:
+            if (op.padH < 0 || op.padW < 0 || !std::isfinite(op.padValue))
+                throw ArchError(at + ": padding must not be negative and its value must be finite");
+            out.height = in.height + 2 * op.padH;
+            out.width = in.width + 2 * op.padW;
+            break;
         }
+        flat[i + 1] = op.kind == OpKind::Linear || (op.kind == OpKind::Act && flat[size_t(op.inputs[0])]);
     }
     // The last op is the output: every other value must feed something.
     for (size_t id = 1; id < a.ops.size(); ++id)

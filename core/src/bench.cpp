@@ -108,9 +108,13 @@ Timing benchDataParallelSteps(const std::string& family, const std::string& pres
                     bytes += t.defined() ? 4.0 * double(t.numel()) : 0.0;
             for (const torch::Tensor& p : net->lossParameters())
                 bytes += 4.0 * double(p.numel());
-            for (const LayerShape& l : layerShapes(arch, analyzeArchitecture(arch), enc))
-                if (arch.ops[size_t(l.op)].kind == OpKind::Conv && arch.ops[size_t(l.op)].batchNorm)
-                    bn += 2.0 * 8.0 * double(2 * l.outChannels + 1);
+            for (const std::vector<ChannelRange>& ranges : net->normRanges(enc)) {
+                int channels = 0;
+                for (const ChannelRange& r : ranges)
+                    channels += r.count;
+                if (channels > 0)
+                    bn += 2.0 * 8.0 * double(2 * channels + 1);
+            }
         }
         bool stop = false;
         const auto t = Clock::now();

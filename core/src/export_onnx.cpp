@@ -22,6 +22,15 @@ void addInitializer(onnx::GraphProto* g, const std::string& name, const std::vec
     t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
 }
 
+void addInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& data) {
+    onnx::TensorProto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(int64_t(data.size()));
+    for (int64_t v : data)
+        t->add_int64_data(v);
+}
+
 onnx::NodeProto* addNode(onnx::GraphProto* g, const std::string& type, const std::vector<std::string>& inputs,
                          const std::string& output, const std::string& name) {
     onnx::NodeProto* n = g->add_node();
@@ -190,6 +199,27 @@ void writeOnnx(const PrunedNetwork& net, const std::string& path) {
             break;
         case OpKind::Act:
             addNode(g, "Identity", {in}, out, op.name);
+            break;
+        case OpKind::BatchNorm: {
+            // The folded statistics as BatchNormalization's scale and bias (mean 0, variance 1,
+            // epsilon 0), the node every runtime reads.
+            const int64_t c = net.weight[i].shape.at(0);
+            addInitializer(g, n + "_weight", {c}, net.weight[i].data);
+            addInitializer(g, n + "_bias", {c}, net.bias[i].data);
+            addInitializer(g, n + "_mean", {c}, std::vector<float>(size_t(c), 0.0f));
+            addInitializer(g, n + "_var", {c}, std::vector<float>(size_t(c), 1.0f));
+            onnx::NodeProto* b =
+                addNode(g, "BatchNormalization", {in, n + "_weight", n + "_bias", n + "_mean", n + "_var"}, out, op.name);
+            onnx::AttributeProto* eps = b->add_attribute();
+            eps->set_name("epsilon");
+            eps->set_type(onnx::AttributeProto::FLOAT);
+            eps->set_f(0.0f);
+            break;
+        }
+        case OpKind::Pad:
+            addInt64Initializer(g, n + "_pads", {0, 0, op.padH, op.padW, 0, 0, op.padH, op.padW});
+            addInitializer(g, n + "_value", {}, {op.padValue});
+            addNode(g, "Pad", {in, n + "_pads", n + "_value"}, out, op.name);
             break;
         }
         value[i + 1] = activate(g, op.act, out, &needClip);

@@ -6,6 +6,7 @@
 #include "pruningnet_module.h"
 #include "metaprune/export.h"
 
+#include <iomanip>
 #include <sstream>
 
 namespace mp {
@@ -43,6 +44,7 @@ std::string pair(int a, int b) { return "[" + std::to_string(a) + ", " + std::to
 /// description, so the exported module runs exactly the ops the core runs.
 std::string forwardSource(const ArchSpec& arch) {
     std::ostringstream src;
+    src << std::setprecision(9); // a Pad's value, exactly as a float
     src << "def forward(self, x):\n    v0 = x\n";
     std::vector<bool> flat(arch.ops.size() + 1, false); // 2-D values, after a Linear
     for (size_t i = 0; i < arch.ops.size(); ++i) {
@@ -92,6 +94,14 @@ std::string forwardSource(const ArchSpec& arch) {
             break;
         case OpKind::Act:
             src << "    " << v << " = " << in << "\n";
+            break;
+        case OpKind::BatchNorm:
+            src << "    " << v << " = " << in << " * self." << n << "_weight.reshape([1, -1, 1, 1]) + self." << n
+                << "_bias.reshape([1, -1, 1, 1])\n";
+            break;
+        case OpKind::Pad:
+            src << "    " << v << " = torch.constant_pad_nd(" << in << ", [" << op.padW << ", " << op.padW << ", "
+                << op.padH << ", " << op.padH << "], " << op.padValue << ")\n";
             break;
         }
         src << activation(op.act, v);

@@ -62,14 +62,23 @@ double medianMs(const std::function<void()>& run, int repeats) {
     return median(times);
 }
 
-/// Random weights of every Conv/Linear layer of the pruned network `shapes` describes, as an
-/// export holds them (BN folded into a bias).
-detail::PrunedWeights randomWeights(const ArchSpec& arch, const std::vector<LayerShape>& shapes) {
+/// Random weights of every Conv/Linear layer and BatchNorm op of the pruned network `enc`, as an
+/// export holds them (BN folded into a bias, or a per-channel scale and shift).
+detail::PrunedWeights randomWeights(const ArchSpec& arch, const std::vector<ValueShape>& values, const Encoding& enc) {
+    const std::vector<LayerShape> shapes = layerShapes(arch, values, enc);
     detail::PrunedWeights w;
     w.conv.resize(arch.ops.size());
     w.convBias.resize(arch.ops.size());
     w.linWeight.resize(arch.ops.size());
     w.linBias.resize(arch.ops.size());
+    w.normScale.resize(arch.ops.size());
+    w.normShift.resize(arch.ops.size());
+    for (size_t i = 0; i < arch.ops.size(); ++i)
+        if (arch.ops[i].kind == OpKind::BatchNorm) {
+            const int c = valueChannels(arch, values[size_t(arch.ops[i].inputs[0])], enc);
+            w.normScale[i] = torch::rand({c}) + 0.5;
+            w.normShift[i] = torch::randn({c});
+        }
     for (const LayerShape& s : shapes) {
         const size_t i = size_t(s.op);
         if (arch.ops[i].kind == OpKind::Conv) {
@@ -82,21 +91,6 @@ detail::PrunedWeights randomWeights(const ArchSpec& arch, const std::vector<Laye
         }
     }
     return w;
-}
-
-/// One op of the pruned network as an exported network runs it: conv with bias then the
-/// activation, linear, or the shared non-parametric op.
-torch::Tensor runOp(const Op& op, size_t i, const std::vector<const torch::Tensor*>& in,
-                    const detail::PrunedWeights& w) {
-    switch (op.kind) {
-    case OpKind::Conv:
-        return detail::activate(detail::convolve(op, *in[0], w.conv[i], w.convBias[i]), op.act);
-    case OpKind::Linear:
-        return detail::activate(at::linear(in[0]->dim() == 4 ? in[0]->flatten(1) : *in[0], w.linWeight[i], w.linBias[i]),
-                                op.act);
-    default:
-        return detail::applyOp(op, in);
-    }
 }
 
 /// A random input batch for a value of the pruned network.
@@ -124,8 +118,8 @@ double timeOp(const ArchSpec& arch, const std::vector<ValueShape>& values, size_
     std::vector<const torch::Tensor*> in;
     for (const torch::Tensor& t : inputs)
         in.push_back(&t);
-    const detail::PrunedWeights w = randomWeights(arch, layerShapes(arch, values, enc));
-    return medianMs([&] { runOp(op, i, in, w); }, repeats);
+    const detail::PrunedWeights w = randomWeights(arch, values, enc);
+    return medianMs([&] { detail::runFoldedOp(op, i, in, w); }, repeats);
 }
 
 /// Where `c` lies on the non-decreasing axis `values`: the segment k and the fraction in it.
@@ -290,19 +284,9 @@ double LatencyTable::predict(const ArchSpec& a, const Encoding& enc) const {
 double measureNetworkLatency(const ArchSpec& arch, const Encoding& enc, int batch, int repeats) {
     torch::NoGradGuard noGrad;
     const std::vector<ValueShape> values = analyzeArchitecture(arch);
-    const detail::PrunedWeights w = randomWeights(arch, layerShapes(arch, values, enc));
+    const detail::PrunedWeights w = randomWeights(arch, values, enc);
     const torch::Tensor x = randomValue(arch, values[0], enc, batch);
-    std::vector<torch::Tensor> v(arch.ops.size() + 1);
-    std::vector<const torch::Tensor*> in;
-    auto run = [&] {
-        v[0] = x;
-        for (size_t i = 0; i < arch.ops.size(); ++i) {
-            in.clear();
-            for (int id : arch.ops[i].inputs)
-                in.push_back(&v[size_t(id)]);
-            v[i + 1] = runOp(arch.ops[i], i, in, w);
-        }
-    };
+    const auto run = [&] { detail::forwardFolded(arch, w, x); };
     return medianMs(run, repeats);
 }
 

@@ -25,7 +25,7 @@ const char* const kSupported[] = {"Conv",       "BatchNormalization", "Relu",   
                                   "HardSwish",  "Sigmoid",            "Mul",     "Add",           "Concat",
                                   "MaxPool",    "AveragePool",        "GlobalAveragePool", "ReduceMean",
                                   "Flatten",    "Reshape",            "Gemm",    "MatMul",        "Dropout",
-                                  "Identity",   "Constant"};
+                                  "Identity",   "Constant",           "Pad"};
 
 /// What an unsupported op type usually means, for the message.
 std::string hint(const std::string& type) {
@@ -101,6 +101,10 @@ private:
         const auto it = consts_.find(name);
         return it == consts_.end() ? nullptr : it->second;
     }
+    /// The raw little-endian bytes of a tensor, from the model or from its external data file.
+    /// Throws ArchError naming the tensor and the file when the file is missing or too short.
+    std::string rawBytes(const onnx::TensorProto& t) const;
+    /// A FLOAT or INT64 tensor's values as floats (other types: empty).
     std::vector<float> floats(const onnx::TensorProto& t) const;
     const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const char* name) const {
         for (const onnx::AttributeProto& a : n.attribute())
@@ -137,6 +141,17 @@ private:
         return it->second;
     }
     std::string opName(const onnx::NodeProto& n);
+    /// A new op of `kind` for node `n`, reading `inputs`: named after the node, batch norm only
+    /// for a Conv or a BatchNorm.
+    PendingOp pending(const onnx::NodeProto& n, OpKind kind, std::vector<int> inputs) {
+        PendingOp p;
+        p.op.kind = kind;
+        p.op.name = opName(n);
+        p.op.inputs = std::move(inputs);
+        p.op.batchNorm = kind == OpKind::Conv || kind == OpKind::BatchNorm;
+        p.onnxName = n.name();
+        return p;
+    }
     int addOp(PendingOp op, const Value& value, const std::string& tensor);
     /// Applies `act` to the value of `tensor`: fused into its op when every reader of the tensor
     /// belongs to this activation (`pattern`), else a standalone Act op. Returns the value.
@@ -144,6 +159,8 @@ private:
                    const std::set<const onnx::NodeProto*>& pattern);
     void conv(const onnx::NodeProto& n);
     void pool(const onnx::NodeProto& n, OpKind kind);
+    /// A constant spatial Pad: a Pad op, or nothing when every pad is 0.
+    void pad(const onnx::NodeProto& n);
     void linear(const onnx::NodeProto& n, const onnx::TensorProto& weight, bool transposed, const std::string& out);
     bool tie(const std::vector<int>& a, const std::vector<int>& b);
 
@@ -169,19 +186,61 @@ private:
     int height_ = 0, width_ = 0;
 };
 
+std::string Importer::rawBytes(const onnx::TensorProto& t) const {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL)
+        return t.raw_data();
+    // External data (ONNX's external-data format): "location" relative to the model's folder,
+    // optional "offset" and "length" in bytes.
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const onnx::StringStringEntryProto& e : t.external_data()) {
+        if (e.key() == "location")
+            location = e.value();
+        else if (e.key() == "offset")
+            offset = std::stoll(e.value());
+        else if (e.key() == "length")
+            length = std::stoll(e.value());
+    }
+    const std::string where = "tensor '" + t.name() + "'";
+    if (location.empty())
+        throw ArchError(file_ + ": " + where + " is stored as external data without a location");
+    const std::filesystem::path path = std::filesystem::path(file_).parent_path() / location;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw ArchError(file_ + ": " + where + " is stored in '" + path.string() + "', which " +
+                        (std::filesystem::exists(path) ? "cannot be read (" + std::string(std::strerror(errno)) + ")"
+                                                       : std::string("does not exist")) +
+                        " (external data is read from the model's folder)");
+    in.seekg(0, std::ios::end);
+    const int64_t size = in.tellg();
+    if (length < 0)
+        length = size - offset;
+    if (offset < 0 || length < 0 || offset + length > size)
+        throw ArchError(file_ + ": " + where + " wants bytes " + std::to_string(offset) + ".." +
+                        std::to_string(offset + length) + " of '" + path.string() + "', which holds " +
+                        std::to_string(size) + " (a truncated external data file?)");
+    std::string bytes(size_t(length), '\0');
+    in.seekg(offset);
+    in.read(bytes.data(), length);
+    return bytes;
+}
+
 std::vector<float> Importer::floats(const onnx::TensorProto& t) const {
     std::vector<float> out;
+    const bool raw = t.data_location() == onnx::TensorProto::EXTERNAL || !t.raw_data().empty();
     if (t.data_type() == onnx::TensorProto::FLOAT) {
-        if (!t.raw_data().empty()) {
-            out.resize(t.raw_data().size() / sizeof(float));
-            std::memcpy(out.data(), t.raw_data().data(), out.size() * sizeof(float));
+        if (raw) {
+            const std::string bytes = rawBytes(t);
+            out.resize(bytes.size() / sizeof(float));
+            std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
         } else {
             out.assign(t.float_data().begin(), t.float_data().end());
         }
     } else if (t.data_type() == onnx::TensorProto::INT64) {
-        if (!t.raw_data().empty()) {
-            std::vector<int64_t> v(t.raw_data().size() / sizeof(int64_t));
-            std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(int64_t));
+        if (raw) {
+            const std::string bytes = rawBytes(t);
+            std::vector<int64_t> v(bytes.size() / sizeof(int64_t));
+            std::memcpy(v.data(), bytes.data(), v.size() * sizeof(int64_t));
             out.assign(v.begin(), v.end());
         } else {
             out.assign(t.int64_data().begin(), t.int64_data().end());
@@ -257,13 +316,8 @@ int Importer::activation(const onnx::NodeProto& n, const std::string& tensor, Ac
         producer.act = act;
         return v;
     }
-    PendingOp a;
-    a.op.kind = OpKind::Act;
-    a.op.name = opName(n);
-    a.op.inputs = {v};
+    PendingOp a = pending(n, OpKind::Act, {v});
     a.op.act = act;
-    a.op.batchNorm = false;
-    a.onnxName = n.name();
     const int id = addOp(a, vals_[size_t(v)], n.output(0));
     if (flatValues_.count(v))
         flatValues_.insert(id);
@@ -283,11 +337,8 @@ void Importer::conv(const onnx::NodeProto& n) {
     for (int s : x.sets)
         cin += sets_.maxChannels(s);
     const int out = int(w->dims(0)), group = int(intAttr(n, "group", 1));
-    PendingOp p;
+    PendingOp p = pending(n, OpKind::Conv, {in});
     Op& op = p.op;
-    op.kind = OpKind::Conv;
-    op.name = opName(n);
-    op.inputs = {in};
     op.kernelH = int(w->dims(2));
     op.kernelW = int(w->dims(3));
     const std::vector<int64_t> strides = intsAttr(n, "strides"), pads = intsAttr(n, "pads"),
@@ -301,7 +352,6 @@ void Importer::conv(const onnx::NodeProto& n) {
     if (dil.size() == 2 && dil[0] != dil[1])
         fail(n, "different dilations along height and width are not supported");
     op.dilation = dil.size() == 2 ? int(dil[0]) : 1;
-    p.onnxName = n.name();
     Value v;
     v.pooled = x.pooled;
     if (int(w->dims(1)) * group != cin)
@@ -330,12 +380,8 @@ void Importer::pool(const onnx::NodeProto& n, OpKind kind) {
     const std::string autoPad = attribute(n, "auto_pad") ? attribute(n, "auto_pad")->s() : "NOTSET";
     if (autoPad != "NOTSET")
         fail(n, "auto_pad " + autoPad + " is not supported (export with explicit pads)");
-    PendingOp p;
+    PendingOp p = pending(n, kind, {in});
     Op& op = p.op;
-    op.kind = kind;
-    op.name = opName(n);
-    op.inputs = {in};
-    op.batchNorm = false;
     const std::vector<int64_t> k = intsAttr(n, "kernel_shape"), strides = intsAttr(n, "strides"),
                                pads = intsAttr(n, "pads"), dil = intsAttr(n, "dilations");
     if (k.size() != 2)
@@ -353,7 +399,48 @@ void Importer::pool(const onnx::NodeProto& n, OpKind kind) {
     op.padW = pads.size() == 4 ? int(pads[1]) : 0;
     op.ceilMode = intAttr(n, "ceil_mode", 0) != 0;
     op.countIncludePad = intAttr(n, "count_include_pad", 0) != 0;
-    p.onnxName = n.name();
+    addOp(p, vals_[size_t(in)], n.output(0));
+}
+
+void Importer::pad(const onnx::NodeProto& n) {
+    const int in = mapOf(n, n.input(0));
+    const std::string mode = attribute(n, "mode") ? attribute(n, "mode")->s() : "constant";
+    if (mode != "constant")
+        fail(n, "only constant padding is supported (this one is '" + mode + "')");
+    // Opset 11 and later give pads and the value as inputs, earlier opsets as attributes.
+    std::vector<int64_t> pads = intsAttr(n, "pads");
+    float value = floatAttr(n, "value", 0.0f);
+    if (n.input_size() > 1 && !n.input(1).empty()) {
+        const onnx::TensorProto* t = constant(n.input(1));
+        if (!t)
+            fail(n, "needs constant pads (pads computed inside the graph are not supported)");
+        for (float p : floats(*t))
+            pads.push_back(int64_t(p));
+    }
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+        const onnx::TensorProto* t = constant(n.input(2));
+        const std::vector<float> v = t ? floats(*t) : std::vector<float>{};
+        if (v.size() != 1)
+            fail(n, "needs a constant pad value");
+        value = v[0];
+    }
+    if (pads.size() != 8)
+        fail(n, "needs 8 pads for an [N, C, H, W] map, has " + std::to_string(pads.size()));
+    if (pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0)
+        fail(n, "pads the batch or the channels; only spatial padding is supported");
+    if (pads[2] != pads[6] || pads[3] != pads[7])
+        fail(n, "asymmetric padding is not supported");
+    if (pads[2] < 0 || pads[3] < 0)
+        fail(n, "negative padding (cropping) is not supported");
+    if (pads[2] == 0 && pads[3] == 0) { // pads of zeros, as torch.onnx writes before some pools
+        values_[n.output(0)] = in;
+        ++report_.passThrough;
+        return;
+    }
+    PendingOp p = pending(n, OpKind::Pad, {in});
+    p.op.padH = int(pads[2]);
+    p.op.padW = int(pads[3]);
+    p.op.padValue = value;
     addOp(p, vals_[size_t(in)], n.output(0));
 }
 
@@ -364,12 +451,7 @@ void Importer::linear(const onnx::NodeProto& n, const onnx::TensorProto& weight,
         fail(n, "reads a map that is neither flattened nor pooled");
     if (weight.dims_size() != 2)
         fail(n, "needs a constant 2-D weight");
-    PendingOp p;
-    p.op.kind = OpKind::Linear;
-    p.op.name = opName(n);
-    p.op.inputs = {in};
-    p.op.batchNorm = false;
-    p.onnxName = n.name();
+    PendingOp p = pending(n, OpKind::Linear, {in});
     p.features = int(weight.dims(transposed ? 1 : 0));
     p.outSet = sets_.make(int(weight.dims(transposed ? 0 : 1)));
     Value v;
@@ -494,11 +576,20 @@ ArchSpec Importer::run() {
         } else if (type == "Conv") {
             conv(n);
         } else if (type == "BatchNormalization") {
-            const int v = valueOf(n, n.input(0));
-            if (v == 0 || ops_[size_t(v - 1)].op.kind != OpKind::Conv || readers_[n.input(0)].size() != 1)
-                fail(n, "only a batch norm directly after a Conv is supported");
-            values_[n.output(0)] = v; // the PruningNet's BN after the conv
-            ++report_.foldedBatchNorms;
+            const int v = mapOf(n, n.input(0));
+            const Op* producerOp = v > 0 ? &ops_[size_t(v - 1)].op : nullptr;
+            if (producerOp && producerOp->kind == OpKind::Conv && producerOp->batchNorm &&
+                producerOp->act == Activation::None && readers_[n.input(0)].size() == 1) {
+                values_[n.output(0)] = v; // the PruningNet's BN after the conv
+                ++report_.convBatchNorms;
+                continue;
+            }
+            // Pre-activation (BN -> ReLU -> Conv) or after a Concat (DenseNet): a batch norm of
+            // its own over its input's channels.
+            addOp(pending(n, OpKind::BatchNorm, {v}), vals_[size_t(v)], n.output(0));
+            ++report_.standaloneBatchNorms;
+        } else if (type == "Pad") {
+            pad(n);
         } else if (type == "Relu" || type == "Sigmoid" || type == "HardSwish") {
             values_[n.output(0)] = activation(n, n.input(0),
                                               type == "Relu"      ? Activation::ReLU
@@ -557,22 +648,17 @@ ArchSpec Importer::run() {
                 fail(n, "its inputs have different widths (" + std::to_string(vals_[size_t(first)].sets.size()) + " and " +
                             std::to_string(vals_[size_t(second)].sets.size()) +
                             " joined channel groups, or unequal channel counts): they cannot be kept equal");
-            PendingOp p;
-            p.op.kind = type == "Mul" ? OpKind::Mul : OpKind::Add;
-            p.op.name = opName(n);
-            p.op.inputs = {first, second};
-            p.op.batchNorm = false;
-            p.onnxName = n.name();
-            Value v = vals_[size_t(first)];
-            addOp(p, v, n.output(0));
+            addOp(pending(n, type == "Mul" ? OpKind::Mul : OpKind::Add, {first, second}), vals_[size_t(first)],
+                  n.output(0));
         } else if (type == "Concat") {
             if (intAttr(n, "axis", 1) != 1)
                 fail(n, "only Concat along channels (axis 1) is supported");
-            PendingOp p;
-            p.op.kind = OpKind::Concat;
-            p.op.name = opName(n);
-            p.op.batchNorm = false;
-            p.onnxName = n.name();
+            if (n.input_size() == 1) { // torch.cat of a one-tensor list (DenseNet's first layer)
+                values_[n.output(0)] = mapOf(n, n.input(0));
+                ++report_.passThrough;
+                continue;
+            }
+            PendingOp p = pending(n, OpKind::Concat, {});
             Value v;
             for (const std::string& in : n.input()) {
                 const int id = mapOf(n, in);
@@ -597,12 +683,7 @@ ArchSpec Importer::run() {
                     fail(n, "only a ReduceMean over the spatial axes (a global average pool) is supported");
             }
             const int in = mapOf(n, n.input(0));
-            PendingOp p;
-            p.op.kind = OpKind::GlobalAvgPool;
-            p.op.name = opName(n);
-            p.op.inputs = {in};
-            p.op.batchNorm = false;
-            p.onnxName = n.name();
+            PendingOp p = pending(n, OpKind::GlobalAvgPool, {in});
             Value v = vals_[size_t(in)];
             v.pooled = true;
             addOp(p, v, n.output(0));
@@ -716,9 +797,14 @@ ArchSpec Importer::run() {
     }
     report_.notes.push_back("the weights in the file are not used: a PruningNet generates the weights of every "
                             "pruned structure");
-    if (report_.foldedBatchNorms == 0)
-        report_.notes.push_back("batch norm was folded into the convs by the exporter; every conv of a map gets "
-                                "its batch norm back in the PruningNet (gates and the classifier keep a bias)");
+    if (report_.standaloneBatchNorms > 0)
+        report_.notes.push_back(std::to_string(report_.standaloneBatchNorms) +
+                                " batch norms do not follow a conv (pre-activation, or after a concatenation): each "
+                                "normalises its input's channels, every part of a concatenation with its own gene");
+    if (report_.convBatchNorms == 0)
+        report_.notes.push_back("the graph has no batch norm after its convs (the model has none, or the exporter "
+                                "folded it into the convs); every conv of a map gets a batch norm in the "
+                                "PruningNet (gates and the classifier keep a bias)");
     analyzeArchitecture(arch);
     return arch;
 }

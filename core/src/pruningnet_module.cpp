@@ -66,6 +66,10 @@ torch::Tensor activate(torch::Tensor y, Activation act) {
     return y;
 }
 
+torch::Tensor scaleShift(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift) {
+    return x * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1});
+}
+
 torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, int64_t dilation,
                      int64_t groups) {
@@ -118,9 +122,14 @@ torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& in)
         break;
     case OpKind::Act:
         return activated(*in[0], op.act); // its input may feed other ops too
+    case OpKind::Pad:
+        y = at::constant_pad_nd(*in[0], {op.padW, op.padW, op.padH, op.padH}, op.padValue)
+                .contiguous(in[0]->suggest_memory_format());
+        break;
     case OpKind::Conv:
     case OpKind::Linear:
-        throw std::logic_error("applyOp: op '" + op.name + "' has weights");
+    case OpKind::BatchNorm:
+        throw std::logic_error("applyOp: op '" + op.name + "' has weights or statistics");
     }
     return activate(y, op.act);
 }
@@ -168,6 +177,9 @@ PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch), 
                 const double b = 1.0 / std::sqrt(double(g.maxInPerGroup * g.kk));
                 convBias_[i] = register_parameter("cb" + p, torch::empty({g.maxOut}).uniform_(-b, b));
             }
+        } else if (op.kind == OpKind::BatchNorm) {
+            bnMean_[i] = register_buffer("bn" + p + "_mean", torch::zeros({grid::kSize, in.maxChannels}));
+            bnVar_[i] = register_buffer("bn" + p + "_var", torch::ones({grid::kSize, in.maxChannels}));
         } else if (op.kind == OpKind::Linear) {
             const int maxIn = in.maxChannels * in.height * in.width;
             const double bound = 1.0 / std::sqrt(double(maxIn));
@@ -232,7 +244,12 @@ PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std
     w.convBias.resize(n);
     w.linWeight.resize(n);
     w.linBias.resize(n);
+    w.normScale.resize(n);
+    w.normShift.resize(n);
     w.outRanges.resize(n);
+    for (size_t i = 0; i < n; ++i)
+        if (arch_.ops[i].kind == OpKind::BatchNorm)
+            w.outRanges[i] = valueRanges(arch_, values_[size_t(arch_.ops[i].inputs[0])], enc);
     leaves.clear();
     for (const LayerShape& s : layerShapes(arch_, values_, enc)) {
         const size_t i = size_t(s.op);
@@ -286,8 +303,46 @@ int PruningNetModuleImpl::bnKey(size_t i, const Encoding& enc) const {
     return idx;
 }
 
+torch::Tensor PruningNetModuleImpl::batchNorm(size_t i, const torch::Tensor& y, const Encoding& enc,
+                                              const PrunedWeights& w, BnMode mode, BnStats* stats, int recalStep,
+                                              Activation act, Activation& fused) {
+    fused = fusedActivation(act) ? act : Activation::None;
+    if (mode == BnMode::Eval)
+        return normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), fused);
+    // Batch statistics; running statistics get EMA (Train) or the exact cumulative average over
+    // recalibration batches: momentum 1/(k+1) at batch k (Recal).
+    const RankSum* sync = mode == BnMode::Train ? sync_ : nullptr;
+    const auto [mean, var] = channelMeanVar(y, sync);
+    const double count = double(y.numel() / y.size(1)) * (sync ? sync->ranks() : 1);
+    const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
+    {
+        torch::NoGradGuard noGrad;
+        const torch::Tensor unbiased = var * (count / std::max(1.0, count - 1)); // as torch
+        if (mode == BnMode::Train) {
+            const int key = bnKey(i, enc);
+            torch::Tensor rm = bnMean_[i].select(0, key), rv = bnVar_[i].select(0, key);
+            const std::vector<ChannelRange>& used = w.outRanges[i];
+            if (leading(used)) {
+                rm.narrow(0, 0, used[0].count).mul_(0.9).add_(mean, 0.1);
+                rv.narrow(0, 0, used[0].count).mul_(0.9).add_(unbiased, 0.1);
+            } else {
+                const torch::Tensor idx = channelIndex(used);
+                rm.index_copy_(0, idx, rm.index_select(0, idx).mul_(0.9).add_(mean, 0.1));
+                rv.index_copy_(0, idx, rv.index_select(0, idx).mul_(0.9).add_(unbiased, 0.1));
+            }
+        } else {
+            const double momentum = 1.0 / double(recalStep + 1);
+            stats->mean[i].mul_(1 - momentum).add_(mean, momentum);
+            stats->var[i].mul_(1 - momentum).add_(unbiased, momentum);
+        }
+    }
+    return mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused, sync) : normalizeAct(y, mean, invstd, fused);
+}
+
 torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encoding& enc, const PrunedWeights& w,
                                             BnMode mode, BnStats* stats, int recalStep) {
+    if (mode == BnMode::Folded)
+        return forwardFolded(arch_, w, x);
     std::vector<torch::Tensor> v(arch_.ops.size() + 1);
     v[0] = x;
     std::vector<const torch::Tensor*> inputs;
@@ -297,46 +352,21 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
         torch::Tensor y;
         switch (op.kind) {
         case OpKind::Conv: {
-            const bool folded = mode == BnMode::Folded || !op.batchNorm;
-            y = convolve(op, in, w.conv[i], folded ? w.convBias[i] : torch::Tensor());
-            if (folded) {
+            y = convolve(op, in, w.conv[i], op.batchNorm ? torch::Tensor() : w.convBias[i]);
+            if (!op.batchNorm) {
                 y = activate(y, op.act);
                 break;
             }
-            const Activation fused = fusedActivation(op.act) ? op.act : Activation::None;
-            if (mode == BnMode::Eval) {
-                y = normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), fused);
-            } else {
-                // Batch statistics; running statistics get EMA (Train) or the exact cumulative
-                // average over recalibration batches: momentum 1/(k+1) at batch k (Recal).
-                const RankSum* sync = mode == BnMode::Train ? sync_ : nullptr;
-                const auto [mean, var] = channelMeanVar(y, sync);
-                const double count = double(y.numel() / y.size(1)) * (sync ? sync->ranks() : 1);
-                const torch::Tensor invstd = torch::rsqrt(var + kBnEps);
-                {
-                    torch::NoGradGuard noGrad;
-                    const torch::Tensor unbiased = var * (count / std::max(1.0, count - 1)); // as torch
-                    if (mode == BnMode::Train) {
-                        const int key = bnKey(i, enc);
-                        torch::Tensor rm = bnMean_[i].select(0, key), rv = bnVar_[i].select(0, key);
-                        const std::vector<ChannelRange>& used = w.outRanges[i];
-                        if (leading(used)) {
-                            rm.narrow(0, 0, used[0].count).mul_(0.9).add_(mean, 0.1);
-                            rv.narrow(0, 0, used[0].count).mul_(0.9).add_(unbiased, 0.1);
-                        } else {
-                            const torch::Tensor idx = channelIndex(used);
-                            rm.index_copy_(0, idx, rm.index_select(0, idx).mul_(0.9).add_(mean, 0.1));
-                            rv.index_copy_(0, idx, rv.index_select(0, idx).mul_(0.9).add_(unbiased, 0.1));
-                        }
-                    } else {
-                        const double momentum = 1.0 / double(recalStep + 1);
-                        stats->mean[i].mul_(1 - momentum).add_(mean, momentum);
-                        stats->var[i].mul_(1 - momentum).add_(unbiased, momentum);
-                    }
-                }
-                y = mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused, sync)
-                                          : normalizeAct(y, mean, invstd, fused);
-            }
+            Activation fused = Activation::None;
+            y = batchNorm(i, y, enc, w, mode, stats, recalStep, op.act, fused);
+            if (fused != op.act)
+                y = activate(y, op.act);
+            break;
+        }
+        case OpKind::BatchNorm: {
+            Activation fused = Activation::None;
+            y = batchNorm(i, in.contiguous(at::MemoryFormat::ChannelsLast), enc, w, mode, stats, recalStep, op.act,
+                          fused);
             if (fused != op.act)
                 y = activate(y, op.act);
             break;
@@ -357,15 +387,79 @@ torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encodi
     return v.back().dim() == 4 ? v.back().flatten(1) : v.back();
 }
 
+torch::Tensor runFoldedOp(const Op& op, size_t i, const std::vector<const torch::Tensor*>& in, const PrunedWeights& w) {
+    switch (op.kind) {
+    case OpKind::Conv:
+        return activate(convolve(op, *in[0], w.conv[i], w.convBias[i]), op.act);
+    case OpKind::Linear:
+        return activate(at::linear(in[0]->dim() == 4 ? in[0]->flatten(1) : *in[0], w.linWeight[i], w.linBias[i]),
+                        op.act);
+    case OpKind::BatchNorm:
+        return activate(scaleShift(*in[0], w.normScale[i], w.normShift[i]), op.act);
+    default:
+        return applyOp(op, in);
+    }
+}
+
+torch::Tensor forwardFolded(const ArchSpec& arch, const PrunedWeights& w, const torch::Tensor& x) {
+    std::vector<torch::Tensor> v(arch.ops.size() + 1);
+    v[0] = x;
+    std::vector<const torch::Tensor*> in;
+    for (size_t i = 0; i < arch.ops.size(); ++i) {
+        in.clear();
+        for (int id : arch.ops[i].inputs)
+            in.push_back(&v[size_t(id)]);
+        v[i + 1] = runFoldedOp(arch.ops[i], i, in, w);
+    }
+    // A graph ending in a pool (SqueezeNet's classifier conv) gives [N, classes, 1, 1].
+    return v.back().dim() == 4 ? v.back().flatten(1) : v.back();
+}
+
+PrunedWeights fromPrunedNetwork(const PrunedNetwork& net) {
+    PrunedWeights w;
+    const size_t n = net.arch.ops.size();
+    for (auto* list : {&w.conv, &w.convBias, &w.linWeight, &w.linBias, &w.normScale, &w.normShift})
+        list->resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        if (net.weight[i].data.empty())
+            continue;
+        const torch::Tensor weight = fromNetworkTensor(net.weight[i]), bias = fromNetworkTensor(net.bias[i]);
+        switch (net.arch.ops[i].kind) {
+        case OpKind::Conv:
+            w.conv[i] = weight.contiguous(at::MemoryFormat::ChannelsLast);
+            w.convBias[i] = bias;
+            break;
+        case OpKind::Linear:
+            w.linWeight[i] = weight;
+            w.linBias[i] = bias;
+            break;
+        case OpKind::BatchNorm:
+            w.normScale[i] = weight;
+            w.normShift[i] = bias;
+            break;
+        default:
+            break;
+        }
+    }
+    return w;
+}
+
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats) {
     torch::NoGradGuard noGrad;
     PrunedWeights f = w;
+    f.normScale.resize(w.conv.size());
+    f.normShift.resize(w.conv.size());
     for (size_t i = 0; i < w.conv.size(); ++i) {
-        if (!w.conv[i].defined() || i >= stats.mean.size() || !stats.mean[i].defined())
+        if (i >= stats.mean.size() || !stats.mean[i].defined())
             continue;
         const torch::Tensor invstd = torch::rsqrt(stats.var[i] + kBnEps);
-        f.conv[i] = (w.conv[i] * invstd.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
-        f.convBias[i] = -stats.mean[i] * invstd;
+        if (w.conv[i].defined()) {
+            f.conv[i] = (w.conv[i] * invstd.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
+            f.convBias[i] = -stats.mean[i] * invstd;
+        } else { // a BatchNorm op
+            f.normScale[i] = invstd;
+            f.normShift[i] = -stats.mean[i] * invstd;
+        }
     }
     return f;
 }
@@ -399,22 +493,36 @@ PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const P
         } else if (op.kind == OpKind::Linear) {
             net.weight[i] = toNetworkTensor(folded.linWeight[i]);
             net.bias[i] = toNetworkTensor(folded.linBias[i]);
+        } else if (op.kind == OpKind::BatchNorm) {
+            net.weight[i] = toNetworkTensor(folded.normScale[i]);
+            net.bias[i] = toNetworkTensor(folded.normShift[i]);
         }
     }
     return net;
+}
+
+std::vector<std::vector<ChannelRange>> PruningNetModuleImpl::normRanges(const Encoding& enc) const {
+    std::vector<std::vector<ChannelRange>> r(arch_.ops.size());
+    for (const LayerShape& l : layerShapes(arch_, values_, enc))
+        if (bnMean_[size_t(l.op)].defined())
+            r[size_t(l.op)] = l.outRanges;
+    for (size_t i = 0; i < arch_.ops.size(); ++i)
+        if (arch_.ops[i].kind == OpKind::BatchNorm)
+            r[i] = valueRanges(arch_, values_[size_t(arch_.ops[i].inputs[0])], enc);
+    return r;
 }
 
 BnStats PruningNetModuleImpl::trainingStats(const Encoding& enc) const {
     BnStats s;
     s.mean.resize(arch_.ops.size());
     s.var.resize(arch_.ops.size());
-    for (const LayerShape& l : layerShapes(arch_, values_, enc)) {
-        const size_t i = size_t(l.op);
-        if (!bnMean_[i].defined())
+    const std::vector<std::vector<ChannelRange>> ranges = normRanges(enc);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        if (ranges[i].empty())
             continue;
         const int key = bnKey(i, enc);
-        s.mean[i] = take(bnMean_[i].select(0, key), 0, l.outRanges).clone();
-        s.var[i] = take(bnVar_[i].select(0, key), 0, l.outRanges).clone();
+        s.mean[i] = take(bnMean_[i].select(0, key), 0, ranges[i]).clone();
+        s.var[i] = take(bnVar_[i].select(0, key), 0, ranges[i]).clone();
     }
     return s;
 }
@@ -423,12 +531,15 @@ BnStats PruningNetModuleImpl::emptyStats(const Encoding& enc) const {
     BnStats s;
     s.mean.resize(arch_.ops.size());
     s.var.resize(arch_.ops.size());
-    for (const LayerShape& l : layerShapes(arch_, values_, enc)) {
-        const size_t i = size_t(l.op);
-        if (!bnMean_[i].defined())
+    const std::vector<std::vector<ChannelRange>> ranges = normRanges(enc);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        if (ranges[i].empty())
             continue;
-        s.mean[i] = torch::zeros({l.outChannels});
-        s.var[i] = torch::ones({l.outChannels});
+        int channels = 0;
+        for (const ChannelRange& r : ranges[i])
+            channels += r.count;
+        s.mean[i] = torch::zeros({channels});
+        s.var[i] = torch::ones({channels});
     }
     return s;
 }

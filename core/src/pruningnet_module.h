@@ -38,7 +38,10 @@ struct PrunedWeights {
     std::vector<torch::Tensor> conv;
     std::vector<torch::Tensor> convBias;
     std::vector<torch::Tensor> linWeight, linBias;
-    /// Per Conv/Linear op: its output channels within the full-width layout (BN buffers).
+    /// Per BatchNorm op, after foldBatchNorm only: y = x * normScale + normShift, per channel [C].
+    std::vector<torch::Tensor> normScale, normShift;
+    /// Per Conv/Linear op: its output channels within the full-width layout; per BatchNorm op:
+    /// the channels it normalises (its input's). Index the BN buffers.
     std::vector<std::vector<ChannelRange>> outRanges;
 };
 
@@ -64,17 +67,34 @@ enum class BnMode {
     Folded, ///< BN already folded into conv weights and biases (foldBatchNorm)
 };
 
+/// A folded BatchNorm op: x [N, C, H, W] * scale [C] + shift [C], per channel.
+torch::Tensor scaleShift(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift);
+
 /// Applies an activation (no autograd: in place on a fresh tensor).
 torch::Tensor activate(torch::Tensor y, Activation act);
 
 /// Folds BN statistics into the conv weights: w' = w * invstd, b' = -mean * invstd per output
-/// channel, invstd = 1 / sqrt(var + eps); bias convs keep their bias. Evaluating the result in
-/// Folded mode equals Eval mode.
+/// channel, invstd = 1 / sqrt(var + eps); bias convs keep their bias. A BatchNorm op becomes the
+/// per-channel affine map normScale = invstd, normShift = -mean * invstd. Evaluating the result
+/// in Folded mode equals Eval mode.
 PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats);
 
 /// A tensor as a plain row-major float array, and back (a copy either way).
 NetworkTensor toNetworkTensor(const torch::Tensor& t);
 torch::Tensor fromNetworkTensor(const NetworkTensor& t);
+
+/// One op of a pruned network with folded weights (foldBatchNorm, or an export's): conv with
+/// its bias, linear layer, BatchNorm op as scale and shift, each with its activation, or the
+/// shared non-parametric op. The PruningNet's Folded mode, latency timing and exported networks
+/// run through here.
+torch::Tensor runFoldedOp(const Op& op, size_t i, const std::vector<const torch::Tensor*>& in, const PrunedWeights& w);
+
+/// The whole pruned network with folded weights: x [N, C, H, W] channels_last -> logits
+/// [N, classes] (no autograd is needed; the caller sets NoGradGuard where it wants none).
+torch::Tensor forwardFolded(const ArchSpec& arch, const PrunedWeights& w, const torch::Tensor& x);
+
+/// An export's tensors as folded weights (the inverse of toPrunedNetwork).
+PrunedWeights fromPrunedNetwork(const PrunedNetwork& net);
 
 /// The folded weights as plain arrays for the exporters (conv weights made contiguous NCHW).
 PrunedNetwork toPrunedNetwork(const ArchSpec& arch, const Encoding& enc, const PrunedWeights& folded,
@@ -121,6 +141,10 @@ public:
     torch::Tensor forward(const torch::Tensor& x, const Encoding& enc, const PrunedWeights& w,
                           BnMode mode, BnStats* stats = nullptr, int recalStep = 0);
 
+    /// The channels each batch norm (of a conv or a BatchNorm op) normalises under `enc`, per op
+    /// (empty for ops without one).
+    std::vector<std::vector<ChannelRange>> normRanges(const Encoding& enc) const;
+
     /// Per-(position, scale index) BN buffers learnt during training (used in Eval mode only
     /// when evaluating without recalibration, to show why recalibration is needed).
     BnStats trainingStats(const Encoding& enc) const;
@@ -142,6 +166,10 @@ public:
 
 private:
     int bnKey(size_t op, const Encoding& enc) const;
+    /// Batch norm of op i's output y (a conv's, or a BatchNorm op's input) in `mode`, with the
+    /// activation `act` where the kernels fuse it (`fused` says which ran).
+    torch::Tensor batchNorm(size_t i, const torch::Tensor& y, const Encoding& enc, const PrunedWeights& w,
+                            BnMode mode, BnStats* stats, int recalStep, Activation act, Activation& fused);
     /// The channels of `ranges` as an index tensor (for index_select / index_copy_).
     torch::Tensor channelIndex(const std::vector<ChannelRange>& ranges) const;
     /// The channels of `ranges` along `dim`: a narrow() view for one range, a copy otherwise.

@@ -19,8 +19,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// The pruned network as an ordinary module: per op of the architecture description a conv
-/// (no bias when followed by BN), an affine BN and the activation, a linear layer, or the
-/// non-parametric op the PruningNet runs (detail::applyOp).
+/// (no bias when followed by BN), an affine BN and the activation, a linear layer, an affine BN
+/// (a BatchNorm op), or the non-parametric op the PruningNet runs (detail::applyOp).
 struct PrunedModelImpl : torch::nn::Module {
     PrunedModelImpl(const ArchSpec& a, const Encoding& enc) : arch(a) {
         const std::vector<LayerShape> shapes = layerShapes(a, enc);
@@ -46,6 +46,11 @@ struct PrunedModelImpl : torch::nn::Module {
                 lin[size_t(s.op)] = register_module("fc" + n, torch::nn::Linear(s.inChannels, s.outChannels));
             }
         }
+        const std::vector<ValueShape> values = analyzeArchitecture(a);
+        for (size_t i = 0; i < a.ops.size(); ++i)
+            if (a.ops[i].kind == OpKind::BatchNorm)
+                bn[i] = register_module("bn" + std::to_string(i),
+                                        torch::nn::BatchNorm2d(valueChannels(a, values[size_t(a.ops[i].inputs[0])], enc)));
     }
 
     torch::Tensor forward(const torch::Tensor& x) {
@@ -63,6 +68,8 @@ struct PrunedModelImpl : torch::nn::Module {
                 y = detail::activate(y, op.act);
             } else if (op.kind == OpKind::Linear) {
                 y = detail::activate(lin[i]->forward(first.dim() == 4 ? first.flatten(1) : first), op.act);
+            } else if (op.kind == OpKind::BatchNorm) {
+                y = detail::activate(bn[i]->forward(first), op.act);
             } else {
                 in.clear();
                 for (int id : op.inputs)
@@ -94,11 +101,17 @@ struct PrunedModelImpl : torch::nn::Module {
             } else if (lin[i]) {
                 lin[i]->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
                 lin[i]->bias.copy_(detail::fromNetworkTensor(g.bias[i]));
+            } else if (bn[i]) { // a BatchNorm op: its folded scale and shift as gamma and beta
+                bn[i]->weight.copy_(detail::fromNetworkTensor(g.weight[i]));
+                bn[i]->bias.copy_(detail::fromNetworkTensor(g.bias[i]));
+                bn[i]->running_mean.zero_();
+                bn[i]->running_var.fill_(1.0 - bn[i]->options.eps());
             }
         }
     }
 
-    /// Folds each BN's running statistics and affine parameters into its conv for export.
+    /// Folds each BN's running statistics and affine parameters into its conv for export (a
+    /// BatchNorm op into its per-channel scale and shift).
     PrunedNetwork fold(const Encoding& enc, const std::string& metadata) const {
         torch::NoGradGuard noGrad;
         PrunedNetwork net;
@@ -122,6 +135,10 @@ struct PrunedModelImpl : torch::nn::Module {
             } else if (lin[i]) {
                 net.weight[i] = detail::toNetworkTensor(lin[i]->weight);
                 net.bias[i] = detail::toNetworkTensor(lin[i]->bias);
+            } else if (bn[i]) {
+                const torch::Tensor scale = bn[i]->weight / torch::sqrt(bn[i]->running_var + bn[i]->options.eps());
+                net.weight[i] = detail::toNetworkTensor(scale);
+                net.bias[i] = detail::toNetworkTensor(bn[i]->bias - bn[i]->running_mean * scale);
             }
         }
         return net;

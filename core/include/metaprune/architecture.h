@@ -21,8 +21,10 @@ namespace grid {
 constexpr int kSize = 31;
 /// Nominal scale of grid index `index` (0.10 .. 1.00). Throws std::out_of_range.
 double scale(int index);
-/// floor(maxChannels * (10 + 3 index) / 100) in integer arithmetic, at least 1 channel.
-/// Throws std::out_of_range for an index outside 0..30.
+/// floor(maxChannels * (10 + 3 index) / 100) in integer arithmetic, at least 1 channel: the
+/// grid's rule alone. A gene's channel count is geneChannelsAt() (whole groups of a grouped
+/// conv), which every count the product builds or shows goes through. Throws
+/// std::out_of_range for an index outside 0..30.
 int channels(int maxChannels, int index);
 } // namespace grid
 
@@ -57,7 +59,12 @@ int geneChannelsAt(const Gene& gene, int index);
 /// Linear: a fully connected layer on the flattened input (C x H x W features).
 /// Add, Mul: elementwise over equally wide inputs (Mul broadcasts a 1x1 gate, as SE blocks do).
 /// Concat: joins its inputs along channels. Act: a standalone activation.
-enum class OpKind { Conv, Linear, Add, Mul, Concat, GlobalAvgPool, MaxPool, AvgPool, Act };
+/// BatchNorm: a batch norm that does not directly follow a conv (pre-activation blocks, after a
+/// Concat as in DenseNet), then its activation; its channels are its input's, each part of a
+/// concatenation following its own gene.
+/// Pad: constant spatial padding of padH rows above and below, padW columns left and right,
+/// with padValue (a zero Pad before DenseNet's and Inception's average pools).
+enum class OpKind { Conv, Linear, Add, Mul, Concat, GlobalAvgPool, MaxPool, AvgPool, Act, BatchNorm, Pad };
 
 /// HardSigmoid is relu6(x + 3) / 6, HardSwish x * HardSigmoid(x), SiLU x * sigmoid(x): the
 /// definitions torchvision's models use.
@@ -92,12 +99,14 @@ struct Op {
     int groupWidth = 0;
     int kernelH = 1, kernelW = 1; ///< Conv and pools
     int strideH = 1, strideW = 1;
-    int padH = 0, padW = 0; ///< zero padding on each side
+    int padH = 0, padW = 0; ///< zero padding on each side (Pad: padValue padding)
+    float padValue = 0;     ///< Pad: the value of the added pixels
     int dilation = 1;       ///< Conv
     bool ceilMode = false;  ///< MaxPool, AvgPool: output size rounds up
     bool countIncludePad = true; ///< AvgPool: padded zeros count in the average
     /// Conv: batch norm after the conv (no affine parameters in the PruningNet; affine when
-    /// retrained) or, when false, a learned bias (SE gates, classifier convs).
+    /// retrained) or, when false, a learned bias (SE gates, classifier convs). Always true for
+    /// a BatchNorm op, false for the other kinds.
     bool batchNorm = true;
     Activation act = Activation::None;
     /// Genes whose channel ratio (channels / max channels) is fed to this conv's weight

@@ -4,7 +4,8 @@
 // walking the graph with a union-find over channel sets, as dependency-graph pruning does:
 // the inputs of every Add and Mul are tied, a depthwise or grouped conv follows its input, a
 // Concat joins its inputs' widths, and the input channels and the classifier's outputs stay
-// fixed. The weights in the file are not used: a PruningNet generates them. Torch-free.
+// fixed; a batch norm follows its input's genes. The weights in the file are not used: a
+// PruningNet generates them. Torch-free.
 
 #include "metaprune/architecture.h"
 
@@ -17,7 +18,8 @@ namespace mp {
 struct ImportReport {
     std::string model;   ///< the file
     int nodes = 0;       ///< ONNX nodes read
-    int foldedBatchNorms = 0;
+    int convBatchNorms = 0;       ///< BatchNormalization nodes right after a conv (its BN)
+    int standaloneBatchNorms = 0; ///< the others: BatchNorm ops (pre-activation, after a Concat)
     int passThrough = 0; ///< Identity, Dropout, Flatten and Reshape nodes that need no op
     std::vector<std::string> notes;
 };
