@@ -127,6 +127,18 @@ private slots:
                 QCOMPARE(d["encoding"].toArray().size(), qsizetype(c.enc.size()));
                 QCOMPARE(d["class_names"].toArray().size(), qsizetype(c.arch.classes));
                 QCOMPARE(d["normalization"]["std"].toArray().at(0).toDouble(), 0.25);
+                // Each gene's channels are the network's: the output rows of every dense conv
+                // or linear layer that the gene sets (whole groups for the grouped conv's
+                // gene, quantum 2: "mixnet-min" has 2 where the grid alone gives 1).
+                const QJsonArray genes = d["genes"].toArray();
+                QCOMPARE(genes.size(), qsizetype(c.arch.genes.size()));
+                for (const LayerShape& s : layerShapes(c.arch, c.enc)) {
+                    const Op& op = c.arch.ops[size_t(s.op)];
+                    if (op.out.gene >= 0 && !op.followsInput())
+                        QCOMPARE(genes[op.out.gene]["channels"].toInt(), int(c.net.weight[size_t(s.op)].shape[0]));
+                }
+                if (c.name == "mixnet-min")
+                    QCOMPARE(genes[3]["channels"].toInt(), 2);
             }
         }
     }

@@ -169,7 +169,7 @@ ExportDescription describeExport(const ArchSpec& arch, const CheckpointInfo& che
         QJsonObject gene;
         gene["name"] = QString::fromStdString(arch.genes[g].name);
         gene["scale_index"] = enc[g];
-        gene["channels"] = grid::channels(arch.genes[g].maxChannels, enc[g]);
+        gene["channels"] = geneChannelsAt(arch.genes[g], enc[g]);
         gene["max_channels"] = arch.genes[g].maxChannels;
         genes.append(gene);
     }

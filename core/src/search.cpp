@@ -118,19 +118,19 @@ namespace {
 /// One scale step of gene `g` that changes its channel count, down or up, landing on the
 /// canonical index (equal channel counts are the same network). False when none is left.
 bool stepGene(const ArchSpec& arch, Encoding& e, size_t g, bool down) {
-    const int maxC = arch.genes[g].maxChannels;
-    const int c = grid::channels(maxC, e[g]);
+    const Gene& gene = arch.genes[g];
+    const int c = geneChannelsAt(gene, e[g]);
     int j = e[g];
     if (down) {
-        while (j >= 0 && grid::channels(maxC, j) == c)
+        while (j >= 0 && geneChannelsAt(gene, j) == c)
             --j;
         if (j < 0)
             return false;
-        const int cj = grid::channels(maxC, j);
-        while (j > 0 && grid::channels(maxC, j - 1) == cj)
+        const int cj = geneChannelsAt(gene, j);
+        while (j > 0 && geneChannelsAt(gene, j - 1) == cj)
             --j;
     } else {
-        while (j < grid::kSize && grid::channels(maxC, j) == c)
+        while (j < grid::kSize && geneChannelsAt(gene, j) == c)
             ++j;
         if (j >= grid::kSize)
             return false;
