@@ -268,7 +268,15 @@ private slots:
         QCOMPARE(*m.gainAt(150), 62.0 - 60.0);        // 7 against uniform 1
         QCOMPARE(*m.gainAt(200), 62.0 - 70.0);        // uniform 2 ahead
         QCOMPARE(*m.gainAt(300), 75.0 - 70.0);
-        QCOMPARE(*m.gainAt(400), 79.0 - 80.0);
+        // Beyond the costliest searched structure the search did not look: no difference there
+        // (a budget of 400 would set 6 at 390 against uniform 3 at 400).
+        QCOMPARE(*m.searchedReach(), 390.0);
+        QCOMPARE(*m.gainAt(390), 79.0 - 70.0);
+        QVERIFY(!m.gainAt(400).has_value());
+        m.add(point(8, 395, 50.0)); // searched further, found nothing better: reach, not front
+        QCOMPARE(ids(m.front()), (std::vector<int64_t>{7, 5, 6}));
+        QCOMPARE(*m.searchedReach(), 395.0);
+        QCOMPARE(*m.gainAt(395), 79.0 - 70.0);
         QCOMPARE(m.bestOfRun(0, 200, 300)->id, int64_t(5));
         QVERIFY(!m.bestOfRun(0, 260, 300).has_value());
     }
@@ -297,6 +305,11 @@ private slots:
         QCOMPARE(s->data()->at(1)->value, 75.0);
         plot.setCursorBudget(2200000);
         QVERIFY2(plot.cursorText().contains("at 2.200 M MACs:\nsearched 58.00%, uniform 70.00% (-12.00)"), qPrintable(plot.cursorText()));
+        plot.addPoint(point(3, 4000000, 85.0, "uniform"));
+        plot.setCursorBudget(4000000); // 5 (2.5 M) is the costliest searched structure
+        QVERIFY2(plot.cursorText() == "at 4.000 M MACs: uniform 85.00%;\nthe search did not go beyond 2.500 M MACs, so "
+                                      "no difference is shown",
+                 qPrintable(plot.cursorText()));
     }
 
     // The plot's error bars: each point's 95% Wilson interval over its images, against the
@@ -730,7 +743,7 @@ private slots:
         }
         QCOMPARE(b->model().minBudget(), double(*cheapest));
         QCOMPARE(b->model().maxBudget(), double(*costliest));
-        int changes = 0;
+        int changes = 0, beyond = 0;
         qint64 last = -1;
         b->setBudget(b->model().maxBudget()); // a user's move: from here on the selection follows
         for (int pos = BudgetModel::kSteps; pos >= 0; --pos) {
@@ -746,12 +759,30 @@ private slots:
             if (uniform)
                 QCOMPARE(b->currentUniform()->id, uniform->id);
             QCOMPARE(w.selectedCandidate(), best->id); // the plot's selection follows
+            // A difference only where the search looked: beyond its costliest structure the
+            // uniform network of the budget is not compared with a cheaper searched one.
+            const QString summary = b->summaryText();
+            if (uniform && budget > *b->model().fronts().searchedReach()) {
+                ++beyond;
+                QVERIFY2(summary.contains("the search did not go beyond") && !summary.contains("uniform by"),
+                         qPrintable(summary));
+                if (!oneRun) // the plot shows every run, so it reaches as far as the view
+                    QVERIFY2(w.plot()->cursorText().contains("the search did not go beyond"),
+                             qPrintable(w.plot()->cursorText()));
+            } else if (uniform) {
+                QVERIFY2(summary.contains(QString("uniform by <b>%1%2 points</b>")
+                                              .arg(best->top1 >= uniform->top1 ? "+" : "")
+                                              .arg(best->top1 - uniform->top1, 0, 'f', 2)),
+                         qPrintable(summary));
+            }
             QVERIFY2(b->budgetBox()->value() == QString::number(budget / 1e6, 'f', 3).toDouble(),
                      qPrintable(QString::number(b->budgetBox()->value())));
             changes += best->id != last;
             last = best->id;
         }
         QVERIFY(changes >= 5); // the sweep walks through several structures
+        qInfo("%d of %d slider positions lie beyond the costliest searched structure", beyond,
+              BudgetModel::kSteps + 1);
         // The bars morph to the chosen structure's stored channels: from the smallest structure
         // (the slider is at 0) to the full budget's, not there at once, there after the animation.
         const WidthEditor* editor = w.structure()->editor();
@@ -773,6 +804,39 @@ private slots:
         QCOMPARE(b->budget(), std::clamp(b->budgetBox()->value() * 1e6, b->model().minBudget(), b->model().maxBudget()));
         QCOMPARE(b->currentBest()->id, bestRowWithin(rows, b->budget(), false)->id);
         QCOMPARE(w.selectedCandidate(), b->currentBest()->id);
+    }
+
+    // A project searched at 50%: at the full network's budget the view says that the search
+    // did not go there, instead of setting the best searched structure (1.6 M MACs) against the
+    // full-width uniform network (4.5 M); within the search's reach it gives the difference.
+    void budgetViewComparesOnlyWhereTheSearchLooked() {
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        std::vector<PlotPoint> points;
+        auto add = [&](const mp::Encoding& e, double top1, const char* origin) {
+            PlotPoint p = point(int64_t(points.size()) + 1, mp::countMacs(a, e), top1, origin);
+            p.channels = mp::geneChannels(a, e);
+            points.push_back(p);
+        };
+        for (int k : {0, 15, 30})
+            add(mp::uniformEncoding(a, k), 70 + k / 2.0, "uniform");
+        add(mp::uniformEncoding(a, 12), 84.0, "mutation"); // stands in for a searched structure
+        mp::Encoding e = mp::uniformEncoding(a, 14);
+        e[0] = 3;
+        add(e, 80.0, "random");
+        const double full = double(points[2].macs), reach = double(std::max(points[3].macs, points[4].macs));
+        QVERIFY(reach < full / 2);
+        BudgetView view;
+        view.setArchitecture(a);
+        view.setPoints(points, false);
+        QCOMPARE(*view.model().fronts().searchedReach(), reach);
+        view.setBudget(full);
+        QVERIFY2(view.summaryText().contains(QString("<b>uniform</b>")) &&
+                     view.summaryText().endsWith(
+                         QString("the search did not go beyond %1 M MACs: no difference at this budget").arg(reach / 1e6, 0, 'f', 3)),
+                 qPrintable(view.summaryText()));
+        view.setBudget(reach);
+        QVERIFY2(view.summaryText().endsWith("searched ahead of uniform by <b>+14.00 points</b>"),
+                 qPrintable(view.summaryText())); // 84% against the 0.10x network's 70%
     }
 
     // The heat map: column = a slider position's budget, row = a bar; the value is the stored

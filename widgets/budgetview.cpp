@@ -301,6 +301,8 @@ void BudgetView::setPoints(const std::vector<PlotPoint>& points, bool latencyAxi
     apply(false, false);
 }
 
+QString BudgetView::summaryText() const { return summary_->text(); }
+
 void BudgetView::setBudget(double cost) {
     if (model_.empty()) return;
     budget_ = std::clamp(cost, model_.minBudget(), model_.maxBudget());
@@ -329,11 +331,16 @@ void BudgetView::apply(bool animate, bool user) {
                  : tr("no searched structure fits");
     text += uniform ? tr("<br><b>uniform</b> %1").arg(describe(*uniform, 1e6, latency))
                     : tr("<br>no uniform baseline fits");
-    if (best && uniform)
+    const std::optional<double> gain = model_.fronts().gainAt(budget_);
+    if (gain)
         text += tr("<br>searched %1 uniform by <b>%2%3 points</b>")
-                    .arg(best->top1 >= uniform->top1 ? tr("ahead of") : tr("behind"))
-                    .arg(best->top1 >= uniform->top1 ? "+" : "")
-                    .arg(best->top1 - uniform->top1, 0, 'f', 2);
+                    .arg(*gain >= 0 ? tr("ahead of") : tr("behind"))
+                    .arg(*gain >= 0 ? "+" : "")
+                    .arg(*gain, 0, 'f', 2);
+    else if (best && uniform) // beyond the costliest searched structure: budgets not comparable
+        text += tr("<br>the search did not go beyond %1: no difference at this budget")
+                    .arg(latency ? tr("%1 ms").arg(*model_.fronts().searchedReach(), 0, 'f', 3)
+                                 : tr("%1 M MACs").arg(*model_.fronts().searchedReach() / 1e6, 0, 'f', 3));
     summary_->setText(text);
     cursor_->point1->setCoords(budget_ / unit(), 0);
     cursor_->point2->setCoords(budget_ / unit(), 1);

@@ -74,6 +74,9 @@ public:
     /// Starts (a log) or stops (nullptr) recording.
     void setFrameLog(FrameLog* log) { log_ = log; }
 
+    /// The summary above the bars (rich text): the best searched and uniform structures within
+    /// the budget and their difference.
+    QString summaryText() const;
     QSlider* slider() const { return slider_; }
     QDoubleSpinBox* budgetBox() const { return box_; }
     QPushButton* playButton() const { return play_; }

@@ -21,6 +21,7 @@ void ParetoModel::clear() {
     uniformFront_.clear();
     ++revision_;
     ids_.clear();
+    reach_.reset();
 }
 
 bool ParetoModel::add(const PlotPoint& p) {
@@ -31,7 +32,10 @@ bool ParetoModel::add(const PlotPoint& p) {
         revision_ += insertIntoFront(uniformFront_, p);
         return false;
     }
-    if (!inBand(p.macs) || !insertIntoFront(front_, p))
+    if (!inBand(p.macs))
+        return false;
+    reach_ = std::max(reach_.value_or(cost(p)), cost(p));
+    if (!insertIntoFront(front_, p))
         return false;
     ++revision_;
     return true;
@@ -81,7 +85,7 @@ std::optional<PlotPoint> ParetoModel::bestWithin(double budget, bool uniform) co
 
 std::optional<double> ParetoModel::gainAt(double budget) const {
     const std::optional<PlotPoint> s = bestWithin(budget, false), u = bestWithin(budget, true);
-    if (!s || !u)
+    if (!s || !u || budget > *reach_)
         return std::nullopt;
     return s->top1 - u->top1;
 }

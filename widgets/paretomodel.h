@@ -57,7 +57,12 @@ public:
     /// or ms, as cost()): the last front point within it, i.e. of the points within the budget
     /// the highest top-1, ties to the cheaper, then the first added. nullopt when none fits.
     std::optional<PlotPoint> bestWithin(double cost, bool uniform = false) const;
-    /// Searched minus uniform top-1 (points) of bestWithin(cost); nullopt when either is missing.
+    /// The cost of the costliest searched structure (or probe) within the band: how far the
+    /// search looked. nullopt before any. Beyond it, the best searched structure within a budget
+    /// stops growing while the uniform ones go on, so no difference is shown there.
+    std::optional<double> searchedReach() const { return reach_; }
+    /// Searched minus uniform top-1 (points) of bestWithin(cost); nullopt when either is missing
+    /// or `cost` lies beyond searchedReach().
     std::optional<double> gainAt(double cost) const;
     std::optional<PlotPoint> find(int64_t id) const;
     /// The most accurate searched candidate of run `runId` with MACs in [minMacs, maxMacs]
@@ -79,6 +84,7 @@ private:
     int64_t minMacs_ = 0;
     int64_t maxMacs_ = 0;
     bool latencyAxis_ = false;
+    std::optional<double> reach_;
 };
 
 } // namespace mpw

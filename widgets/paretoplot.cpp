@@ -279,10 +279,10 @@ void ParetoPlot::redrawFront() {
     // the union of both fronts' costs, up to the costliest searched structure (beyond it the
     // search did not look, so there is no gain to show).
     std::vector<std::pair<double, double>> keys; // (x, cost)
-    const double searchedEnd = model_.front().empty() ? 0 : xOf(model_.front().back());
+    const double searchedEnd = model_.searchedReach().value_or(-1);
     for (const std::vector<PlotPoint>* f : {&model_.front(), &model_.uniformFront()})
         for (const PlotPoint& p : *f)
-            if (xOf(p) <= searchedEnd)
+            if (model_.cost(p) <= searchedEnd)
                 keys.emplace_back(xOf(p), model_.cost(p));
     std::sort(keys.begin(), keys.end());
     QVector<double> bx, base, ahead, behind;
@@ -308,8 +308,14 @@ void ParetoPlot::setCursorBudget(double cost) {
     const double x = latency ? cost : cost / kMega;
     const QString at = latency ? tr("at %1 ms").arg(cost, 0, 'f', 3) : tr("at %1 M MACs").arg(cost / kMega, 0, 'f', 3);
     const std::optional<PlotPoint> s = model_.bestWithin(cost, false), u = model_.bestWithin(cost, true);
+    const std::optional<double> reach = model_.searchedReach();
     QString text;
-    if (s && u)
+    if (s && u && reach && cost > *reach)
+        text = tr("%1: uniform %2%;\nthe search did not go beyond %3, so no difference is shown")
+                   .arg(at)
+                   .arg(u->top1, 0, 'f', 2)
+                   .arg(latency ? tr("%1 ms").arg(*reach, 0, 'f', 3) : tr("%1 M MACs").arg(*reach / kMega, 0, 'f', 3));
+    else if (s && u)
         text = tr("%1:\nsearched %2%, uniform %3% (%4%5)")
                    .arg(at)
                    .arg(s->top1, 0, 'f', 2)
