@@ -465,7 +465,8 @@ private slots:
         QVERIFY(cut != b.skipped.end());
         QVERIFY2(cut->find("Premature end") != std::string::npos, cut->c_str());
         const QString summary = QString::fromStdString(b.summary);
-        QVERIFY2(summary.contains(QString("%1 skipped (").arg(bad)) &&
+        // The cut-off JPEG's header reads, its pixels do not: it is not among the images.
+        QVERIFY2(summary.contains(QString("%1 skipped (").arg(bad)) && summary.contains("150 images in 3 classes") &&
                      summary.contains("cut.jpg") && summary.contains("1 other files ignored"),
                  qPrintable(summary));
     }
@@ -590,19 +591,44 @@ private slots:
         writeFile(path("hid/__MACOSX/a/._01.png"), {0, 5, 22, 7, 0, 2, 0, 0});
         writeFile(path("hid/b/.DS_Store"), {0, 0, 0, 1});
         QVERIFY(QFile::link("loop.png", path("hid/b/loop.png"))); // links to itself
+        // Images in a class's sub-folders belong to it, as in ImageFolder; a link back to the
+        // class folder is read once; a file beside the class folders is no image.
+        root.mkpath("hid/a/more");
+        for (int i = 0; i < 5; ++i)
+            save(QString("hid/a/more/%1.png").arg(i), 50 + i);
+        QVERIFY(QFile::link(path("hid/a"), path("hid/a/more/back")));
+        writeFile(path("hid/README.txt"), {'x'});
         DataOptions o;
         o.maxBad = 0.05;
         const DataBundle b = loadData(path("hid").toStdString(), DataFormat::Auto, o);
         QCOMPARE(b.train.classNames, (std::vector<std::string>{"a", "b"}));
-        QCOMPARE(b.train.size() + b.test.size(), int64_t(60));
+        QCOMPARE(b.train.size() + b.test.size(), int64_t(65));
+        QCOMPARE(b.train.classCounts()[0] + b.test.classCounts()[0], int64_t(35));
         QCOMPARE(int(b.skipped.size()), 1);
         QVERIFY2(QString::fromStdString(b.skipped[0]).contains("loop.png: cannot open (Too many levels of symbolic links)"),
                  b.skipped[0].c_str());
         // Counted at every level: .ipynb_checkpoints, __MACOSX, a/._00.png, b/.DS_Store.
         const QString summary = QString::fromStdString(b.summary);
-        QVERIFY2(summary.contains("60 images in 2 classes") && summary.contains("1 skipped (loop.png") &&
+        QVERIFY2(summary.contains("65 images in 2 classes") && summary.contains("1 skipped (loop.png") &&
+                     summary.contains("1 other files ignored") &&
                      summary.contains("4 hidden files/folders skipped (names starting with '.', __MACOSX)"),
                  qPrintable(summary));
+
+        // With train/ and test/ folders: what lies beside them is counted too, and a test folder
+        // whose classes differ says which.
+        for (const char* c : {"split/train/a", "split/train/b", "split/test/a", "split/test/b", "split/.git"})
+            root.mkpath(c);
+        for (int i = 0; i < 4; ++i)
+            for (const char* c : {"split/train/a", "split/train/b", "split/test/a", "split/test/b"})
+                save(QString("%1/%2.png").arg(c).arg(i), 10 * i);
+        writeFile(path("split/notes.txt"), {'x'});
+        const QString splitSummary = QString::fromStdString(loadData(path("split").toStdString()).summary);
+        QVERIFY2(splitSummary.contains("1 other files ignored") && splitSummary.contains("1 hidden files/folders skipped"),
+                 qPrintable(splitSummary));
+        root.mkpath("split/test/c");
+        save("split/test/c/0.png", 1);
+        const QString differ = errorOf([&] { loadData(path("split").toStdString()); });
+        QVERIFY2(differ.contains("class folders differ from the training folder's (only here: c)"), qPrintable(differ));
     }
 
     void singleClassRefused() {

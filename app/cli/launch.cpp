@@ -39,7 +39,7 @@ std::unique_ptr<Distributed> joinFromEnvironment(const Parser& p, const std::str
     const std::optional<DistEnv> env = distEnvFromEnvironment();
     if (!env || env->worldSize == 1) return nullptr;
     std::unique_ptr<Distributed> dist =
-        Distributed::join(*env, job, settings, intValue(p, "rendezvous-timeout", 1, 86400));
+        Distributed::join(*env, job, settings, intValue(p, "rendezvous-timeout", 1, 86400), 1800, {}, &gCancel);
     // One rank speaks for the run: the others keep stderr (errors) and stay quiet otherwise.
     if (dist->rank() != 0 && !std::freopen("/dev/null", "w", stdout))
         std::fprintf(stderr, "metaprune: rank %d cannot silence its output\n", dist->rank());

@@ -100,9 +100,12 @@ void printFront(const std::vector<CandidateRecord>& all, int64_t fullMacs,
                     100.0 * double(c.macs) / double(fullMacs), static_cast<long long>(c.params),
                     c.top1, c.loss, c.origin.c_str(), c.generation, genesText(c.genes).c_str());
     }
-    if (!front.empty()) return;
-    // Say why: a constraint that holds nothing but the uniform networks (a maximum at the
-    // smallest network's MACs) leaves the search nothing of its own to evaluate.
+    if (front.empty()) std::printf("  %s\n", noSearchedCandidatesText(all, cfg).c_str());
+}
+
+std::string noSearchedCandidatesText(const std::vector<CandidateRecord>& all, const SearchConfig* cfg) {
+    // A constraint that holds nothing but the uniform networks (a maximum at the smallest
+    // network's MACs) leaves the search nothing of its own to evaluate.
     int uniformWithin = 0;
     int64_t smallest = -1;
     for (const CandidateRecord& c : all)
@@ -110,13 +113,12 @@ void printFront(const std::vector<CandidateRecord>& all, int64_t fullMacs,
             uniformWithin += !cfg || meetsConstraint(*cfg, c.macs, c.latencyMs);
             smallest = smallest < 0 ? c.macs : std::min(smallest, c.macs);
         }
-    if (uniformWithin > 0)
-        std::printf("  (no searched candidates: the search found no structure within the constraint other than "
-                    "the %d uniform network%s evaluated as baselines; the smallest network has %s MACs: widen the "
-                    "constraint for the search to have structures to compare)\n",
-                    uniformWithin, uniformWithin == 1 ? "" : "s", formatMacs(smallest).c_str());
-    else
-        std::printf("  (no searched candidates: no structure within the constraint was evaluated)\n");
+    if (uniformWithin == 0)
+        return "(no searched candidates: no structure within the constraint was evaluated)";
+    return "(no searched candidates: the search found no structure within the constraint other than the " +
+           std::to_string(uniformWithin) + " uniform network" + (uniformWithin == 1 ? "" : "s") +
+           " evaluated as baselines; the smallest network has " + formatMacs(smallest) +
+           " MACs: widen the constraint for the search to have structures to compare)";
 }
 
 void printBestVsUniform(const CandidateRecord& best, const std::vector<CandidateRecord>& all,

@@ -95,6 +95,8 @@ int runPareto(const Parser& p) {
         if (format == "table")
             std::printf("  %6s %8s %9s %7s %7s  %-9s %4s %5s  %s\n", "id", "MACs", "params",
                         "top-1", "loss", "origin", "gen", "front", "encoding");
+        if (format == "table" && order.empty())
+            std::printf("  %s\n", noSearchedCandidatesText(all, &cfg).c_str());
         for (size_t i : order) {
             const CandidateRecord& c = all[i];
             const bool bad = !c.damage.empty();

@@ -23,6 +23,8 @@ int runTrain(const Parser& p) {
     }
     configureRuntime(intValue(p, "threads", 0, 1024));
     const TrainConfig cfg = trainConfigOf(p);
+    if (const std::optional<DistEnv> env = distEnvFromEnvironment()) // refused before any rank waits
+        checkBatchSplits(cfg.batchSize, env->worldSize);
     // Joined before the data is read: a missing rank or other settings show at once.
     const std::unique_ptr<Distributed> dist = joinFromEnvironment(p, "train", toJson(cfg));
     const std::string db = p.value("db").toStdString();

@@ -308,7 +308,7 @@ const DistEnv& Distributed::env() const { return d->env(); }
 
 std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::string& job, const std::string& settings,
                                                double timeoutSeconds, double collectiveSeconds,
-                                               const std::function<bool()>& abandon) {
+                                               const std::function<bool()>& abandon, const std::atomic<bool>* cancel) {
     const std::string me = "rank " + std::to_string(env.rank);
     if (env.worldSize < 1 || env.rank < 0 || env.rank >= env.worldSize)
         throw ConfigError(me + " is outside a world of " + std::to_string(env.worldSize) + " processes");
@@ -363,6 +363,8 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
             // Polled: c10d 1.13's compareSet does not wake a client blocked in get().
             const auto deadline = std::chrono::steady_clock::now() + timeout;
             while (!tcp->check({kRunKey})) {
+                if (cancel && cancel->load())
+                    throw DistributedError(me + ": interrupted while connecting to the rendezvous store at " + where);
                 if ((abandon && abandon()) || std::chrono::steady_clock::now() > deadline)
                     throw waitFailed(noRunId, "");
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -398,6 +400,8 @@ std::unique_ptr<Distributed> Distributed::join(const DistEnv& env, const std::st
             const std::vector<int> missing = missingRanks("rank/");
             if (missing.empty())
                 break;
+            if (cancel && cancel->load())
+                throw DistributedError(me + ": interrupted while waiting at the rendezvous on " + where);
             if (abandon && abandon())
                 throw DistributedError(me + ": stopped waiting at the rendezvous on " + where +
                                        ": a rank ended before it arrived");

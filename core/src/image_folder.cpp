@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -54,11 +55,15 @@ bool hiddenName(const fs::path& p) {
     return n.empty() || n[0] == '.' || n == "__MACOSX";
 }
 
-/// The sub-folders (`dirs`) or files of `dir`, sorted, hidden ones counted in `hidden`. A link
-/// that cannot be followed (a loop, a dangling target) is listed as a file, so that reading it
-/// fails and it is counted with the other unreadable files.
-std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs, int64_t& hidden) {
-    std::vector<fs::path> out;
+/// The entries of one folder, sorted: sub-folders, and files (a link that cannot be followed,
+/// a loop or a dangling target, is listed as a file, so that reading it fails and it is counted
+/// with the other unreadable files). Hidden entries are counted in `hidden` and left out.
+struct Listing {
+    std::vector<fs::path> dirs, files;
+};
+
+Listing listFolder(const fs::path& dir, int64_t& hidden) {
+    Listing out;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         if (hiddenName(it->path())) {
@@ -66,14 +71,28 @@ std::vector<fs::path> sortedEntries(const fs::path& dir, bool dirs, int64_t& hid
             continue;
         }
         std::error_code kind;
-        const bool isDir = it->is_directory(kind);
-        if (dirs ? isDir : (!isDir && (it->is_regular_file(kind) || kind || it->is_symlink())))
-            out.push_back(it->path());
+        if (it->is_directory(kind))
+            out.dirs.push_back(it->path());
+        else if (it->is_regular_file(kind) || kind || it->is_symlink())
+            out.files.push_back(it->path());
     }
     if (ec)
         throw DataError(dir.string() + ": cannot list the folder (" + ec.message() + ")");
-    std::sort(out.begin(), out.end());
+    std::sort(out.dirs.begin(), out.dirs.end());
+    std::sort(out.files.begin(), out.files.end());
     return out;
+}
+
+/// Every file of a class folder and of its sub-folders, in path order (torchvision's
+/// ImageFolder walks them too); a folder reached twice through links is read once.
+void classFiles(const fs::path& dir, int64_t& hidden, std::set<fs::path>& seen, std::vector<fs::path>& out) {
+    std::error_code ec;
+    if (!seen.insert(fs::canonical(dir, ec)).second || ec)
+        return;
+    const Listing l = listFolder(dir, hidden);
+    out.insert(out.end(), l.files.begin(), l.files.end());
+    for (const fs::path& d : l.dirs)
+        classFiles(d, hidden, seen, out);
 }
 
 // Reads the first 16 KiB (the headers of most files), or the whole file when the header lies
@@ -119,20 +138,38 @@ struct Scan {
     int64_t hidden = 0; ///< hidden files and folders skipped (hiddenName)
 };
 
+/// "a, b, c" of the names in `a` and not in `b`.
+std::string missingFrom(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    std::string out;
+    for (const std::string& n : a)
+        if (std::find(b.begin(), b.end(), n) == b.end())
+            out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 void scanRoot(const fs::path& root, int split, Scan& s) {
-    const std::vector<fs::path> classes = sortedEntries(root, true, s.hidden);
+    const Listing top = listFolder(root, s.hidden);
+    const std::vector<fs::path>& classes = top.dirs;
+    s.ignored += int64_t(top.files.size()); // files beside the class folders
     if (classes.empty())
         throw DataError(root.string() + ": no class sub-folders (expected one folder per class)");
     std::vector<std::string> names;
     for (const fs::path& c : classes)
         names.push_back(c.filename().string());
-    if (split == 0)
+    if (split == 0) {
         s.classNames = names;
-    else if (names != s.classNames)
-        throw DataError(root.string() + ": class folders differ from the training folder's");
+    } else if (names != s.classNames) {
+        const std::string extra = missingFrom(names, s.classNames), lacking = missingFrom(s.classNames, names);
+        throw DataError(root.string() + ": class folders differ from the training folder's (" +
+                        (extra.empty() ? "" : "only here: " + extra) + (!extra.empty() && !lacking.empty() ? "; " : "") +
+                        (lacking.empty() ? "" : "missing here: " + lacking) + ")");
+    }
     for (size_t c = 0; c < classes.size(); ++c) {
         int64_t n = 0;
-        for (const fs::path& f : sortedEntries(classes[c], false, s.hidden)) {
+        std::set<fs::path> seen;
+        std::vector<fs::path> files;
+        classFiles(classes[c], s.hidden, seen, files);
+        for (const fs::path& f : files) {
             if (!hasImageExtension(f)) {
                 ++s.ignored;
                 continue;
@@ -203,6 +240,13 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
         scanRoot(dir, 0, scan);
     }
     b.testHeldOut = testRoot.empty();
+    if (!testRoot.empty()) { // what lies beside train/ and test/ is neither
+        const Listing top = listFolder(dir, scan.hidden);
+        scan.ignored += int64_t(top.files.size()) +
+                        int64_t(std::count_if(top.dirs.begin(), top.dirs.end(), [&](const fs::path& d) {
+                            return d.filename() != "train" && d != testRoot;
+                        }));
+    }
     const int classes = int(scan.classNames.size());
 
     // Headers only: reading every pixel of a 150 GB folder here would take as long as an epoch.
@@ -225,9 +269,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
 
     std::vector<std::pair<std::string, std::string>> bad; // path, reason
     std::vector<int32_t> trainIdx, testIdx;
-    int64_t colour = 0, gray = 0, cmyk = 0, alpha = 0, deep = 0, rotated = 0;
-    int64_t minPixels = -1, maxPixels = -1;
-    std::string smallest, largest;
+    std::vector<ImageHeader> entryHeaders; // per entry, for the summary's counts
+    bool anyColour = false;
     for (size_t i = 0; i < scan.files.size(); ++i) {
         if (!why[i].empty()) {
             bad.emplace_back(scan.files[i].path, why[i]);
@@ -243,20 +286,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
         e.minShorter = scan.files[i].split == 0 ? needTrain : needTest;
         (scan.files[i].split == 0 ? trainIdx : testIdx).push_back(int32_t(files->entries.size()));
         files->entries.push_back(e);
-        (h.colour ? colour : gray) += 1;
-        cmyk += h.cmyk;
-        alpha += h.alpha;
-        deep += h.sixteenBit;
-        rotated += h.orientation > 1;
-        const int64_t px = int64_t(h.width) * h.height;
-        if (minPixels < 0 || px < minPixels) {
-            minPixels = px;
-            smallest = sizeText(h.height, h.width);
-        }
-        if (px > maxPixels) {
-            maxPixels = px;
-            largest = sizeText(h.height, h.width);
-        }
+        entryHeaders.push_back(h);
+        anyColour = anyColour || h.colour;
     }
     const int64_t total = int64_t(scan.files.size());
     auto checkBad = [&] {
@@ -272,7 +303,8 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
                         std::to_string(o.maxBad * 100).substr(0, 4) +
                         "% allowed by --max-bad):" + list);
     };
-    files->channels = colour > 0 ? 3 : 1;
+    files->channels = anyColour ? 3 : 1;
+    std::vector<char> failedDecode(files->entries.size(), 0); // headers fine, pixels not
 
     // The held-out test split (no test folder) and the per-class caps, before any decoding.
     if (b.testHeldOut) {
@@ -335,6 +367,7 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
                 } else {
                     bad.emplace_back(files->entries[size_t(i)].path, fail[size_t(i)]);
                     files->cache[size_t(i)] = Image{};
+                    failedDecode[size_t(i)] = 1;
                 }
             }
             idx.swap(out);
@@ -364,9 +397,32 @@ void loadImageFolder(const std::string& path, const DataOptions& o, DataBundle& 
             throw DataError((dir / scan.classNames[size_t(c)]).string() +
                             ": no decodable training image in this class");
 
-    // The summary line.
+    // The summary line, counting the images that decode (or, streamed, whose headers do).
+    int64_t images = 0, colour = 0, gray = 0, cmyk = 0, alpha = 0, deep = 0, rotated = 0;
+    int64_t minPixels = -1, maxPixels = -1;
+    std::string smallest, largest;
+    for (size_t i = 0; i < entryHeaders.size(); ++i) {
+        if (failedDecode[i])
+            continue;
+        const ImageHeader& h = entryHeaders[i];
+        ++images;
+        (h.colour ? colour : gray) += 1;
+        cmyk += h.cmyk;
+        alpha += h.alpha;
+        deep += h.sixteenBit;
+        rotated += h.orientation > 1;
+        const int64_t px = int64_t(h.width) * h.height;
+        if (minPixels < 0 || px < minPixels) {
+            minPixels = px;
+            smallest = sizeText(h.height, h.width);
+        }
+        if (px > maxPixels) {
+            maxPixels = px;
+            largest = sizeText(h.height, h.width);
+        }
+    }
     std::string s =
-        path + ": image folder, " + std::to_string(files->entries.size()) + " images in " +
+        path + ": image folder, " + std::to_string(images) + " images in " +
         std::to_string(classes) + " classes (training " + std::to_string(b.train.size()) +
         ", test " + std::to_string(b.test.size()) +
         (b.testHeldOut ? ", held out: no test/ or val/ folder, 10% of each class, seed " +

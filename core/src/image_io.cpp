@@ -36,7 +36,7 @@ constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
 
 std::string tooLarge(int64_t width, int64_t height) {
     return "image of " + std::to_string(width) + "x" + std::to_string(height) + " is too large (" +
-           std::to_string((width * height + 500000) / 1000000) + " M pixels; the limit is 268 M pixels)";
+           std::to_string(width * height) + " pixels; the limit is " + std::to_string(kMaxImagePixels) + ")";
 }
 
 bool isSof(uint8_t m) {

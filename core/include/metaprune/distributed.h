@@ -5,6 +5,7 @@
 
 #include "metaprune/errors.h"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,9 +69,11 @@ public:
     /// in time (which), a rank with other settings (which).
     /// `abandon`, when given, is asked every 100 ms while ranks are missing; true ends the wait
     /// at once (a launcher that sees one of its ranks exit need not wait out the timeout).
+    /// `cancel` (Ctrl-C) set while waiting ends it too, as interrupted.
     static std::unique_ptr<Distributed> join(const DistEnv& env, const std::string& job, const std::string& settings,
                                              double timeoutSeconds = 60, double collectiveSeconds = 1800,
-                                             const std::function<bool()>& abandon = {});
+                                             const std::function<bool()>& abandon = {},
+                                             const std::atomic<bool>* cancel = nullptr);
     ~Distributed();
     Distributed(const Distributed&) = delete;
     Distributed& operator=(const Distributed&) = delete;
