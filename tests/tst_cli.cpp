@@ -257,8 +257,10 @@ private slots:
         QFile js(tmp.filePath("compare.json"));
         QVERIFY(js.open(QIODevice::ReadOnly));
         const QJsonObject cj = QJsonDocument::fromJson(js.readAll()).object();
-        QCOMPARE(cj["version"].toInt(), 2);
+        QCOMPARE(cj["version"].toInt(), 3); // 3: the baseline, original model and L1 rows
         QCOMPARE(cj["pairing"].toString(), QString("equal-cost"));
+        QCOMPARE(cj["baseline"].toString(), QString("uniform"));
+        QVERIFY(!cj.contains("original_top1")); // a project trained from random weights has no original model
         for (const QJsonValue& row : cj["rows"].toArray()) // searched within the uniform network's MACs
             QVERIFY(row["arms"][0]["searched"]["macs"].toInteger() <= row["arms"][0]["uniform"]["macs"].toInteger());
         size_t compareRows = 0;
@@ -415,9 +417,12 @@ private slots:
                                     kTinySearch,
                                 120000);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
-        QVERIFY2(r.out.contains("(no searched candidates: the search found no structure within the constraint other "
-                                "than the 1 uniform network evaluated as baselines; the smallest network has 125.7k MACs"),
+        const QString why = "(no searched candidates: the search found no structure within the constraint other than "
+                            "the 1 uniform network evaluated as baselines; the smallest network has 125.7k MACs";
+        QVERIFY2(r.out.contains(why) && r.out.contains("(31 of the run's candidates are the uniform baselines)"),
                  qPrintable(r.out));
+        const Result listed = runCli({"pareto", "--db", db});
+        QVERIFY2(listed.code == 0 && listed.out.contains(why), qPrintable(listed.out + listed.err));
     }
 
     // Settings that cannot train (a batch of 4 over 3 processes) are refused once, before any

@@ -11,13 +11,16 @@
 #include "searchpanel.h"
 #include "structurepanel.h"
 #include "studiotools.h"
+#include "trainedmodeldialog.h"
 #include "trainingpanel.h"
 #include "widtheditor.h"
 #include "workers.h"
 
 #include "metaprune/compare.h"
 #include "metaprune/pareto.h"
+#include "metaprune/onnx_import.h"
 #include "metaprune/project.h"
+#include "metaprune/trained.h"
 
 #include <qcustomplot.h>
 
@@ -305,10 +308,11 @@ private slots:
         QCOMPARE(s->data()->at(1)->value, 75.0);
         plot.setCursorBudget(2200000);
         QVERIFY2(plot.cursorText().contains("at 2.200 M MACs:\nsearched 58.00%, uniform 70.00% (-12.00)"), qPrintable(plot.cursorText()));
+        // The gain band's last step reaches the costliest searched structure, 2.5 M, and no further.
+        QCOMPARE(plot.gainAheadGraph()->data()->at(plot.gainAheadGraph()->data()->size() - 1)->key, 2.5);
         plot.addPoint(point(3, 4000000, 85.0, "uniform"));
         plot.setCursorBudget(4000000); // 5 (2.5 M) is the costliest searched structure
-        QVERIFY2(plot.cursorText() == "at 4.000 M MACs: uniform 85.00%;\nthe search did not go beyond 2.500 M MACs, so "
-                                      "no difference is shown",
+        QVERIFY2(plot.cursorText() == "at 4.000 M MACs: uniform 85.00%\nsearched only up to 2.500 M MACs",
                  qPrintable(plot.cursorText()));
     }
 
@@ -767,7 +771,7 @@ private slots:
                 QVERIFY2(summary.contains("the search did not go beyond") && !summary.contains("uniform by"),
                          qPrintable(summary));
                 if (!oneRun) // the plot shows every run, so it reaches as far as the view
-                    QVERIFY2(w.plot()->cursorText().contains("the search did not go beyond"),
+                    QVERIFY2(w.plot()->cursorText().contains("searched only up to"),
                              qPrintable(w.plot()->cursorText()));
             } else if (uniform) {
                 QVERIFY2(summary.contains(QString("uniform by <b>%1%2 points</b>")
@@ -1040,6 +1044,99 @@ private slots:
 
     // An architecture from a file (here with a Concat, an SE gate and a grouped conv) becomes a
     // project: trained, then probed by dragging a bar of its own layer list.
+    // File > New Project from Trained Model: the dialog reads an ONNX model with its weights,
+    // scores it on the data's test set in the background (the top-1 evaluateTrained gives),
+    // refuses a normalisation that does not fit the model, and the project it creates trains a
+    // PruningNet that starts from the model. The plot draws a stored original model as a
+    // reference; the Structure panel names the L1 baseline.
+    void trainedModelProject() {
+        // A "trained" model written by the exporter: deterministic weights, batch norm folded.
+        const mp::ArchSpec a = mp::makeArchitecture("mobilenetv2", "small", 1, 28, 28, 10);
+        mp::PrunedNetwork net;
+        net.arch = a;
+        net.encoding = mp::uniformEncoding(a, 30);
+        net.metadataJson = "{}";
+        net.weight.resize(a.ops.size());
+        net.bias.resize(a.ops.size());
+        std::mt19937 rng(3);
+        std::normal_distribution<float> normal(0.0f, 0.2f);
+        for (const mp::LayerShape& l : mp::layerShapes(a, net.encoding)) {
+            const bool conv = a.ops[size_t(l.op)].kind == mp::OpKind::Conv;
+            mp::NetworkTensor w;
+            w.shape = conv ? std::vector<int64_t>{l.outChannels, l.inChannels / l.groups, l.kernelH, l.kernelW}
+                           : std::vector<int64_t>{l.outChannels, l.inChannels};
+            int64_t n = 1;
+            for (int64_t d : w.shape)
+                n *= d;
+            for (int64_t i = 0; i < n; ++i)
+                w.data.push_back(normal(rng));
+            net.weight[size_t(l.op)] = w;
+            mp::NetworkTensor b{{l.outChannels}, {}};
+            for (int i = 0; i < l.outChannels; ++i)
+                b.data.push_back(normal(rng));
+            net.bias[size_t(l.op)] = b;
+        }
+        const QString onnx = tmp.filePath("trained-model.onnx");
+        mp::writeNetwork(net, mp::ExportFormat::Onnx, onnx.toStdString());
+
+        TrainedModelDialog dialog;
+        dialog.modelEdit()->setText(onnx);
+        dialog.dataEdit()->setText(FASHION_MNIST_DIR);
+        QCOMPARE(dialog.projectEdit()->text(), tmp.filePath("trained-model.sqlite")); // follows the model
+        dialog.meanEdit()->setText("0.2,0.3");
+        QSignalSpy done(&dialog, &TrainedModelDialog::evaluated);
+        dialog.evaluateButton()->click();
+        QVERIFY(done.wait(120000));
+        QVERIFY(!done.last()[0].toBool());
+        QVERIFY2(dialog.resultLabel()->text().contains("'0.2,0.3' has 2 values; the model reads 1 channels"),
+                 qPrintable(dialog.resultLabel()->text()));
+        QVERIFY(!dialog.createButton()->isEnabled());
+        dialog.meanEdit()->setText("0.286");
+        dialog.stdEdit()->setText("0.353");
+        dialog.evaluateButton()->click();
+        QVERIFY(done.wait(300000));
+        QVERIFY2(done.last()[0].toBool(), qPrintable(dialog.resultLabel()->text()));
+        QVERIFY(dialog.createButton()->isEnabled());
+        mp::TrainedWeights weights;
+        const mp::ArchSpec imported = mp::importOnnx(onnx.toStdString(), nullptr, &weights);
+        const mp::ModelScore expected =
+            mp::evaluateTrained(imported, weights, mp::loadData(FASHION_MNIST_DIR).test, {0.286f}, {0.353f});
+        QVERIFY2(dialog.resultLabel()->text().startsWith(
+                     QString("Original model: top-1 %1% on 10000 test images").arg(expected.top1, 0, 'f', 2)),
+                 qPrintable(dialog.resultLabel()->text()));
+        QCOMPARE(dialog.architecture().inputMean, std::vector<float>{0.286f});
+        QCOMPARE(QString::fromStdString(dialog.architecture().weightsFile), onnx);
+
+        MainWindow w;
+        QVERIFY(w.newProjectFromTrainedModel(dialog.architecture(), dialog.dataPath(), dialog.projectPath(),
+                                             dialog.top1()));
+        const mp::TrainConfig cfg = w.trainingPanel()->config();
+        QVERIFY(cfg.initFromWeights);
+        QCOMPARE(cfg.lr, mp::kWarmStartLr);
+        QCOMPARE(QString::fromStdString(mp::architectureFromJson(cfg.architecture).weightsFile), onnx);
+        QVERIFY2(w.statusBar()->currentMessage().contains(QString("top-1 %1%").arg(expected.top1, 0, 'f', 2)),
+                 qPrintable(w.statusBar()->currentMessage()));
+
+        // A stored original model is the plot's reference line and point.
+        const QString db = tmp.filePath("reference.sqlite");
+        QVERIFY(QFile::copy(project, db));
+        {
+            mp::Store store(db.toStdString());
+            store.setSetting("original_model." + std::to_string(store.trainings().at(0).id),
+                             R"({"top1": 81.5, "images": 400, "macs": 4467520})");
+        }
+        MainWindow r;
+        QVERIFY(r.openProject(db));
+        const QCPGraph* line = r.plot()->originalLineGraph();
+        QCOMPARE(line->data()->size(), 2);
+        QCOMPARE(line->data()->at(0)->value, 81.5);
+        QCOMPARE(r.plot()->originalPointGraph()->data()->at(0)->key, 4467520 / 1e6);
+        QVERIFY(r.trainingPanel()->statusText().contains("Started from a trained model: top-1 81.50% on 400 test images"));
+        StructurePanel panel;
+        panel.setL1Baseline(true);
+        QVERIFY(panel.baselineLabel()->toolTip().contains("L1 norm"));
+    }
+
     void architectureFileProjectTrainsAndProbes() {
         QJsonObject root = QJsonDocument::fromJson(mp::test::kMixArchJson).object();
         QJsonArray ops = root["ops"].toArray();

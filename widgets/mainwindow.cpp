@@ -1,4 +1,5 @@
 #include "mainwindow.h"
+#include "trainedmodeldialog.h"
 
 #include "budgetview.h"
 #include "paretoplot.h"
@@ -20,6 +21,7 @@
 #include <QDockWidget>
 #include <QGuiApplication>
 #include <QFileDialog>
+#include <QJsonDocument>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
@@ -426,6 +428,11 @@ void MainWindow::buildMenus() {
         if (!project.isEmpty())
             newProjectFromArchitecture(arch, project);
     });
+    file->addAction(tr("New Project from &Trained Model..."), this, [this] {
+        TrainedModelDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted)
+            newProjectFromTrainedModel(dialog.architecture(), dialog.dataPath(), dialog.projectPath(), dialog.top1());
+    });
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     updateRecentMenu();
     file->addAction(QIcon(":/icons/export.png"), tr("&Export Selected Structure..."), this,
@@ -562,6 +569,30 @@ bool MainWindow::newProjectFromArchitecture(const QString& archPath, const QStri
     return true;
 }
 
+bool MainWindow::newProjectFromTrainedModel(const mp::ArchSpec& arch, const QString& dataPath,
+                                            const QString& projectPath, double top1) {
+    if (!openProject(projectPath))
+        return false;
+    // The description with its weights and normalisation; the PruningNet starts at the model, at
+    // the warm-start learning rate.
+    mp::TrainConfig c = trainingPanel_->config();
+    c.family = arch.family;
+    c.preset = arch.preset;
+    c.architecture = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toArchitectureJson(arch)))
+                         .toJson(QJsonDocument::Compact)
+                         .toStdString();
+    c.dataPath = dataPath.toStdString();
+    c.initFromWeights = true;
+    c.lr = mp::kWarmStartLr;
+    trainingPanel_->setConfig(c);
+    statusBar()->showMessage(tr("Trained model %1: top-1 %2% on the test set, %3 MACs. The PruningNet will start from "
+                                "its weights: press Train.")
+                                 .arg(QString::fromStdString(arch.family))
+                                 .arg(top1, 0, 'f', 2)
+                                 .arg(QString::fromStdString(mp::formatMacs(mp::countMacs(arch, mp::uniformEncoding(arch, 30))))));
+    return true;
+}
+
 void MainWindow::reloadTrainings() {
     if (!store_)
         return;
@@ -591,9 +622,21 @@ void MainWindow::reloadTrainings() {
                 status += check.learned() ? tr("; %1.").arg(QString::fromStdString(check.describe()))
                                           : tr("; NOT LEARNED: %1.").arg(QString::fromStdString(check.describe()));
             }
+            if (const auto o = mp::originalModelScore(*store_, current_->id))
+                status += tr(" Started from a trained model: top-1 %1% on %2 test images, %3 MACs.")
+                              .arg(o->top1, 0, 'f', 2)
+                              .arg(o->images)
+                              .arg(QString::fromStdString(mp::formatMacs(o->macs)));
             trainingPanel_->setStatus(status);
             trust_->setText(trustText());
         }
+        // A PruningNet started from a trained model: that model is the plot's reference, and the
+        // uniform networks are the L1 baseline.
+        const std::optional<mp::OriginalModelScore> original =
+            current_ ? mp::originalModelScore(*store_, current_->id) : std::nullopt;
+        plot_->setOriginalModel(original ? std::optional<ParetoPlot::Reference>({original->macs, original->top1})
+                                         : std::nullopt);
+        structure_->setL1Baseline(current_ && mp::trainConfigFromJson(current_->config).initFromWeights);
         searchPanel_->setRuns(store_->runs());
         budget_->setRuns(store_->runs(), current_ ? current_->sha256 : std::string());
     } catch (const std::exception& e) {

@@ -53,6 +53,11 @@ public:
     /// model (imported): the Training panel offers it. Shows the error and returns false when
     /// the file cannot be read; no project is opened then.
     bool newProjectFromArchitecture(const QString& archPath, const QString& projectPath);
+    /// Opens (or creates) `projectPath` for the trained model `arch` (imported with its weights
+    /// and normalisation) on `dataPath`: the training form gets the description, the warm
+    /// start and its learning rate; `top1` is the model's own test-set top-1, for the status bar.
+    bool newProjectFromTrainedModel(const mp::ArchSpec& arch, const QString& dataPath, const QString& projectPath,
+                                    double top1);
     /// The demo: trains with the default settings if the project has no finished training,
     /// then searches at 50% of the full network's MACs with the reference settings.
     void startDemo();

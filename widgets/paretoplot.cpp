@@ -177,10 +177,43 @@ void ParetoPlot::rebuild() {
     compared_->setName(tr("compared"));
     pending_ = scatterGraph(plot_, originColor("probe"), QCPScatterStyle::ssCross, 12);
     pending_->setName(tr("probe (refining)"));
+    originalLine_ = plot_->addGraph();
+    originalLine_->setPen(QPen(QColor(120, 60, 160), 1.5, Qt::DashLine));
+    originalLine_->removeFromLegend();
+    originalPoint_ = scatterGraph(plot_, QColor(120, 60, 160), QCPScatterStyle::ssStar, 14);
+    originalPoint_->setName(tr("original model (test set)"));
+    originalPoint_->removeFromLegend();
     for (const PlotPoint& p : model_.points())
         graphFor(p)->addData(xOf(p), p.top1);
     redrawFront();
     redrawMarkers();
+    setOriginalModel(original_);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ParetoPlot::setOriginalModel(std::optional<Reference> original) {
+    original_ = original;
+    originalLine_->data()->clear();
+    originalPoint_->data()->clear();
+    originalPoint_->removeFromLegend();
+    if (original_) {
+        // A line across any x range the plot will show, so that it needs no update on rescale.
+        originalLine_->addData(0, original_->top1);
+        originalLine_->addData(1e9, original_->top1);
+        if (!model_.latencyAxis()) { // its latency is not known: the line alone then
+            originalPoint_->addData(double(original_->macs) / kMega, original_->top1);
+            originalPoint_->addToLegend();
+        }
+        const QCPRange yr = plot_->yAxis->range();
+        if (!haveRange_) {
+            plot_->yAxis->setRange(original_->top1 - 5, original_->top1 + 5);
+            plot_->xAxis->setRange(0, double(original_->macs) / kMega * 1.1);
+            haveRange_ = true;
+        } else if (original_->top1 > yr.upper - 1 || original_->top1 < yr.lower + 1) {
+            plot_->yAxis->setRange(std::max(0.0, std::min(yr.lower, original_->top1 - 2)),
+                                   std::min(100.0, std::max(yr.upper, original_->top1 + 2)));
+        }
+    }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -284,6 +317,8 @@ void ParetoPlot::redrawFront() {
         for (const PlotPoint& p : *f)
             if (model_.cost(p) <= searchedEnd)
                 keys.emplace_back(xOf(p), model_.cost(p));
+    if (searchedEnd >= 0) // the last step reaches the costliest searched structure
+        keys.emplace_back(model_.latencyAxis() ? searchedEnd : searchedEnd / kMega, searchedEnd);
     std::sort(keys.begin(), keys.end());
     QVector<double> bx, base, ahead, behind;
     auto addKey = [&](double x, double cost) {
@@ -310,8 +345,8 @@ void ParetoPlot::setCursorBudget(double cost) {
     const std::optional<PlotPoint> s = model_.bestWithin(cost, false), u = model_.bestWithin(cost, true);
     const std::optional<double> reach = model_.searchedReach();
     QString text;
-    if (s && u && reach && cost > *reach)
-        text = tr("%1: uniform %2%;\nthe search did not go beyond %3, so no difference is shown")
+    if (s && u && reach && cost > *reach) // short lines: the readout must not cover the plot's corner
+        text = tr("%1: uniform %2%\nsearched only up to %3")
                    .arg(at)
                    .arg(u->top1, 0, 'f', 2)
                    .arg(latency ? tr("%1 ms").arg(*reach, 0, 'f', 3) : tr("%1 M MACs").arg(*reach / kMega, 0, 'f', 3));

@@ -11,6 +11,7 @@
 #include <QWidget>
 
 #include <map>
+#include <optional>
 
 class QCustomPlot;
 class QCPErrorBars;
@@ -41,6 +42,16 @@ public:
     void setCompared(int64_t id);
     /// A temporary point for a probe whose refined result is not in yet (nullopt hides it).
     void setPending(std::optional<PlotPoint> p);
+    /// The trained model a PruningNet started from: its test-set top-1 as a dashed reference
+    /// line across the plot and, on the MACs axis, a star at its MACs (nullopt: none).
+    struct Reference {
+        int64_t macs = 0;
+        double top1 = 0;
+    };
+    void setOriginalModel(std::optional<Reference> original);
+    /// The reference's line and point (tests).
+    QCPGraph* originalLineGraph() const { return originalLine_; }
+    QCPGraph* originalPointGraph() const { return originalPoint_; }
 
     const ParetoModel& model() const { return model_; }
     QCustomPlot* plotWidget() const { return plot_; }
@@ -63,6 +74,8 @@ public:
     /// The drawn front of everything: the searched and the uniform parts (NaN separates pieces).
     QCPGraph* searchedFrontGraph() const { return front_; }
     QCPGraph* uniformFrontGraph() const { return uniformFront_; }
+    /// The gain band's upper edge where the search is ahead (keys in the x axis's unit).
+    QCPGraph* gainAheadGraph() const { return bandAhead_; }
 
 signals:
     void candidateClicked(qint64 id);
@@ -103,6 +116,9 @@ private:
     QCPGraph* selected_ = nullptr;
     QCPGraph* compared_ = nullptr;
     QCPGraph* pending_ = nullptr;
+    QCPGraph* originalLine_ = nullptr;
+    QCPGraph* originalPoint_ = nullptr;
+    std::optional<Reference> original_;
     int64_t selectedId_ = 0;
     int64_t comparedId_ = 0;
     bool haveRange_ = false;

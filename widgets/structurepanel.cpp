@@ -155,15 +155,28 @@ void StructurePanel::updateBaseline(int64_t macs, double top1) {
     const std::optional<PlotPoint> u = model_ ? model_->uniformAtLeast(macs) : std::nullopt;
     baselinePoint_ = u;
     paired_->setText(u ? tr("Paired test on the same search-split images: computing...") : QString());
+    const QString name = l1_ ? tr("L1 baseline") : tr("Uniform baseline");
     if (!u) {
-        baseline_->setText(tr("Uniform baseline: none evaluated at equal or higher MACs yet"));
+        baseline_->setText(tr("%1: none evaluated at equal or higher MACs yet").arg(name));
         return;
     }
-    baseline_->setText(tr("Uniform baseline at %1 M MACs (equal or higher): top-1 %2%  ->  %3%4 points")
+    baseline_->setText(tr("%1 at %2 M MACs (equal or higher): top-1 %3%  ->  %4%5 points")
+                           .arg(name)
                            .arg(mega(u->macs))
                            .arg(u->top1, 0, 'f', 2)
                            .arg(top1 >= u->top1 ? "+" : "")
                            .arg(top1 - u->top1, 0, 'f', 2));
+}
+
+void StructurePanel::setL1Baseline(bool l1) {
+    l1_ = l1;
+    baseline_->setToolTip(l1 ? tr("The L1 baseline (Li et al. 2017): every layer keeps the same fraction of its "
+                                  "channels, those of largest L1 norm in the trained model; its top-1 here is the "
+                                  "PruningNet's, like every point's.")
+                             : tr("The uniform width-multiplier network: every layer at the same fraction of its "
+                                  "channels, as the paper compares."));
+    baseline_->setText(baseline_->text().replace(l1 ? tr("Uniform baseline") : tr("L1 baseline"),
+                                                 l1 ? tr("L1 baseline") : tr("Uniform baseline")));
 }
 
 void StructurePanel::setCompared(const std::optional<PlotPoint>& p, const std::optional<mp::Encoding>& genes) {

@@ -29,6 +29,10 @@ public:
     /// Predicted top-1 of the structure in the editor (quick estimate or refined result).
     void showPrediction(double top1, bool refined, int64_t candidateId);
     void setUniformBaselines(const ParetoModel* model) { model_ = model; }
+    /// A PruningNet started from a trained model: its uniform networks are the L1 baseline
+    /// (every layer at the same fraction, the model's channels of largest L1 norm), and the
+    /// baseline line says so; otherwise they are the uniform width-multiplier networks.
+    void setL1Baseline(bool l1);
     /// The structure compared with (bars overlaid), or nullopt.
     void setCompared(const std::optional<PlotPoint>& p, const std::optional<mp::Encoding>& genes);
     QString predictionText() const;
@@ -52,6 +56,7 @@ signals:
 private:
     void updateNumbers();
     void updateBaseline(int64_t macs, double top1);
+    bool l1_ = false;
 
     WidthEditor* editor_;
     QUndoStack* undo_;

@@ -126,11 +126,13 @@ mp::TrainConfig TrainingPanel::config() const {
         c.family = family_->currentText().toStdString();
         c.preset = preset_->currentText().toStdString();
         c.architecture.clear();
+        c.initFromWeights = false; // a built-in family has no trained model
     } else {
         const mp::ArchSpec a = mp::architectureFromJson(file.toStdString());
         c.family = a.family;
         c.preset = a.preset;
         c.architecture = QJsonDocument::fromJson(file.toUtf8()).toJson(QJsonDocument::Compact).toStdString();
+        c.initFromWeights = base_.initFromWeights && !a.weightsFile.empty();
     }
     c.epochs = epochs_->value();
     c.batchSize = batch_->value();
@@ -240,5 +242,7 @@ void TrainingPanel::showProgress(const mp::TrainProgress& p) {
 }
 
 void TrainingPanel::setStatus(const QString& text) { status_->setText(text); }
+
+QString TrainingPanel::statusText() const { return status_->text(); }
 
 } // namespace mpw

@@ -36,6 +36,7 @@ public:
     void addCurvePoint(const mp::TrainingLogEntry& e);
     void showProgress(const mp::TrainProgress& p);
     void setStatus(const QString& text);
+    QString statusText() const;
 
 signals:
     void trainRequested();

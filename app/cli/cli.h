@@ -104,6 +104,8 @@ std::string genesText(const mp::Encoding& e);
 /// The Pareto front of the searched candidates within `cfg`'s constraint (all when null).
 void printFront(const std::vector<mp::CandidateRecord>& all, int64_t fullMacs,
                 const mp::SearchConfig* cfg);
+/// Why a run has no searched candidate on its front (within `cfg`'s constraint, all when null).
+std::string noSearchedCandidatesText(const std::vector<mp::CandidateRecord>& all, const mp::SearchConfig* cfg);
 /// The best structure against the uniform baseline of equal-or-higher MACs and the interpolated
 /// curve.
 void printBestVsUniform(const mp::CandidateRecord& best,
@@ -146,6 +148,14 @@ void addRetrainOptions(Parser& p, const mp::RetrainConfig& defaults);
 mp::RetrainConfig retrainConfigOf(const Parser& p);
 /// Comma-separated distinct seeds of option `name`.
 std::vector<uint64_t> seedsOf(const Parser& p, const QString& name);
+/// --mean and --std: the input normalisation a trained model expects.
+void addPreprocessingOptions(Parser& p);
+/// Option `name` (--mean or --std) as one value per channel (one value given applies to every
+/// channel); `fallback` for each channel when unset. UsageError for another count, a value
+/// that is not finite, or a std that is not positive.
+std::vector<float> preprocessingOf(const Parser& p, const QString& name, int channels, float fallback);
+/// "0.286" or "0.485,0.456,0.406".
+std::string floatsText(const std::vector<float>& values);
 
 /// --family/--preset or --arch-file, and --channels/--size/--classes: an architecture to describe
 /// or measure without a checkpoint.

@@ -1,4 +1,4 @@
-// metaprune compare: searched structures against uniform baselines, retrained.
+// metaprune compare: searched structures against uniform or L1 baselines, retrained.
 #include "cli.h"
 
 #include "reportchart.h"
@@ -31,6 +31,12 @@ void declareCompare(Parser& p) {
                  "PruningNet training seeds: other seeds train more PruningNets with the given "
                  "one's settings (reused when finished). Default: the given PruningNet's own.",
                  "list"});
+    p.addOption({"baseline",
+                 "uniform (the paper's width-multiplier network) or l1 (uniform filter pruning by L1 norm, Li et al. "
+                 "2017: the trained model's channels of largest norm, fine-tuned with the same recipe; needs a "
+                 "PruningNet started from a trained model and --mode inherit).",
+                 "name", "uniform"});
+    p.addOption({"also-uniform", "With --baseline l1: also retrain the uniform width-multiplier network from scratch."});
     addRetrainOptions(p, RetrainConfig{});
     addEvolutionOptions(p, SearchConfig{}, false);
     addEvalOptions(p, EvalSettings{});
@@ -71,6 +77,12 @@ int runCompare(const Parser& p) {
     } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("--pairing: ") + e.what());
     }
+    try {
+        cfg.baseline = parseCompareBaseline(p.value("baseline").toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--baseline: ") + e.what());
+    }
+    cfg.alsoUniform = p.isSet("also-uniform");
     cfg.recipe = retrainConfigOf(p);
     cfg.seeds = seedsOf(p, "seeds");
     cfg.searchSeeds = seedsOf(p, "search-seeds");

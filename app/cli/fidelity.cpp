@@ -54,7 +54,14 @@ void declareFidelity(Parser& p) {
     RetrainConfig d;
     d.epochs = 1; // a short retraining: enough to rank, cheap enough for a dozen structures
     addRetrainOptions(p, d);
+    p.addOption({"ground-truth",
+                 "scratch (the structures retrained with the recipe as given) or finetune (inherit the trained "
+                 "model's channels and distil from it: the workflow's own fine-tuning; a PruningNet started from a "
+                 "trained model).",
+                 "kind", "scratch"});
     p.addOption({"seed", "Retraining seed.", "n", "1"});
+    p.addOption({"seeds", "Retraining seeds of every structure instead of --seed (the ground truth is their mean).",
+                 "list"});
     addEvalOptions(p, EvalSettings{});
     p.addOption({"report", "Markdown report to write.", "file", "fidelity.md"});
 }
@@ -63,7 +70,19 @@ int runFidelity(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
     FidelityConfig cfg;
     cfg.recipe = retrainConfigOf(p);
-    cfg.recipe.seed = seedValue(p);
+    if (p.isSet("seed") && p.isSet("seeds"))
+        throw UsageError("give --seed or --seeds, not both");
+    cfg.seeds = p.isSet("seeds") ? seedsOf(p, "seeds") : std::vector<uint64_t>{seedValue(p)};
+    cfg.recipe.seed = cfg.seeds.front();
+    const QString truth = p.value("ground-truth");
+    if (truth != "scratch" && truth != "finetune")
+        throw UsageError("--ground-truth must be scratch or finetune");
+    if (truth == "finetune") {
+        if (p.isSet("mode") && cfg.recipe.mode != RetrainMode::Inherit)
+            throw UsageError("--ground-truth finetune inherits the trained model's channels: leave out --mode");
+        cfg.recipe.mode = RetrainMode::Inherit;
+        cfg.recipe.distill = true;
+    }
     bool ok = false;
     cfg.seed = p.value("sample-seed").toULongLong(&ok);
     if (!ok) throw UsageError("--sample-seed must be a non-negative integer");

@@ -15,6 +15,7 @@ void declareImport(Parser& p) {
     p.addArgument("model", "The ONNX model (.onnx) of a CNN.");
     p.addOption({{"o", "output"}, "Architecture file to write (.arch.json).", "file"});
     p.addOption({"batch-size", "Training batch size, for the PruningNet's memory estimate.", "n", "128"});
+    addPreprocessingOptions(p);
 }
 
 int runImport(const Parser& p) {
@@ -25,7 +26,13 @@ int runImport(const Parser& p) {
     const QString output = QFileInfo(p.value("output")).absoluteFilePath();
     checkWritable(output);
     ImportReport report;
-    const ArchSpec arch = importOnnx(model.toStdString(), &report); // throws before anything is written
+    TrainedWeights weights;
+    // Throws before anything is written: a graph it cannot take, a weight it cannot read.
+    ArchSpec arch = importOnnx(model.toStdString(), &report, &weights);
+    if (p.isSet("mean") || p.isSet("std")) {
+        arch.inputMean = preprocessingOf(p, "mean", arch.inChannels, 0.0f);
+        arch.inputStd = preprocessingOf(p, "std", arch.inChannels, 1.0f);
+    }
     writeFileAtomically(output.toStdString(), toArchitectureJson(arch));
     const Encoding full = uniformEncoding(arch, grid::kSize - 1);
     int stage = 0;
@@ -40,6 +47,25 @@ int runImport(const Parser& p) {
                 static_cast<long long>(countParams(arch, full)));
     std::printf("PruningNet: %s\n",
                 describePruningNetSize(arch, pruningNetSize(arch, intValue(p, "batch-size", 1, 1 << 16))).c_str());
+    int64_t tensors = 0, values = 0;
+    for (const auto* list : {&weights.weight, &weights.bias, &weights.bnScale, &weights.bnShift, &weights.bnMean,
+                             &weights.bnVar})
+        for (const NetworkTensor& t : *list)
+            if (!t.data.empty()) {
+                ++tensors;
+                values += int64_t(t.data.size());
+            }
+    std::printf("Trained weights: %lld tensors, %lld values (%d batch norms after convs, %d of their own), read from "
+                "%s (SHA-256 %s)\n",
+                static_cast<long long>(tensors), static_cast<long long>(values), report.convBatchNorms,
+                report.standaloneBatchNorms, qPrintable(model), arch.weightsSha256.substr(0, 12).c_str());
+    std::printf("Preprocessing: %s\n",
+                arch.inputMean.empty()
+                    ? "not given: training normalises with the training data's own mean and std; give --mean and "
+                      "--std (pixels scaled to 0..1) as the model was trained"
+                    : ("input " + std::to_string(arch.inHeight) + "x" + std::to_string(arch.inWidth) + ", mean " +
+                       floatsText(arch.inputMean) + ", std " + floatsText(arch.inputStd))
+                          .c_str());
     for (const std::string& note : report.notes)
         std::printf("Note: %s.\n", note.c_str());
     std::printf("Wrote %s; use it with `metaprune train --arch-file %s` or `metaprune arch --arch-file %s`.\n",

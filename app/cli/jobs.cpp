@@ -63,6 +63,11 @@ void reportLearned(const TrainJob& job) {
     std::printf("Full-width PruningNet after BN recalibration: top-1 %.2f%% on the test set (%lld "
                 "images, chance %.2f%%)\n",
                 c.top1, static_cast<long long>(c.images), c.chance);
+    if (job.original)
+        std::printf("Original model (the trained model the PruningNet started from, as itself): top-1 %.2f%% on "
+                    "the test set (%lld images) at %s MACs\n",
+                    job.original->top1, static_cast<long long>(job.original->images),
+                    formatMacs(job.original->macs).c_str());
     if (!c.learned())
         std::printf("WARNING: %s.\n", notLearnedMessage(job.trainingId, c).c_str());
     else if (!c.decidable())
@@ -106,10 +111,17 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
                     "rank nothing.\n",
                     notLearnedMessage(trainingId, check).c_str());
     bar.done();
-    std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s, %s.\n",
+    // The uniform baselines are evaluated candidates too: say how many, so that a run that found
+    // nothing of its own does not read as a search of that size.
+    int64_t uniform = 0;
+    for (const CandidateRecord& c : Store(db, StoreMode::ReadOnly).candidates(job.outcome.runId))
+        uniform += c.origin == "uniform";
+    const std::string ofThem =
+        uniform > 0 ? " (" + std::to_string(uniform) + " of the run's candidates are the uniform baselines)" : "";
+    std::printf("Run %lld: %lld candidates evaluated now, %lld taken from the store%s%s, %s.\n",
                 static_cast<long long>(job.outcome.runId),
                 static_cast<long long>(job.outcome.evaluated),
-                static_cast<long long>(job.outcome.cached),
+                static_cast<long long>(job.outcome.cached), ofThem.c_str(),
                 !job.resumed                  ? ""
                 : job.outcome.evaluated == 0 ? " (resumed run: every candidate was stored)"
                                              : " (resumed run)",

@@ -117,6 +117,11 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
                  "Train the PruningNet of an architecture file (.arch.json) or ONNX model (.onnx, "
                  "imported as `metaprune import` does) instead of --family/--preset.",
                  "file"});
+    p.addOption({"init",
+                 "weights: start the PruningNet at the trained model of an imported architecture with weights (the "
+                 "default for one); random: random generators, as the reference.",
+                 "how"});
+    addPreprocessingOptions(p);
     p.addOption(
         {"size",
          "Input size H or HxW: image folders are read (cropped, resized) at this size, IDX/CIFAR "
@@ -159,8 +164,13 @@ TrainConfig trainConfigOf(const Parser& p) {
         if (p.isSet("family") || p.isSet("preset"))
             throw UsageError("give either --arch-file or --family/--preset");
         const QString file = QFileInfo(p.value("arch-file")).absoluteFilePath();
-        const ArchSpec a = file.endsWith(".onnx") ? importOnnx(file.toStdString())
-                                                   : readArchitectureFile(file.toStdString());
+        TrainedWeights weights; // read to check them now; training reads them again from the file
+        ArchSpec a = file.endsWith(".onnx") ? importOnnx(file.toStdString(), nullptr, &weights)
+                                            : readArchitectureFile(file.toStdString());
+        if (p.isSet("mean") || p.isSet("std")) {
+            a.inputMean = preprocessingOf(p, "mean", a.inChannels, 0.0f);
+            a.inputStd = preprocessingOf(p, "std", a.inChannels, 1.0f);
+        }
         c.family = a.family;
         c.preset = a.preset;
         c.architecture = QJsonDocument::fromJson(QByteArray::fromStdString(toArchitectureJson(a)))
@@ -188,6 +198,17 @@ TrainConfig trainConfigOf(const Parser& p) {
     if (p.isSet("size"))
         std::tie(c.inputHeight, c.inputWidth) = sizeValue(p, "size");
     c.maxBad = doubleValue(p, "max-bad", 0, 1);
+    const bool hasWeights = !c.architecture.empty() && !architectureFromJson(c.architecture).weightsFile.empty();
+    const QString init = p.isSet("init") ? p.value("init") : hasWeights ? "weights" : "random";
+    if (init != "weights" && init != "random")
+        throw UsageError("--init must be weights or random");
+    c.initFromWeights = init == "weights";
+    if (c.initFromWeights && !hasWeights)
+        throw UsageError("--init weights needs --arch-file with trained weights (an .onnx model, or the .arch.json "
+                         "that `metaprune import` wrote for one)");
+    // A warm start at the from-scratch rate would first wreck the trained weights.
+    if (c.initFromWeights && !p.isSet("lr"))
+        c.lr = kWarmStartLr;
     return c;
 }
 
@@ -448,9 +469,15 @@ QString jsonPathFor(const Parser& p, const QString& output) {
 void addRetrainOptions(Parser& p, const RetrainConfig& d) {
     p.addOption(
         {"mode",
-         "scratch (fresh initialisation, the paper's protocol) or finetune (from the PruningNet's "
-         "weights).",
+         "scratch (fresh initialisation, the paper's protocol), finetune (from the PruningNet's "
+         "weights) or inherit (from the trained model's most important channels; a PruningNet started "
+         "from a trained model).",
          "name", QString::fromStdString(retrainModeName(d.mode))});
+    p.addOption({"distill", "Add knowledge distillation from the trained full model (any mode; a PruningNet started "
+                            "from a trained model)."});
+    p.addOption({"temperature", "Distillation temperature T.", "T", QString::number(d.distillTemperature)});
+    p.addOption({"alpha", "Weight of the distillation term (1 - alpha on the labels).", "a",
+                 QString::number(d.distillAlpha)});
     p.addOption({"epochs", "Retraining epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Retraining batch size.", "n", QString::number(d.batchSize)});
     p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
@@ -477,6 +504,11 @@ RetrainConfig retrainConfigOf(const Parser& p) {
     c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
     c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
     c.augment = p.isSet("augment");
+    c.distill = p.isSet("distill");
+    c.distillTemperature = doubleValue(p, "temperature", 0.01, 1000);
+    c.distillAlpha = doubleValue(p, "alpha", 0, 1);
+    if (!c.distill && (p.isSet("temperature") || p.isSet("alpha")))
+        throw UsageError("--temperature and --alpha set the distillation: give --distill too");
     return c;
 }
 
@@ -495,6 +527,48 @@ std::vector<uint64_t> seedsOf(const Parser& p, const QString& name) {
     }
     if (out.empty()) throw UsageError("--" + name.toStdString() + " needs at least one seed");
     return out;
+}
+
+} // namespace mpcli
+
+namespace mpcli {
+
+void addPreprocessingOptions(Parser& p) {
+    p.addOption({"mean", "Input mean the trained model expects, on pixels scaled to 0..1: one value, or one per "
+                         "channel (comma-separated).",
+                 "m"});
+    p.addOption({"std", "Input standard deviation the trained model expects (as --mean).", "s"});
+}
+
+std::vector<float> preprocessingOf(const Parser& p, const QString& name, int channels, float fallback) {
+    if (!p.isSet(name))
+        return std::vector<float>(size_t(channels), fallback);
+    std::vector<float> v;
+    for (const QString& part : p.value(name).split(',')) {
+        bool ok = false;
+        const double x = part.trimmed().toDouble(&ok);
+        if (!ok || !std::isfinite(x) || (name == "std" && !(x > 0)))
+            throw UsageError("--" + name.toStdString() + " '" + p.value(name).toStdString() + "': give " +
+                             (name == "std" ? "positive numbers" : "numbers") + " (one, or one per channel)");
+        v.push_back(float(x));
+    }
+    if (v.size() == 1)
+        return std::vector<float>(size_t(channels), v[0]);
+    if (int(v.size()) != channels)
+        throw UsageError("--" + name.toStdString() + " has " + std::to_string(v.size()) + " values; the model reads " +
+                         std::to_string(channels) + " input channel" + (channels == 1 ? "" : "s") +
+                         " (give one value, or one per channel)");
+    return v;
+}
+
+std::string floatsText(const std::vector<float>& values) {
+    std::string s;
+    char v[32];
+    for (size_t i = 0; i < values.size(); ++i) {
+        std::snprintf(v, sizeof v, "%s%g", i ? "," : "", double(values[i]));
+        s += v;
+    }
+    return s;
 }
 
 } // namespace mpcli

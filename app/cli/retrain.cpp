@@ -62,9 +62,9 @@ int runRetrain(const Parser& p) {
     bar.done();
     std::printf("Candidate %lld (%s MACs, PruningNet top-1 %.2f%% on the search split): test top-1 "
                 "%.2f%% after "
-                "retraining (%s, %d epoch%s, seed %llu)%s\n",
+                "retraining (%s%s, %d epoch%s, seed %llu)%s\n",
                 static_cast<long long>(id), formatMacs(c->macs).c_str(), c->top1, r.testTop1,
-                retrainModeName(cfg.mode).c_str(), cfg.epochs, cfg.epochs == 1 ? "" : "s",
+                retrainModeName(cfg.mode).c_str(), cfg.distill ? " + distillation" : "", cfg.epochs, cfg.epochs == 1 ? "" : "s",
                 static_cast<unsigned long long>(cfg.seed), reused ? " [stored result]" : "");
     if (!exportPath.isEmpty())
         std::printf("Wrote the retrained network to %s and its metadata to %s\n",

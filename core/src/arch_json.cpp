@@ -180,6 +180,16 @@ std::string toArchitectureJson(const ArchSpec& a) {
         ops.append(o);
     }
     root["ops"] = ops;
+    if (!a.inputMean.empty() || !a.inputStd.empty()) {
+        QJsonArray mean, stddev;
+        for (float v : a.inputMean)
+            mean.append(double(v));
+        for (float v : a.inputStd)
+            stddev.append(double(v));
+        root["preprocessing"] = QJsonObject{{"mean", mean}, {"std", stddev}};
+    }
+    if (!a.weightsFile.empty())
+        root["weights"] = QJsonObject{{"onnx", q(a.weightsFile)}, {"sha256", q(a.weightsSha256)}};
     return QJsonDocument(root).toJson(QJsonDocument::Indented).toStdString();
 }
 
@@ -307,6 +317,26 @@ ArchSpec architectureFromJson(const std::string& json) {
             if (!valueOf.emplace(op.name, int(a.ops.size()) + 1).second)
                 throw ArchError(f.where() + ": op names must be unique");
             a.ops.push_back(op);
+        }
+        if (root.has("preprocessing")) {
+            Fields pre(root.get("preprocessing").toObject(), "preprocessing");
+            auto numbers = [&](const char* key, std::vector<float>& out) {
+                const QJsonValue v = pre.need(key);
+                for (const QJsonValue& x : v.toArray()) {
+                    if (!x.isDouble())
+                        throw ArchError(std::string("preprocessing: field '") + key + "' must be an array of numbers");
+                    out.push_back(float(x.toDouble()));
+                }
+            };
+            numbers("mean", a.inputMean);
+            numbers("std", a.inputStd);
+            pre.done();
+        }
+        if (root.has("weights")) {
+            Fields w(root.get("weights").toObject(), "weights");
+            a.weightsFile = w.text("onnx");
+            a.weightsSha256 = w.text("sha256");
+            w.done();
         }
         root.done();
     }

@@ -460,6 +460,16 @@ std::vector<ValueShape> analyzeArchitecture(const ArchSpec& a) {
                         " classes: every size must be positive");
     if (a.ops.empty())
         throw ArchError("the architecture has no ops");
+    if (a.inputMean.size() != a.inputStd.size() ||
+        (!a.inputMean.empty() && a.inputMean.size() != 1 && int(a.inputMean.size()) != a.inChannels))
+        throw ArchError("preprocessing: " + std::to_string(a.inputMean.size()) + " mean and " +
+                        std::to_string(a.inputStd.size()) + " std values for " + std::to_string(a.inChannels) +
+                        " input channels (give one value, or one per channel, of each)");
+    for (size_t c = 0; c < a.inputStd.size(); ++c)
+        if (!std::isfinite(a.inputMean[c]) || !std::isfinite(a.inputStd[c]) || !(a.inputStd[c] > 0))
+            throw ArchError("preprocessing: mean " + std::to_string(a.inputMean[c]) + " and std " +
+                            std::to_string(a.inputStd[c]) + " of channel " + std::to_string(c) +
+                            ": the std must be positive and both finite");
     std::set<std::string> geneNames;
     for (const Gene& g : a.genes) {
         if (g.name.empty() || !geneNames.insert(g.name).second)

@@ -1,6 +1,7 @@
 // Retraining jobs in a project: single candidates, searched-vs-uniform comparisons at MACs
 // targets (the paper's tables) and the proxy-fidelity study.
 #include "metaprune/compare.h"
+#include "metaprune/trained.h"
 
 #include "metaprune/errors.h"
 #include "metaprune/latency.h"
@@ -81,11 +82,18 @@ std::vector<double> doublesOf(const QJsonValue& v) {
 }
 
 std::string recipeText(const RetrainConfig& r) {
+    const char* start = r.mode == RetrainMode::FineTune ? "fine-tuned from the PruningNet's weights"
+                        : r.mode == RetrainMode::Inherit ? "fine-tuned from the trained model's most important channels"
+                                                         : "from scratch";
+    const std::string distill =
+        r.distill ? QString::asprintf(", distilled from the trained model (T %g, alpha %g)", r.distillTemperature,
+                                      r.distillAlpha)
+                        .toStdString()
+                  : "";
     return QString::asprintf("%s, %d epoch%s, batch %d, lr %g (warm-up %d steps, linear decay), momentum %g, "
-                             "weight decay %g, label smoothing %g%s",
-                             r.mode == RetrainMode::FineTune ? "fine-tuned from the PruningNet's weights" : "from scratch",
-                             r.epochs, r.epochs == 1 ? "" : "s", r.batchSize, r.lr, r.warmupSteps, r.momentum,
-                             r.weightDecay, r.labelSmoothing, r.augment ? ", shifts and flips" : "")
+                             "weight decay %g, label smoothing %g%s%s",
+                             start, r.epochs, r.epochs == 1 ? "" : "s", r.batchSize, r.lr, r.warmupSteps, r.momentum,
+                             r.weightDecay, r.labelSmoothing, r.augment ? ", shifts and flips" : "", distill.c_str())
         .toStdString();
 }
 
@@ -125,8 +133,11 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
         if (progress)
             progress({stage, step, total, loss});
     };
-    const RetrainResult r =
-        retrainNetwork(evaluator.arch(), c->genes, data, evaluator.checkpoint(), cfg, &generated, cb, cancel);
+    TrainedWeights trained;
+    if (cfg.mode == RetrainMode::Inherit || cfg.distill)
+        trained = checkpointTrainedModel(evaluator.checkpoint().path);
+    const RetrainResult r = retrainNetwork(evaluator.arch(), c->genes, data, evaluator.checkpoint(), cfg, &generated,
+                                           cb, cancel, &trained);
     if (!r.finished)
         throw Cancelled();
     // Stored before the export is written: a file that cannot be written loses no training.
@@ -310,6 +321,36 @@ ComparePairing parseComparePairing(const std::string& name) {
     throw std::invalid_argument("unknown pairing '" + name + "' (equal-cost or at-least)");
 }
 
+std::string compareBaselineName(CompareBaseline baseline) {
+    return baseline == CompareBaseline::L1 ? "l1" : "uniform";
+}
+
+CompareBaseline parseCompareBaseline(const std::string& name) {
+    if (name == "uniform")
+        return CompareBaseline::Uniform;
+    if (name == "l1")
+        return CompareBaseline::L1;
+    throw std::invalid_argument("unknown baseline '" + name + "' (uniform or l1)");
+}
+
+namespace {
+/// Searched minus the original model, one value per pair of compareDifference().
+Difference differenceToOriginal(const CompareRow& row, double original) {
+    std::vector<double> searched, uniform;
+    int pruningnets = 0;
+    seedPairs(row, searched, uniform, &pruningnets);
+    const std::vector<double> reference(searched.size(), original);
+    if (searched.size() < 2) {
+        Difference d;
+        d.estimate = searched.empty() ? kNaN : searched[0] - original;
+        d.sample = "n=" + std::to_string(searched.size());
+        return d;
+    }
+    return differenceOf(pairedDifference(searched, reference), "one-sample t",
+                        "n = " + std::to_string(searched.size()) + " retrainings");
+}
+} // namespace
+
 int nearestUniformIndex(const ArchSpec& arch, int64_t macs) {
     int best = 0;
     int64_t bestGap = std::numeric_limits<int64_t>::max();
@@ -360,7 +401,17 @@ Difference compareDifference(const CompareRow& row) {
 }
 
 std::string CompareReport::markdown(bool narrow) const {
-    std::string md = "# Searched structures against uniform baselines (" + arch + ")\n\n";
+    const bool l1 = baseline == CompareBaseline::L1;
+    const std::string side = l1 ? "L1" : "uniform";
+    std::string md = "# Searched structures against " +
+                     std::string(l1 ? "L1 filter pruning" : "uniform baselines") + " (" + arch + ")\n\n";
+    if (l1)
+        md += "Baseline: uniform filter pruning by L1 norm (Li et al., ICLR 2017): the same fraction of every layer, "
+              "keeping the channels of largest L1 norm of the trained model, summed over each group of tied layers; "
+              "it is fine-tuned from the kept channels with the same recipe and seeds as the searched structure.\n\n";
+    if (originalTop1)
+        md += "Original model (the trained model the PruningNet started from, evaluated as itself): top-1 " +
+              fixed("%.2f%%", *originalTop1) + " at " + formatMacs(fullMacs) + " MACs.\n\n";
     std::string about = pairing == ComparePairing::EqualCost
               ? "Pairing: equal cost, as in the paper. For each target, the uniform width-multiplier network nearest "
                 "to it, and a search under that network's MACs: the searched structure never costs more.\n\n"
@@ -378,8 +429,8 @@ std::string CompareReport::markdown(bool narrow) const {
           " lists one value per structure, in the order of the list under it.\n\n";
     std::string results;
     if (!narrow)
-        results += "| target | uniform network | searched MACs | MACs ratio | searched top-1 | uniform top-1 | difference "
-              "[95%] | n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+        results += "| target | " + side + " network | searched MACs | MACs ratio | searched top-1 | " + side +
+                   " top-1 | difference [95%] | n | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const CompareRow& r : rows) {
         std::vector<std::string> uniforms, searchedMacs, ratios;
         for (const CompareArm& a : r.arms) {
@@ -394,7 +445,7 @@ std::string CompareReport::markdown(bool narrow) const {
         const std::string target = fixed("%.1f%%", 100 * r.fraction) + " (" + formatMacs(r.targetMacs) + ")";
         if (narrow)
             results += "- **" + target + "**: searched " + formatTop1(r.searchedTop1()) + " at " + armsText(searchedMacs) +
-                  " MACs vs uniform " + formatTop1(r.uniformTop1()) + " at " + armsText(uniforms) +
+                  " MACs vs " + side + " " + formatTop1(r.uniformTop1()) + " at " + armsText(uniforms) +
                   " (MACs ratio " + armsText(ratios) + "): **" + differenceCell(r.difference) + "**, n = " +
                   std::to_string(s.size()) + ", " + verdictCell(r.difference) + "\n";
         else
@@ -408,8 +459,19 @@ std::string CompareReport::markdown(bool narrow) const {
     md += narrow ? results + about : about + results;
     if (!narrow) // the list items say it already
         for (const CompareRow& r : rows)
-            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs uniform " +
+            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs " + side + " " +
                   formatDifference(r.difference) + "\n";
+    for (const CompareRow& r : rows) {
+        if (r.toOriginal)
+            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs the original model " +
+                  formatDifference(*r.toOriginal) + "\n";
+        std::vector<double> scratch;
+        for (const CompareArm& a : r.arms)
+            scratch.insert(scratch.end(), a.scratchTop1.begin(), a.scratchTop1.end());
+        if (!scratch.empty())
+            md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": the uniform width-multiplier network retrained from "
+                  "scratch: " + formatTop1(scratch) + "\n";
+    }
     md += "\nSearched structures (MACs ratio = searched / uniform MACs; scale index per gene):\n\n";
     for (const CompareRow& r : rows)
         for (const CompareArm& a : r.arms) {
@@ -429,10 +491,13 @@ std::string CompareReport::markdown(bool narrow) const {
 
 std::string CompareReport::toJson() const {
     QJsonObject o;
-    o["version"] = 2;
+    o["version"] = 3;
     o["arch"] = QString::fromStdString(arch);
     o["full_macs"] = qint64(fullMacs);
     o["pairing"] = QString::fromStdString(comparePairingName(pairing));
+    o["baseline"] = QString::fromStdString(compareBaselineName(baseline));
+    if (originalTop1)
+        o["original_top1"] = *originalTop1;
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
     o["seeds"] = seedsJson(seeds);
     o["search_seeds"] = seedsJson(searchSeeds);
@@ -448,7 +513,8 @@ std::string CompareReport::toJson() const {
                                     {"searched", candidateJson(a.searched)},
                                     {"uniform", candidateJson(a.uniform)},
                                     {"searched_top1", doubles(a.searchedTop1)},
-                                    {"uniform_top1", doubles(a.uniformTop1)}});
+                                    {"uniform_top1", doubles(a.uniformTop1)},
+                                    {"scratch_top1", doubles(a.scratchTop1)}});
         rs.append(QJsonObject{{"fraction", r.fraction},
                               {"target_macs", qint64(r.targetMacs)},
                               {"bound_macs", qint64(r.boundMacs)},
@@ -472,12 +538,26 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                                  const std::atomic<bool>* cancel) {
     if (cfg.fractions.empty() || cfg.seeds.empty() || cfg.searchSeeds.empty())
         throw ConfigError("a comparison needs at least one MACs target, one retraining seed and one search seed");
+    if (cfg.baseline == CompareBaseline::L1 && cfg.recipe.mode != RetrainMode::Inherit)
+        throw ConfigError("the L1 baseline inherits the trained model's channels, so both sides are fine-tuned from "
+                          "them: retrain with --mode inherit");
+    if (cfg.alsoUniform && cfg.baseline != CompareBaseline::L1)
+        throw ConfigError("the uniform width-multiplier network is the baseline already; --also-uniform adds it "
+                          "beside the L1 baseline");
     const ArchSpec& arch = evaluator.arch();
     const TrainConfig baseTraining = evaluator.checkpoint().config;
     CompareReport report;
     report.arch = arch.family + "/" + arch.preset;
     report.fullMacs = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
     report.pairing = cfg.pairing;
+    report.baseline = cfg.baseline;
+    if (evaluator.checkpoint().config.initFromWeights) { // the model the user brought, as itself
+        const TrainedWeights trained = checkpointTrainedModel(evaluator.checkpoint().path);
+        report.originalTop1 =
+            evaluateTrained(arch, trained, data.test, evaluator.checkpoint().mean, evaluator.checkpoint().stddev, 0,
+                            cancel)
+                .top1;
+    }
     report.recipe = cfg.recipe;
     report.seeds = cfg.seeds;
     report.searchSeeds = cfg.searchSeeds;
@@ -569,13 +649,23 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                         retrainCandidate(dbPath, *ev, data, arm.searched.id, r, "compare", progress, cancel).testTop1);
                     arm.uniformTop1.push_back(
                         retrainCandidate(dbPath, *ev, data, arm.uniform.id, r, "compare", progress, cancel).testTop1);
+                    if (cfg.alsoUniform) {
+                        RetrainConfig scratch = r;
+                        scratch.mode = RetrainMode::Scratch;
+                        arm.scratchTop1.push_back(
+                            retrainCandidate(dbPath, *ev, data, arm.uniform.id, scratch, "compare", progress, cancel)
+                                .testTop1);
+                    }
                 }
                 row.arms.push_back(arm);
             }
         }
     }
-    for (CompareRow& row : report.rows)
+    for (CompareRow& row : report.rows) {
         row.difference = compareDifference(row);
+        if (report.originalTop1)
+            row.toOriginal = differenceToOriginal(row, *report.originalTop1);
+    }
     Store(dbPath).setSetting("compare.report", report.toJson());
     return report;
 }
@@ -615,7 +705,8 @@ std::string FidelityReport::markdown() const {
     else
         md += std::to_string(points.size()) + " structures spread over the MACs range.";
     md += " Predicted: PruningNet weights after BN recalibration, search split. Retrained: " + recipeText(recipe) +
-          ", official test set.\n\n";
+          ", official test set" +
+          (seeds.size() > 1 ? ", the mean over retraining seeds " + seedList(seeds) : std::string()) + ".\n\n";
     if (band && int(points.size()) < requested)
         md += "The band holds only " + std::to_string(points.size()) + " distinct structures (by channels) among " +
               std::to_string(attempts) + " drawn encodings, fewer than the " + std::to_string(requested) +
@@ -635,6 +726,13 @@ std::string FidelityReport::markdown() const {
                   "search uses it.\n\n"
                 : "Over a wide MACs range size alone ranks accuracy well; the PruningNet adds information where its "
                   "correlation is higher than this.\n\n");
+    if (inheritedBaseline)
+        md += "Baseline, the inherited weights alone (the trained model's leading channels, BN recalibrated, no "
+              "PruningNet; EagleEye's proxy) against retrained top-1: Kendall's tau = " +
+              coefficientWithInterval(inheritedBaseline->kendallTau, inheritedInterval.kendallTau) +
+              ", Spearman's rho = " +
+              coefficientWithInterval(inheritedBaseline->spearmanRho, inheritedInterval.spearmanRho) +
+              "; permutation " + pValues(inheritedTest) + ".\n\n";
     md += "Intervals: 95% percentile bootstrap over " + std::to_string(correlationInterval.resamples) +
           " resamples of the structures";
     if (correlationInterval.undefined > 0)
@@ -646,15 +744,20 @@ std::string FidelityReport::markdown() const {
     if (topK > 0)
         md += "Top-" + std::to_string(topK) + " overlap: " + std::to_string(topKOverlap) + " of the PruningNet's " +
               std::to_string(topK) + " best structures are among the " + std::to_string(topK) +
-              " best after retraining (MACs alone: " + std::to_string(macsTopKOverlap) + "; by chance " +
+              " best after retraining (MACs alone: " + std::to_string(macsTopKOverlap) +
+              (inheritedBaseline ? "; inherited weights alone: " + std::to_string(inheritedTopKOverlap) : std::string()) +
+              "; by chance " +
               fixed("%.2f", double(topK) * topK / std::max(1, n)) + ").\n\n";
     if (std::isnan(correlation.kendallTau) || std::isnan(macsBaseline.kendallTau))
         md += "Undefined: a sample is constant (e.g. every retrained top-1 is equal), so it has no ranking; "
               "retrain longer.\n\n";
-    md += "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n";
+    md += inheritedBaseline ? "| candidate | MACs | predicted top-1 | inherited top-1 | retrained top-1 |\n|---|---|---|---|---|\n"
+                            : "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n";
     for (const FidelityPoint& p : points)
         md += "| " + std::to_string(p.candidate.id) + " | " + formatMacs(p.candidate.macs) + " | " +
-              fixed("%.2f%%", p.candidate.top1) + " | " + fixed("%.2f%%", p.retrainedTop1) + " |\n";
+              fixed("%.2f%%", p.candidate.top1) + " | " +
+              (p.inheritedTop1 ? fixed("%.2f%%", *p.inheritedTop1) + " | " : std::string()) +
+              fixed("%.2f%%", p.retrainedTop1) + " |\n";
     return md;
 }
 
@@ -689,10 +792,24 @@ std::string FidelityReport::toJson() const {
                                 {"lo", band->lo},
                                 {"hi", band->hi}};
     o["recipe"] = QJsonDocument::fromJson(QByteArray::fromStdString(mp::toJson(recipe))).object();
+    o["seeds"] = seedsJson(seeds);
+    if (inheritedBaseline) {
+        o["inherited_kendall_tau"] = number(inheritedBaseline->kendallTau);
+        o["inherited_spearman_rho"] = number(inheritedBaseline->spearmanRho);
+        o["inherited_kendall_tau_interval"] = intervalJson(inheritedInterval.kendallTau);
+        o["inherited_spearman_rho_interval"] = intervalJson(inheritedInterval.spearmanRho);
+        o["inherited_bootstrap_undefined"] = inheritedInterval.undefined;
+        o["inherited_kendall_p"] = number(inheritedTest.kendallP);
+        o["inherited_spearman_p"] = number(inheritedTest.spearmanP);
+        o["inherited_top_k_overlap"] = inheritedTopKOverlap;
+    }
     QJsonArray pts;
     for (const FidelityPoint& p : points) {
         QJsonObject c = candidateJson(p.candidate);
         c["retrained_top1"] = p.retrainedTop1;
+        c["retrained_by_seed"] = doubles(p.retrainedBySeed);
+        if (p.inheritedTop1)
+            c["inherited_top1"] = *p.inheritedTop1;
         pts.append(c);
     }
     o["points"] = pts;
@@ -794,9 +911,26 @@ FidelityReport fidelityOf(const QJsonObject& o) {
                           b["lo"].toDouble(), b["hi"].toDouble()};
     }
     r.recipe = retrainConfigFromJson(QJsonDocument(o["recipe"].toObject()).toJson(QJsonDocument::Compact).toStdString(), 0);
+    r.seeds = seedsOf(o["seeds"]);
+    if (o.contains("inherited_kendall_tau")) {
+        r.inheritedBaseline = RankCorrelation{numberOf(o["inherited_kendall_tau"]), numberOf(o["inherited_spearman_rho"]),
+                                              r.correlation.n};
+        r.inheritedInterval = {intervalOf(o["inherited_kendall_tau_interval"]),
+                               intervalOf(o["inherited_spearman_rho_interval"]), o["bootstrap_resamples"].toInt(),
+                               o["inherited_bootstrap_undefined"].toInt()};
+        r.inheritedTest = {numberOf(o["inherited_kendall_p"]), numberOf(o["inherited_spearman_p"]),
+                           o["permutation_exact"].toBool(), o["permutations"].toInteger()};
+        r.inheritedTopKOverlap = o["inherited_top_k_overlap"].toInt();
+    }
     for (const QJsonValue& v : o["points"].toArray()) {
         const QJsonObject x = v.toObject();
-        r.points.push_back({candidateOf(x), x["retrained_top1"].toDouble()});
+        FidelityPoint p;
+        p.candidate = candidateOf(x);
+        p.retrainedTop1 = x["retrained_top1"].toDouble();
+        p.retrainedBySeed = doublesOf(x["retrained_by_seed"]);
+        if (x.contains("inherited_top1"))
+            p.inheritedTop1 = x["inherited_top1"].toDouble();
+        r.points.push_back(p);
     }
     return r;
 }
@@ -869,7 +1003,8 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     run.kind = "probe";
     const int64_t runId = store.findOrCreateRun(run);
 
-    std::vector<double> predicted, retrained, macs;
+    std::vector<double> predicted, retrained, macs, inherited;
+    report.seeds = cfg.seeds.empty() ? std::vector<uint64_t>{cfg.recipe.seed} : cfg.seeds;
     const int64_t total = int64_t(chosen.size());
     for (size_t i = 0; i < chosen.size(); ++i) {
         if (progress)
@@ -895,13 +1030,31 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
             c.latencyMs = latency ? latency->predict(arch, chosen[i]) : 0;
             c = store.addCandidate(c);
         }
-        const RetrainRecord rr = retrainCandidate(dbPath, evaluator, data, c.id, cfg.recipe, "fidelity", progress, cancel);
-        report.points.push_back({c, rr.testTop1});
+        FidelityPoint point;
+        point.candidate = c;
+        for (uint64_t seed : report.seeds) {
+            RetrainConfig r = cfg.recipe;
+            r.seed = seed;
+            point.retrainedBySeed.push_back(
+                retrainCandidate(dbPath, evaluator, data, c.id, r, "fidelity", progress, cancel).testTop1);
+        }
+        point.retrainedTop1 = std::accumulate(point.retrainedBySeed.begin(), point.retrainedBySeed.end(), 0.0) /
+                              double(point.retrainedBySeed.size());
+        if (evaluator.fromTrained()) {
+            point.inheritedTop1 = evaluator.evaluateInherited(chosen[i], EvalSplit::Search, cancel).top1;
+            inherited.push_back(*point.inheritedTop1);
+        }
+        report.points.push_back(point);
         predicted.push_back(c.top1);
-        retrained.push_back(rr.testTop1);
+        retrained.push_back(point.retrainedTop1);
         macs.push_back(double(c.macs));
     }
     store.setRunStatus(runId, "finished");
+    if (!inherited.empty()) {
+        report.inheritedBaseline = rankCorrelation(inherited, retrained);
+        report.inheritedInterval = bootstrapRankCorrelation(inherited, retrained, cfg.seed, cfg.bootstrapResamples);
+        report.inheritedTest = permutationTest(inherited, retrained, cfg.seed, cfg.permutations);
+    }
     report.correlation = rankCorrelation(predicted, retrained);
     report.macsBaseline = rankCorrelation(macs, retrained);
     report.correlationInterval = bootstrapRankCorrelation(predicted, retrained, cfg.seed, cfg.bootstrapResamples);
@@ -911,6 +1064,8 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     report.topK = std::min(cfg.topK, int(report.points.size()));
     report.topKOverlap = topKOverlap(predicted, retrained, report.topK);
     report.macsTopKOverlap = topKOverlap(macs, retrained, report.topK);
+    if (!inherited.empty())
+        report.inheritedTopKOverlap = topKOverlap(inherited, retrained, report.topK);
     storeFidelityReport(store, report);
     return report;
 }
@@ -941,6 +1096,11 @@ std::optional<CompareReport> storedCompareReport(const Store& store) {
         r.searchSeeds = seedsOf(o["search_seeds"]);
         r.pruningnetSeeds = seedsOf(o["pruningnet_seeds"]);
     }
+    if (version >= 3) {
+        r.baseline = parseCompareBaseline(o["baseline"].toString().toStdString());
+        if (o.contains("original_top1"))
+            r.originalTop1 = o["original_top1"].toDouble();
+    }
     for (const QJsonValue& v : o["rows"].toArray()) {
         const QJsonObject x = v.toObject();
         CompareRow row;
@@ -959,6 +1119,7 @@ std::optional<CompareReport> storedCompareReport(const Store& store) {
                 arm.uniform = candidateOf(a["uniform"].toObject());
                 arm.searchedTop1 = doublesOf(a["searched_top1"]);
                 arm.uniformTop1 = doublesOf(a["uniform_top1"]);
+                arm.scratchTop1 = doublesOf(a["scratch_top1"]);
                 row.arms.push_back(arm);
             }
         } else { // version 1: one search of one PruningNet per target, at the target itself
@@ -972,6 +1133,8 @@ std::optional<CompareReport> storedCompareReport(const Store& store) {
             row.arms.push_back(arm);
         }
         row.difference = compareDifference(row);
+        if (r.originalTop1)
+            row.toOriginal = differenceToOriginal(row, *r.originalTop1);
         r.rows.push_back(row);
     }
     return r;

@@ -51,6 +51,8 @@ std::string toJson(const TrainConfig& c) {
         o["input_size"] = QString("%1x%2").arg(c.inputHeight).arg(c.inputWidth);
     if (c.maxBad != TrainConfig{}.maxBad)
         o["max_bad"] = c.maxBad;
+    if (c.initFromWeights)
+        o["init"] = "weights";
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -93,6 +95,10 @@ TrainConfig trainConfigFromJson(const std::string& json) {
         c.inputWidth = w;
     }
     c.maxBad = o["max_bad"].toDouble(c.maxBad);
+    const QString init = o["init"].toString("random");
+    if (init != "random" && init != "weights")
+        throw std::invalid_argument("training settings: init is '" + init.toStdString() + "' (random, weights)");
+    c.initFromWeights = init == "weights";
     return c;
 }
 

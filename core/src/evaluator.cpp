@@ -133,13 +133,19 @@ EvalResult Evaluator::evaluateImages(const Encoding& enc, std::vector<bool>& cor
     return run(enc, split, cancel, budget, &correct);
 }
 
+EvalResult Evaluator::evaluateInherited(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel) const {
+    return run(enc, split, cancel, {}, nullptr, true);
+}
+
+bool Evaluator::fromTrained() const { return d->net->fromTrained(); }
+
 EvalResult Evaluator::run(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel,
-                          const EvalBudget& budget, std::vector<bool>* correctImages) const {
+                          const EvalBudget& budget, std::vector<bool>* correctImages, bool inherited) const {
     const auto start = std::chrono::steady_clock::now();
     validateEncoding(arch(), enc);
     torch::NoGradGuard noGrad;
     detail::PruningNetModuleImpl& net = *d->net;
-    const detail::PrunedWeights w = net.generate(enc);
+    const detail::PrunedWeights w = inherited ? net.inherit(enc) : net.generate(enc);
 
     detail::BnStats stats;
     if (d->settings.recalibrate) {

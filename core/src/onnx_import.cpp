@@ -3,6 +3,7 @@
 #include "metaprune/onnx_import.h"
 
 #include "export_names.h"
+#include "metaprune/training.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -83,12 +84,15 @@ struct PendingOp {
     int outSet = -1;      ///< Conv (dense) / Linear: the set of its output channels
     int features = -1;    ///< Linear: input features the weight expects
     std::string onnxName; ///< for messages
+    /// The trained tensors of this op (read only when the caller asks for the weights).
+    NetworkTensor weight, bias, bnScale, bnShift, bnMean, bnVar;
+    float bnEps = 1e-5f;
 };
 
 class Importer {
 public:
-    Importer(const onnx::ModelProto& model, std::string file, ImportReport& report)
-        : g_(model.graph()), file_(std::move(file)), report_(report) {}
+    Importer(const onnx::ModelProto& model, std::string file, ImportReport& report, TrainedWeights* weights)
+        : g_(model.graph()), file_(std::move(file)), report_(report), weights_(weights) {}
 
     ArchSpec run();
 
@@ -104,8 +108,18 @@ private:
     /// The raw little-endian bytes of a tensor, from the model or from its external data file.
     /// Throws ArchError naming the tensor and the file when the file is missing or too short.
     std::string rawBytes(const onnx::TensorProto& t) const;
-    /// A FLOAT or INT64 tensor's values as floats (other types: empty).
+    /// A FLOAT, DOUBLE or INT64 tensor's values as floats (other types: empty).
     std::vector<float> floats(const onnx::TensorProto& t) const;
+    /// The trained tensor `name` that node `n` reads, checked: present (an initializer or a
+    /// constant), float, holding as many values as its dims say, of shape `shape` (its dims
+    /// flattened to that shape when they hold the same count: a bias stored as [1, C]), and
+    /// finite. Throws ArchError naming the tensor and the node otherwise.
+    NetworkTensor weightTensor(const onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& shape,
+                               const char* role) const;
+    /// Reads the trained tensors only when the caller asked for them.
+    bool wantWeights() const { return weights_ != nullptr; }
+    /// The four BatchNormalization inputs of `n` for `channels` channels into `p`.
+    void readBatchNorm(const onnx::NodeProto& n, int channels, PendingOp& p) const;
     const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const char* name) const {
         for (const onnx::AttributeProto& a : n.attribute())
             if (a.name() == name)
@@ -167,6 +181,7 @@ private:
     const onnx::GraphProto& g_;
     std::string file_;
     ImportReport& report_;
+    TrainedWeights* weights_;
     std::map<std::string, const onnx::TensorProto*> consts_;
     std::map<std::string, std::vector<const onnx::NodeProto*>> readers_;
     std::map<std::string, int> values_; // ONNX tensor -> our value id
@@ -204,6 +219,13 @@ std::string Importer::rawBytes(const onnx::TensorProto& t) const {
     const std::string where = "tensor '" + t.name() + "'";
     if (location.empty())
         throw ArchError(file_ + ": " + where + " is stored as external data without a location");
+    // The ONNX external-data format keeps data in the model's folder: no absolute path, no "..".
+    const std::filesystem::path rel(location);
+    if (rel.is_absolute() || std::any_of(rel.begin(), rel.end(), [](const std::filesystem::path& part) {
+            return part == "..";
+        }))
+        throw ArchError(file_ + ": " + where + " is stored at '" + location +
+                        "', outside the model's folder (external data must lie in or below it)");
     const std::filesystem::path path = std::filesystem::path(file_).parent_path() / location;
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -225,10 +247,68 @@ std::string Importer::rawBytes(const onnx::TensorProto& t) const {
     return bytes;
 }
 
+NetworkTensor Importer::weightTensor(const onnx::NodeProto& n, const std::string& name,
+                                    const std::vector<int64_t>& shape, const char* role) const {
+    const onnx::TensorProto* t = constant(name);
+    if (!t)
+        fail(n, std::string("its ") + role + " '" + name + "' is missing (neither an initializer nor a constant)");
+    if (t->data_type() != onnx::TensorProto::FLOAT && t->data_type() != onnx::TensorProto::DOUBLE)
+        fail(n, std::string("its ") + role + " '" + name + "' holds data type " + std::to_string(t->data_type()) +
+                    "; weights are read as float or double");
+    NetworkTensor out;
+    out.data = floats(*t);
+    int64_t declared = 1;
+    std::string dims;
+    for (int64_t d : t->dims()) {
+        declared *= d;
+        dims += (dims.empty() ? "" : "x") + std::to_string(d);
+    }
+    if (int64_t(out.data.size()) != declared)
+        fail(n, std::string("its ") + role + " '" + name + "' declares " + (dims.empty() ? "a scalar" : dims) +
+                    " but holds " + std::to_string(out.data.size()) + " values (a truncated tensor?)");
+    int64_t wanted = 1;
+    std::string want;
+    for (int64_t d : shape) {
+        wanted *= d;
+        want += (want.empty() ? "" : "x") + std::to_string(d);
+    }
+    if (declared != wanted)
+        fail(n, std::string("its ") + role + " '" + name + "' has shape " + dims + ", the layer needs " + want);
+    for (size_t i = 0; i < out.data.size(); ++i)
+        if (!std::isfinite(out.data[i]))
+            fail(n, std::string("its ") + role + " '" + name + "' holds a non-finite value (" +
+                        std::to_string(out.data[i]) + " at element " + std::to_string(i) + ")");
+    out.shape = shape;
+    return out;
+}
+
+void Importer::readBatchNorm(const onnx::NodeProto& n, int channels, PendingOp& p) const {
+    if (n.input_size() < 5)
+        fail(n, "needs scale, bias, mean and variance inputs");
+    p.bnScale = weightTensor(n, n.input(1), {channels}, "scale");
+    p.bnShift = weightTensor(n, n.input(2), {channels}, "bias");
+    p.bnMean = weightTensor(n, n.input(3), {channels}, "running mean");
+    p.bnVar = weightTensor(n, n.input(4), {channels}, "running variance");
+    for (float v : p.bnVar.data)
+        if (v < 0)
+            fail(n, "its running variance '" + n.input(4) + "' holds a negative value");
+    p.bnEps = floatAttr(n, "epsilon", 1e-5f);
+}
+
 std::vector<float> Importer::floats(const onnx::TensorProto& t) const {
     std::vector<float> out;
     const bool raw = t.data_location() == onnx::TensorProto::EXTERNAL || !t.raw_data().empty();
-    if (t.data_type() == onnx::TensorProto::FLOAT) {
+    if (t.data_type() == onnx::TensorProto::DOUBLE) {
+        std::vector<double> v;
+        if (raw) {
+            const std::string bytes = rawBytes(t);
+            v.resize(bytes.size() / sizeof(double));
+            std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+        } else {
+            v.assign(t.double_data().begin(), t.double_data().end());
+        }
+        out.assign(v.begin(), v.end());
+    } else if (t.data_type() == onnx::TensorProto::FLOAT) {
         if (raw) {
             const std::string bytes = rawBytes(t);
             out.resize(bytes.size() / sizeof(float));
@@ -372,6 +452,11 @@ void Importer::conv(const onnx::NodeProto& n) {
     // SE gates and convs on pooled maps have a bias, not batch norm (a 1x1 map has no spatial
     // statistics); the classifier conv is decided once the output is known.
     op.batchNorm = !x.pooled;
+    if (wantWeights()) {
+        p.weight = weightTensor(n, n.input(1), {out, w->dims(1), w->dims(2), w->dims(3)}, "weight");
+        if (n.input_size() > 2 && !n.input(2).empty())
+            p.bias = weightTensor(n, n.input(2), {out}, "bias");
+    }
     addOp(p, v, n.output(0));
 }
 
@@ -454,6 +539,23 @@ void Importer::linear(const onnx::NodeProto& n, const onnx::TensorProto& weight,
     PendingOp p = pending(n, OpKind::Linear, {in});
     p.features = int(weight.dims(transposed ? 1 : 0));
     p.outSet = sets_.make(int(weight.dims(transposed ? 0 : 1)));
+    if (wantWeights()) {
+        // Stored [out, in] as torch's nn.Linear holds it (Gemm with transB = 0 and MatMul give [in, out]).
+        const int64_t outs = weight.dims(transposed ? 0 : 1), ins = p.features;
+        NetworkTensor w = weightTensor(n, n.input(1), {weight.dims(0), weight.dims(1)}, "weight");
+        if (!transposed) {
+            NetworkTensor t;
+            t.shape = {outs, ins};
+            t.data.resize(w.data.size());
+            for (int64_t i = 0; i < ins; ++i)
+                for (int64_t o = 0; o < outs; ++o)
+                    t.data[size_t(o * ins + i)] = w.data[size_t(i * outs + o)];
+            w = std::move(t);
+        }
+        p.weight = std::move(w);
+        if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty())
+            p.bias = weightTensor(n, n.input(2), {outs}, "bias");
+    }
     Value v;
     v.sets = {p.outSet};
     flatValues_.insert(addOp(p, v, out));
@@ -578,15 +680,23 @@ ArchSpec Importer::run() {
         } else if (type == "BatchNormalization") {
             const int v = mapOf(n, n.input(0));
             const Op* producerOp = v > 0 ? &ops_[size_t(v - 1)].op : nullptr;
+            int channels = 0;
+            for (int set : vals_[size_t(v)].sets)
+                channels += sets_.maxChannels(set);
             if (producerOp && producerOp->kind == OpKind::Conv && producerOp->batchNorm &&
                 producerOp->act == Activation::None && readers_[n.input(0)].size() == 1) {
                 values_[n.output(0)] = v; // the PruningNet's BN after the conv
+                if (wantWeights())
+                    readBatchNorm(n, channels, ops_[size_t(v - 1)]);
                 ++report_.convBatchNorms;
                 continue;
             }
             // Pre-activation (BN -> ReLU -> Conv) or after a Concat (DenseNet): a batch norm of
             // its own over its input's channels.
-            addOp(pending(n, OpKind::BatchNorm, {v}), vals_[size_t(v)], n.output(0));
+            PendingOp p = pending(n, OpKind::BatchNorm, {v});
+            if (wantWeights())
+                readBatchNorm(n, channels, p);
+            addOp(p, vals_[size_t(v)], n.output(0));
             ++report_.standaloneBatchNorms;
         } else if (type == "Pad") {
             pad(n);
@@ -634,9 +744,14 @@ ArchSpec Importer::run() {
             // Add of a constant after MatMul: the linear layer's bias.
             const bool biasAdd = type == "Add" && (constant(n.input(0)) || constant(n.input(1)));
             if (biasAdd) {
-                const int v = valueOf(n, n.input(constant(n.input(0)) ? 1 : 0));
-                if (v == 0 || ops_[size_t(v - 1)].op.kind != OpKind::Linear || readers_[n.input(constant(n.input(0)) ? 1 : 0)].size() != 1)
+                const int data = constant(n.input(0)) ? 1 : 0;
+                const int v = valueOf(n, n.input(data));
+                if (v == 0 || ops_[size_t(v - 1)].op.kind != OpKind::Linear || readers_[n.input(data)].size() != 1 ||
+                    !ops_[size_t(v - 1)].bias.data.empty())
                     fail(n, "adds a constant tensor to data, which a pruned network cannot do");
+                if (wantWeights())
+                    ops_[size_t(v - 1)].bias =
+                        weightTensor(n, n.input(1 - data), {ops_[size_t(v - 1)].weight.shape.at(0)}, "bias");
                 values_[n.output(0)] = v;
                 continue;
             }
@@ -795,8 +910,28 @@ ArchSpec Importer::run() {
             throw ArchError(file_ + ": node '" + p.onnxName + "' (Gemm/MatMul): its weight reads " +
                             std::to_string(p.features) + " features, its input has " + std::to_string(features));
     }
-    report_.notes.push_back("the weights in the file are not used: a PruningNet generates the weights of every "
-                            "pruned structure");
+    if (weights_) {
+        const size_t n = ops_.size();
+        for (auto* list : {&weights_->weight, &weights_->bias, &weights_->bnScale, &weights_->bnShift, &weights_->bnMean,
+                           &weights_->bnVar})
+            list->assign(n, NetworkTensor{});
+        weights_->bnEps.assign(n, 1e-5f);
+        for (size_t i = 0; i < n; ++i) {
+            PendingOp& p = ops_[i];
+            weights_->weight[i] = std::move(p.weight);
+            weights_->bias[i] = std::move(p.bias);
+            weights_->bnScale[i] = std::move(p.bnScale);
+            weights_->bnShift[i] = std::move(p.bnShift);
+            weights_->bnMean[i] = std::move(p.bnMean);
+            weights_->bnVar[i] = std::move(p.bnVar);
+            weights_->bnEps[i] = p.bnEps;
+        }
+        report_.notes.push_back("the trained weights are kept: the PruningNet starts from them (train --init weights, "
+                                "the default), and the original model is the reference of every comparison");
+    } else {
+        report_.notes.push_back("the weights in the file are not used: a PruningNet generates the weights of every "
+                                "pruned structure");
+    }
     if (report_.standaloneBatchNorms > 0)
         report_.notes.push_back(std::to_string(report_.standaloneBatchNorms) +
                                 " batch norms do not follow a conv (pre-activation, or after a concatenation): each "
@@ -813,7 +948,7 @@ ArchSpec Importer::run() {
 
 std::vector<std::string> supportedOnnxOps() { return {std::begin(kSupported), std::end(kSupported)}; }
 
-ArchSpec importOnnx(const std::string& path, ImportReport* report) {
+ArchSpec importOnnx(const std::string& path, ImportReport* report, TrainedWeights* weights) {
     // Name the cause a user can act on: a wrong path, a folder, or a file they may not read.
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) && !ec) // an error (a folder it may not enter) is not "missing"
@@ -831,7 +966,14 @@ ArchSpec importOnnx(const std::string& path, ImportReport* report) {
     ImportReport local;
     ImportReport& r = report ? *report : local;
     r.model = path;
-    return Importer(model, path, r).run();
+    if (weights)
+        *weights = TrainedWeights{};
+    ArchSpec arch = Importer(model, path, r, weights).run();
+    if (weights) {
+        arch.weightsFile = std::filesystem::absolute(path).string();
+        arch.weightsSha256 = fileSha256(path);
+    }
+    return arch;
 }
 
 } // namespace mp

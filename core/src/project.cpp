@@ -1,4 +1,5 @@
 #include "metaprune/project.h"
+#include "metaprune/trained.h"
 
 #include <chrono>
 #include <cmath>
@@ -8,9 +9,16 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLockFile>
 
 namespace mp {
+
+namespace {
+/// The project setting holding a training's OriginalModelScore.
+std::string originalKey(int64_t trainingId) { return "original_model." + std::to_string(trainingId); }
+} // namespace
 
 double LearnedCheck::threshold() const {
     const double p = chance / 100.0;
@@ -126,8 +134,31 @@ TrainJob trainInProject(const std::string& dbPath, const DataBundle& data, const
         const Evaluator evaluator(ckpt, data);
         job.check = measureLearned(evaluator, cancel);
         store.setTrainingCheck(job.trainingId, job.check->top1, job.check->chance, job.check->images);
+        if (cfg.initFromWeights) {
+            const ModelScore s = evaluateTrained(evaluator.arch(), checkpointTrainedModel(ckpt), data.test,
+                                                 evaluator.checkpoint().mean, evaluator.checkpoint().stddev, 0, cancel);
+            job.original = OriginalModelScore{
+                s.top1, s.images, countMacs(evaluator.arch(), uniformEncoding(evaluator.arch(), grid::kSize - 1))};
+            store.setSetting(originalKey(job.trainingId),
+                             QJsonDocument(QJsonObject{{"top1", s.top1},
+                                                       {"images", qint64(s.images)},
+                                                       {"macs", qint64(job.original->macs)}})
+                                 .toJson(QJsonDocument::Compact)
+                                 .toStdString());
+        }
     }
     return job;
+}
+
+std::optional<OriginalModelScore> originalModelScore(const Store& store, int64_t trainingId) {
+    const std::optional<std::string> s = store.setting(originalKey(trainingId));
+    if (!s)
+        return std::nullopt;
+    const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(*s)).object();
+    const double top1 = o["top1"].toDouble(-1);
+    if (!(top1 >= 0 && top1 <= 100) || o["macs"].toInteger() <= 0) // a damaged value is no reference
+        return std::nullopt;
+    return OriginalModelScore{top1, o["images"].toInteger(), o["macs"].toInteger()};
 }
 
 LearnedCheck learnedCheckFor(const std::string& dbPath, const Evaluator& evaluator, int64_t trainingId,

@@ -134,7 +134,8 @@ torch::Tensor applyOp(const Op& op, const std::vector<const torch::Tensor*>& in)
     return activate(y, op.act);
 }
 
-PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch), values_(analyzeArchitecture(arch)) {
+PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch, bool fromTrained)
+    : arch_(arch), values_(analyzeArchitecture(arch)), fromTrained_(fromTrained) {
     const size_t n = arch_.ops.size();
     genOfOp_.assign(n, -1);
     bnMean_.resize(n);
@@ -142,6 +143,8 @@ PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch), 
     convBias_.resize(n);
     linWeight_.resize(n);
     linBias_.resize(n);
+    for (auto* list : {&bnWeight_, &bnBias_, &tWeight_, &tBias_, &tBnScale_, &tBnShift_, &tBnMean_, &tBnVar_})
+        list->resize(n);
     size_t lastLinear = n;
     for (size_t i = 0; i < n; ++i)
         if (arch_.ops[i].kind == OpKind::Linear)
@@ -189,7 +192,128 @@ PruningNetModuleImpl::PruningNetModuleImpl(const ArchSpec& arch) : arch_(arch), 
                 register_parameter(name + "_weight", torch::empty({out.maxChannels, maxIn}).uniform_(-bound, bound));
             linBias_[i] = register_parameter(name + "_bias", torch::empty({out.maxChannels}).uniform_(-bound, bound));
         }
+        if (!fromTrained_)
+            continue;
+        const int64_t normChannels = op.kind == OpKind::BatchNorm ? in.maxChannels : out.maxChannels;
+        if (bnMean_[i].defined()) {
+            bnWeight_[i] = register_parameter("bna" + p + "_weight", torch::ones({normChannels}));
+            bnBias_[i] = register_parameter("bna" + p + "_bias", torch::zeros({normChannels}));
+            tBnScale_[i] = register_buffer("trained" + p + "_bn_scale", torch::ones({normChannels}));
+            tBnShift_[i] = register_buffer("trained" + p + "_bn_shift", torch::zeros({normChannels}));
+            tBnMean_[i] = register_buffer("trained" + p + "_bn_mean", torch::zeros({normChannels}));
+            tBnVar_[i] = register_buffer("trained" + p + "_bn_var", torch::ones({normChannels}));
+        }
+        if (op.kind == OpKind::Conv) {
+            const Generator& g = gens_[size_t(genOfOp_[i])];
+            tWeight_[i] = register_buffer("trained" + p + "_weight",
+                                          torch::zeros({g.maxOut, g.maxInPerGroup, op.kernelH, op.kernelW}));
+            if (!op.batchNorm)
+                tBias_[i] = register_buffer("trained" + p + "_bias", torch::zeros({g.maxOut}));
+        } else if (op.kind == OpKind::Linear) {
+            tWeight_[i] = register_buffer("trained" + p + "_weight", torch::zeros_like(linWeight_[i]));
+            tBias_[i] = register_buffer("trained" + p + "_bias", torch::zeros_like(linBias_[i]));
+        }
     }
+    if (fromTrained_)
+        tBnEps_ = register_buffer("trained_bn_eps", torch::full({int64_t(n)}, 1e-5));
+}
+
+void PruningNetModuleImpl::startFrom(const TrainedWeights& w) {
+    if (!fromTrained_)
+        throw std::logic_error("startFrom: this PruningNet was not built to start from a trained model");
+    checkTrainedWeights(arch_, w);
+    torch::NoGradGuard noGrad;
+    const auto set = [&](torch::Tensor& dst, const NetworkTensor& src, const std::string& what, size_t i) {
+        if (src.data.empty())
+            throw std::invalid_argument("startFrom: op '" + arch_.ops[i].name + "' has no " + what +
+                                        " (give every conv its batch norm first: withBatchNormOfEveryConv)");
+        dst.copy_(fromNetworkTensor(src).view(dst.sizes()));
+    };
+    for (size_t i = 0; i < arch_.ops.size(); ++i) {
+        const Op& op = arch_.ops[i];
+        if (op.kind == OpKind::Conv) {
+            Generator& g = gens_[size_t(genOfOp_[i])];
+            set(tWeight_[i], w.weight[i], "weight", i);
+            g.b2.copy_(tWeight_[i].flatten());
+            g.W2.zero_(); // every structure gets the model's leading channels at first
+            g.W2mom.zero_();
+            g.b2mom.zero_();
+            if (!op.batchNorm) {
+                set(tBias_[i], w.bias[i], "bias", i);
+                convBias_[i].copy_(tBias_[i]);
+            }
+        } else if (op.kind == OpKind::Linear) {
+            set(tWeight_[i], w.weight[i], "weight", i);
+            set(tBias_[i], w.bias[i], "bias", i);
+            linWeight_[i].copy_(tWeight_[i]);
+            linBias_[i].copy_(tBias_[i]);
+        }
+        if (bnWeight_[i].defined()) {
+            set(tBnScale_[i], w.bnScale[i], "batch norm", i);
+            set(tBnShift_[i], w.bnShift[i], "batch norm", i);
+            set(tBnMean_[i], w.bnMean[i], "batch norm", i);
+            set(tBnVar_[i], w.bnVar[i], "batch norm", i);
+            tBnEps_[int64_t(i)] = double(w.bnEps[i]);
+            bnWeight_[i].copy_(tBnScale_[i]);
+            bnBias_[i].copy_(tBnShift_[i]);
+            bnMean_[i].copy_(tBnMean_[i].expand_as(bnMean_[i]));
+            bnVar_[i].copy_(tBnVar_[i].expand_as(bnVar_[i]));
+        }
+    }
+}
+
+PrunedWeights PruningNetModuleImpl::inherit(const Encoding& enc) const {
+    if (!fromTrained_)
+        throw std::logic_error("inherit: this PruningNet did not start from a trained model");
+    torch::NoGradGuard noGrad;
+    PrunedWeights w;
+    const size_t n = arch_.ops.size();
+    for (auto* list : {&w.conv, &w.convBias, &w.linWeight, &w.linBias, &w.normScale, &w.normShift, &w.bnGamma, &w.bnBeta})
+        list->resize(n);
+    w.outRanges = normRanges(enc);
+    for (const LayerShape& s : layerShapes(arch_, values_, enc)) {
+        const size_t i = size_t(s.op);
+        const Op& op = arch_.ops[i];
+        w.outRanges[i] = s.outRanges;
+        if (op.kind == OpKind::Linear) {
+            w.linWeight[i] = take(take(tWeight_[i], 0, s.outRanges), 1, s.inRanges);
+            w.linBias[i] = take(tBias_[i], 0, s.outRanges);
+            continue;
+        }
+        torch::Tensor conv = take(tWeight_[i], 0, s.outRanges);
+        if (!op.followsInput())
+            conv = take(conv, 1, s.inRanges);
+        w.conv[i] = conv.contiguous(at::MemoryFormat::ChannelsLast);
+        if (!op.batchNorm)
+            w.convBias[i] = take(tBias_[i], 0, s.outRanges);
+    }
+    for (size_t i = 0; i < n; ++i)
+        if (bnWeight_[i].defined()) {
+            w.bnGamma[i] = take(tBnScale_[i], 0, w.outRanges[i]);
+            w.bnBeta[i] = take(tBnShift_[i], 0, w.outRanges[i]);
+        }
+    return w;
+}
+
+TrainedWeights PruningNetModuleImpl::trained() const {
+    if (!fromTrained_)
+        throw std::logic_error("trained(): this PruningNet did not start from a trained model");
+    TrainedWeights w;
+    const size_t n = arch_.ops.size();
+    for (auto* list : {&w.weight, &w.bias, &w.bnScale, &w.bnShift, &w.bnMean, &w.bnVar})
+        list->assign(n, NetworkTensor{});
+    w.bnEps.assign(n, 1e-5f);
+    const auto get = [](const torch::Tensor& t) { return t.defined() ? toNetworkTensor(t) : NetworkTensor{}; };
+    for (size_t i = 0; i < n; ++i) {
+        w.weight[i] = get(tWeight_[i]);
+        w.bias[i] = get(tBias_[i]);
+        w.bnScale[i] = get(tBnScale_[i]);
+        w.bnShift[i] = get(tBnShift_[i]);
+        w.bnMean[i] = get(tBnMean_[i]);
+        w.bnVar[i] = get(tBnVar_[i]);
+        w.bnEps[i] = tBnEps_[int64_t(i)].item<float>();
+    }
+    return w;
 }
 
 torch::Tensor PruningNetModuleImpl::condition(const Op& op, const Encoding& enc) const {
@@ -246,6 +370,8 @@ PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std
     w.linBias.resize(n);
     w.normScale.resize(n);
     w.normShift.resize(n);
+    w.bnGamma.resize(n);
+    w.bnBeta.resize(n);
     w.outRanges.resize(n);
     for (size_t i = 0; i < n; ++i)
         if (arch_.ops[i].kind == OpKind::BatchNorm)
@@ -282,6 +408,15 @@ PrunedWeights PruningNetModuleImpl::generateForTraining(const Encoding& enc, std
         if (training)
             leaves.push_back(std::move(leaf));
     }
+    for (size_t i = 0; i < n; ++i)
+        if (bnWeight_[i].defined()) {
+            w.bnGamma[i] = take(bnWeight_[i], 0, w.outRanges[i]);
+            w.bnBeta[i] = take(bnBias_[i], 0, w.outRanges[i]);
+            if (!training) {
+                w.bnGamma[i] = w.bnGamma[i].detach();
+                w.bnBeta[i] = w.bnBeta[i].detach();
+            }
+        }
     return w;
 }
 
@@ -306,9 +441,14 @@ int PruningNetModuleImpl::bnKey(size_t i, const Encoding& enc) const {
 torch::Tensor PruningNetModuleImpl::batchNorm(size_t i, const torch::Tensor& y, const Encoding& enc,
                                               const PrunedWeights& w, BnMode mode, BnStats* stats, int recalStep,
                                               Activation act, Activation& fused) {
-    fused = fusedActivation(act) ? act : Activation::None;
+    // Affine parameters come between the normalisation and the activation: nothing fused then.
+    const bool affine = w.bnGamma.size() > i && w.bnGamma[i].defined();
+    fused = fusedActivation(act) && !affine ? act : Activation::None;
+    const auto withAffine = [&](const torch::Tensor& normalised) {
+        return affine ? normalised * w.bnGamma[i].view({1, -1, 1, 1}) + w.bnBeta[i].view({1, -1, 1, 1}) : normalised;
+    };
     if (mode == BnMode::Eval)
-        return normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), fused);
+        return withAffine(normalizeAct(y, stats->mean[i], torch::rsqrt(stats->var[i] + kBnEps), fused));
     // Batch statistics; running statistics get EMA (Train) or the exact cumulative average over
     // recalibration batches: momentum 1/(k+1) at batch k (Recal).
     const RankSum* sync = mode == BnMode::Train ? sync_ : nullptr;
@@ -336,7 +476,8 @@ torch::Tensor PruningNetModuleImpl::batchNorm(size_t i, const torch::Tensor& y, 
             stats->var[i].mul_(1 - momentum).add_(unbiased, momentum);
         }
     }
-    return mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused, sync) : normalizeAct(y, mean, invstd, fused);
+    return withAffine(mode == BnMode::Train ? batchNormActTrain(y, mean, invstd, fused, sync)
+                                            : normalizeAct(y, mean, invstd, fused));
 }
 
 torch::Tensor PruningNetModuleImpl::forward(const torch::Tensor& x, const Encoding& enc, const PrunedWeights& w,
@@ -452,13 +593,17 @@ PrunedWeights foldBatchNorm(const PrunedWeights& w, const BnStats& stats) {
     for (size_t i = 0; i < w.conv.size(); ++i) {
         if (i >= stats.mean.size() || !stats.mean[i].defined())
             continue;
+        // y = gamma (x - mean) invstd + beta = x * scale + (beta - mean * scale); gamma 1, beta 0 without affine.
+        const bool affine = w.bnGamma.size() > i && w.bnGamma[i].defined();
         const torch::Tensor invstd = torch::rsqrt(stats.var[i] + kBnEps);
+        const torch::Tensor scale = affine ? invstd * w.bnGamma[i] : invstd;
+        const torch::Tensor shift = -stats.mean[i] * scale + (affine ? w.bnBeta[i] : torch::zeros_like(scale));
         if (w.conv[i].defined()) {
-            f.conv[i] = (w.conv[i] * invstd.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
-            f.convBias[i] = -stats.mean[i] * invstd;
+            f.conv[i] = (w.conv[i] * scale.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
+            f.convBias[i] = shift;
         } else { // a BatchNorm op
-            f.normScale[i] = invstd;
-            f.normShift[i] = -stats.mean[i] * invstd;
+            f.normScale[i] = scale;
+            f.normShift[i] = shift;
         }
     }
     return f;
@@ -549,16 +694,14 @@ std::vector<torch::Tensor> PruningNetModuleImpl::denseParameters() {
     for (Generator& g : gens_)
         for (const torch::Tensor& t : g.fc1->parameters())
             p.push_back(t);
-    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
-        for (const torch::Tensor& t : *list)
-            if (t.defined())
-                p.push_back(t);
+    for (const torch::Tensor& t : lossParameters())
+        p.push_back(t);
     return p;
 }
 
-std::vector<torch::Tensor> PruningNetModuleImpl::lossParameters() {
+std::vector<torch::Tensor> PruningNetModuleImpl::lossParameters() const {
     std::vector<torch::Tensor> p;
-    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
+    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_, &bnWeight_, &bnBias_})
         for (const torch::Tensor& t : *list)
             if (t.defined())
                 p.push_back(t);
@@ -572,10 +715,8 @@ int64_t PruningNetModuleImpl::generatorParameterCount() const {
             n += t.numel();
         n += g.W2.numel() + g.b2.numel();
     }
-    for (const std::vector<torch::Tensor>* list : {&convBias_, &linWeight_, &linBias_})
-        for (const torch::Tensor& t : *list)
-            if (t.defined())
-                n += t.numel();
+    for (const torch::Tensor& t : lossParameters())
+        n += t.numel();
     return n;
 }
 

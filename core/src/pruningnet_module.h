@@ -8,6 +8,7 @@
 #include "generator_kernels.h"
 #include "metaprune/architecture.h"
 #include "metaprune/export.h"
+#include "metaprune/trained.h"
 
 #include <array>
 #include <vector>
@@ -40,6 +41,10 @@ struct PrunedWeights {
     std::vector<torch::Tensor> linWeight, linBias;
     /// Per BatchNorm op, after foldBatchNorm only: y = x * normScale + normShift, per channel [C].
     std::vector<torch::Tensor> normScale, normShift;
+    /// Per op with a batch norm, in a PruningNet started from a trained model: the used slice
+    /// of its affine parameters (gamma, beta) [C]; undefined otherwise (no affine, as the
+    /// reference PruningNet).
+    std::vector<torch::Tensor> bnGamma, bnBeta;
     /// Per Conv/Linear op: its output channels within the full-width layout; per BatchNorm op:
     /// the channels it normalises (its input's). Index the BN buffers.
     std::vector<std::vector<ChannelRange>> outRanges;
@@ -119,7 +124,28 @@ torch::Tensor convolve(const Op& op, const torch::Tensor& x, const torch::Tensor
 
 class PruningNetModuleImpl : public torch::nn::Module {
 public:
-    explicit PruningNetModuleImpl(const ArchSpec& arch);
+    /// `fromTrained`: a PruningNet that starts at a trained model (startFrom): its batch norms
+    /// get affine parameters (the model's gamma and beta, then trained) and it keeps the
+    /// trained model it started from (trained()), the reference of inherited weights and
+    /// distillation. Otherwise the reference design: batch norm without affine parameters.
+    explicit PruningNetModuleImpl(const ArchSpec& arch, bool fromTrained = false);
+
+    bool fromTrained() const { return fromTrained_; }
+    /// Sets the generators so that every structure's weights are the trained model's leading
+    /// channels: each output layer's bias holds the model's weight tensor and its matrix starts
+    /// at zero; conv biases, linear layers, the batch norms' gamma and beta and their running
+    /// statistics (every scale's row) are the model's; the model itself is kept. `w` is the
+    /// model with a batch norm for every conv and its channels ordered by importance
+    /// (withBatchNormOfEveryConv, orderByImportance). Throws std::logic_error without
+    /// fromTrained, std::invalid_argument when `w` does not fit.
+    void startFrom(const TrainedWeights& w);
+    /// The trained model this PruningNet started from (after startFrom, or as its checkpoint
+    /// kept it). Throws std::logic_error without fromTrained.
+    TrainedWeights trained() const;
+    /// The trained model's own weights for `enc`: the leading channels (the same slices the
+    /// generators give), batch norms with the model's gamma and beta, to be recalibrated like
+    /// generated weights. Throws std::logic_error without fromTrained.
+    PrunedWeights inherit(const Encoding& enc) const;
 
     const ArchSpec& arch() const { return arch_; }
     const std::vector<ValueShape>& values() const { return values_; }
@@ -153,11 +179,12 @@ public:
     BnStats emptyStats(const Encoding& enc) const;
 
     std::vector<Generator>& generators() { return gens_; }
-    /// Parameters updated by torch::optim::SGD: generator first layers, conv biases, linear layers.
+    /// Parameters updated by torch::optim::SGD: generator first layers, conv biases, linear
+    /// layers, batch norms' gamma and beta (fromTrained).
     std::vector<torch::Tensor> denseParameters();
     /// The dense parameters the loss reaches without the generators (conv biases, linear
-    /// layers): their gradients are complete after loss.backward().
-    std::vector<torch::Tensor> lossParameters();
+    /// layers, gamma and beta): their gradients are complete after loss.backward().
+    std::vector<torch::Tensor> lossParameters() const;
 
     /// Training-mode batch norm over the ranks of a data-parallel run (null: this process's
     /// batch only). The caller keeps `sync` alive while training.
@@ -182,6 +209,12 @@ private:
     std::vector<torch::Tensor> bnMean_, bnVar_; // per op: [31, maxOut]
     std::vector<torch::Tensor> convBias_;       // per op: [maxOut] for bias convs
     std::vector<torch::Tensor> linWeight_, linBias_; // per op: [maxOut, maxIn], [maxOut]
+    bool fromTrained_ = false;
+    std::vector<torch::Tensor> bnWeight_, bnBias_; // per op with BN, fromTrained: affine [maxC]
+    /// The trained model (fromTrained), per op: weight, bias (bias convs, linear layers) and
+    /// batch norm, as buffers so that checkpoints keep it; its epsilons [ops].
+    std::vector<torch::Tensor> tWeight_, tBias_, tBnScale_, tBnShift_, tBnMean_, tBnVar_;
+    torch::Tensor tBnEps_;
     const RankSum* sync_ = nullptr;
 };
 TORCH_MODULE(PruningNetModule);

@@ -4,6 +4,7 @@
 
 #include "metaprune/errors.h"
 #include "metaprune/retrain.h"
+#include "retrain_p.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -110,6 +111,57 @@ struct PrunedModelImpl : torch::nn::Module {
         }
     }
 
+    /// Starts from the trained model's leading channels: every conv, linear layer and batch
+    /// norm takes the rows (and columns) of its full-width tensor that the structure keeps,
+    /// the ranges the PruningNet slices too (layerShapes, valueRanges).
+    void loadInherited(const TrainedWeights& t, const Encoding& enc) {
+        torch::NoGradGuard noGrad;
+        const std::vector<ValueShape> values = analyzeArchitecture(arch);
+        const auto rows = [](const NetworkTensor& n, const std::vector<ChannelRange>& ranges) {
+            std::vector<torch::Tensor> parts;
+            const torch::Tensor full = detail::fromNetworkTensor(n);
+            for (const ChannelRange& r : ranges)
+                parts.push_back(full.narrow(0, r.begin, r.count));
+            return torch::cat(parts, 0);
+        };
+        const auto columns = [](const torch::Tensor& full, const std::vector<ChannelRange>& ranges) {
+            std::vector<torch::Tensor> parts;
+            for (const ChannelRange& r : ranges)
+                parts.push_back(full.narrow(1, r.begin, r.count));
+            return torch::cat(parts, 1);
+        };
+        const auto loadNorm = [&](torch::nn::BatchNorm2d& b, size_t i, const std::vector<ChannelRange>& ranges) {
+            if (t.bnScale[i].data.empty())
+                throw std::invalid_argument("inherit: op '" + arch.ops[i].name + "' of the trained model has no batch "
+                                            "norm (the model kept by a PruningNet started from it has one per conv)");
+            b->weight.copy_(rows(t.bnScale[i], ranges));
+            b->bias.copy_(rows(t.bnShift[i], ranges));
+            b->running_mean.copy_(rows(t.bnMean[i], ranges));
+            b->running_var.copy_(rows(t.bnVar[i], ranges));
+        };
+        for (const LayerShape& s : layerShapes(arch, values, enc)) {
+            const size_t i = size_t(s.op);
+            if (conv[i]) {
+                torch::Tensor w = rows(t.weight[i], s.outRanges);
+                if (!arch.ops[i].followsInput()) {
+                    std::vector<ChannelRange> in = s.inRanges;
+                    w = columns(w, in);
+                }
+                conv[i]->weight.copy_(w);
+                if (bn[i])
+                    loadNorm(bn[i], i, s.outRanges);
+                else
+                    conv[i]->bias.copy_(rows(t.bias[i], s.outRanges));
+            } else if (lin[i]) {
+                lin[i]->weight.copy_(columns(rows(t.weight[i], s.outRanges), s.inRanges));
+                lin[i]->bias.copy_(rows(t.bias[i], s.outRanges));
+            }
+        }
+        for (size_t i = 0; i < arch.ops.size(); ++i)
+            if (arch.ops[i].kind == OpKind::BatchNorm)
+                loadNorm(bn[i], i, valueRanges(arch, values[size_t(arch.ops[i].inputs[0])], enc));
+    }
+
     /// Folds each BN's running statistics and affine parameters into its conv for export (a
     /// BatchNorm op into its per-channel scale and shift).
     PrunedNetwork fold(const Encoding& enc, const std::string& metadata) const {
@@ -163,6 +215,27 @@ struct Score {
     int64_t images = 0;
 };
 
+/// BN recalibration of a pruned model: running statistics reset, then exact averages over the
+/// batch statistics of up to 2,048 training images in train mode without gradients.
+void recalibrate(PrunedModel& model, const Dataset& train, const std::vector<int64_t>& images,
+                 const detail::Normalization& norm, int batchSize) {
+    torch::NoGradGuard noGrad;
+    std::vector<torch::nn::BatchNorm2d> norms;
+    for (auto& b : model->bn)
+        if (b) {
+            b->reset_running_stats();
+            b->options.momentum(c10::nullopt); // cumulative average
+            norms.push_back(b);
+        }
+    const std::vector<int64_t> some(images.begin(), images.begin() + std::min<ptrdiff_t>(2048, ptrdiff_t(images.size())));
+    detail::forEachBatch(train, some, batchSize, norm, [&](const torch::Tensor& x, const int64_t*, int64_t n) {
+        if (n > 1) // one image has no batch statistics
+            model->forward(x);
+    });
+    for (auto& b : norms)
+        b->options.momentum(0.1);
+}
+
 Score scoreTest(PrunedModel& model, const Dataset& test, const detail::Normalization& norm,
                 const std::atomic<bool>* cancel) {
     torch::NoGradGuard noGrad;
@@ -191,15 +264,44 @@ Score scoreTest(PrunedModel& model, const Dataset& test, const detail::Normaliza
 
 } // namespace
 
-std::string retrainModeName(RetrainMode mode) { return mode == RetrainMode::FineTune ? "finetune" : "scratch"; }
+std::string retrainModeName(RetrainMode mode) {
+    switch (mode) {
+    case RetrainMode::FineTune:
+        return "finetune";
+    case RetrainMode::Inherit:
+        return "inherit";
+    case RetrainMode::Scratch:
+        break;
+    }
+    return "scratch";
+}
 
 RetrainMode parseRetrainMode(const std::string& name) {
-    if (name == "scratch")
-        return RetrainMode::Scratch;
-    if (name == "finetune")
-        return RetrainMode::FineTune;
-    throw std::invalid_argument("unknown retraining mode '" + name + "' (scratch, finetune)");
+    for (RetrainMode m : {RetrainMode::Scratch, RetrainMode::FineTune, RetrainMode::Inherit})
+        if (name == retrainModeName(m))
+            return m;
+    throw std::invalid_argument("unknown retraining mode '" + name + "' (scratch, finetune, inherit)");
 }
+
+namespace detail {
+
+torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                               const RetrainConfig& cfg) {
+    namespace F = torch::nn::functional;
+    const torch::Tensor hard =
+        F::cross_entropy(student, labels, F::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
+    if (!cfg.distill)
+        return hard;
+    const double t = cfg.distillTemperature;
+    // KL(p_teacher || p_student) at temperature T, averaged over the batch, scaled by T^2 so
+    // that its gradients keep their size as T changes (Hinton et al. 2015).
+    const torch::Tensor soft =
+        F::kl_div(F::log_softmax(student / t, F::LogSoftmaxFuncOptions(1)), F::log_softmax(teacher / t, F::LogSoftmaxFuncOptions(1)),
+                  F::KLDivFuncOptions().reduction(torch::kBatchMean).log_target(true));
+    return (1 - cfg.distillAlpha) * hard + cfg.distillAlpha * t * t * soft;
+}
+
+} // namespace detail
 
 std::string toJson(const RetrainConfig& c) {
     QJsonObject o;
@@ -212,6 +314,8 @@ std::string toJson(const RetrainConfig& c) {
     o["weight_decay"] = c.weightDecay;
     o["label_smoothing"] = c.labelSmoothing;
     o["augment"] = c.augment;
+    if (c.distill) // only then: recipes stored before distillation keep their text
+        o["distill"] = QJsonObject{{"temperature", c.distillTemperature}, {"alpha", c.distillAlpha}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -230,6 +334,12 @@ RetrainConfig retrainConfigFromJson(const std::string& json, uint64_t seed) {
     c.weightDecay = o["weight_decay"].toDouble(c.weightDecay);
     c.labelSmoothing = o["label_smoothing"].toDouble(c.labelSmoothing);
     c.augment = o["augment"].toBool(c.augment);
+    if (o.contains("distill")) {
+        const QJsonObject d = o["distill"].toObject();
+        c.distill = true;
+        c.distillTemperature = d["temperature"].toDouble(c.distillTemperature);
+        c.distillAlpha = d["alpha"].toDouble(c.distillAlpha);
+    }
     c.seed = seed;
     return c;
 }
@@ -237,12 +347,17 @@ RetrainConfig retrainConfigFromJson(const std::string& json, uint64_t seed) {
 RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const DataBundle& data,
                              const CheckpointInfo& checkpoint, const RetrainConfig& cfg,
                              const PrunedNetwork* generated, const RetrainCallbacks& callbacks,
-                             const std::atomic<bool>* cancel) {
+                             const std::atomic<bool>* cancel, const TrainedWeights* trained) {
     validateEncoding(arch, enc);
     if (cfg.epochs < 1 || cfg.batchSize < 2 || !(cfg.lr > 0))
         throw std::invalid_argument("retraining needs epochs >= 1, batch size >= 2 and a positive learning rate");
     if (cfg.mode == RetrainMode::FineTune && (!generated || generated->encoding != enc))
         throw std::invalid_argument("fine-tuning needs the PruningNet's generated network of the same encoding");
+    if ((cfg.mode == RetrainMode::Inherit || cfg.distill) && (!trained || trained->empty()))
+        throw std::invalid_argument(std::string(cfg.distill ? "distillation" : "inheriting weights") +
+                                    " needs the trained model (a PruningNet started from one: train --init weights)");
+    if (cfg.distill && !(cfg.distillTemperature > 0 && cfg.distillAlpha >= 0 && cfg.distillAlpha <= 1))
+        throw std::invalid_argument("distillation needs a positive temperature and an alpha in [0, 1]");
     const Dataset& train = data.train;
     if (train.channels != arch.inChannels || train.height != arch.inHeight || train.width != arch.inWidth ||
         train.numClasses() != arch.classes)
@@ -262,10 +377,18 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
     PrunedModel model(arch, enc);
     if (cfg.mode == RetrainMode::FineTune)
         model->loadGenerated(*generated);
+    if (cfg.mode == RetrainMode::Inherit)
+        model->loadInherited(*trained, enc);
     for (auto& c : model->conv) // channels_last conv weights pick oneDNN's fast kernels (platform.md)
         if (c)
             c->weight.set_data(c->weight.data().contiguous(at::MemoryFormat::ChannelsLast));
     model->train();
+    if (cfg.mode == RetrainMode::Inherit) // the inherited channels' statistics are the full model's
+        recalibrate(model, train, order, norm, cfg.batchSize);
+    // The teacher of distillation: the trained full model in eval mode, on the same batches.
+    detail::PrunedWeights teacher;
+    if (cfg.distill)
+        teacher = detail::fromPrunedNetwork(trainedNetwork(arch, *trained));
     std::vector<torch::Tensor> decay, noDecay;
     model->parameterGroups(decay, noDecay);
     std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -306,8 +429,12 @@ RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const Da
             const torch::Tensor y = detail::makeLabels(train, idx, cfg.batchSize);
             sgd.zero_grad();
             const torch::Tensor logits = model->forward(x);
-            const torch::Tensor loss = torch::nn::functional::cross_entropy(
-                logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
+            torch::Tensor target;
+            if (cfg.distill) {
+                torch::NoGradGuard noGrad;
+                target = detail::forwardFolded(arch, teacher, x);
+            }
+            const torch::Tensor loss = detail::distillationLoss(logits, target, y, cfg);
             loss.backward();
             sgd.step();
             lossSum += loss.item<double>() * double(cfg.batchSize);

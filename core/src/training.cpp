@@ -1,5 +1,7 @@
 #include "training_p.h"
 
+#include "metaprune/onnx_import.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -140,7 +142,8 @@ void withCheckpoint(const std::string& path, CheckpointInfo& info, F&& load) {
 PruningNetModule loadCheckpoint(const std::string& path, CheckpointInfo& info) {
     PruningNetModule net(nullptr);
     withCheckpoint(path, info, [&](torch::serialize::InputArchive& ar) {
-        net = PruningNetModule(architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes));
+        net = PruningNetModule(architectureFor(info.config, info.inChannels, info.inHeight, info.inWidth, info.classes),
+                               info.config.initFromWeights);
         torch::serialize::InputArchive netAr;
         ar.read("net", netAr);
         net->load(netAr);
@@ -252,6 +255,35 @@ std::string checkpointNotFoundMessage(const std::string& path) {
     }
     return msg + "; a copied or renamed project needs its checkpoint folder beside it, under the name it was "
                  "trained with";
+}
+
+TrainedWeights readTrainedModel(const ArchSpec& arch) {
+    if (arch.weightsFile.empty())
+        throw ArchError("the architecture '" + arch.family + "' has no trained weights (import an ONNX model with "
+                        "its weights: metaprune import model.onnx)");
+    if (!fs::exists(arch.weightsFile))
+        throw ArchError(arch.weightsFile + ": the trained model is missing (the architecture was imported from it; "
+                                           "import it again from where it is now)");
+    if (fileSha256(arch.weightsFile) != arch.weightsSha256)
+        throw ArchError(arch.weightsFile + ": the trained model changed since it was imported (SHA-256 " +
+                        arch.weightsSha256.substr(0, 12) + " then); import it again");
+    TrainedWeights w;
+    const ArchSpec imported = importOnnx(arch.weightsFile, nullptr, &w);
+    bool same = imported.ops.size() == arch.ops.size();
+    for (size_t i = 0; same && i < arch.ops.size(); ++i)
+        same = imported.ops[i].name == arch.ops[i].name && imported.ops[i].kind == arch.ops[i].kind;
+    if (!same)
+        throw ArchError(arch.weightsFile + ": its graph is not the architecture's ('" + arch.family + "')");
+    return w;
+}
+
+TrainedWeights checkpointTrainedModel(const std::string& checkpoint) {
+    CheckpointInfo info;
+    const detail::PruningNetModule net = detail::loadCheckpoint(checkpoint, info);
+    if (!net->fromTrained())
+        throw CheckpointError(checkpoint + ": this PruningNet was trained from random weights, not started from a "
+                                           "trained model (train --init weights on an imported model with weights)");
+    return net->trained();
 }
 
 ArchSpec architectureOf(const TrainConfig& cfg, int channels, int height, int width, int classes) {
@@ -434,6 +466,17 @@ void checkBatchSplits(int batchSize, int ranks) {
 
 void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks) {
     checkBatchSplits(cfg.batchSize, ranks);
+    if (cfg.initFromWeights) {
+        const ArchSpec model = cfg.architecture.empty() ? ArchSpec{} : architectureFromJson(cfg.architecture);
+        if (model.weightsFile.empty())
+            throw ConfigError("--init weights needs an architecture with trained weights: import an ONNX model with "
+                              "its weights (metaprune import model.onnx), or train with --init random");
+        if (model.inChannels != data.train.channels || model.classes != data.train.numClasses())
+            throw DataError(data.path + ": the trained model reads " + std::to_string(model.inChannels) +
+                            "-channel images into " + std::to_string(model.classes) + " classes; the data has " +
+                            std::to_string(data.train.channels) + "-channel images in " +
+                            std::to_string(data.train.numClasses()) + " classes");
+    }
     const SearchSplit split = makeSearchSplit(data.train, cfg.searchPerClass, cfg.seed);
     if (int64_t(split.train.size()) < cfg.batchSize)
         throw DataError(data.path + ": " + std::to_string(split.train.size()) +
@@ -477,11 +520,16 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
     info.dataSummary = data.summary;
     for (const std::string& f : data.skipped)
         info.dataSummary += "\nskipped " + f;
-    channelStats(train, split.train, info.mean, info.stddev);
-
     const ArchSpec arch = detail::architectureFor(cfg, info.inChannels, info.inHeight, info.inWidth, info.classes);
+    // A trained model's own normalisation, else the training data's.
+    if (!arch.inputMean.empty()) {
+        info.mean = perChannel(arch.inputMean, arch.inChannels, "preprocessing mean");
+        info.stddev = perChannel(arch.inputStd, arch.inChannels, "preprocessing std");
+    } else {
+        channelStats(train, split.train, info.mean, info.stddev);
+    }
     torch::manual_seed(int64_t(cfg.seed));
-    detail::PruningNetModule net(arch);
+    detail::PruningNetModule net(arch, cfg.initFromWeights);
     torch::optim::SGD sgd(net->denseParameters(),
                           torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay));
     if (rank == 0 && fs::exists(checkpointPath)) { // only rank 0 reads and writes the checkpoint
@@ -495,6 +543,15 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
                 throw CheckpointError(checkpointPath + ": was trained on data of another shape");
         });
         info.step = old.step;
+    } else if (rank == 0 && cfg.initFromWeights) {
+        // The trained model with a batch norm for every conv (statistics of its own activations
+        // on training images where the exporter folded it) and its channels by importance.
+        std::vector<int64_t> sample;
+        const int64_t every = std::max<int64_t>(1, int64_t(split.train.size()) / 4096);
+        for (size_t k = 0; k < split.train.size(); k += size_t(every))
+            sample.push_back(split.train[k]);
+        net->startFrom(orderByImportance(
+            arch, withBatchNormOfEveryConv(arch, readTrainedModel(arch), train, sample, info.mean, info.stddev)));
     }
     const detail::RankSum rankSum{group};
     if (group) {

@@ -132,6 +132,13 @@ struct ArchSpec {
     int classes = 1000;
     std::vector<Gene> genes;
     std::vector<Op> ops;
+    /// The input normalisation a trained model expects, per input channel (or one value for
+    /// all), on pixels scaled to 0..1: x' = (x - mean) / std. Empty: computed from the training
+    /// data, as for a PruningNet trained from scratch.
+    std::vector<float> inputMean, inputStd;
+    /// The ONNX file holding the trained weights of an imported model, and its SHA-256 (hex);
+    /// empty for a description without trained weights.
+    std::string weightsFile, weightsSha256;
 };
 
 /// The number-of-classes marker for Width::fixed (the classifier's output follows the data).

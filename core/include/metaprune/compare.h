@@ -49,6 +49,21 @@ enum class ComparePairing {
 std::string comparePairingName(ComparePairing pairing);
 ComparePairing parseComparePairing(const std::string& name);
 
+/// What the searched structure is compared with at each target: the same uniform structure
+/// either way (every layer at the same fraction), named by how it is made.
+enum class CompareBaseline {
+    /// The paper's uniform width-multiplier network, retrained with the recipe.
+    Uniform,
+    /// Uniform filter pruning by L1 norm (Li et al., ICLR 2017; Torch-Pruning's default): the
+    /// same fraction of every layer, the channels of largest group L1 norm of the trained model
+    /// kept (its importance order), fine-tuned with the same recipe (which must inherit).
+    L1,
+};
+
+/// "uniform" / "l1"; parse throws std::invalid_argument.
+std::string compareBaselineName(CompareBaseline baseline);
+CompareBaseline parseCompareBaseline(const std::string& name);
+
 /// The scale index (0..30) of the uniform network whose MACs are nearest `macs` (the cheaper
 /// one on a tie).
 int nearestUniformIndex(const ArchSpec& arch, int64_t macs);
@@ -68,6 +83,10 @@ struct CompareConfig {
     std::vector<uint64_t> seeds{1, 2}; ///< retraining seeds, the same for both sides
     /// Search with a PruningNet that has not learned (searchInProject throws NotLearnedError otherwise).
     bool allowUnlearned = false;
+    CompareBaseline baseline = CompareBaseline::Uniform;
+    /// With the L1 baseline: also retrain the uniform width-multiplier network from scratch
+    /// (the recipe in scratch mode), as the paper's baseline.
+    bool alsoUniform = false;
 };
 
 /// One searched structure of a comparison (one PruningNet, one search seed) and the uniform
@@ -79,6 +98,8 @@ struct CompareArm {
     int64_t runId = 0;
     CandidateRecord searched, uniform;
     std::vector<double> searchedTop1, uniformTop1; ///< test top-1 (percent) per retraining seed
+    /// With the L1 baseline and alsoUniform: the uniform structure retrained from scratch.
+    std::vector<double> scratchTop1;
 };
 
 /// One MACs target of a comparison.
@@ -88,6 +109,9 @@ struct CompareRow {
     int64_t boundMacs = 0;         ///< the searches' MACs bound (EqualCost: the uniform network's MACs)
     std::vector<CompareArm> arms;  ///< by PruningNet seed, then search seed
     Difference difference;         ///< compareDifference() of the arms
+    /// With a trained model: searched minus the original model's top-1 (points), a one-sample
+    /// t interval over the same pairs as `difference`.
+    std::optional<Difference> toOriginal;
 
     /// Every searched result; every uniform result once per (PruningNet, uniform network).
     std::vector<double> searchedTop1() const;
@@ -107,6 +131,9 @@ struct CompareReport {
     std::string arch; ///< family/preset
     int64_t fullMacs = 0;
     ComparePairing pairing = ComparePairing::AtLeast; ///< reports stored before version 2 paired "at least"
+    CompareBaseline baseline = CompareBaseline::Uniform;
+    /// The trained model the PruningNet started from, evaluated as itself on the test set.
+    std::optional<double> originalTop1;
     RetrainConfig recipe;
     std::vector<uint64_t> seeds, searchSeeds, pruningnetSeeds;
     std::vector<CompareRow> rows;
@@ -114,7 +141,7 @@ struct CompareReport {
     /// the difference with its interval, n and the verdict; then every searched structure.
     /// `narrow`: one list item per target instead of the nine-column table (the app's dock).
     std::string markdown(bool narrow = false) const;
-    /// JSON, "version": 2 (version 1, without the key, is still read).
+    /// JSON, "version": 3 (versions 1 and 2 are still read).
     std::string toJson() const;
 };
 
@@ -165,7 +192,11 @@ std::vector<Encoding> sampleStructuresInBand(const ArchSpec& arch, const CostBan
 /// One sampled structure of a fidelity study.
 struct FidelityPoint {
     CandidateRecord candidate; ///< top1: the PruningNet's prediction (search split)
-    double retrainedTop1 = 0;  ///< test top-1 after the short retraining
+    double retrainedTop1 = 0;  ///< test top-1 after the short retraining, mean over the seeds
+    std::vector<double> retrainedBySeed; ///< one per retraining seed
+    /// With a PruningNet started from a trained model: the trained model's own leading channels
+    /// for this structure, BN recalibrated, on the search split (Evaluator::evaluateInherited).
+    std::optional<double> inheritedTop1;
 };
 
 /// What a fidelity study runs.
@@ -173,6 +204,9 @@ struct FidelityConfig {
     int samples = 12;
     uint64_t seed = 1; ///< of the sampling, the bootstrap and the permutations
     RetrainConfig recipe;
+    /// Retraining seeds of every structure (its retrained top-1 is their mean: the ground truth
+    /// has noise of its own); empty: the recipe's seed alone.
+    std::vector<uint64_t> seeds;
     /// Inside a band: structures spread over it, de-duplicated by channels. Without one: over
     /// the whole MACs range.
     std::optional<CostBand> band;
@@ -196,6 +230,13 @@ struct FidelityReport {
     int requested = 0;    ///< structures asked for
     int64_t attempts = 0; ///< encodings drawn to find them (in a band)
     RetrainConfig recipe;
+    std::vector<uint64_t> seeds; ///< retraining seeds (one value: reports before seed lists)
+    /// With a PruningNet started from a trained model: the inherited weights alone against
+    /// retrained top-1, the proxy the PruningNet must beat besides MACs.
+    std::optional<RankCorrelation> inheritedBaseline;
+    BootstrapCorrelation inheritedInterval;
+    PermutationTest inheritedTest;
+    int inheritedTopKOverlap = 0;
     std::string markdown() const;
     std::string toJson() const;
 };

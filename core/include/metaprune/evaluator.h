@@ -84,6 +84,15 @@ public:
     EvalResult evaluateImages(const Encoding& enc, std::vector<bool>& correct, EvalSplit split = EvalSplit::Search,
                               const std::atomic<bool>* cancel = nullptr, const EvalBudget& budget = {}) const;
 
+    /// The score of the trained model's own leading channels for `enc` (its channels in the
+    /// importance order the PruningNet started from), batch norm recalibrated as evaluate()
+    /// does, no PruningNet: the inherited-weights proxy (EagleEye, ECCV 2020). Throws
+    /// std::logic_error when the PruningNet did not start from a trained model, and as evaluate().
+    EvalResult evaluateInherited(const Encoding& enc, EvalSplit split = EvalSplit::Search,
+                                 const std::atomic<bool>* cancel = nullptr) const;
+    /// Whether the PruningNet started from a trained model (evaluateInherited works).
+    bool fromTrained() const;
+
     /// The pruned network `enc` with PruningNet-generated weights and recalibrated BN folded into
     /// the conv biases, ready for writeNetwork().
     PrunedNetwork prunedNetwork(const Encoding& enc) const;
@@ -96,7 +105,7 @@ public:
 
 private:
     EvalResult run(const Encoding& enc, EvalSplit split, const std::atomic<bool>* cancel, const EvalBudget& budget,
-                   std::vector<bool>* correct) const;
+                   std::vector<bool>* correct, bool inherited = false) const;
     struct Impl;
     std::unique_ptr<Impl> d;
 };

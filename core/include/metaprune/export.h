@@ -2,28 +2,13 @@
 // What an exported pruned network records about itself, and atomic file writing.
 
 #include "metaprune/architecture.h"
+#include "metaprune/network.h"
 #include "metaprune/training.h"
 
 #include <string>
 #include <vector>
 
 namespace mp {
-
-/// A tensor of an exported network, row-major.
-struct NetworkTensor {
-    std::vector<int64_t> shape;
-    std::vector<float> data;
-};
-
-/// A pruned network ready to export: for every op of `arch`, the conv weight [out, in/groups,
-/// k, k] or classifier weight [classes, in] and its bias, with BN folded into the conv biases
-/// (empty for ops without parameters).
-struct PrunedNetwork {
-    ArchSpec arch;
-    Encoding encoding;
-    std::vector<NetworkTensor> weight, bias;
-    std::string metadataJson; ///< describeExport()
-};
 
 enum class ExportFormat {
     TorchScript, ///< a scripted module: torch.jit.load in Python, torch::jit::load in C++

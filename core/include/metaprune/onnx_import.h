@@ -4,10 +4,12 @@
 // walking the graph with a union-find over channel sets, as dependency-graph pruning does:
 // the inputs of every Add and Mul are tied, a depthwise or grouped conv follows its input, a
 // Concat joins its inputs' widths, and the input channels and the classifier's outputs stay
-// fixed; a batch norm follows its input's genes. The weights in the file are not used: a
-// PruningNet generates them. Torch-free.
+// fixed; a batch norm follows its input's genes. The trained weights are read when asked for
+// (trained.h): the model evaluates as itself and PruningNets and pruned networks start from
+// it. Torch-free.
 
 #include "metaprune/architecture.h"
+#include "metaprune/trained.h"
 
 #include <string>
 #include <vector>
@@ -28,9 +30,13 @@ struct ImportReport {
 std::vector<std::string> supportedOnnxOps();
 
 /// Reads `path` and returns its description (family = the file's base name, preset "file").
-/// Throws ArchError naming the file and the cause (no such file, a folder, unreadable, not
-/// ONNX) and, for a graph it cannot take, every unsupported node kind with its first node's
-/// name and the supported ops; nothing is written.
-ArchSpec importOnnx(const std::string& path, ImportReport* report = nullptr);
+/// With `weights`, also the trained tensors of every op (Conv and Gemm/MatMul weights and
+/// biases, BatchNormalization parameters and running statistics, external data included),
+/// and the description records the file and its SHA-256 as its weights (weightsFile). Throws
+/// ArchError naming the file and the cause (no such file, a folder, unreadable, not ONNX),
+/// for a graph it cannot take every unsupported node kind with its first node's name and the
+/// supported ops, and for a weight tensor that is missing, of the wrong shape or type, cut
+/// short or not finite, the tensor and its node; nothing is written.
+ArchSpec importOnnx(const std::string& path, ImportReport* report = nullptr, TrainedWeights* weights = nullptr);
 
 } // namespace mp

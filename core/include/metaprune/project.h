@@ -45,13 +45,28 @@ LearnedCheck measureLearned(const Evaluator& evaluator, const std::atomic<bool>*
 /// The message every command and the app give when a PruningNet has not learned.
 std::string notLearnedMessage(int64_t trainingId, const LearnedCheck& check);
 
+/// The trained model a PruningNet started from, evaluated as itself (its own batch norm
+/// statistics) on the official test set: the reference every pruned network is held against.
+struct OriginalModelScore {
+    double top1 = 0;     ///< percent
+    int64_t images = 0;  ///< test images
+    int64_t macs = 0;    ///< the full network's MACs per image
+};
+
 struct TrainJob {
     TrainOutcome outcome;
     int64_t trainingId = 0;
     bool resumed = false;
     /// Measured when the training finished (also stored with the training row).
     std::optional<LearnedCheck> check;
+    /// A PruningNet started from a trained model (TrainConfig::initFromWeights): that model's
+    /// score, measured when the training finished and stored in the project.
+    std::optional<OriginalModelScore> original;
 };
+
+/// The stored score of training `trainingId`'s original model (TrainJob::original), or nullopt
+/// when its PruningNet did not start from a trained model (or has not finished).
+std::optional<OriginalModelScore> originalModelScore(const Store& store, int64_t trainingId);
 
 /// Trains (or resumes) a PruningNet and records it in the project: a trainings row (status,
 /// steps, checkpoint hash) and one training_log row per progress report. Throws what

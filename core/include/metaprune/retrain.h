@@ -15,6 +15,10 @@ namespace mp {
 enum class RetrainMode {
     Scratch,  ///< fresh initialisation (Kaiming for convs), the paper's protocol
     FineTune, ///< start from the PruningNet's generated weights with recalibrated BN
+    /// Start from the trained model's leading channels (its channels ordered by importance, as
+    /// the PruningNet started from it keeps them) with recalibrated BN: the structure inherits
+    /// the model's weights, as EagleEye and the pruning libraries start.
+    Inherit,
 };
 
 /// The retraining recipe. Every structure compared with another is retrained with the same one.
@@ -30,9 +34,15 @@ struct RetrainConfig {
     double labelSmoothing = 0.1;
     bool augment = false;      ///< random shifts and flips, as in PruningNet training
     uint64_t seed = 1;         ///< initialisation and data order
+    /// Knowledge distillation from the trained full model (Hinton et al. 2015): the loss is
+    /// (1 - alpha) * label-smoothed cross-entropy + alpha * T^2 * KL(softmax(teacher / T) ||
+    /// softmax(student / T)), the teacher's logits from the same batch. Any mode.
+    bool distill = false;
+    double distillTemperature = 4.0;
+    double distillAlpha = 0.9;
 };
 
-/// "scratch" / "finetune"; parse throws std::invalid_argument.
+/// "scratch" / "finetune" / "inherit"; parse throws std::invalid_argument.
 std::string retrainModeName(RetrainMode mode);
 RetrainMode parseRetrainMode(const std::string& name);
 
@@ -70,12 +80,14 @@ struct RetrainCallbacks {
 /// activation per op of the architecture description, SGD with momentum, label smoothing.
 /// It trains on `data.train` without the search split (`checkpoint.config` says which, so the
 /// split stays held out) and reports top-1 on `data.test`, normalised like the PruningNet.
-/// FineTune needs `generated` (Evaluator::prunedNetwork(enc)). Checks `cancel` every step and
-/// returns finished = false. Throws std::invalid_argument for a bad encoding or a missing
-/// `generated`, DataError when the data does not fit the architecture.
+/// FineTune needs `generated` (Evaluator::prunedNetwork(enc)); Inherit and distillation need
+/// `trained` (checkpointTrainedModel: channels in importance order, a batch norm for every
+/// conv). Checks `cancel` every step and returns finished = false. Throws
+/// std::invalid_argument for a bad encoding or a missing `generated` or `trained`, DataError
+/// when the data does not fit the architecture.
 RetrainResult retrainNetwork(const ArchSpec& arch, const Encoding& enc, const DataBundle& data,
                              const CheckpointInfo& checkpoint, const RetrainConfig& cfg,
                              const PrunedNetwork* generated = nullptr, const RetrainCallbacks& callbacks = {},
-                             const std::atomic<bool>* cancel = nullptr);
+                             const std::atomic<bool>* cancel = nullptr, const TrainedWeights* trained = nullptr);
 
 } // namespace mp

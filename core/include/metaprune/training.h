@@ -7,6 +7,7 @@
 #include "metaprune/dataset.h"
 #include "metaprune/distributed.h"
 #include "metaprune/errors.h"
+#include "metaprune/trained.h"
 
 #include <atomic>
 #include <cstdint>
@@ -62,7 +63,17 @@ struct TrainConfig {
     int inputHeight = 0, inputWidth = 0;
     /// Loading an image folder stops when more than this fraction of its files cannot be decoded.
     double maxBad = 0.01;
+    /// Start the PruningNet at the trained model of an imported description with weights
+    /// (trained.h; `train --init weights`, the default for such a description): its channels
+    /// ordered by importance, every structure's weights its leading channels, and its batch
+    /// norms affine. false: random generators, as the reference.
+    bool initFromWeights = false;
 };
+
+/// Peak learning rate of a PruningNet started at a trained model, when none is given: a tenth
+/// of the from-scratch rate, which would first wreck the trained weights (README, "Prune the
+/// model you trained").
+constexpr double kWarmStartLr = 0.04;
 
 /// How data is read rather than what is learnt, so not part of TrainConfig (or of the
 /// checkpoint's name): the results are the same for any value.
@@ -131,6 +142,16 @@ struct TrainOutcome {
 /// Throws ConfigError when a global batch of `batchSize` does not split evenly over `ranks`
 /// processes (each rank trains on an equal shard of every batch).
 void checkBatchSplits(int batchSize, int ranks);
+
+/// The trained model of a description with weights (ArchSpec::weightsFile), read from its ONNX
+/// file: checked against the SHA-256 the import recorded and against the description's ops.
+/// Throws ArchError naming the file (missing, changed since the import, another graph).
+TrainedWeights readTrainedModel(const ArchSpec& arch);
+
+/// The trained model a PruningNet checkpoint started from (train --init weights), channels in
+/// the checkpoint's importance order, a batch norm for every conv. Throws CheckpointError when
+/// the checkpoint holds none (a PruningNet trained from random weights) or cannot be read.
+TrainedWeights checkpointTrainedModel(const std::string& checkpoint);
 
 /// Checks, before anything is written or allocated, that a training of `cfg` on `data` over
 /// `ranks` processes can run: the global batch splits evenly over the ranks (ConfigError), a
