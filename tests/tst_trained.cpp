@@ -344,6 +344,24 @@ private slots:
         QVERIFY2(fmd.contains("Baseline, the inherited weights alone") && fmd.contains("inherited top-1") &&
                      fmd.contains("the mean over retraining seeds 1, 2"),
                  qPrintable(fmd));
+
+        // The command line fine-tunes inherited weights at kInheritLr unless --lr says otherwise
+        // (the from-scratch rate undoes what they bring): the stored recipe says which.
+        const int64_t id = arm.searched.id;
+        for (const QStringList& extra : {QStringList{}, QStringList{"--lr", "0.05"}}) {
+            QProcess cli;
+            cli.start(METAPRUNE_CLI, QStringList{"retrain", "--db", db, "--candidate", QString::number(id), "--mode",
+                                                 "inherit", "--epochs", "1", "--batch-size", "64", "--seed", "7",
+                                                 "--threads", "1"} +
+                                         extra);
+            QVERIFY(cli.waitForFinished(300000));
+            QVERIFY2(cli.exitCode() == 0, qPrintable(cli.readAllStandardError()));
+        }
+        std::vector<double> rates;
+        for (const RetrainRecord& rec : Store(db.toStdString(), StoreMode::ReadOnly).retrains(id))
+            if (rec.seed == 7)
+                rates.push_back(retrainConfigFromJson(rec.config, rec.seed).lr);
+        QCOMPARE(rates, (std::vector<double>{kInheritLr, 0.05}));
     }
 
     // The distillation loss on fixed logits, against the formula computed here in doubles:

@@ -82,6 +82,8 @@ int runFidelity(const Parser& p) {
             throw UsageError("--ground-truth finetune inherits the trained model's channels: leave out --mode");
         cfg.recipe.mode = RetrainMode::Inherit;
         cfg.recipe.distill = true;
+        if (!p.isSet("lr"))
+            cfg.recipe.lr = kInheritLr;
     }
     bool ok = false;
     cfg.seed = p.value("sample-seed").toULongLong(&ok);

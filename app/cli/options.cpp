@@ -130,8 +130,11 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
          "HxW"});
     p.addOption({"epochs", "Training epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Training batch size.", "n", QString::number(d.batchSize)});
-    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
-                 QString::number(d.lr)});
+    p.addOption({"lr",
+                 "Peak learning rate (linear warm-up, then linear decay to 0); starting at a trained "
+                 "model (--init weights) " +
+                     QString::number(kWarmStartLr) + " unless given.",
+                 "x", QString::number(d.lr)});
     p.addOption(
         {"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
     p.addOption({"weight-decay", "Weight decay (the reference uses 0).", "x",
@@ -480,8 +483,10 @@ void addRetrainOptions(Parser& p, const RetrainConfig& d) {
                  QString::number(d.distillAlpha)});
     p.addOption({"epochs", "Retraining epochs.", "n", QString::number(d.epochs)});
     p.addOption({"batch-size", "Retraining batch size.", "n", QString::number(d.batchSize)});
-    p.addOption({"lr", "Peak learning rate (linear warm-up, then linear decay to 0).", "x",
-                 QString::number(d.lr)});
+    p.addOption({"lr",
+                 "Peak learning rate (linear warm-up, then linear decay to 0); with --mode inherit " +
+                     QString::number(kInheritLr) + " unless given.",
+                 "x", QString::number(d.lr)});
     p.addOption(
         {"warmup-steps", "Learning-rate warm-up steps.", "n", QString::number(d.warmupSteps)});
     p.addOption({"weight-decay", "Weight decay on conv and linear weights.", "x",
@@ -499,7 +504,7 @@ RetrainConfig retrainConfigOf(const Parser& p) {
     }
     c.epochs = intValue(p, "epochs", 1, 10000);
     c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
-    c.lr = doubleValue(p, "lr", 1e-8, 100);
+    c.lr = c.mode == RetrainMode::Inherit && !p.isSet("lr") ? kInheritLr : doubleValue(p, "lr", 1e-8, 100);
     c.warmupSteps = intValue(p, "warmup-steps", 0, 1 << 30);
     c.weightDecay = doubleValue(p, "weight-decay", 0, 1);
     c.labelSmoothing = doubleValue(p, "label-smoothing", 0, 0.99);
