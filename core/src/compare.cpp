@@ -470,7 +470,8 @@ std::string CompareReport::markdown(bool narrow) const {
             scratch.insert(scratch.end(), a.scratchTop1.begin(), a.scratchTop1.end());
         if (!scratch.empty())
             md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": the uniform width-multiplier network retrained from "
-                  "scratch: " + formatTop1(scratch) + "\n";
+                  "scratch (the recipe at the from-scratch rate, lr " + fixed("%g", RetrainConfig{}.lr) +
+                  "): " + formatTop1(scratch) + "\n";
     }
     md += "\nSearched structures (MACs ratio = searched / uniform MACs; scale index per gene):\n\n";
     for (const CompareRow& r : rows)
@@ -652,6 +653,7 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                     if (cfg.alsoUniform) {
                         RetrainConfig scratch = r;
                         scratch.mode = RetrainMode::Scratch;
+                        scratch.lr = RetrainConfig{}.lr; // a fine-tuning rate would handicap a fresh start
                         arm.scratchTop1.push_back(
                             retrainCandidate(dbPath, *ev, data, arm.uniform.id, scratch, "compare", progress, cancel)
                                 .testTop1);

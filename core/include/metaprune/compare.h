@@ -85,7 +85,8 @@ struct CompareConfig {
     bool allowUnlearned = false;
     CompareBaseline baseline = CompareBaseline::Uniform;
     /// With the L1 baseline: also retrain the uniform width-multiplier network from scratch
-    /// (the recipe in scratch mode), as the paper's baseline.
+    /// (the recipe in scratch mode, at the from-scratch rate RetrainConfig{}.lr), as the
+    /// paper's baseline.
     bool alsoUniform = false;
 };
 
