@@ -411,6 +411,38 @@ private slots:
         QCOMPARE(ticker->ticks().value(1.0), QString("50% MACs\n2.05M-2.16M vs 2.19M"));
     }
 
+    // Against the L1 baseline the chart names it, adds the uniform network from scratch as a
+    // third bar and draws the original model as a line above which the axis reaches.
+    void compareChartOfTheL1Baseline() {
+        mp::CompareReport report = sampleCompareReport();
+        report.baseline = mp::CompareBaseline::L1;
+        report.originalTop1 = 93.25;
+        for (mp::CompareRow& row : report.rows)
+            for (mp::CompareArm& arm : row.arms)
+                arm.scratchTop1 = {85.0, 86.0};
+        QCustomPlot plot;
+        drawCompareChart(&plot, report);
+        auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->element(0, 0));
+        QVERIFY(title);
+        QCOMPARE(title->text(), QString("mobilenetv2/small: searched vs L1 filter pruning, mean ± sd (n = 4 vs 2)"));
+        QStringList names;
+        for (int i = 0; i < plot.legend->itemCount(); ++i)
+            if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot.legend->item(i)))
+                names << item->plottable()->name();
+        QCOMPARE(names, (QStringList{"searched (MetaPruning)", "L1 filter pruning",
+                                     "uniform width multiplier, from scratch"}));
+        auto* scratch = qobject_cast<QCPBars*>(plot.plottable(4)); // bars and error bars, in pairs
+        QVERIFY(scratch);
+        QCOMPARE(scratch->data()->size(), 3);
+        QCOMPARE(scratch->data()->at(0)->value, 85.5); // both searches' results: 85, 86, 85, 86
+        auto* line = qobject_cast<QCPItemStraightLine*>(plot.item(0));
+        QVERIFY(line);
+        QCOMPARE(line->point1->coords().y(), 93.25);
+        QVERIFY(plot.yAxis->range().upper > 93.25);
+        // Lowest bar end: 85.5 - sd 0.58 (four results) = 84.92; 2 under it, floored: 82.
+        QCOMPARE(plot.yAxis->range().lower, 82.0);
+    }
+
     // The Reports panel's controls become the comparison the CLI's compare runs.
     void comparePanelDescribesTheComparison() {
         ReportPanel panel;

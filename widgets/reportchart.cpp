@@ -3,32 +3,48 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <tuple>
 
 void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report, bool compact) {
     plot->clearPlottables();
     plot->clearItems();
+    const bool l1 = report.baseline == mp::CompareBaseline::L1;
+    bool withScratch = false; // --also-uniform: the width-multiplier network from scratch as a third bar
+    for (const mp::CompareRow& r : report.rows)
+        for (const mp::CompareArm& a : r.arms)
+            withScratch = withScratch || !a.scratchTop1.empty();
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    auto* searched = new QCPBars(plot->xAxis, plot->yAxis);
-    auto* uniform = new QCPBars(plot->xAxis, plot->yAxis);
-    searched->setName(compact ? QCoreApplication::translate("ReportChart", "searched")
-                              : QCoreApplication::translate("ReportChart", "searched (MetaPruning)"));
-    uniform->setName(compact ? QCoreApplication::translate("ReportChart", "uniform")
-                             : QCoreApplication::translate("ReportChart", "uniform width multiplier"));
-    searched->setBrush(QColor(31, 119, 180));
-    uniform->setBrush(QColor(190, 190, 190));
-    searched->setPen(Qt::NoPen);
-    uniform->setPen(Qt::NoPen);
     auto* group = new QCPBarsGroup(plot);
-    searched->setBarsGroup(group);
-    uniform->setBarsGroup(group);
-    searched->setWidth(0.35);
-    uniform->setWidth(0.35);
-    auto* searchedErr = new QCPErrorBars(plot->xAxis, plot->yAxis);
-    auto* uniformErr = new QCPErrorBars(plot->xAxis, plot->yAxis);
-    searchedErr->setDataPlottable(searched);
-    uniformErr->setDataPlottable(uniform);
-    searchedErr->removeFromLegend();
-    uniformErr->removeFromLegend();
+    const double width = withScratch ? 0.26 : 0.35;
+    const auto addBars = [&](const QString& name, const QColor& colour) {
+        auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+        bars->setName(name);
+        bars->setBrush(colour);
+        bars->setPen(Qt::NoPen);
+        bars->setBarsGroup(group);
+        bars->setWidth(width);
+        auto* err = new QCPErrorBars(plot->xAxis, plot->yAxis);
+        err->setDataPlottable(bars);
+        err->removeFromLegend();
+        return std::make_pair(bars, err);
+    };
+    const auto [searched, searchedErr] =
+        addBars(compact ? QCoreApplication::translate("ReportChart", "searched")
+                        : QCoreApplication::translate("ReportChart", "searched (MetaPruning)"),
+                QColor(31, 119, 180));
+    const auto [uniform, uniformErr] =
+        addBars(l1 ? (compact ? QCoreApplication::translate("ReportChart", "L1")
+                              : QCoreApplication::translate("ReportChart", "L1 filter pruning"))
+                   : (compact ? QCoreApplication::translate("ReportChart", "uniform")
+                              : QCoreApplication::translate("ReportChart", "uniform width multiplier")),
+                QColor(190, 190, 190));
+    QCPBars* scratch = nullptr;
+    QCPErrorBars* scratchErr = nullptr;
+    if (withScratch)
+        std::tie(scratch, scratchErr) =
+            addBars(compact ? QCoreApplication::translate("ReportChart", "uniform, scratch")
+                            : QCoreApplication::translate("ReportChart", "uniform width multiplier, from scratch"),
+                    QColor(225, 225, 225));
     double lo = 100, hi = 0;
     for (size_t i = 0; i < report.rows.size(); ++i) {
         const mp::CompareRow& r = report.rows[i];
@@ -43,6 +59,16 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report, bool c
         uniformErr->addData(us);
         lo = std::min({lo, sm - ss, um - us});
         hi = std::max({hi, sm + ss, um + us});
+        if (scratch) {
+            std::vector<double> all;
+            for (const mp::CompareArm& a : r.arms)
+                all.insert(all.end(), a.scratchTop1.begin(), a.scratchTop1.end());
+            const auto [cm, cs] = mp::meanAndSpread(all);
+            scratch->addData(x, cm);
+            scratchErr->addData(cs);
+            lo = std::min(lo, cm - cs);
+            hi = std::max(hi, cm + cs);
+        }
         // Several searches give several structures: their MACs as a range, not the first one's.
         const auto [fewest, most] = std::minmax_element(
             r.arms.begin(), r.arms.end(),
@@ -57,6 +83,20 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report, bool c
                                          .arg(target,
                                               cheapest == dearest ? cheapest : cheapest + QStringLiteral("-") + dearest,
                                               QString::fromStdString(mp::formatMacs(r.arms.front().uniform.macs))));
+    }
+    if (report.originalTop1) {
+        // The model the user brought, as itself: what every pruned network is measured against.
+        auto* line = new QCPItemStraightLine(plot);
+        line->point1->setCoords(0, *report.originalTop1);
+        line->point2->setCoords(1, *report.originalTop1);
+        line->setPen(QPen(QColor(128, 0, 128), 1.5, Qt::DashLine));
+        auto* label = new QCPItemText(plot);
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        label->position->setCoords(0.45, *report.originalTop1);
+        label->setColor(QColor(128, 0, 128));
+        label->setText(QCoreApplication::translate("ReportChart", "original model %1%")
+                           .arg(*report.originalTop1, 0, 'f', 2));
+        hi = std::max(hi, *report.originalTop1);
     }
     plot->xAxis->setTicker(ticker);
     plot->xAxis->setRange(0.4, double(report.rows.size()) + 0.6);
@@ -89,6 +129,8 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report, bool c
         const size_t searchedN = report.rows.empty() ? 0 : report.rows.front().searchedTop1().size();
         const size_t uniformN = report.rows.empty() ? 0 : report.rows.front().uniformTop1().size();
         const QString arch = QString::fromStdString(report.arch);
+        const QString versus = l1 ? QCoreApplication::translate("ReportChart", "searched vs L1 filter pruning")
+                                  : QCoreApplication::translate("ReportChart", "searched vs uniform");
         title->setFont(QFont("sans", compact ? 10 : 11, QFont::Bold));
         if (compact) {
             // The legend names the two sides; the title keeps what it alone says.
@@ -102,14 +144,14 @@ void drawCompareChart(QCustomPlot* plot, const mp::CompareReport& report, bool c
                            QCoreApplication::translate("ReportChart", "%1, axis from %2%").arg(counts).arg(floor));
         } else if (searchedN <= 1 && uniformN <= 1) {
             title->setText(
-                QCoreApplication::translate("ReportChart", "%1: searched vs uniform, one result each (n=1)").arg(arch));
+                QCoreApplication::translate("ReportChart", "%1: %2, one result each (n=1)").arg(arch, versus));
         } else if (searchedN == uniformN) {
-            title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd over %2 results")
-                               .arg(arch)
+            title->setText(QCoreApplication::translate("ReportChart", "%1: %2, mean ± sd over %3 results")
+                               .arg(arch, versus)
                                .arg(searchedN));
         } else {
-            title->setText(QCoreApplication::translate("ReportChart", "%1: searched vs uniform, mean ± sd (n = %2 vs %3)")
-                               .arg(arch)
+            title->setText(QCoreApplication::translate("ReportChart", "%1: %2, mean ± sd (n = %3 vs %4)")
+                               .arg(arch, versus)
                                .arg(searchedN)
                                .arg(uniformN));
         }
