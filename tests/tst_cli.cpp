@@ -356,6 +356,19 @@ private slots:
         QTest::newRow("json names the export itself")
             << QStringList{"export", "--db", "PROJECT", "--uniform", "3", "--output", "/tmp/x.onnx", "--json", "/tmp/x.onnx"}
             << 2 << "--json names the exported file itself";
+        // The trained-model options, refused before any data is read or any search runs.
+        QTest::newRow("inherit on a PruningNet from random weights")
+            << QStringList{"compare", "--db", "PROJECT", "--targets", "50%", "--mode", "inherit"} << 2
+            << "--mode inherit needs the trained model, and this PruningNet was trained from random weights";
+        QTest::newRow("half a normalisation")
+            << QStringList{"import", "TRUNCATED", "-o", "x.arch.json", "--mean", "0.5", "--threads", "1"} << 2
+            << "give --mean and --std together";
+        QTest::newRow("normalisation on the 0..255 scale")
+            << QStringList{"import", "TRUNCATED", "-o", "x.arch.json", "--mean", "73", "--std", "90"} << 2
+            << "--mean '73': the values apply to pixels scaled to 0..1";
+        QTest::newRow("distillation of no weight")
+            << QStringList{"retrain", "--db", "PROJECT", "--candidate", "1", "--distill", "--alpha", "0"} << 2
+            << "--alpha 0 gives the distillation no weight";
     }
     void badInput() {
         QFETCH(QStringList, args);

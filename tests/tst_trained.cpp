@@ -364,6 +364,64 @@ private slots:
         QCOMPARE(rates, (std::vector<double>{kInheritLr, 0.05}));
     }
 
+    // Started at the trained model, the full-width PruningNet (BN recalibrated) scores as the
+    // model does: within 0.5 point on the same test images. A learning rate of 1e-9 leaves the
+    // weights as they started through the one short epoch the checkpoint needs.
+    void warmStartReproducesTheModel() {
+        TrainedWeights w;
+        ArchSpec arch = importOnnx(path("model.onnx").toStdString(), nullptr, &w);
+        arch.inputMean = {0.286f};
+        arch.inputStd = {0.353f};
+        TrainConfig cfg;
+        cfg.family = arch.family;
+        cfg.preset = "file";
+        cfg.architecture = toArchitectureJson(arch);
+        cfg.initFromWeights = true;
+        cfg.lr = 1e-9;
+        cfg.epochs = 1;
+        cfg.batchSize = 64;
+        cfg.searchPerClass = 20;
+        cfg.trainPerClass = 100;
+        cfg.testPerClass = 200;
+        cfg.dataPath = FASHION_MNIST_DIR;
+        const DataBundle small = loadTrainingData(cfg);
+        const std::string ckpt = path("warm0.pt").toStdString();
+        QVERIFY(trainInProject(path("warm0.sqlite").toStdString(), small, cfg, ckpt).outcome.finished);
+        EvalSettings es;
+        es.recalBatches = 8;
+        es.recalBatchSize = 64;
+        es.evalImages = 0;
+        const Evaluator ev(ckpt, small, es);
+        const double pruningNet = ev.evaluate(uniformEncoding(ev.arch(), grid::kSize - 1), EvalSplit::Test).top1;
+        const double model = evaluateTrained(arch, w, small.test, {0.286f}, {0.353f}).top1;
+        qInfo("full-width PruningNet at step 0: %.2f%%, the model %.2f%% (%lld test images)", pruningNet, model,
+              static_cast<long long>(small.test.size()));
+        QVERIFY2(std::abs(pruningNet - model) <= 0.5, qPrintable(QString("%1 vs %2").arg(pruningNet).arg(model)));
+    }
+
+    // A trained model sees the data at its own input size, as `evaluate --model` does, unless
+    // --size says otherwise; an architecture without weights keeps the IDX data's own size.
+    void dataFollowsTheModelsInputSize() {
+        TrainedWeights w;
+        const ArchSpec at32 = resizeArchitecture(importOnnx(path("model.onnx").toStdString(), nullptr, &w), 1, 32, 32, 10);
+        QVERIFY(!at32.weightsFile.empty());
+        TrainConfig cfg;
+        cfg.dataPath = FASHION_MNIST_DIR;
+        cfg.trainPerClass = 5;
+        cfg.testPerClass = 5;
+        const auto sizeWith = [&](ArchSpec arch, int inputSize) {
+            cfg.architecture = toArchitectureJson(arch);
+            cfg.inputHeight = cfg.inputWidth = inputSize;
+            const DataBundle d = loadTrainingData(cfg);
+            return std::make_pair(d.train.height, d.test.width);
+        };
+        QCOMPARE(sizeWith(at32, 0), std::make_pair(32, 32));
+        QCOMPARE(sizeWith(at32, 28), std::make_pair(28, 28));
+        ArchSpec bare = at32;
+        bare.weightsFile.clear();
+        QCOMPARE(sizeWith(bare, 0), std::make_pair(28, 28));
+    }
+
     // The distillation loss on fixed logits, against the formula computed here in doubles:
     // (1 - a) CE(s, y) + a T^2 sum_k p_k (log p_k - log q_k) / N, p = softmax(t / T), q = softmax(s / T).
     void distillationLossByHand() {
@@ -431,12 +489,29 @@ private slots:
                   "    for e in t.external_data:\n"
                   "        if e.key == 'location': e.value = '../external.data'\n"
                   "onnx.save(m, d + '/escape.onnx')\n"
-                  "print(conv.name, w.name, bn.name, bn.input[3])\n",
+                  "import os\n"
+                  "for sub, target in (('link', '../external.data'), ('folder', None)):\n"
+                  "    os.makedirs(d + '/' + sub)\n"
+                  "    m = onnx.load(d + '/external.onnx', load_external_data=False)\n"
+                  "    for t in m.graph.initializer:\n"
+                  "        for e in t.external_data:\n"
+                  "            if e.key == 'location': e.value = sub + '.data'\n"
+                  "    onnx.save(m, d + '/' + sub + '/model.onnx')\n"
+                  "    if target: os.symlink(target, d + '/' + sub + '/' + sub + '.data')\n"
+                  "    else: os.makedirs(d + '/' + sub + '/' + sub + '.data')\n"
+                  "m = onnx.load(d + '/model-bn.onnx'); g = m.graph\n"
+                  "k3 = [n for n in g.node if n.op_type == 'Conv' and list([a for a in n.attribute "
+                  "if a.name == 'kernel_shape'][0].ints) == [3, 3]][0]\n"
+                  "t = [t for t in g.initializer if t.name == k3.input[1]][0]\n"
+                  "a = numpy_helper.to_array(t); o, i = a.shape[0], a.shape[1]\n"
+                  "t.CopyFrom(numpy_helper.from_array(a.reshape(o, i, 9, 1), t.name))\n"
+                  "onnx.save(m, d + '/kernel.onnx')\n"
+                  "print(conv.name, w.name, bn.name, bn.input[3], k3.name, t.name)\n",
                   tmp.path()});
         QVERIFY(py.waitForFinished(120000));
         QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
         const QStringList names = QString::fromUtf8(py.readAllStandardOutput()).trimmed().split(' ');
-        QCOMPARE(names.size(), 4);
+        QCOMPARE(names.size(), 6);
         const QString nan = errorOf(path("nan.onnx"));
         QVERIFY2(nan.contains("node '" + names[0] + "'") && nan.contains("'" + names[1] + "' holds a non-finite value"),
                  qPrintable(nan));
@@ -447,6 +522,37 @@ private slots:
         QVERIFY(errorOf(path("external.onnx")) == "accepted");
         const QString escape = errorOf(path("escape.onnx"));
         QVERIFY2(escape.contains("is stored at '../external.data', outside the model's folder"), qPrintable(escape));
+        // However the location is spelt: a link out of the folder, a folder instead of a file.
+        const QString link = errorOf(path("link/model.onnx"));
+        QVERIFY2(link.contains("is stored at 'link.data', a link to '" + QFileInfo(path("external.data")).canonicalFilePath() +
+                               "' outside the model's folder"),
+                 qPrintable(link));
+        const QString folder = errorOf(path("folder/model.onnx"));
+        QVERIFY2(folder.contains("is stored in '" + path("folder/folder.data") + "', which is not a file"),
+                 qPrintable(folder));
+        // The weights do not match the node's kernel_shape: 9x1 where the conv says 3x3.
+        const QString kernel = errorOf(path("kernel.onnx"));
+        QVERIFY2(kernel.contains("node '" + names[4] + "'") &&
+                     kernel.contains("its weight '" + names[5] + "' has a 9x1 kernel, its kernel_shape says 3x3"),
+                 qPrintable(kernel));
+        // The fingerprint covers the external data: a changed byte there is a changed model.
+        TrainedWeights w;
+        const ArchSpec before = importOnnx(path("external.onnx").toStdString(), nullptr, &w);
+        QVERIFY(before.weightsSha256 != fileSha256(path("external.onnx").toStdString()));
+        {
+            QFile data(path("external.data"));
+            QVERIFY(data.open(QIODevice::ReadWrite));
+            QByteArray bytes = data.readAll();
+            bytes[7] = char(bytes[7] ^ 0x40);
+            QVERIFY(data.seek(0) && data.write(bytes) == bytes.size());
+        }
+        QVERIFY_THROWS_EXCEPTION(ArchError, readTrainedModel(before));
+        try {
+            readTrainedModel(before);
+        } catch (const ArchError& e) {
+            QVERIFY2(QString(e.what()).contains("the trained model or its external data changed since it was imported"),
+                     e.what());
+        }
         QVERIFY(QFile::remove(path("external.data")));
         const QString absent = errorOf(path("external.onnx"));
         QVERIFY2(absent.contains("is stored in '" + path("external.data") + "', which does not exist"), qPrintable(absent));

@@ -197,9 +197,10 @@ void ParetoPlot::setOriginalModel(std::optional<Reference> original) {
     originalPoint_->data()->clear();
     originalPoint_->removeFromLegend();
     if (original_) {
-        // A line across any x range the plot will show, so that it needs no update on rescale.
+        // A line across any x range the plot will show (ten times the model's cost), so that it
+        // needs no update on rescale; a far longer one loses its dashes to Qt's clipping.
         originalLine_->addData(0, original_->top1);
-        originalLine_->addData(1e9, original_->top1);
+        originalLine_->addData(10 * std::max(1.0, double(original_->macs) / kMega), original_->top1);
         if (!model_.latencyAxis()) { // its latency is not known: the line alone then
             originalPoint_->addData(double(original_->macs) / kMega, original_->top1);
             originalPoint_->addToLegend();

@@ -154,6 +154,9 @@ void addPreprocessingOptions(Parser& p);
 /// channel); `fallback` for each channel when unset. UsageError for another count, a value
 /// that is not finite, or a std that is not positive.
 std::vector<float> preprocessingOf(const Parser& p, const QString& name, int channels, float fallback);
+/// --mean or --std as given (empty when not given), checked without the model: both or neither,
+/// finite, std positive, on the 0..1 pixel scale; throws UsageError.
+std::vector<float> preprocessingValues(const Parser& p, const QString& name);
 /// "0.286" or "0.485,0.456,0.406".
 std::string floatsText(const std::vector<float>& values);
 

@@ -23,12 +23,17 @@ int evaluateModel(const Parser& p) {
     for (const char* other : {"encoding", "uniform", "checkpoint", "training", "no-recal"})
         if (p.isSet(other))
             throw UsageError(std::string("--model scores the trained model itself; --") + other + " does not apply");
+    preprocessingValues(p, "mean"); // a bad value is refused before the model and the data are read
+    preprocessingValues(p, "std");
     const QString model = QFileInfo(p.value("model")).absoluteFilePath();
     TrainedWeights weights;
     ImportReport report;
     const ArchSpec arch = importOnnx(model.toStdString(), &report, &weights);
     const std::vector<float> mean = preprocessingOf(p, "mean", arch.inChannels, 0.0f),
                              stddev = preprocessingOf(p, "std", arch.inChannels, 1.0f);
+    if (!p.isSet("mean"))
+        std::fprintf(stderr, "metaprune: no --mean/--std: the model sees pixels scaled to 0..1, not normalised; give "
+                             "the normalisation it was trained with\n");
     DataOptions o;
     o.height = arch.inHeight;
     o.width = arch.inWidth;

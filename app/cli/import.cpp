@@ -16,12 +16,18 @@ void declareImport(Parser& p) {
     p.addOption({{"o", "output"}, "Architecture file to write (.arch.json).", "file"});
     p.addOption({"batch-size", "Training batch size, for the PruningNet's memory estimate.", "n", "128"});
     addPreprocessingOptions(p);
+    // Accepted as by every command, so that scripts can pass it everywhere; reading a model is
+    // single-threaded.
+    p.addOption({"threads", "LibTorch threads (the import uses one).", "n", "1"});
 }
 
 int runImport(const Parser& p) {
     const QStringList args = p.positionalArguments();
     if (args.size() < 2) throw UsageError("name the ONNX model: metaprune import model.onnx -o net.arch.json");
     if (!p.isSet("output")) throw UsageError("--output (-o) is required: where to write the architecture file");
+    intValue(p, "threads", 0, 1024); // checked as elsewhere
+    preprocessingValues(p, "mean"); // a bad value is refused before the model is read
+    preprocessingValues(p, "std");
     const QString model = QFileInfo(args[1]).absoluteFilePath();
     const QString output = QFileInfo(p.value("output")).absoluteFilePath();
     checkWritable(output);

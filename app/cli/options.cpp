@@ -514,6 +514,8 @@ RetrainConfig retrainConfigOf(const Parser& p) {
     c.distillAlpha = doubleValue(p, "alpha", 0, 1);
     if (!c.distill && (p.isSet("temperature") || p.isSet("alpha")))
         throw UsageError("--temperature and --alpha set the distillation: give --distill too");
+    if (c.distill && c.distillAlpha == 0)
+        throw UsageError("--alpha 0 gives the distillation no weight: leave out --distill instead");
     return c;
 }
 
@@ -545,18 +547,31 @@ void addPreprocessingOptions(Parser& p) {
     p.addOption({"std", "Input standard deviation the trained model expects (as --mean).", "s"});
 }
 
-std::vector<float> preprocessingOf(const Parser& p, const QString& name, int channels, float fallback) {
-    if (!p.isSet(name))
-        return std::vector<float>(size_t(channels), fallback);
+std::vector<float> preprocessingValues(const Parser& p, const QString& name) {
+    if (p.isSet("mean") != p.isSet("std")) // half a normalisation silently scores another model
+        throw UsageError("give --mean and --std together: the normalisation the model was trained with");
     std::vector<float> v;
+    if (!p.isSet(name))
+        return v;
     for (const QString& part : p.value(name).split(',')) {
         bool ok = false;
         const double x = part.trimmed().toDouble(&ok);
         if (!ok || !std::isfinite(x) || (name == "std" && !(x > 0)))
             throw UsageError("--" + name.toStdString() + " '" + p.value(name).toStdString() + "': give " +
                              (name == "std" ? "positive numbers" : "numbers") + " (one, or one per channel)");
+        if (std::abs(x) > 2)
+            throw UsageError("--" + name.toStdString() + " '" + p.value(name).toStdString() +
+                             "': the values apply to pixels scaled to 0..1 (divide values on the 0..255 scale by "
+                             "255)");
         v.push_back(float(x));
     }
+    return v;
+}
+
+std::vector<float> preprocessingOf(const Parser& p, const QString& name, int channels, float fallback) {
+    const std::vector<float> v = preprocessingValues(p, name);
+    if (v.empty())
+        return std::vector<float>(size_t(channels), fallback);
     if (v.size() == 1)
         return std::vector<float>(size_t(channels), v[0]);
     if (int(v.size()) != channels)

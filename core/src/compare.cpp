@@ -335,10 +335,13 @@ CompareBaseline parseCompareBaseline(const std::string& name) {
 
 namespace {
 /// Searched minus the original model, one value per pair of compareDifference().
-Difference differenceToOriginal(const CompareRow& row, double original) {
+/// The searched side (or the baseline's, `baselineSide`) minus the original model.
+Difference differenceToOriginal(const CompareRow& row, double original, bool baselineSide = false) {
     std::vector<double> searched, uniform;
     int pruningnets = 0;
     seedPairs(row, searched, uniform, &pruningnets);
+    if (baselineSide)
+        searched = uniform;
     const std::vector<double> reference(searched.size(), original);
     if (searched.size() < 2) {
         Difference d;
@@ -464,7 +467,8 @@ std::string CompareReport::markdown(bool narrow) const {
     for (const CompareRow& r : rows) {
         if (r.toOriginal)
             md += "- " + fixed("%.1f%%", 100 * r.fraction) + ": searched vs the original model " +
-                  formatDifference(*r.toOriginal) + "\n";
+                  formatDifference(*r.toOriginal) + "\n- " + fixed("%.1f%%", 100 * r.fraction) + ": " + side +
+                  " vs the original model " + formatDifference(differenceToOriginal(r, *originalTop1, true)) + "\n";
         std::vector<double> scratch;
         for (const CompareArm& a : r.arms)
             scratch.insert(scratch.end(), a.scratchTop1.begin(), a.scratchTop1.end());
@@ -534,6 +538,17 @@ PairedAccuracy comparePaired(const Evaluator& evaluator, const Encoding& a, cons
     return pairedAccuracy(ca, cb);
 }
 
+namespace {
+/// Inherited weights and distillation need the trained model; checked before any search or
+/// retraining runs (a refusal after an hour of searching loses the user's time).
+void checkRecipeHasItsModel(const Evaluator& evaluator, const RetrainConfig& recipe) {
+    if ((recipe.mode == RetrainMode::Inherit || recipe.distill) && !evaluator.checkpoint().config.initFromWeights)
+        throw ConfigError(std::string(recipe.mode == RetrainMode::Inherit ? "--mode inherit" : "--distill") +
+                          " needs the trained model, and this PruningNet was trained from random weights (train "
+                          "--init weights on a model imported with its weights)");
+}
+} // namespace
+
 CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
                                  int64_t trainingId, const CompareConfig& cfg, const JobProgressFn& progress,
                                  const std::atomic<bool>* cancel) {
@@ -545,6 +560,7 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
     if (cfg.alsoUniform && cfg.baseline != CompareBaseline::L1)
         throw ConfigError("the uniform width-multiplier network is the baseline already; --also-uniform adds it "
                           "beside the L1 baseline");
+    checkRecipeHasItsModel(evaluator, cfg.recipe);
     const ArchSpec& arch = evaluator.arch();
     const TrainConfig baseTraining = evaluator.checkpoint().config;
     CompareReport report;
@@ -966,6 +982,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
         throw std::invalid_argument("a rank correlation needs at least 3 structures, got " + std::to_string(cfg.samples));
     if (cfg.topK < 1)
         throw ConfigError("the top-k overlap needs k >= 1, got " + std::to_string(cfg.topK));
+    checkRecipeHasItsModel(evaluator, cfg.recipe);
     const ArchSpec& arch = evaluator.arch();
     FidelityReport report;
     report.recipe = cfg.recipe;

@@ -131,6 +131,14 @@ DataBundle loadTrainingData(const TrainConfig& cfg, const LoaderSettings& loader
     DataOptions o;
     o.height = cfg.inputHeight;
     o.width = cfg.inputWidth;
+    if (o.height == 0 && !cfg.architecture.empty()) {
+        // A trained model sees images at the size it was trained at, as `evaluate --model` does.
+        const ArchSpec arch = architectureFromJson(cfg.architecture);
+        if (!arch.weightsFile.empty()) {
+            o.height = arch.inHeight;
+            o.width = arch.inWidth;
+        }
+    }
     folderInputSize(cfg, o.folderHeight, o.folderWidth);
     o.augment = cfg.augment;
     o.trainPerClass = cfg.trainPerClass;

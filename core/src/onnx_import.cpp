@@ -2,6 +2,8 @@
 // the ONNX object library, apart from the torch sources (core/CMakeLists.txt).
 #include "metaprune/onnx_import.h"
 
+#include <QCryptographicHash>
+
 #include "export_names.h"
 #include "metaprune/training.h"
 
@@ -95,6 +97,8 @@ public:
         : g_(model.graph()), file_(std::move(file)), report_(report), weights_(weights) {}
 
     ArchSpec run();
+    /// The external data files read so far (normalised paths): part of the weights' fingerprint.
+    const std::set<std::string>& externalFiles() const { return externalFiles_; }
 
 private:
     [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& what) const {
@@ -196,6 +200,7 @@ private:
     std::set<const onnx::NodeProto*> skip_; // gates of Mul(x, Sigmoid(x)) and the like, handled with their Mul
     std::set<std::string> names_; // exported forms of the op names given so far
     std::set<int> tied_; // sets joined by an Add or Mul (stage genes)
+    mutable std::set<std::string> externalFiles_;
     UnionFind sets_;
     int inputSet_ = -1;
     int height_ = 0, width_ = 0;
@@ -226,7 +231,21 @@ std::string Importer::rawBytes(const onnx::TensorProto& t) const {
         }))
         throw ArchError(file_ + ": " + where + " is stored at '" + location +
                         "', outside the model's folder (external data must lie in or below it)");
-    const std::filesystem::path path = std::filesystem::path(file_).parent_path() / location;
+    const std::filesystem::path folder = std::filesystem::path(file_).parent_path();
+    const std::filesystem::path path = folder / location;
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+        // A link may lead out of the folder however the location is spelt: check where it ends.
+        const std::filesystem::path real = std::filesystem::canonical(path, ec);
+        const std::filesystem::path home = std::filesystem::canonical(folder.empty() ? "." : folder, ec);
+        const auto [end, at] = std::mismatch(home.begin(), home.end(), real.begin(), real.end());
+        if (!ec && end != home.end())
+            throw ArchError(file_ + ": " + where + " is stored at '" + location + "', a link to '" + real.string() +
+                            "' outside the model's folder (external data must lie in or below it)");
+        if (!std::filesystem::is_regular_file(path, ec))
+            throw ArchError(file_ + ": " + where + " is stored in '" + path.string() + "', which is not a file");
+    }
+    externalFiles_.insert(path.lexically_normal().string());
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw ArchError(file_ + ": " + where + " is stored in '" + path.string() + "', which " +
@@ -253,8 +272,9 @@ NetworkTensor Importer::weightTensor(const onnx::NodeProto& n, const std::string
     if (!t)
         fail(n, std::string("its ") + role + " '" + name + "' is missing (neither an initializer nor a constant)");
     if (t->data_type() != onnx::TensorProto::FLOAT && t->data_type() != onnx::TensorProto::DOUBLE)
-        fail(n, std::string("its ") + role + " '" + name + "' holds data type " + std::to_string(t->data_type()) +
-                    "; weights are read as float or double");
+        fail(n, std::string("its ") + role + " '" + name + "' holds " +
+                    onnx::TensorProto_DataType_Name(onnx::TensorProto_DataType(t->data_type())) +
+                    " values; weights are read as FLOAT or DOUBLE (export in float32)");
     NetworkTensor out;
     out.data = floats(*t);
     int64_t declared = 1;
@@ -408,8 +428,21 @@ void Importer::conv(const onnx::NodeProto& n) {
     const int in = mapOf(n, n.input(0));
     const Value& x = vals_[size_t(in)];
     const onnx::TensorProto* w = n.input_size() > 1 ? constant(n.input(1)) : nullptr;
+    if (!w && n.input_size() > 1 && std::none_of(g_.node().begin(), g_.node().end(),
+                                                 [&](const onnx::NodeProto& m) {
+                                                     return std::find(m.output().begin(), m.output().end(),
+                                                                      n.input(1)) != m.output().end();
+                                                 }))
+        fail(n, "its weight '" + n.input(1) + "' is missing (neither an initializer nor a constant)");
     if (!w || w->dims_size() != 4)
-        fail(n, "needs a constant 4-D weight (a conv whose weights are computed is not a CNN layer)");
+        fail(n, w ? "its weight '" + n.input(1) + "' has " + std::to_string(w->dims_size()) +
+                        " dimensions; a conv's has 4"
+                  : std::string("needs a constant 4-D weight (a conv whose weights are computed is not a CNN layer)"));
+    if (const std::vector<int64_t> k = intsAttr(n, "kernel_shape");
+        !k.empty() && (k.size() != 2 || k[0] != w->dims(2) || k[1] != w->dims(3)))
+        fail(n, "its weight '" + n.input(1) + "' has a " + std::to_string(w->dims(2)) + "x" +
+                    std::to_string(w->dims(3)) + " kernel, its kernel_shape says " +
+                    (k.size() == 2 ? std::to_string(k[0]) + "x" + std::to_string(k[1]) : std::string("otherwise")));
     const std::string autoPad = attribute(n, "auto_pad") ? attribute(n, "auto_pad")->s() : "NOTSET";
     if (autoPad != "NOTSET")
         fail(n, "auto_pad " + autoPad + " is not supported (export with explicit pads)");
@@ -435,8 +468,8 @@ void Importer::conv(const onnx::NodeProto& n) {
     Value v;
     v.pooled = x.pooled;
     if (int(w->dims(1)) * group != cin)
-        fail(n, "its weight reads " + std::to_string(w->dims(1) * group) + " channels, its input has " +
-                    std::to_string(cin));
+        fail(n, "its weight '" + n.input(1) + "' reads " + std::to_string(w->dims(1) * group) +
+                    " channels, its input has " + std::to_string(cin));
     if (group == 1) {
         p.outSet = sets_.make(out);
         v.sets = {p.outSet};
@@ -948,6 +981,19 @@ ArchSpec Importer::run() {
 
 std::vector<std::string> supportedOnnxOps() { return {std::begin(kSupported), std::end(kSupported)}; }
 
+namespace {
+std::string trainedModelSha256(const std::string& model, const std::set<std::string>& externalFiles) {
+    if (externalFiles.empty())
+        return fileSha256(model);
+    // The model and every data file beside it: a change to either changes the weights.
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    h.addData(QByteArray::fromStdString(fileSha256(model)));
+    for (const std::string& f : externalFiles)
+        h.addData(QByteArray::fromStdString(std::filesystem::path(f).filename().string() + ":" + fileSha256(f)));
+    return h.result().toHex().toStdString();
+}
+} // namespace
+
 ArchSpec importOnnx(const std::string& path, ImportReport* report, TrainedWeights* weights) {
     // Name the cause a user can act on: a wrong path, a folder, or a file they may not read.
     std::error_code ec;
@@ -968,10 +1014,11 @@ ArchSpec importOnnx(const std::string& path, ImportReport* report, TrainedWeight
     r.model = path;
     if (weights)
         *weights = TrainedWeights{};
-    ArchSpec arch = Importer(model, path, r, weights).run();
+    Importer importer(model, path, r, weights);
+    ArchSpec arch = importer.run();
     if (weights) {
         arch.weightsFile = std::filesystem::absolute(path).string();
-        arch.weightsSha256 = fileSha256(path);
+        arch.weightsSha256 = trainedModelSha256(path, importer.externalFiles());
     }
     return arch;
 }

@@ -130,7 +130,7 @@ ModelScore evaluateTrained(const ArchSpec& arch, const TrainedWeights& w, const 
         throw DataError("the model reads " + std::to_string(arch.inChannels) + "x" + std::to_string(arch.inHeight) +
                         "x" + std::to_string(arch.inWidth) + " input, the data is " + std::to_string(data.channels) +
                         "x" + std::to_string(data.height) + "x" + std::to_string(data.width));
-    if (data.numClasses() > arch.classes)
+    if (data.numClasses() != arch.classes) // class k of the data is output k of the model
         throw DataError("the model has " + std::to_string(arch.classes) + " outputs, the data " +
                         std::to_string(data.numClasses()) + " classes");
     const detail::Normalization norm{perChannel(mean, arch.inChannels, "--mean"),

@@ -264,11 +264,21 @@ TrainedWeights readTrainedModel(const ArchSpec& arch) {
     if (!fs::exists(arch.weightsFile))
         throw ArchError(arch.weightsFile + ": the trained model is missing (the architecture was imported from it; "
                                            "import it again from where it is now)");
-    if (fileSha256(arch.weightsFile) != arch.weightsSha256)
-        throw ArchError(arch.weightsFile + ": the trained model changed since it was imported (SHA-256 " +
-                        arch.weightsSha256.substr(0, 12) + " then); import it again");
+    const auto changed = [&] {
+        return ArchError(arch.weightsFile + ": the trained model or its external data changed since it was imported "
+                         "(SHA-256 " + arch.weightsSha256.substr(0, 12) + " then); import it again");
+    };
     TrainedWeights w;
-    const ArchSpec imported = importOnnx(arch.weightsFile, nullptr, &w);
+    ArchSpec imported;
+    try {
+        imported = importOnnx(arch.weightsFile, nullptr, &w);
+    } catch (const ArchError&) {
+        if (fileSha256(arch.weightsFile) != arch.weightsSha256)
+            throw changed();
+        throw;
+    }
+    if (imported.weightsSha256 != arch.weightsSha256)
+        throw changed();
     bool same = imported.ops.size() == arch.ops.size();
     for (size_t i = 0; same && i < arch.ops.size(); ++i)
         same = imported.ops[i].name == arch.ops[i].name && imported.ops[i].kind == arch.ops[i].kind;
