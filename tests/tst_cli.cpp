@@ -88,6 +88,13 @@ private slots:
         // A 15-step training logs every step, so its curve has a line to draw.
         QCOMPARE(store.trainingLog(t.id).size(), size_t(t.steps));
         QCOMPARE(store.runs().size(), size_t(1));
+        // The best structure is named by the id retrain --candidate takes: a searched one of the run.
+        const QRegularExpressionMatch best = QRegularExpression("Best searched structure \\(candidate (\\d+)\\): ").match(r.out);
+        QVERIFY2(best.hasMatch(), qPrintable(r.out));
+        int searchedWithThatId = 0;
+        for (const CandidateRecord& c : store.candidates(store.runs()[0].id))
+            searchedWithThatId += c.id == best.captured(1).toLongLong() && c.origin != "uniform";
+        QCOMPARE(searchedWithThatId, 1);
         const RunRecord run = store.runs()[0];
         QCOMPARE(QString::fromStdString(run.status), QString("finished"));
         const SearchConfig cfg = searchConfigFromJson(run.config);

@@ -123,9 +123,10 @@ std::string noSearchedCandidatesText(const std::vector<CandidateRecord>& all, co
 
 void printBestVsUniform(const CandidateRecord& best, const std::vector<CandidateRecord>& all,
                         int64_t fullMacs) {
-    std::printf("Best searched structure: %s MACs (%.1f%% of full), %lld params, top-1 %.2f%% "
+    // Its id is what retrain --candidate and export --candidate take.
+    std::printf("Best searched structure (candidate %lld): %s MACs (%.1f%% of full), %lld params, top-1 %.2f%% "
                 "(search split)\n",
-                formatMacs(best.macs).c_str(), 100.0 * double(best.macs) / double(fullMacs),
+                static_cast<long long>(best.id), formatMacs(best.macs).c_str(), 100.0 * double(best.macs) / double(fullMacs),
                 static_cast<long long>(best.params), best.top1);
     std::printf("  channels: %s\n", channelsToString(best.channels).c_str());
     std::printf("  encoding: %s\n", genesText(best.genes).c_str());
