@@ -112,6 +112,30 @@ class TestTrained : public QObject {
 
     QString path(const QString& name) const { return tmp.filePath(name); }
 
+    /// One short warm PruningNet training of model.onnx (normalised as trained_model.py does) on
+    /// 100 training images per class and `testPerClass` test images, batch 64.
+    TrainConfig warmTraining(double lr, int testPerClass) const {
+        TrainedWeights w;
+        ArchSpec arch = importOnnx(path("model.onnx").toStdString(), nullptr, &w);
+        arch.inputMean = {0.286f};
+        arch.inputStd = {0.353f};
+        TrainConfig cfg;
+        cfg.family = arch.family;
+        cfg.preset = "file";
+        cfg.architecture = QJsonDocument::fromJson(QByteArray::fromStdString(toArchitectureJson(arch)))
+                               .toJson(QJsonDocument::Compact)
+                               .toStdString(); // as the command line stores it
+        cfg.initFromWeights = true;
+        cfg.lr = lr;
+        cfg.epochs = 1;
+        cfg.batchSize = 64;
+        cfg.searchPerClass = 20;
+        cfg.trainPerClass = 100;
+        cfg.testPerClass = testPerClass;
+        cfg.dataPath = FASHION_MNIST_DIR;
+        return cfg;
+    }
+
 private slots:
     void initTestCase() {
         at::set_num_threads(2);
@@ -250,25 +274,8 @@ private slots:
     // same recipe, the original model's own top-1 and the differences to it, and the uniform
     // width-multiplier network from scratch beside them.
     void compareWithTheL1Baseline() {
-        TrainConfig cfg;
-        TrainedWeights w;
-        ArchSpec arch = importOnnx(path("model.onnx").toStdString(), nullptr, &w);
-        arch.inputMean = {0.286f};
-        arch.inputStd = {0.353f};
-        cfg.family = arch.family;
-        cfg.preset = "file";
-        cfg.architecture = QJsonDocument::fromJson(QByteArray::fromStdString(toArchitectureJson(arch)))
-                               .toJson(QJsonDocument::Compact)
-                               .toStdString();
-        cfg.initFromWeights = true;
-        cfg.lr = kWarmStartLr;
-        cfg.epochs = 1;
-        cfg.batchSize = 64;
-        cfg.searchPerClass = 20;
+        TrainConfig cfg = warmTraining(kWarmStartLr, 50);
         cfg.warmupSteps = 5;
-        cfg.trainPerClass = 100;
-        cfg.testPerClass = 50;
-        cfg.dataPath = FASHION_MNIST_DIR;
         const DataBundle small = loadTrainingData(cfg);
         const QString db = path("l1.sqlite");
         const std::string ckpt = path("l1.pt").toStdString();
@@ -369,21 +376,8 @@ private slots:
     // weights as they started through the one short epoch the checkpoint needs.
     void warmStartReproducesTheModel() {
         TrainedWeights w;
-        ArchSpec arch = importOnnx(path("model.onnx").toStdString(), nullptr, &w);
-        arch.inputMean = {0.286f};
-        arch.inputStd = {0.353f};
-        TrainConfig cfg;
-        cfg.family = arch.family;
-        cfg.preset = "file";
-        cfg.architecture = toArchitectureJson(arch);
-        cfg.initFromWeights = true;
-        cfg.lr = 1e-9;
-        cfg.epochs = 1;
-        cfg.batchSize = 64;
-        cfg.searchPerClass = 20;
-        cfg.trainPerClass = 100;
-        cfg.testPerClass = 200;
-        cfg.dataPath = FASHION_MNIST_DIR;
+        const ArchSpec arch = importOnnx(path("model.onnx").toStdString(), nullptr, &w);
+        const TrainConfig cfg = warmTraining(1e-9, 200);
         const DataBundle small = loadTrainingData(cfg);
         const std::string ckpt = path("warm0.pt").toStdString();
         QVERIFY(trainInProject(path("warm0.sqlite").toStdString(), small, cfg, ckpt).outcome.finished);

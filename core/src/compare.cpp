@@ -334,8 +334,8 @@ CompareBaseline parseCompareBaseline(const std::string& name) {
 }
 
 namespace {
-/// Searched minus the original model, one value per pair of compareDifference().
-/// The searched side (or the baseline's, `baselineSide`) minus the original model.
+/// The searched side (or the baseline's, `baselineSide`) minus the original model, one value
+/// per pair of compareDifference().
 Difference differenceToOriginal(const CompareRow& row, double original, bool baselineSide = false) {
     std::vector<double> searched, uniform;
     int pruningnets = 0;

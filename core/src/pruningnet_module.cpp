@@ -327,7 +327,7 @@ torch::Tensor PruningNetModuleImpl::condition(const Op& op, const Encoding& enc)
     return torch::tensor(c);
 }
 
-torch::Tensor PruningNetModuleImpl::channelIndex(const std::vector<ChannelRange>& ranges) const {
+torch::Tensor channelIndex(const std::vector<ChannelRange>& ranges) {
     std::vector<int64_t> idx;
     for (const ChannelRange& r : ranges)
         for (int c = 0; c < r.count; ++c)
@@ -335,8 +335,7 @@ torch::Tensor PruningNetModuleImpl::channelIndex(const std::vector<ChannelRange>
     return torch::tensor(idx, torch::kLong);
 }
 
-torch::Tensor PruningNetModuleImpl::take(const torch::Tensor& t, int64_t dim,
-                                         const std::vector<ChannelRange>& ranges) const {
+torch::Tensor take(const torch::Tensor& t, int64_t dim, const std::vector<ChannelRange>& ranges) {
     if (ranges.size() == 1)
         return t.narrow(dim, ranges[0].begin, ranges[0].count);
     return t.index_select(dim, channelIndex(ranges));

@@ -15,6 +15,11 @@
 
 namespace mp::detail {
 
+/// The channels of `ranges` as an index tensor (for index_select / index_copy_).
+torch::Tensor channelIndex(const std::vector<ChannelRange>& ranges);
+/// The channels of `ranges` along `dim`: a narrow() view for one range, a copy otherwise.
+torch::Tensor take(const torch::Tensor& t, int64_t dim, const std::vector<ChannelRange>& ranges);
+
 /// Weight generator of one conv (reference design, metapruning.md "PruningNet block"):
 /// cond [k] -> Linear(k, hidden) -> ReLU -> Linear(hidden, numel) -> max-size weight
 /// [maxOut, maxIn/groups, kh, kw], of which the used output channels and input columns are
@@ -197,10 +202,6 @@ private:
     /// activation `act` where the kernels fuse it (`fused` says which ran).
     torch::Tensor batchNorm(size_t i, const torch::Tensor& y, const Encoding& enc, const PrunedWeights& w,
                             BnMode mode, BnStats* stats, int recalStep, Activation act, Activation& fused);
-    /// The channels of `ranges` as an index tensor (for index_select / index_copy_).
-    torch::Tensor channelIndex(const std::vector<ChannelRange>& ranges) const;
-    /// The channels of `ranges` along `dim`: a narrow() view for one range, a copy otherwise.
-    torch::Tensor take(const torch::Tensor& t, int64_t dim, const std::vector<ChannelRange>& ranges) const;
 
     ArchSpec arch_;
     std::vector<ValueShape> values_;

@@ -118,17 +118,7 @@ struct PrunedModelImpl : torch::nn::Module {
         torch::NoGradGuard noGrad;
         const std::vector<ValueShape> values = analyzeArchitecture(arch);
         const auto rows = [](const NetworkTensor& n, const std::vector<ChannelRange>& ranges) {
-            std::vector<torch::Tensor> parts;
-            const torch::Tensor full = detail::fromNetworkTensor(n);
-            for (const ChannelRange& r : ranges)
-                parts.push_back(full.narrow(0, r.begin, r.count));
-            return torch::cat(parts, 0);
-        };
-        const auto columns = [](const torch::Tensor& full, const std::vector<ChannelRange>& ranges) {
-            std::vector<torch::Tensor> parts;
-            for (const ChannelRange& r : ranges)
-                parts.push_back(full.narrow(1, r.begin, r.count));
-            return torch::cat(parts, 1);
+            return detail::take(detail::fromNetworkTensor(n), 0, ranges);
         };
         const auto loadNorm = [&](torch::nn::BatchNorm2d& b, size_t i, const std::vector<ChannelRange>& ranges) {
             if (t.bnScale[i].data.empty())
@@ -143,17 +133,15 @@ struct PrunedModelImpl : torch::nn::Module {
             const size_t i = size_t(s.op);
             if (conv[i]) {
                 torch::Tensor w = rows(t.weight[i], s.outRanges);
-                if (!arch.ops[i].followsInput()) {
-                    std::vector<ChannelRange> in = s.inRanges;
-                    w = columns(w, in);
-                }
+                if (!arch.ops[i].followsInput())
+                    w = detail::take(w, 1, s.inRanges);
                 conv[i]->weight.copy_(w);
                 if (bn[i])
                     loadNorm(bn[i], i, s.outRanges);
                 else
                     conv[i]->bias.copy_(rows(t.bias[i], s.outRanges));
             } else if (lin[i]) {
-                lin[i]->weight.copy_(columns(rows(t.weight[i], s.outRanges), s.inRanges));
+                lin[i]->weight.copy_(detail::take(rows(t.weight[i], s.outRanges), 1, s.inRanges));
                 lin[i]->bias.copy_(rows(t.bias[i], s.outRanges));
             }
         }
