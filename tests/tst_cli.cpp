@@ -306,6 +306,81 @@ private slots:
         QVERIFY2(r.err.contains("--candidate is required"), qPrintable(r.err));
     }
 
+    // --jobs 2 runs a study's retrainings and searches on two worker processes: the stored rows
+    // are those of --jobs 1 (candidates compared by structure: parallel searches insert in
+    // another order), and a second run reuses them all.
+    void jobsStoreTheRowsOfOneProcess() {
+        QTemporaryDir dir;
+        const auto copyProject = [&](const QString& name) { // in a folder of its own, with its checkpoints
+            QDir().mkpath(dir.filePath(name + "/cli.checkpoints"));
+            const QString db = dir.filePath(name + "/cli.sqlite");
+            if (!QFile::copy(project, db))
+                return QString();
+            for (const QFileInfo& f : QDir(tmp.filePath("cli.checkpoints")).entryInfoList(QDir::Files))
+                QFile::copy(f.filePath(), dir.filePath(name + "/cli.checkpoints/" + f.fileName()));
+            return db;
+        };
+        const QString one = copyProject("one"), two = copyProject("two");
+        QVERIFY(!one.isEmpty() && !two.isEmpty());
+        const auto rows = [](const QString& db) {
+            QStringList out;
+            Store s(db.toStdString());
+            std::map<int64_t, std::string> genes;
+            for (const RunRecord& run : s.runs())
+                for (const CandidateRecord& c : s.candidates(run.id))
+                    for (int g : c.genes)
+                        genes[c.id] += std::to_string(g) + ",";
+            for (const RetrainRecord& r : s.retrains())
+                out << QString("%1 %2 seed %3: %4 %5")
+                           .arg(QString::fromStdString(r.purpose), QString::fromStdString(genes[r.candidateId]))
+                           .arg(r.seed)
+                           .arg(r.testTop1, 0, 'f', 6)
+                           .arg(r.testLoss, 0, 'f', 6);
+            out.sort();
+            return out;
+        };
+        const QStringList before = rows(one);
+        QCOMPARE(rows(two), before);
+        const QStringList fidelity = QStringList{"fidelity", "--band", "40%..55%", "--samples", "4", "--seeds", "1,2",
+                                                 "--sample-seed", "5", "--threads", "1"} +
+                                     kTinySearch.mid(8);
+        Result r = runCli(QStringList{"fidelity", "--db", one, "--report", dir.filePath("one.md")} + fidelity.mid(1));
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        r = runCli(QStringList{"fidelity", "--db", two, "--jobs", "2", "--report", dir.filePath("two.md")} +
+                   fidelity.mid(1));
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.err.contains("8 retrain units on 2 processes 100%  8/8"), qPrintable(r.err));
+        QStringList after = rows(two);
+        QCOMPARE(after.size(), before.size() + 8); // 4 structures x 2 seeds, nothing else
+        QCOMPARE(after, rows(one));
+        QFile a(dir.filePath("one.md")), b(dir.filePath("two.md"));
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QCOMPARE(b.readAll(), a.readAll());
+
+        const QStringList compare = QStringList{"compare", "--targets", "50%", "--seeds", "1,2", "--search-seeds", "3",
+                                                "--epochs", "1", "--generations", "1", "--threads", "1"} +
+                                    kTinySearch;
+        for (const QString& db : {one, two}) {
+            const QString name = QFileInfo(QFileInfo(db).path()).fileName();
+            QStringList args = QStringList{"compare", "--db", db, "--report", dir.filePath(name + "-c.md"), "--json",
+                                           dir.filePath(name + "-c.json"), "--chart", dir.filePath(name + "-c.png")} +
+                               compare.mid(1);
+            if (db == two)
+                args << "--jobs" << "2";
+            r = runCli(args);
+            QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        }
+        QVERIFY2(r.err.contains("1 search unit on 1 process 100%") &&
+                     r.err.contains("retrain units on 2 processes 100%"),
+                 qPrintable(r.err));
+        after = rows(two);
+        QCOMPARE(after, rows(one));
+        r = runCli(QStringList{"fidelity", "--db", two, "--jobs", "2", "--report", dir.filePath("again.md")} +
+                   fidelity.mid(1));
+        QVERIFY2(r.code == 0 && !r.err.contains("units on"), qPrintable(r.err)); // all stored: no worker started
+        QCOMPARE(rows(two), after);
+    }
+
     void badInput_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("code");

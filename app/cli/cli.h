@@ -229,6 +229,12 @@ mp::SearchJob runSearchJob(const std::string& db, const mp::Evaluator& ev,
                            const mp::LatencyTable* latency = nullptr, bool allowUnlearned = false,
                            const mp::Distributed* dist = nullptr);
 
+/// --jobs N: a study's units on N local processes.
+void addJobsOption(Parser& p);
+/// The pool of --jobs (empty for 1): processes of this program running `study-unit` with the
+/// study's data (`dataCheckpoint`, --data and the loader options of `p`).
+mp::StudyPool studyPoolOf(const Parser& p, const std::string& dataCheckpoint);
+
 // ---- commands ----------------------------------------------------------------------------------
 
 void declareTrain(Parser& p);
@@ -257,6 +263,8 @@ void declareArch(Parser& p);
 int runArch(const Parser& p);
 void declareImport(Parser& p);
 int runImport(const Parser& p);
+void declareStudyUnit(Parser& p);
+int runStudyUnit(const Parser& p);
 void declareSearchRank(Parser& p);
 int runSearchRank(const Parser& p);
 

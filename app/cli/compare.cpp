@@ -39,6 +39,7 @@ void declareCompare(Parser& p) {
     p.addOption({"also-uniform", "With --baseline l1: also retrain the uniform width-multiplier network from scratch."});
     addRetrainOptions(p, RetrainConfig{});
     addEvolutionOptions(p, SearchConfig{}, false);
+    addJobsOption(p);
     addEvalOptions(p, EvalSettings{});
     p.addOption({"report", "Markdown report to write.", "file", "compare.md"});
     p.addOption({"json", "JSON report to write.", "file", "compare.json"});
@@ -98,6 +99,7 @@ int runCompare(const Parser& p) {
     const DataBundle data = dataForCheckpoint(info, p);
     evolutionOf(p, cfg.search, false);
     const Evaluator ev(ref.checkpoint, data, cfg.search.eval);
+    cfg.pool = studyPoolOf(p, ref.checkpoint);
     StageProgress bar;
     const CompareReport result = compareWithUniform(p.value("db").toStdString(), ev, data,
                                                     ref.trainingId, cfg, std::ref(bar), &gCancel);

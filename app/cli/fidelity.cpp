@@ -62,6 +62,7 @@ void declareFidelity(Parser& p) {
     p.addOption({"seed", "Retraining seed.", "n", "1"});
     p.addOption({"seeds", "Retraining seeds of every structure instead of --seed (the ground truth is their mean).",
                  "list"});
+    addJobsOption(p);
     addEvalOptions(p, EvalSettings{});
     p.addOption({"report", "Markdown report to write.", "file", "fidelity.md"});
 }
@@ -99,6 +100,7 @@ int runFidelity(const Parser& p) {
     const CheckpointInfo info = readCheckpointInfo(ref.checkpoint);
     const DataBundle data = dataForCheckpoint(info, p);
     const Evaluator ev(ref.checkpoint, data, eval);
+    cfg.pool = studyPoolOf(p, ref.checkpoint);
     const int64_t full = countMacs(ev.arch(), uniformEncoding(ev.arch(), grid::kSize - 1));
     std::optional<LatencyJob> latency;
     if (p.isSet("band")) {

@@ -51,6 +51,8 @@ const Command kCommands[] = {
     {"import", "derive an architecture file from an ONNX model", declareImport, runImport},
     {"search-rank", "one more process for a search whose rank 0 runs elsewhere (the app starts these)",
      declareSearchRank, runSearchRank},
+    {"study-unit", "one training, search or retraining of a study run with --jobs (the study starts these)",
+     declareStudyUnit, runStudyUnit},
 };
 
 int dispatch(const QStringList& args) {

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -595,46 +596,99 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
         report.rows.push_back(row);
     }
 
+    // The PruningNets: the given one, and per other seed the same training config with that
+    // seed (another search split too), trained in the project or reused when finished.
+    struct Net {
+        uint64_t seed = 0;
+        TrainConfig config;
+        std::string checkpoint;
+        int64_t trainingId = 0;
+        std::unique_ptr<Evaluator> own;
+        const Evaluator* ev = nullptr;
+    };
+    std::vector<Net> nets;
     for (uint64_t netSeed : report.pruningnetSeeds) {
-        // Another PruningNet: the same training config with another seed (another search split
-        // too), trained in the project or reused when its checkpoint is finished.
-        std::unique_ptr<Evaluator> other;
-        const Evaluator* ev = &evaluator;
-        int64_t netTraining = trainingId;
-        if (netSeed != baseTraining.seed) {
-            TrainConfig tc = baseTraining;
-            tc.seed = netSeed;
-            const std::string ckpt = defaultCheckpointPath(dbPath, tc);
-            const std::string stage = "train PruningNet (seed " + std::to_string(netSeed) + ")";
-            TrainCallbacks tcb;
-            tcb.progress = [&](const TrainProgress& p) {
-                if (progress)
-                    progress({stage, p.step, p.totalSteps, p.loss});
-            };
-            const TrainJob job = trainInProject(dbPath, data, tc, ckpt, tcb, cancel);
-            if (!job.outcome.finished)
-                throw Cancelled();
-            other = std::make_unique<Evaluator>(ckpt, data, cfg.search.eval);
-            ev = other.get();
-            netTraining = job.trainingId;
+        Net n;
+        n.seed = netSeed;
+        n.config = baseTraining;
+        n.config.seed = netSeed;
+        n.checkpoint = netSeed == baseTraining.seed ? evaluator.checkpoint().path : defaultCheckpointPath(dbPath, n.config);
+        n.trainingId = trainingId;
+        n.ev = &evaluator;
+        nets.push_back(std::move(n));
+    }
+    if (cfg.pool) {
+        std::vector<StudyUnit> units;
+        for (const Net& n : nets) {
+            const std::optional<TrainingRecord> t = Store(dbPath).trainingByCheckpoint(n.checkpoint);
+            if (n.seed == baseTraining.seed || (t && t->status == "finished"))
+                continue;
+            StudyUnit u;
+            u.kind = StudyUnit::Kind::Train;
+            u.db = dbPath;
+            u.checkpoint = n.checkpoint;
+            u.train = n.config;
+            units.push_back(u);
         }
+        cfg.pool(units, progress, cancel);
+    }
+    for (Net& n : nets) {
+        if (n.seed == baseTraining.seed)
+            continue;
+        const std::string stage = "train PruningNet (seed " + std::to_string(n.seed) + ")";
+        TrainCallbacks tcb;
+        tcb.progress = [&](const TrainProgress& p) {
+            if (progress)
+                progress({stage, p.step, p.totalSteps, p.loss});
+        };
+        const TrainJob job = trainInProject(dbPath, data, n.config, n.checkpoint, tcb, cancel);
+        if (!job.outcome.finished)
+            throw Cancelled();
+        n.own = std::make_unique<Evaluator>(n.checkpoint, data, cfg.search.eval);
+        n.ev = n.own.get();
+        n.trainingId = job.trainingId;
+    }
+
+    const auto searchConfigFor = [&](const CompareRow& row, uint64_t searchSeed) {
+        SearchConfig sc = cfg.search;
+        sc.maxMacs = row.boundMacs;
+        sc.minMacs = 0;
+        sc.seed = searchSeed;
+        sc.uniformBaselines = true;
+        return sc;
+    };
+    if (cfg.pool) {
+        std::vector<StudyUnit> units;
+        for (const Net& n : nets)
+            for (const CompareRow& row : report.rows)
+                for (uint64_t searchSeed : cfg.searchSeeds) {
+                    StudyUnit u;
+                    u.kind = StudyUnit::Kind::Search;
+                    u.db = dbPath;
+                    u.checkpoint = n.ev->checkpoint().path;
+                    u.trainingId = n.trainingId;
+                    u.search = searchConfigFor(row, searchSeed);
+                    u.allowUnlearned = cfg.allowUnlearned;
+                    units.push_back(u);
+                }
+        cfg.pool(units, progress, cancel);
+    }
+    std::map<int64_t, const Evaluator*> evaluatorOf; // by training id
+    for (const Net& n : nets) {
+        evaluatorOf[n.trainingId] = n.ev;
         for (CompareRow& row : report.rows) {
             int64_t firstRun = 0; // the uniform partners come from it, so that their retrainings are shared
             for (uint64_t searchSeed : cfg.searchSeeds) {
-                SearchConfig sc = cfg.search;
-                sc.maxMacs = row.boundMacs;
-                sc.minMacs = 0;
-                sc.seed = searchSeed;
-                sc.uniformBaselines = true;
+                const SearchConfig sc = searchConfigFor(row, searchSeed);
                 const std::string stage = fixed("search %.1f%%", 100 * row.fraction) + " (PruningNet seed " +
-                                          std::to_string(netSeed) + ", search seed " + std::to_string(searchSeed) + ")";
+                                          std::to_string(n.seed) + ", search seed " + std::to_string(searchSeed) + ")";
                 SearchCallbacks cb;
                 cb.progress = [&](int64_t done, int64_t total) {
                     if (progress)
                         progress({stage, done, total, 0});
                 };
-                const SearchJob job = searchInProject(dbPath, *ev, sc, netTraining, cb, cancel, nullptr,
-                                                          cfg.allowUnlearned);
+                const SearchJob job =
+                    searchInProject(dbPath, *n.ev, sc, n.trainingId, cb, cancel, nullptr, cfg.allowUnlearned);
                 if (!job.outcome.finished)
                     throw Cancelled();
                 if (!job.outcome.best)
@@ -642,8 +696,8 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                 if (firstRun == 0)
                     firstRun = job.outcome.runId;
                 CompareArm arm;
-                arm.pruningnetSeed = netSeed;
-                arm.trainingId = netTraining;
+                arm.pruningnetSeed = n.seed;
+                arm.trainingId = n.trainingId;
                 arm.searchSeed = searchSeed;
                 arm.runId = job.outcome.runId;
                 arm.searched = *job.outcome.best;
@@ -659,26 +713,65 @@ CompareReport compareWithUniform(const std::string& dbPath, const Evaluator& eva
                     throw ConfigError("no uniform baseline has at least the searched structure's " +
                                       formatMacs(arm.searched.macs) + " MACs");
                 arm.uniform = *u;
-                for (uint64_t seed : cfg.seeds) {
-                    RetrainConfig r = cfg.recipe;
-                    r.seed = seed;
-                    arm.searchedTop1.push_back(
-                        retrainCandidate(dbPath, *ev, data, arm.searched.id, r, "compare", progress, cancel).testTop1);
-                    arm.uniformTop1.push_back(
-                        retrainCandidate(dbPath, *ev, data, arm.uniform.id, r, "compare", progress, cancel).testTop1);
-                    if (cfg.alsoUniform) {
-                        RetrainConfig scratch = r;
-                        scratch.mode = RetrainMode::Scratch;
-                        scratch.lr = RetrainConfig{}.lr; // a fine-tuning rate would handicap a fresh start
-                        arm.scratchTop1.push_back(
-                            retrainCandidate(dbPath, *ev, data, arm.uniform.id, scratch, "compare", progress, cancel)
-                                .testTop1);
-                    }
-                }
                 row.arms.push_back(arm);
             }
         }
     }
+
+    // The retrainings: both sides with every seed (and the uniform network from scratch).
+    const auto recipeFor = [&](uint64_t seed, bool scratch) {
+        RetrainConfig r = cfg.recipe;
+        r.seed = seed;
+        if (scratch) {
+            r.mode = RetrainMode::Scratch;
+            r.lr = RetrainConfig{}.lr; // a fine-tuning rate would handicap a fresh start
+        }
+        return r;
+    };
+    if (cfg.pool) {
+        std::vector<StudyUnit> units;
+        const Store store(dbPath);
+        const auto add = [&](const CompareArm& arm, int64_t candidate, const RetrainConfig& r) {
+            if (store.findRetrain(candidate, toJson(r), r.seed))
+                return;
+            StudyUnit u;
+            u.db = dbPath;
+            u.checkpoint = evaluatorOf.at(arm.trainingId)->checkpoint().path;
+            u.eval = evaluatorOf.at(arm.trainingId)->settings();
+            u.candidateId = candidate;
+            u.recipe = r;
+            u.purpose = "compare";
+            units.push_back(u);
+        };
+        for (const CompareRow& row : report.rows)
+            for (const CompareArm& arm : row.arms)
+                for (uint64_t seed : cfg.seeds) {
+                    add(arm, arm.searched.id, recipeFor(seed, false));
+                    add(arm, arm.uniform.id, recipeFor(seed, false));
+                    if (cfg.alsoUniform)
+                        add(arm, arm.uniform.id, recipeFor(seed, true));
+                }
+        cfg.pool(units, progress, cancel);
+    }
+    for (CompareRow& row : report.rows)
+        for (CompareArm& arm : row.arms) {
+            const Evaluator& ev = *evaluatorOf.at(arm.trainingId);
+            for (uint64_t seed : cfg.seeds) {
+                arm.searchedTop1.push_back(
+                    retrainCandidate(dbPath, ev, data, arm.searched.id, recipeFor(seed, false), "compare", progress,
+                                     cancel)
+                        .testTop1);
+                arm.uniformTop1.push_back(
+                    retrainCandidate(dbPath, ev, data, arm.uniform.id, recipeFor(seed, false), "compare", progress,
+                                     cancel)
+                        .testTop1);
+                if (cfg.alsoUniform)
+                    arm.scratchTop1.push_back(
+                        retrainCandidate(dbPath, ev, data, arm.uniform.id, recipeFor(seed, true), "compare", progress,
+                                         cancel)
+                            .testTop1);
+            }
+        }
     for (CompareRow& row : report.rows) {
         row.difference = compareDifference(row);
         if (report.originalTop1)
@@ -1025,6 +1118,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     std::vector<double> predicted, retrained, macs, inherited;
     report.seeds = cfg.seeds.empty() ? std::vector<uint64_t>{cfg.recipe.seed} : cfg.seeds;
     const int64_t total = int64_t(chosen.size());
+    std::vector<CandidateRecord> scored;
     for (size_t i = 0; i < chosen.size(); ++i) {
         if (progress)
             progress({"PruningNet prediction", int64_t(i), total, 0});
@@ -1049,6 +1143,27 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
             c.latencyMs = latency ? latency->predict(arch, chosen[i]) : 0;
             c = store.addCandidate(c);
         }
+        scored.push_back(c);
+    }
+    if (cfg.pool) { // the retrainings elsewhere first; the loop below finds them stored
+        std::vector<StudyUnit> units;
+        for (const CandidateRecord& c : scored)
+            for (uint64_t seed : report.seeds) {
+                StudyUnit u;
+                u.db = dbPath;
+                u.checkpoint = evaluator.checkpoint().path;
+                u.eval = evaluator.settings();
+                u.candidateId = c.id;
+                u.recipe = cfg.recipe;
+                u.recipe.seed = seed;
+                u.purpose = "fidelity";
+                if (!store.findRetrain(c.id, toJson(u.recipe), seed))
+                    units.push_back(u);
+            }
+        cfg.pool(units, progress, cancel);
+    }
+    for (size_t i = 0; i < chosen.size(); ++i) {
+        const CandidateRecord& c = scored[i];
         FidelityPoint point;
         point.candidate = c;
         for (uint64_t seed : report.seeds) {

@@ -4,6 +4,7 @@
 // PruningNet's predicted accuracy ranks structures (proxy fidelity). Torch-free API.
 
 #include "metaprune/evaluator.h"
+#include "metaprune/jobs.h"
 #include "metaprune/project.h"
 #include "metaprune/retrain.h"
 #include "metaprune/stats.h"
@@ -12,14 +13,6 @@
 #include <optional>
 
 namespace mp {
-
-/// What a long job is doing, for progress lines and the app's status.
-struct JobProgress {
-    std::string stage; ///< "search 25%", "retrain candidate 12 (seed 2)", ...
-    int64_t done = 0, total = 0; ///< steps of the stage
-    double loss = 0;             ///< running training loss, when retraining
-};
-using JobProgressFn = std::function<void(const JobProgress&)>;
 
 /// Retrains stored candidate `candidateId` with `cfg` and commits the result (purpose: user,
 /// compare or fidelity). When the project already holds this candidate, recipe and seed, it is
@@ -88,6 +81,9 @@ struct CompareConfig {
     /// (the recipe in scratch mode, at the from-scratch rate RetrainConfig{}.lr), as the
     /// paper's baseline.
     bool alsoUniform = false;
+    /// --jobs: the missing PruningNets, then the searches, then the retrainings run on it
+    /// first (each phase before the next needs it); the report is the same as without.
+    StudyPool pool;
 };
 
 /// One searched structure of a comparison (one PruningNet, one search seed) and the uniform
@@ -214,6 +210,9 @@ struct FidelityConfig {
     int topK = 3;
     int bootstrapResamples = 2000;
     int permutations = 9999; ///< Monte Carlo permutations (exact enumeration up to 8 structures)
+    /// --jobs: the retrainings run on it once every structure is scored; the report is the same
+    /// as without.
+    StudyPool pool;
 };
 
 struct FidelityReport {
