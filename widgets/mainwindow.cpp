@@ -1142,8 +1142,10 @@ void MainWindow::startCompare() {
                   sha = QString::fromStdString(current_->sha256);
     const qint64 trainingId = current_->id;
     const mp::CompareConfig cfg = reportPanel_->compareConfig(mp::trainConfigFromJson(current_->config).seed);
+    const int jobs = reportPanel_->jobs();
     QMetaObject::invokeMethod(
-        reportWorker_, [w = reportWorker_, db, ckpt, sha, trainingId, cfg] { w->compare(db, ckpt, sha, trainingId, cfg); },
+        reportWorker_,
+        [w = reportWorker_, db, ckpt, sha, trainingId, cfg, jobs] { w->compare(db, ckpt, sha, trainingId, cfg, jobs); },
         Qt::QueuedConnection);
 }
 
@@ -1158,11 +1160,11 @@ void MainWindow::startFidelity() {
                   sha = QString::fromStdString(current_->sha256),
                   recipe = QString::fromStdString(mp::toJson(reportPanel_->recipe()));
     const qint64 trainingId = current_->id;
-    const int samples = reportPanel_->samples();
+    const int samples = reportPanel_->samples(), jobs = reportPanel_->jobs();
     QMetaObject::invokeMethod(
         reportWorker_,
-        [w = reportWorker_, db, ckpt, sha, trainingId, samples, recipe] {
-            w->fidelity(db, ckpt, sha, trainingId, samples, recipe);
+        [w = reportWorker_, db, ckpt, sha, trainingId, samples, recipe, jobs] {
+            w->fidelity(db, ckpt, sha, trainingId, samples, recipe, jobs);
         },
         Qt::QueuedConnection);
 }

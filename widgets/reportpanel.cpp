@@ -2,6 +2,7 @@
 
 #include "reportchart.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -12,6 +13,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QThread>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -20,7 +22,7 @@ namespace mpw {
 
 ReportPanel::ReportPanel(QWidget* parent)
     : QWidget(parent), mode_(new QComboBox), epochs_(new QSpinBox), seeds_(new QSpinBox), searchSeeds_(new QSpinBox),
-      pruningnets_(new QSpinBox), pairing_(new QComboBox), samples_(new QSpinBox),
+      pruningnets_(new QSpinBox), pairing_(new QComboBox), samples_(new QSpinBox), jobs_(new QSpinBox),
       retrain_(new QPushButton(tr("&Retrain selected"))), compare_(new QPushButton(tr("Compare with &uniform"))),
       fidelity_(new QPushButton(tr("Measure &fidelity"))),
       cancel_(new QPushButton(QIcon(":/icons/cancel.png"), tr("Cancel"))), bar_(new QProgressBar),
@@ -52,6 +54,10 @@ ReportPanel::ReportPanel(QWidget* parent)
     samples_->setRange(3, 200);
     samples_->setValue(12);
     samples_->setToolTip(tr("Structures sampled across the MACs range for the fidelity study"));
+    jobs_->setRange(1, std::max(1, QThread::idealThreadCount()));
+    jobs_->setValue(1);
+    jobs_->setToolTip(tr("Run the comparison's and the fidelity study's trainings, searches and retrainings on this "
+                         "many processes, the machine's cores shared among them: the same results, sooner"));
     // The combo boxes may elide their longest item (the tooltips say it whole): the dock is narrow.
     for (QComboBox* box : {mode_, pairing_}) {
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -65,6 +71,7 @@ ReportPanel::ReportPanel(QWidget* parent)
     form->addRow(tr("PruningNets"), pruningnets_);
     form->addRow(tr("Pairing"), pairing_);
     form->addRow(tr("Structures (fidelity)"), samples_);
+    form->addRow(tr("Processes"), jobs_);
     auto* buttons = new QGridLayout; // two by two: the dock is narrow by default
     buttons->addWidget(retrain_, 0, 0);
     buttons->addWidget(compare_, 0, 1);
@@ -120,6 +127,8 @@ mp::CompareConfig ReportPanel::compareConfig(uint64_t pruningnetSeed) const {
 }
 
 int ReportPanel::samples() const { return samples_->value(); }
+
+int ReportPanel::jobs() const { return jobs_->value(); }
 
 void ReportPanel::setReady(bool ready) {
     ready_ = ready;

@@ -30,6 +30,8 @@ public:
     /// the others trained with its settings); the searches use the reference settings.
     mp::CompareConfig compareConfig(uint64_t pruningnetSeed) const;
     int samples() const;
+    /// Processes the comparison and the fidelity study run their units on (--jobs).
+    int jobs() const;
 
     void setReady(bool ready); ///< a trained PruningNet is loaded
     void setRunning(bool running);
@@ -64,6 +66,7 @@ private:
     QSpinBox* pruningnets_;
     QComboBox* pairing_;
     QSpinBox* samples_;
+    QSpinBox* jobs_;
     QPushButton* retrain_;
     QPushButton* compare_;
     QPushButton* fidelity_;

@@ -72,6 +72,14 @@ Loaded loadFor(const QString& checkpoint, const QString& sha256, const mp::EvalS
 namespace {
 QString gRankProgram;
 
+/// The pool of the Reports panel's process count: empty for 1 (the study runs in this thread).
+mp::StudyPool studyPool(int jobs, const QString& checkpoint, const mp::DataBundle& data) {
+    if (jobs <= 1)
+        return {};
+    return mp::processPool(SearchWorker::rankProgram().toStdString(), jobs, mp::threadsPerJob(jobs),
+                           {"--data-checkpoint", checkpoint.toStdString(), "--data", data.path});
+}
+
 /// The extra ranks of a sharded search started from the app: `metaprune search-rank`
 /// processes on this machine, ended with the search (or with the app: PR_SET_PDEATHSIG).
 class LocalRanks {
@@ -260,11 +268,12 @@ void ReportWorker::retrain(const QString& db, const QString& checkpoint, const Q
 }
 
 void ReportWorker::compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
-                           const mp::CompareConfig& cfg) {
+                           mp::CompareConfig cfg, int jobs) {
     cancel = false;
     mp::applyThreadCount();
     try {
         const Loaded l = loadFor(checkpoint, sha256, cfg.search.eval);
+        cfg.pool = studyPool(jobs, checkpoint, l.data);
         const mp::CompareReport report = mp::compareWithUniform(
             db.toStdString(), *l.evaluator, l.data, trainingId, cfg,
             [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
@@ -280,14 +289,17 @@ void ReportWorker::compare(const QString& db, const QString& checkpoint, const Q
 }
 
 void ReportWorker::fidelity(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
-                            int samples, const QString& recipeJson) {
+                            int samples, const QString& recipeJson, int jobs) {
     cancel = false;
     mp::applyThreadCount();
     try {
         const Loaded l = loadFor(checkpoint, sha256);
-        const mp::RetrainConfig recipe = mp::retrainConfigFromJson(recipeJson.toStdString(), 1);
+        mp::FidelityConfig cfg;
+        cfg.samples = samples;
+        cfg.recipe = mp::retrainConfigFromJson(recipeJson.toStdString(), 1);
+        cfg.pool = studyPool(jobs, checkpoint, l.data);
         const mp::FidelityReport report = mp::measureFidelity(
-            db.toStdString(), *l.evaluator, l.data, trainingId, samples, 1, recipe,
+            db.toStdString(), *l.evaluator, l.data, trainingId, cfg,
             [this](const mp::JobProgress& p) { emit progress(QString::fromStdString(p.stage), p.done, p.total); },
             &cancel);
         emit fidelityMeasured(report.correlation.kendallTau, report.correlation.spearmanRho, report.correlation.n);

@@ -142,15 +142,17 @@ public:
 
     /// mp::compareWithUniform with `cfg` (its searches with the reference settings where the
     /// project has none; other PruningNet seeds trained in the project first).
+    /// `jobs` > 1: its trainings, searches and retrainings on that many `metaprune study-unit`
+    /// worker processes (SearchWorker::rankProgram), as the command line's --jobs.
     void compare(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId,
-                 const mp::CompareConfig& cfg);
+                 mp::CompareConfig cfg, int jobs = 1);
 
 public slots:
     /// `recipeJson` is a RetrainConfig (mp::toJson); `sha256` the checkpoint's recorded hash.
     void retrain(const QString& db, const QString& checkpoint, const QString& sha256, qint64 candidateId,
                  const QString& recipeJson, quint64 seed);
     void fidelity(const QString& db, const QString& checkpoint, const QString& sha256, qint64 trainingId, int samples,
-                  const QString& recipeJson);
+                  const QString& recipeJson, int jobs = 1);
 
 signals:
     void progress(const QString& stage, qint64 done, qint64 total);
