@@ -474,6 +474,67 @@ private slots:
         QVERIFY(!torch::equal(nd->generators()[4].W2[last], dBefore[last]));
     }
 
+    // Sandwich sampling (issue 22): every step's structures are the full width, then the
+    // narrowest, then the random ones.
+    void sandwichDrawsFullAndNarrowest() {
+        const ArchSpec a = smallArch();
+        TrainConfig cfg;
+        cfg.sampling = Sampling::Sandwich;
+        for (int n : {0, 2, 5}) {
+            cfg.sandwichRandom = n;
+            for (uint64_t step = 0; step < 20; ++step) {
+                std::mt19937_64 rng(step);
+                const std::vector<Encoding> encs = sandwichEncodings(a, cfg, rng);
+                QCOMPARE(int(encs.size()), 2 + n);
+                QCOMPARE(encs[0], uniformEncoding(a, grid::kSize - 1));
+                QCOMPARE(encs[1], uniformEncoding(a, 0));
+                for (size_t i = 2; i < encs.size(); ++i)
+                    for (int g : encs[i])
+                        QVERIFY(g >= 0 && g < grid::kSize);
+            }
+        }
+    }
+
+    // T^2 KL(softmax(teacher/T) || softmax(student/T)), batch mean, against the sums written out
+    // (Python: sum(pt * log(pt / ps)) * T * T).
+    void inplaceDistillationLossByHand() {
+        const torch::Tensor student = torch::zeros({1, 2}), teacher = torch::tensor({{std::log(3.0f), 0.0f}});
+        QVERIFY(std::abs(inplaceDistillationLoss(student, teacher, 1.0).item<double>() - 0.13081203594113713) < 1e-6);
+        QVERIFY(std::abs(inplaceDistillationLoss(student, teacher, 2.0).item<double>() - 0.145363131481894) < 1e-6);
+        const torch::Tensor s2 = torch::tensor({{1.0f, 0.0f, -1.0f}, {0.0f, 0.0f, 0.0f}});
+        const torch::Tensor t2 = torch::tensor({{0.0f, 2.0f, 0.0f}, {0.0f, 0.0f, 3.0f}});
+        QVERIFY(std::abs(inplaceDistillationLoss(s2, t2, 1.0).item<double>() - 0.7370258051655336) < 1e-6);
+    }
+
+    // A sandwich step accumulates the structures' gradients and updates once: with one
+    // structure it is a dense training step, and with the same structure twice (each half of
+    // the loss) the same step again.
+    void sandwichStepAccumulatesGradients() {
+        const ArchSpec a = smallArch();
+        TrainConfig dense;
+        dense.update = GeneratorUpdate::Dense;
+        const torch::Tensor x = input(a, 16);
+        const torch::Tensor y = torch::arange(16, torch::kLong) % 10;
+        const Encoding e = uniformEncoding(a, 17);
+        std::vector<torch::Tensor> after;
+        for (int variant = 0; variant < 3; ++variant) {
+            torch::manual_seed(5);
+            PruningNetModule net(a);
+            torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+            if (variant == 0)
+                trainStep(net, sgd, x, y, e, dense, 0.05);
+            else
+                sandwichStep(net, sgd, x, y, variant == 1 ? std::vector<Encoding>{e} : std::vector<Encoding>{e, e},
+                             dense, 0.05);
+            after.push_back(net->generators()[4].W2.clone());
+            after.push_back(net->denseParameters().front().clone());
+        }
+        QVERIFY(torch::allclose(after[2], after[0], 1e-5, 1e-7));
+        QVERIFY(torch::allclose(after[3], after[1], 1e-5, 1e-7));
+        QVERIFY(torch::allclose(after[4], after[0], 1e-5, 1e-7));
+        QVERIFY(torch::allclose(after[5], after[1], 1e-5, 1e-7));
+    }
+
     void recalibrationAveragesExactly() {
         const ArchSpec a = smallArch();
         torch::manual_seed(4);

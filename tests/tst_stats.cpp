@@ -1,6 +1,7 @@
 // The statistics behind every interval the reports print, against values computed by hand or
 // by an independent tool (SciPy 1.10 / NumPy 1.24 of Debian 12; the Python line that gave each
 // value is quoted next to it). Nothing here needs Python at run time.
+#include "metaprune/dataset.h"
 #include "metaprune/project.h"
 #include "metaprune/stats.h"
 
@@ -367,6 +368,45 @@ private slots:
         QCOMPARE(QString::fromStdString(formatTop1({86.5, 87.0, 87.5})), QString("87.00 ± 0.50% (sd, n=3)"));
         QCOMPARE(QString::fromStdString(formatPValue(0.004)), QString("p = 0.004"));
         QCOMPARE(QString::fromStdString(formatPValue(0.0004)), QString("p < 0.001"));
+    }
+    // Issue 22: the search split sized for +-0.8 points at 80% (9,602 images, the closed form
+    // checked by a Python loop over n), and the 2,000-image split's +-1.6 at 85% needs 1,914.
+    void imagesForAnInterval() {
+        QCOMPARE(imagesForInterval(0.8, 80), int64_t(9602));
+        QCOMPARE(imagesForInterval(1.6, 85), int64_t(1914));
+        QCOMPARE(kSearchSplitImages, imagesForInterval(0.8, 80));
+        // The Wilson interval of the library itself at that size: within +-0.8 around 80%.
+        const Interval w = wilsonInterval(8000, 10000);
+        QVERIFY((w.hi - w.lo) / 2 <= 0.8);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, imagesForInterval(0, 80));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, imagesForInterval(0.8, 101));
+    }
+
+    // Kendall's partial tau on a hand-made table: tau(a,b) = 0.6, tau(a,c) = 0.6, tau(b,c) =
+    // 0.2 by counting pairs, so (0.6 - 0.6 * 0.2) / sqrt((1 - 0.36)(1 - 0.04)) = 0.612372...
+    void partialTauClosedForm() {
+        const std::vector<double> a{1, 2, 3, 4, 5}, b{2, 1, 4, 3, 5}, c{1, 3, 2, 5, 4};
+        QVERIFY(std::abs(partialKendallTau(a, b, c) - 0.6123724356957946) < 1e-12);
+        // c ordering a perfectly leaves nothing to partial out: undefined.
+        QVERIFY(std::isnan(partialKendallTau(a, b, a)));
+        const Interval i = bootstrapPartialTau(a, b, c, 1, 500);
+        QVERIFY(!i.defined() || (i.lo <= i.hi && i.lo >= -1 && i.hi <= 1));
+    }
+
+    // Retraining noise: the pooled within-structure sd (sum of squares 1.5 over 4 structures x
+    // 1 degree of freedom: sqrt(0.375)), the seeds' tau-b 0.9129 (a tie in the second seed), and
+    // a ceiling that falls as the noise grows.
+    void seedNoiseFigures() {
+        const std::vector<std::vector<double>> bySeed{{80, 81}, {82, 82}, {84, 85}, {86, 85}};
+        const SeedNoise n = seedNoise(bySeed, 1);
+        QCOMPARE(n.seeds, 2);
+        QVERIFY(std::abs(n.spread - std::sqrt(0.375)) < 1e-12);
+        QVERIFY(std::abs(n.seedTau - 0.9128709291752769) < 1e-12);
+        QVERIFY(n.ceiling > 0.5 && n.ceiling < 1);
+        const SeedNoise noisier = seedNoise({{80, 84}, {82, 78}, {84, 88}, {86, 82}}, 1);
+        QVERIFY(noisier.ceiling < n.ceiling);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, seedNoise({{80}, {81}, {82}}, 1));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, seedNoise({{80, 81}, {81}, {82, 83}}, 1));
     }
 };
 

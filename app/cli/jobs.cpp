@@ -16,7 +16,7 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
         "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
         "%d %s, batch %d\n",
         cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(),
-        static_cast<long long>(data.train.size()), cfg.searchPerClass, cfg.epochs,
+        static_cast<long long>(data.train.size()), searchPerClassFor(data.train, cfg.searchPerClass), cfg.epochs,
         cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
     if (dist)

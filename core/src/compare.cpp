@@ -301,6 +301,9 @@ void seedPairs(const CompareRow& row, std::vector<double>& searched, std::vector
     *pruningnets = int(nets.size());
 }
 
+/// "+0.42", or "undefined" (a constant sample has no ranking).
+std::string coefficient(double c) { return std::isnan(c) ? "undefined" : fixed("%+.2f", c); }
+
 std::string coefficientWithInterval(double c, const Interval& i) {
     if (std::isnan(c))
         return "undefined";
@@ -807,6 +810,31 @@ std::string CostBand::text() const {
     return fixed("%.2f", lo) + ".." + fixed("%.2f", hi) + " ms (predicted latency)";
 }
 
+void FidelityReport::addRankingStatistics(int resamples) {
+    if (points.size() < 3)
+        return;
+    std::vector<double> predicted, retrained, macs, inherited;
+    std::vector<std::vector<double>> bySeed;
+    for (const FidelityPoint& p : points) {
+        predicted.push_back(p.candidate.top1);
+        retrained.push_back(p.retrainedTop1);
+        macs.push_back(double(p.candidate.macs));
+        if (p.inheritedTop1)
+            inherited.push_back(*p.inheritedTop1);
+        bySeed.push_back(p.retrainedBySeed);
+    }
+    constexpr uint64_t kSeed = 1; // fixed: a stored report reads back with the same figures
+    partialTau = partialKendallTau(predicted, retrained, macs);
+    partialInterval = bootstrapPartialTau(predicted, retrained, macs, kSeed, resamples);
+    if (inherited.size() == points.size())
+        inheritedPartialTau = partialKendallTau(inherited, retrained, macs);
+    const size_t seedsEach = bySeed.front().size();
+    const bool even = std::all_of(bySeed.begin(), bySeed.end(), [&](const auto& v) { return v.size() == seedsEach; });
+    noise.reset();
+    if (seedsEach >= 2 && even)
+        noise = seedNoise(bySeed, kSeed);
+}
+
 std::string FidelityReport::markdown() const {
     const int n = correlation.n;
     std::string md = "# How far the PruningNet's ranking can be trusted\n\n";
@@ -852,6 +880,20 @@ std::string FidelityReport::markdown() const {
           (correlationTest.exact ? "exact over all " + std::to_string(correlationTest.permutations) + " orderings"
                                  : std::to_string(correlationTest.permutations) + " random permutations") +
           ".\n\n";
+    md += "Beyond cost: partial Kendall tau of the PruningNet and retrained top-1 given MACs = " +
+          coefficientWithInterval(partialTau, partialInterval) +
+          (std::isnan(inheritedPartialTau) ? std::string()
+                                           : " (inherited weights alone: " + coefficient(inheritedPartialTau) + ")") +
+          ": how the proxy ranks structures beyond what their cost explains.\n\n";
+    if (noise)
+        md += "Retraining noise (" + std::to_string(noise->seeds) + " seeds): seed-to-seed spread " +
+              fixed("%.2f", noise->spread) + " points (pooled sd); the first two seeds rank the structures alike at "
+              "tau " +
+              coefficient(noise->seedTau) + "; an exact proxy would reach about tau " +
+              coefficient(noise->ceiling) + " against the mean over the seeds, the largest tau this noise allows.\n\n";
+    else
+        md += "Retraining noise: one seed per structure, so the ground truth's own noise is not measured (give "
+              "--seeds 1,2).\n\n";
     if (topK > 0)
         md += "Top-" + std::to_string(topK) + " overlap: " + std::to_string(topKOverlap) + " of the PruningNet's " +
               std::to_string(topK) + " best structures are among the " + std::to_string(topK) +
@@ -1043,6 +1085,7 @@ FidelityReport fidelityOf(const QJsonObject& o) {
             p.inheritedTop1 = x["inherited_top1"].toDouble();
         r.points.push_back(p);
     }
+    r.addRankingStatistics(r.correlationInterval.resamples > 0 ? r.correlationInterval.resamples : 2000);
     return r;
 }
 
@@ -1200,6 +1243,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     report.macsTopKOverlap = topKOverlap(macs, retrained, report.topK);
     if (!inherited.empty())
         report.inheritedTopKOverlap = topKOverlap(inherited, retrained, report.topK);
+    report.addRankingStatistics(cfg.bootstrapResamples);
     storeFidelityReport(store, report);
     return report;
 }

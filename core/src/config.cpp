@@ -24,6 +24,16 @@ GeneratorUpdate parseUpdate(const QString& s) {
 }
 } // namespace
 
+std::string samplingName(Sampling s) { return s == Sampling::Sandwich ? "sandwich" : "random"; }
+
+Sampling parseSampling(const std::string& name) {
+    if (name == "random")
+        return Sampling::Random;
+    if (name == "sandwich")
+        return Sampling::Sandwich;
+    throw std::invalid_argument("unknown sampling '" + name + "' (random, sandwich)");
+}
+
 std::string toJson(const TrainConfig& c) {
     QJsonObject o;
     o["family"] = QString::fromStdString(c.family);
@@ -53,6 +63,12 @@ std::string toJson(const TrainConfig& c) {
         o["max_bad"] = c.maxBad;
     if (c.initFromWeights)
         o["init"] = "weights";
+    if (c.sampling != Sampling::Random) {
+        o["sampling"] = QString::fromStdString(samplingName(c.sampling));
+        o["sandwich_random"] = c.sandwichRandom;
+    }
+    if (c.inplaceDistill)
+        o["inplace_distill"] = QJsonObject{{"temperature", c.inplaceTemperature}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -95,6 +111,12 @@ TrainConfig trainConfigFromJson(const std::string& json) {
         c.inputWidth = w;
     }
     c.maxBad = o["max_bad"].toDouble(c.maxBad);
+    c.sampling = parseSampling(o["sampling"].toString("random").toStdString());
+    c.sandwichRandom = o["sandwich_random"].toInt(c.sandwichRandom);
+    if (o.contains("inplace_distill")) {
+        c.inplaceDistill = true;
+        c.inplaceTemperature = o["inplace_distill"].toObject()["temperature"].toDouble(c.inplaceTemperature);
+    }
     const QString init = o["init"].toString("random");
     if (init != "random" && init != "weights")
         throw std::invalid_argument("training settings: init is '" + init.toStdString() + "' (random, weights)");

@@ -450,9 +450,22 @@ DataBundle loadData(const std::string& path, DataFormat format, const DataOption
     return b;
 }
 
-SearchSplit makeSearchSplit(const Dataset& train, int perClass, uint64_t seed) {
-    if (perClass <= 0)
+int searchPerClassFor(const Dataset& train, int perClass) {
+    if (perClass > 0)
+        return perClass;
+    if (perClass < 0)
         throw DataError("search split needs at least 1 image per class, got " + std::to_string(perClass));
+    const int classes = std::max(1, train.numClasses());
+    std::vector<int64_t> counts(size_t(classes), 0);
+    for (int64_t i = 0; i < train.size(); ++i)
+        ++counts[size_t(train.labels[size_t(i)])];
+    const int64_t smallest = *std::min_element(counts.begin(), counts.end());
+    const int64_t wanted = (kSearchSplitImages + classes - 1) / classes;
+    return int(std::max<int64_t>(1, std::min(wanted, smallest / 6)));
+}
+
+SearchSplit makeSearchSplit(const Dataset& train, int perClass, uint64_t seed) {
+    perClass = searchPerClassFor(train, perClass);
     std::vector<std::vector<int64_t>> byClass(size_t(train.numClasses()));
     for (int64_t i = 0; i < train.size(); ++i)
         byClass[size_t(train.labels[size_t(i)])].push_back(i);

@@ -12,6 +12,16 @@
 
 namespace mp {
 
+std::string searchScoreName(SearchScore s) { return s == SearchScore::Loss ? "loss" : "top1"; }
+
+SearchScore parseSearchScore(const std::string& name) {
+    if (name == "top1")
+        return SearchScore::Top1;
+    if (name == "loss")
+        return SearchScore::Loss;
+    throw std::invalid_argument("unknown search score '" + name + "' (top1, loss)");
+}
+
 std::string toJson(const SearchConfig& c) {
     QJsonObject o;
     o["population"] = c.population;
@@ -24,6 +34,8 @@ std::string toJson(const SearchConfig& c) {
     o["max_macs"] = qint64(c.maxMacs);
     o["min_macs"] = qint64(c.minMacs);
     o["uniform_baselines"] = c.uniformBaselines;
+    if (c.score != SearchScore::Top1) // only then: older runs keep their identity
+        o["score"] = QString::fromStdString(searchScoreName(c.score));
     if (hasLatencyBound(c)) { // only then: older runs keep their identity
         o["max_latency_ms"] = c.maxLatencyMs;
         o["min_latency_ms"] = c.minLatencyMs;
@@ -56,6 +68,7 @@ SearchConfig searchConfigFromJson(const std::string& json) {
     c.maxMacs = o["max_macs"].toInteger(c.maxMacs);
     c.minMacs = o["min_macs"].toInteger(c.minMacs);
     c.uniformBaselines = o["uniform_baselines"].toBool(c.uniformBaselines);
+    c.score = parseSearchScore(o["score"].toString("top1").toStdString());
     c.maxLatencyMs = o["max_latency_ms"].toDouble(0);
     c.minLatencyMs = o["min_latency_ms"].toDouble(0);
     c.latencyTable = o["latency_table"].toString().toStdString();
@@ -287,14 +300,17 @@ RunRecord searchRunRecord(const Evaluator& evaluator, const SearchConfig& cfg, i
 
 namespace {
 
-// Higher top-1 first; at equal top-1 the cheaper network (so the best is on the Pareto front).
-bool better(const CandidateRecord& a, const CandidateRecord& b) {
+// Better score first (top-1: higher top-1, ties by lower loss; loss: lower loss, ties by higher
+// top-1); then the cheaper network (so the best is on the Pareto front).
+bool better(const CandidateRecord& a, const CandidateRecord& b, SearchScore score) {
+    if (score == SearchScore::Loss && a.loss != b.loss)
+        return a.loss < b.loss;
     if (a.top1 != b.top1)
         return a.top1 > b.top1;
-    if (a.macs != b.macs)
-        return a.macs < b.macs;
     if (a.loss != b.loss)
         return a.loss < b.loss;
+    if (a.macs != b.macs)
+        return a.macs < b.macs;
     return a.genes < b.genes; // deterministic order for a deterministic replay
 }
 
@@ -344,7 +360,8 @@ public:
             // Unfilled slots (constraint space exhausted) still count as done.
             done_ += cfg_.population - int64_t(next.size());
             report();
-            std::sort(pool.begin(), pool.end(), better);
+            std::sort(pool.begin(), pool.end(),
+                      [&](const CandidateRecord& a, const CandidateRecord& b) { return better(a, b, cfg_.score); });
             if (int(pool.size()) > cfg_.population)
                 pool.resize(size_t(cfg_.population));
             if (cb_.generationEnd)
@@ -433,7 +450,7 @@ private:
             ++out_.evaluated;
         }
         if (c->damage.empty() && c->origin != "uniform" && meetsConstraint(cfg_, c->macs, latencyOf(c->genes)) &&
-            (!out_.best || better(*c, *out_.best)))
+            (!out_.best || better(*c, *out_.best, cfg_.score)))
             out_.best = *c;
         ++done_;
         if (cb_.candidate)

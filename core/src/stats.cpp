@@ -417,4 +417,100 @@ std::string formatTop1(const std::vector<double>& values) {
     return buf;
 }
 
+int64_t imagesForInterval(double halfWidthPoints, double top1Percent, double confidence) {
+    if (!(halfWidthPoints > 0 && halfWidthPoints < 50))
+        throw std::invalid_argument("an interval half-width is between 0 and 50 points");
+    if (!(top1Percent >= 0 && top1Percent <= 100))
+        throw std::invalid_argument("a top-1 is between 0 and 100 percent");
+    checkConfidence(confidence);
+    const double z = normalQuantile(confidence), p = top1Percent / 100, h = halfWidthPoints / 100;
+    const auto half = [&](double n) { return z / (1 + z * z / n) * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n)); };
+    int64_t lo = 1, hi = 1;
+    while (half(double(hi)) > h)
+        hi *= 2;
+    while (lo < hi) { // the half-width falls as n grows
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (half(double(mid)) <= h)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+double partialKendallTau(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c) {
+    checkPairs(a, b);
+    checkPairs(a, c);
+    const double ab = kendallTauB(a, b), ac = kendallTauB(a, c), bc = kendallTauB(b, c);
+    const double d = (1 - ac * ac) * (1 - bc * bc);
+    if (std::isnan(ab) || std::isnan(ac) || std::isnan(bc) || !(d > 0))
+        return std::numeric_limits<double>::quiet_NaN();
+    return (ab - ac * bc) / std::sqrt(d);
+}
+
+Interval bootstrapPartialTau(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c,
+                             uint64_t seed, int resamples, double confidence) {
+    checkPairs(a, b);
+    checkPairs(a, c);
+    checkConfidence(confidence);
+    std::mt19937_64 rng(seed);
+    const size_t n = a.size();
+    std::vector<double> ra(n), rb(n), rc(n), taus;
+    for (int r = 0; r < resamples; ++r) {
+        for (size_t i = 0; i < n; ++i) {
+            const size_t j = size_t(below(rng, n));
+            ra[i] = a[j];
+            rb[i] = b[j];
+            rc[i] = c[j];
+        }
+        const double t = partialKendallTau(ra, rb, rc);
+        if (!std::isnan(t))
+            taus.push_back(t);
+    }
+    if (taus.empty() || 2 * taus.size() < size_t(resamples))
+        return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+    const double alpha = 1 - confidence;
+    return {quantile(taus, alpha / 2), quantile(taus, 1 - alpha / 2)};
+}
+
+SeedNoise seedNoise(const std::vector<std::vector<double>>& bySeed, uint64_t seed, int simulations) {
+    if (bySeed.size() < 3)
+        throw std::invalid_argument("seed noise needs at least 3 structures");
+    const size_t k = bySeed.front().size();
+    if (k < 2)
+        throw std::invalid_argument("seed noise needs at least 2 retraining seeds per structure");
+    SeedNoise out;
+    out.seeds = int(k);
+    std::vector<double> means, first, second;
+    double within = 0;
+    for (const std::vector<double>& v : bySeed) {
+        if (v.size() != k)
+            throw std::invalid_argument("every structure needs the same retraining seeds");
+        const double m = std::accumulate(v.begin(), v.end(), 0.0) / double(k);
+        for (double x : v)
+            within += (x - m) * (x - m);
+        means.push_back(m);
+        first.push_back(v[0]);
+        second.push_back(v[1]);
+    }
+    out.spread = std::sqrt(within / double(bySeed.size() * (k - 1)));
+    out.seedTau = kendallTauB(first, second);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> noise(0.0, out.spread / std::sqrt(double(k)));
+    std::vector<double> observed(means.size());
+    double sum = 0;
+    int counted = 0;
+    for (int s = 0; s < simulations; ++s) {
+        for (size_t i = 0; i < means.size(); ++i)
+            observed[i] = means[i] + noise(rng);
+        const double t = kendallTauB(means, observed);
+        if (!std::isnan(t)) {
+            sum += t;
+            ++counted;
+        }
+    }
+    out.ceiling = counted ? sum / counted : std::numeric_limits<double>::quiet_NaN();
+    return out;
+}
+
 } // namespace mp

@@ -232,6 +232,80 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
     return r;
 }
 
+std::vector<Encoding> sandwichEncodings(const ArchSpec& arch, const TrainConfig& cfg, std::mt19937_64& rng) {
+    std::vector<Encoding> encs{uniformEncoding(arch, grid::kSize - 1), uniformEncoding(arch, 0)};
+    for (int i = 0; i < cfg.sandwichRandom; ++i)
+        encs.push_back(randomEncoding(arch, rng));
+    return encs;
+}
+
+torch::Tensor inplaceDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher, double temperature) {
+    namespace F = torch::nn::functional;
+    const double t = temperature;
+    return t * t *
+           F::kl_div(F::log_softmax(student / t, F::LogSoftmaxFuncOptions(1)),
+                     F::log_softmax(teacher.detach() / t, F::LogSoftmaxFuncOptions(1)),
+                     F::KLDivFuncOptions().reduction(torch::kBatchMean).log_target(true));
+}
+
+StepResult sandwichStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
+                        const std::vector<Encoding>& encs, const TrainConfig& cfg, double lr) {
+    namespace F = torch::nn::functional;
+    const float m = float(cfg.momentum), wd = float(cfg.weightDecay);
+    sgd.zero_grad();
+    {
+        torch::NoGradGuard noGrad; // momentum decays once per step; each structure adds its gradient
+        for (Generator& g : net->generators()) {
+            g.W2mom.mul_(m);
+            g.b2mom.mul_(m);
+            if (wd != 0) {
+                g.W2mom.add_(g.W2, wd);
+                g.b2mom.add_(g.b2, wd);
+            }
+        }
+    }
+    StepResult r;
+    torch::Tensor teacher;
+    const double share = 1.0 / double(encs.size());
+    for (size_t i = 0; i < encs.size(); ++i) {
+        std::vector<SliceLeaf> leaves;
+        const PrunedWeights w = net->generateForTraining(encs[i], leaves);
+        const torch::Tensor logits = net->forward(x, encs[i], w, BnMode::Train);
+        const torch::Tensor hard =
+            F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
+        const torch::Tensor loss =
+            cfg.inplaceDistill && i > 0 ? inplaceDistillationLoss(logits, teacher, cfg.inplaceTemperature) : hard;
+        (loss * share).backward();
+        if (i == 0)
+            teacher = logits.detach();
+        r.loss += hard.item<double>() * share;
+        r.correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        std::vector<torch::Tensor> hs, dhs;
+        {
+            torch::NoGradGuard noGrad;
+            for (const SliceLeaf& leaf : leaves) {
+                Generator& g = net->generators()[size_t(leaf.gen)];
+                dhs.push_back(backwardUpdateSlice(leaf.shape, g.W2, g.W2mom, g.b2, g.b2mom, leaf.h.detach(),
+                                                  leaf.weight.grad(), 1.0f, 0.0f, 0.0f));
+                hs.push_back(leaf.h);
+            }
+        }
+        torch::autograd::backward(hs, dhs);
+    }
+    r.correct = int64_t(std::llround(double(r.correct) * share));
+    {
+        torch::NoGradGuard noGrad;
+        for (Generator& g : net->generators()) {
+            g.W2.add_(g.W2mom, -lr);
+            g.b2.add_(g.b2mom, -lr);
+        }
+    }
+    for (auto& g : sgd.param_groups())
+        static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    sgd.step();
+    return r;
+}
+
 } // namespace detail
 
 std::string checkpointNotFoundMessage(const std::string& path) {
@@ -476,6 +550,16 @@ void checkBatchSplits(int batchSize, int ranks) {
 
 void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks) {
     checkBatchSplits(cfg.batchSize, ranks);
+    if (cfg.sampling == Sampling::Sandwich && ranks > 1)
+        throw ConfigError("sandwich sampling trains in one process: its gradients are accumulated over several "
+                          "structures before the update, which the data-parallel exchange does not do yet; train "
+                          "with --sampling random, or without --nproc");
+    if (cfg.sampling == Sampling::Sandwich && !(cfg.sandwichRandom >= 0 && cfg.sandwichRandom <= 16))
+        throw ConfigError("--sandwich-random must be 0..16, got " + std::to_string(cfg.sandwichRandom));
+    if (cfg.inplaceDistill && cfg.sampling != Sampling::Sandwich)
+        throw ConfigError("in-place distillation needs the full width in every step: use it with --sampling sandwich");
+    if (cfg.inplaceDistill && !(cfg.inplaceTemperature > 0))
+        throw ConfigError("the in-place distillation temperature must be positive");
     if (cfg.initFromWeights) {
         const ArchSpec model = cfg.architecture.empty() ? ArchSpec{} : architectureFromJson(cfg.architecture);
         if (model.weightsFile.empty())
@@ -627,9 +711,16 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         }
         const int64_t offset = (step % stepsPerEpoch) * cfg.batchSize;
         std::mt19937_64 rng(mix(cfg.seed, 2, uint64_t(step)));
-        Encoding enc = randomEncoding(arch, rng);
-        if (cfg.fullWidthProb > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < cfg.fullWidthProb)
-            enc = uniformEncoding(arch, grid::kSize - 1);
+        const bool sandwich = cfg.sampling == Sampling::Sandwich;
+        Encoding enc;
+        std::vector<Encoding> encs;
+        if (sandwich) {
+            encs = detail::sandwichEncodings(arch, cfg, rng);
+        } else {
+            enc = randomEncoding(arch, rng);
+            if (cfg.fullWidthProb > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < cfg.fullWidthProb)
+                enc = uniformEncoding(arch, grid::kSize - 1);
+        }
         // Augmentation draws from the step's generator image by image: a shard is cut from the
         // whole batch so that it gets the same shifts and flips as in a single process.
         const int64_t first = offset + rank * local;
@@ -643,7 +734,8 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
         bool stop = cancel && cancel->load();
         detail::StepResult r;
         try {
-            r = detail::trainStep(net, sgd, x, y, enc, cfg, learningRate(cfg, step, totalSteps), group, &stop);
+            r = sandwich ? detail::sandwichStep(net, sgd, x, y, encs, cfg, learningRate(cfg, step, totalSteps))
+                         : detail::trainStep(net, sgd, x, y, enc, cfg, learningRate(cfg, step, totalSteps), group, &stop);
         } catch (const DistributedError& e) {
             throw DistributedError(std::string(e.what()) + "; training stopped at step " + std::to_string(step) +
                                    (rank == 0 ? " of " + std::to_string(totalSteps) + ", the last checkpoint " +

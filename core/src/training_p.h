@@ -47,6 +47,23 @@ StepResult trainStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch:
                      const Encoding& enc, const TrainConfig& cfg, double lr, ProcessGroupImpl* group = nullptr,
                      bool* stop = nullptr);
 
+/// The structures a sandwich step trains, in order: the full width, the narrowest (every gene
+/// at scale index 0) and cfg.sandwichRandom random encodings drawn from `rng`.
+std::vector<Encoding> sandwichEncodings(const ArchSpec& arch, const TrainConfig& cfg, std::mt19937_64& rng);
+
+/// In-place distillation loss of `student` logits [N, K] against `teacher` logits [N, K]
+/// (detached): T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the batch.
+torch::Tensor inplaceDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher, double temperature);
+
+/// One sandwich step (TrainConfig::sampling): each of `encs` (the first the full width) forward
+/// and backward on the same batch, the loss of each 1/encs.size() of the mean: label-smoothed
+/// cross-entropy, or with cfg.inplaceDistill for all but the first the in-place distillation
+/// loss against the first's logits. Gradients accumulate (the generators' output layers in
+/// their momentum buffers, dense semantics: the full width uses every row) and one SGD update
+/// follows. One process only. The result: mean cross-entropy and hits over the structures.
+StepResult sandwichStep(PruningNetModule& net, torch::optim::SGD& sgd, const torch::Tensor& x, const torch::Tensor& y,
+                        const std::vector<Encoding>& encs, const TrainConfig& cfg, double lr);
+
 inline Normalization normalizationOf(const CheckpointInfo& info) { return {info.mean, info.stddev}; }
 
 } // namespace mp::detail

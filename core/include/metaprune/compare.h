@@ -237,6 +237,17 @@ struct FidelityReport {
     BootstrapCorrelation inheritedInterval;
     PermutationTest inheritedTest;
     int inheritedTopKOverlap = 0;
+    /// The proxy's ranking beyond cost: Kendall's partial tau of predicted and retrained top-1
+    /// given MACs, with its 95% bootstrap interval (stats.h; NaN when undefined).
+    double partialTau = std::numeric_limits<double>::quiet_NaN();
+    Interval partialInterval;
+    /// The same for the inherited weights alone, with a trained model.
+    double inheritedPartialTau = std::numeric_limits<double>::quiet_NaN();
+    /// With 2 or more retraining seeds: their spread and the largest tau that noise allows.
+    std::optional<SeedNoise> noise;
+    /// Fills partialTau, partialInterval, inheritedPartialTau and noise from the points (also
+    /// for reports stored before they existed).
+    void addRankingStatistics(int resamples = 2000);
     std::string markdown() const;
     std::string toJson() const;
 };

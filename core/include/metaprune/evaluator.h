@@ -16,7 +16,9 @@ namespace mp {
 struct EvalSettings {
     int recalBatches = 8;    ///< BN recalibration batches, fixed images of the training part
     int recalBatchSize = 128;
-    int evalImages = 2000;   ///< images of the split to score (0 = the whole split)
+    /// Images of the search split to score (0 = the whole split, the default: every candidate on
+    /// the same images, as many as the split was sized for; issue 22).
+    int evalImages = 0;
     int batchSize = 500;
     /// false keeps the training-time BN buffers: only to show why recalibration is mandatory.
     bool recalibrate = true;

@@ -19,6 +19,17 @@
 
 namespace mp {
 
+/// What ranks candidates in a search (issue 22): both are measured on the search split after BN
+/// recalibration; each breaks the other's ties.
+enum class SearchScore {
+    Top1, ///< top-1, the reference's fitness
+    Loss, ///< cross-entropy (no label smoothing): a graded score, less tied than top-1 on few images
+};
+
+/// "top1" / "loss"; parse throws std::invalid_argument.
+std::string searchScoreName(SearchScore s);
+SearchScore parseSearchScore(const std::string& name);
+
 struct SearchConfig {
     int population = 50;       ///< candidates per generation, and size of the kept pool
     int parents = 10;          ///< top-k of the pool that breed
@@ -34,6 +45,7 @@ struct SearchConfig {
     /// Which latency table the bounds refer to (machine, batch, grid), recorded with the run.
     std::string latencyTable;
     bool uniformBaselines = true; ///< also evaluate the 31 uniform width-multiplier networks
+    SearchScore score = SearchScore::Top1; ///< recorded with the run
     EvalSettings eval;            ///< recorded with the run: candidates are only comparable under equal settings
 };
 

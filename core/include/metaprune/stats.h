@@ -29,6 +29,13 @@ std::pair<double, double> meanAndSpread(const std::vector<double>& v);
 /// std::invalid_argument unless 0 <= correct <= n, n >= 1 and 0 < confidence < 1.
 Interval wilsonInterval(int64_t correct, int64_t n, double confidence = 0.95);
 
+/// The fewest images whose Wilson interval (at `confidence`) around a top-1 of `top1Percent`
+/// is at most +-`halfWidthPoints` percentage points wide: how large a search split must be for
+/// the differences it has to tell (issue 22: +-0.8 points at 80% takes 9,600 images). The
+/// half-width is the closed form z/(1 + z^2/n) sqrt(p(1-p)/n + z^2/(4n^2)). Throws
+/// std::invalid_argument for a half-width outside (0, 50) or a top-1 outside [0, 100].
+int64_t imagesForInterval(double halfWidthPoints, double top1Percent, double confidence = 0.95);
+
 /// Two networks scored on the same images: which each got right.
 struct PairedAccuracy {
     int64_t n = 0;       ///< images
@@ -118,6 +125,32 @@ PermutationTest permutationTest(const std::vector<double>& a, const std::vector<
 /// among the actual best when its actual value reaches the k-th highest (so ties there never
 /// cost a hit). Throws std::invalid_argument for different lengths or k outside 1..n.
 int topKOverlap(const std::vector<double>& predicted, const std::vector<double>& actual, int k);
+
+/// Kendall's partial tau of a and b given c (Kendall 1942): (t_ab - t_ac t_bc) /
+/// sqrt((1 - t_ac^2)(1 - t_bc^2)), the tau-b of each pair. How a proxy ranks structures beyond
+/// what their cost (c = MACs) explains. NaN when a sample is constant or c orders a or b
+/// perfectly. Throws std::invalid_argument for different lengths or fewer than 3 values.
+double partialKendallTau(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c);
+
+/// Percentile bootstrap interval of partialKendallTau (as bootstrapRankCorrelation; undefined
+/// resamples left out, an interval needs at least half of them; NaN ends otherwise).
+Interval bootstrapPartialTau(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c,
+                             uint64_t seed, int resamples = 2000, double confidence = 0.95);
+
+/// How much of a ranking the retraining noise leaves: `bySeed[i]` holds structure i's retrained
+/// top-1 per seed (every structure the same seeds, at least 2).
+struct SeedNoise {
+    double spread = 0;  ///< pooled within-structure standard deviation over seeds (points)
+    double seedTau = 0; ///< Kendall tau-b between the first two seeds' rankings (NaN when constant)
+    /// The tau an exact proxy could reach against the mean over seeds: the mean tau-b between
+    /// the structures' means and the means plus Gaussian noise of sd spread / sqrt(seeds),
+    /// over `simulations` seeded draws. An estimate (the means carry that noise too).
+    double ceiling = 0;
+    int seeds = 0;
+};
+/// Throws std::invalid_argument for fewer than 3 structures, fewer than 2 seeds or unequal
+/// seed counts.
+SeedNoise seedNoise(const std::vector<std::vector<double>>& bySeed, uint64_t seed, int simulations = 2000);
 
 /// Whether a difference can be told apart from zero at the interval's confidence.
 enum class Verdict {

@@ -26,6 +26,20 @@ enum class GeneratorUpdate {
     Dense,
 };
 
+/// Which structures a training step trains (issue 22; metapruning.md, "Training").
+enum class Sampling {
+    /// The reference: one random encoding per step (or the full width, fullWidthProb).
+    Random,
+    /// The sandwich rule (Yu & Huang, US-Nets 2019; BigNAS): every step trains the full width,
+    /// the narrowest structure and TrainConfig::sandwichRandom random ones on the same batch,
+    /// their gradients accumulated (the mean of their losses) before one update.
+    Sandwich,
+};
+
+/// "random" / "sandwich"; parse throws std::invalid_argument.
+std::string samplingName(Sampling s);
+Sampling parseSampling(const std::string& name);
+
 /// Everything that decides a training run; stored as JSON in the checkpoint and the project.
 struct TrainConfig {
     std::string family = "mobilenetv2";
@@ -38,7 +52,9 @@ struct TrainConfig {
     std::string dataFormat = "auto";
     int64_t trainPerClass = 0; ///< cap on training images per class (0 = all)
     int64_t testPerClass = 0;  ///< cap on test images per class (0 = all)
-    int searchPerClass = 500;  ///< held-out search split taken from the training set
+    /// Held-out search split taken from the training set, images per class; 0 = automatic
+    /// (searchPerClassFor: about 9,600 images in all, for a +-0.8 point interval).
+    int searchPerClass = 0;
     int epochs = 4; // the demo's budget: about 5 minutes on one core
     int batchSize = 128;
     double lr = 0.4;            ///< peak learning rate, decayed linearly to 0 per step
@@ -56,6 +72,13 @@ struct TrainConfig {
     /// 81.8% at 0.25.
     double fullWidthProb = 0.5;
     GeneratorUpdate update = GeneratorUpdate::Sparse;
+    Sampling sampling = Sampling::Random;
+    int sandwichRandom = 2; ///< random structures per sandwich step besides the full and narrowest (BigNAS: 2)
+    /// In-place distillation (US-Nets, BigNAS; sandwich only): the structures other than the
+    /// full width learn from the full width's predictions on the same batch (detached), loss
+    /// T^2 KL(softmax(teacher / T) || softmax(student / T)) instead of the labels.
+    bool inplaceDistill = false;
+    double inplaceTemperature = 1.0; ///< US-Nets and BigNAS use the soft labels as they are
     uint64_t seed = 1;
     /// Input (tensor) size; 0 = the data's own size for IDX/CIFAR, the preset's for image
     /// folders (an architecture file's own size; paper 224x224; small 32x32 for resnet, else
