@@ -379,6 +379,23 @@ private slots:
                    fidelity.mid(1));
         QVERIFY2(r.code == 0 && !r.err.contains("units on"), qPrintable(r.err)); // all stored: no worker started
         QCOMPARE(rows(two), after);
+
+        // Another PruningNet on the same data split (another rate): the same structures'
+        // retrainings from scratch do not depend on it, so they are recorded again, not rerun.
+        QStringList tiny = kTinyData;
+        tiny[tiny.indexOf("--threads") + 1] = "1";
+        r = runCli(QStringList{"train", "--db", two, "--lr", "0.3"} + tiny);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        r = runCli(QStringList{"fidelity", "--db", two, "--training", "2", "--jobs", "2", "--report",
+                               dir.filePath("other.md")} +
+                   fidelity.mid(1));
+        QVERIFY2(r.code == 0 && !r.err.contains("units on"), qPrintable(r.out + r.err));
+        QStringList extra = rows(two);
+        for (const QString& row : after)
+            extra.removeOne(row);
+        QCOMPARE(extra.size(), 8); // the same 4 structures x 2 seeds, with the first PruningNet's results
+        for (const QString& row : extra)
+            QVERIFY2(after.contains(row), qPrintable(row));
     }
 
     void badInput_data() {

@@ -98,6 +98,59 @@ std::string recipeText(const RetrainConfig& r) {
         .toStdString();
 }
 
+/// What a retraining from scratch depends on besides the structure, recipe and seed: the
+/// architecture, the data, its caps, the search split (held out of training) and the input
+/// size. Two PruningNets trained with other settings (rate, epochs, sampling) on the same split
+/// give the same scratch retraining.
+std::string scratchDataKey(TrainConfig c) {
+    const TrainConfig d;
+    c.epochs = d.epochs;
+    c.batchSize = d.batchSize;
+    c.lr = d.lr;
+    c.warmupSteps = d.warmupSteps;
+    c.momentum = d.momentum;
+    c.weightDecay = d.weightDecay;
+    c.labelSmoothing = d.labelSmoothing;
+    c.augment = d.augment;
+    c.fullWidthProb = d.fullWidthProb;
+    c.update = d.update;
+    c.sampling = d.sampling;
+    c.sandwichRandom = d.sandwichRandom;
+    c.inplaceDistill = d.inplaceDistill;
+    c.inplaceTemperature = d.inplaceTemperature;
+    c.initFromWeights = d.initFromWeights;
+    return toJson(c);
+}
+
+/// A stored retraining from scratch of the same structure, recipe and seed under another
+/// PruningNet of the project with the same data split (scratchDataKey), if any.
+std::optional<RetrainRecord> sameScratchRetraining(const Store& store, const CandidateRecord& c,
+                                                   const std::string& recipe, const RetrainConfig& cfg,
+                                                   const TrainConfig& training) {
+    if (cfg.mode != RetrainMode::Scratch || cfg.distill)
+        return std::nullopt;
+    const std::string key = scratchDataKey(training);
+    std::map<int64_t, bool> sameSplit; // by training id
+    for (const RetrainRecord& r : store.retrains()) {
+        if (r.seed != cfg.seed || r.config != recipe || r.candidateId == c.id)
+            continue;
+        const std::optional<CandidateRecord> other = store.candidate(r.candidateId);
+        if (!other || other->genes != c.genes || !other->damage.empty())
+            continue;
+        const std::optional<RunRecord> run = store.run(other->runId);
+        if (!run || run->trainingId == 0)
+            continue;
+        auto it = sameSplit.find(run->trainingId);
+        if (it == sameSplit.end()) {
+            const std::optional<TrainingRecord> t = store.training(run->trainingId);
+            it = sameSplit.emplace(run->trainingId, t && scratchDataKey(trainConfigFromJson(t->config)) == key).first;
+        }
+        if (it->second)
+            return r;
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evaluator, const DataBundle& data,
@@ -121,6 +174,17 @@ RetrainRecord retrainCandidate(const std::string& dbPath, const Evaluator& evalu
             *reused = true;
         return *stored;
     }
+    if (exportPath.empty())
+        if (const auto same = sameScratchRetraining(store, *c, recipe, cfg, evaluator.checkpoint().config)) {
+            // The same training from scratch: recorded for this candidate too, not run again.
+            RetrainRecord rec = *same;
+            rec.id = 0;
+            rec.candidateId = candidateId;
+            rec.purpose = purpose;
+            if (reused)
+                *reused = true;
+            return store.addRetrain(rec);
+        }
     PrunedNetwork generated;
     const bool fineTune = cfg.mode == RetrainMode::FineTune;
     if (fineTune)
@@ -1200,7 +1264,9 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
                 u.recipe = cfg.recipe;
                 u.recipe.seed = seed;
                 u.purpose = "fidelity";
-                if (!store.findRetrain(c.id, toJson(u.recipe), seed))
+                const std::string recipe = toJson(u.recipe);
+                if (!store.findRetrain(c.id, recipe, seed) &&
+                    !sameScratchRetraining(store, c, recipe, u.recipe, evaluator.checkpoint().config))
                     units.push_back(u);
             }
         cfg.pool(units, progress, cancel);
