@@ -5,13 +5,16 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QStandardPaths>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -22,6 +25,45 @@ namespace mpcli {
 using namespace mp;
 
 namespace {
+/// The reference's paper-preset training step (batch 16, 224x224, 1000 classes) in python3-torch
+/// (reference_step.py, built into this program: per-conv Linear generators of the maximum-size
+/// weight, leading slice, per-scale BN, dense SGD with momentum), timed in this run: its median
+/// in ms over `steps` steps after one warm-up, or nullopt with `why` when python3 or its torch
+/// is missing or the script fails.
+std::optional<double> referenceStepMs(int threadCount, int steps, std::string& why) {
+    QString python = "/usr/bin/python3"; // Debian's python3-torch lives there, not in a venv's python
+    if (!QFileInfo(python).isExecutable())
+        python = QStandardPaths::findExecutable("python3");
+    if (python.isEmpty()) {
+        why = "python3 not found";
+        return std::nullopt;
+    }
+    QTemporaryDir dir;
+    const QString script = dir.filePath("reference_step.py"), archFile = dir.filePath("paper.arch.json");
+    if (!QFile::copy(":/cli/reference_step.py", script)) {
+        why = "cannot write the reference script to " + dir.path().toStdString();
+        return std::nullopt;
+    }
+    writeFileAtomically(archFile.toStdString(),
+                        toArchitectureJson(makeArchitecture("mobilenetv2", "paper", 3, 224, 224, 1000)));
+    QProcess p;
+    p.start(python, {script, archFile, "--batch", "16", "--steps", QString::number(steps), "--threads",
+                     QString::number(threadCount)});
+    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        why = err.contains("No module named 'torch'") ? "python3-torch is not installed (apt-get install python3-torch)"
+                                                        : "the reference script failed: " + err.section('\n', -1).toStdString();
+        return std::nullopt;
+    }
+    const QRegularExpressionMatch m =
+        QRegularExpression("median_ms ([0-9.]+)").match(QString::fromUtf8(p.readAllStandardOutput()));
+    if (!m.hasMatch()) {
+        why = "the reference script printed no median";
+        return std::nullopt;
+    }
+    return m.captured(1).toDouble();
+}
+
 /// Runs `metaprune demo` as its own process in a temporary folder and checks the targets:
 /// at most 15 minutes, full-width top-1 at least 85% on the test set.
 void benchDemo(int threadCount) {
@@ -281,6 +323,9 @@ void declareBench(Parser& p) {
     p.addOption({"steps", "Timed training steps per configuration.", "n", "5"});
     p.addOption({"candidates", "Timed candidate evaluations.", "n", "20"});
     p.addOption({"skip-paper", "Skip the paper-preset training step (about a minute)."});
+    p.addOption({"reference",
+                 "Also time the reference's training step (a faithful python3-torch re-implementation) in this "
+                 "run and print the speed ratio from both measurements (a few minutes)."});
     p.addOption({"data",
                  "Data for the evaluation timing; an image folder also gets the loader benchmark "
                  "(decode speed, the paper-preset step's wait on data, peak memory).",
@@ -315,8 +360,6 @@ int runBench(const Parser& p) {
     std::printf("threads %d, sgemm 1024^3: %.1f GFLOP/s\n", threads(), gflops);
     std::fflush(stdout);
     if (!p.isSet("skip-paper")) {
-        constexpr double kReferenceSeconds =
-            2.2; // platform.md: reference Python step, same CPU and LibTorch
         // Thread counts matter on this machine (platform.md): measure one and all cores.
         const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
         struct Case {
@@ -327,23 +370,37 @@ int runBench(const Parser& p) {
         if (cores > 1)
             cases.insert(cases.end(),
                          {{GeneratorUpdate::Sparse, cores}, {GeneratorUpdate::Dense, cores}});
+        std::map<int, std::optional<double>> reference; // by thread count, measured in this run
+        if (p.isSet("reference"))
+            for (const Case& c : cases)
+                if (!reference.count(c.threads)) {
+                    std::string why;
+                    reference[c.threads] = referenceStepMs(c.threads, steps, why);
+                    if (reference[c.threads])
+                        std::printf("reference MetaPruning step in python3-torch (paper MobileNetV2, batch 16, %d "
+                                    "thread%s): median %.0f ms\n",
+                                    c.threads, c.threads > 1 ? "s" : "", *reference[c.threads]);
+                    else
+                        std::printf("reference step not measured (%s): no speed ratio is printed\n", why.c_str());
+                    std::fflush(stdout);
+                }
         for (const Case& c : cases) {
             configureRuntime(c.threads);
             double work = 0;
             int64_t genParams = 0;
             const Timing t = benchTrainingStep("mobilenetv2", "paper", 3, 224, 1000, 16, c.update,
                                                steps, &work, &genParams);
+            const std::optional<double> ref = reference.count(c.threads) ? reference[c.threads] : std::nullopt;
+            char ratio[96] = "";
+            if (ref)
+                std::snprintf(ratio, sizeof ratio, "; %.2fx the reference's step measured above (goal 10x)",
+                              *ref / t.median);
             std::printf("paper MobileNetV2 PruningNet (%lld M generator params), training step at "
-                        "batch 16, %s "
-                        "generator update, %d thread%s: median %.0f ms (p95 %.0f, first %.0f); "
-                        "reference Python "
-                        "2200 ms -> %.2fx faster (target 3x); pruned-network work %.1f GFLOP/step "
-                        "= %.1f GFLOP/s = "
-                        "%.2f of sgemm\n",
+                        "batch 16, %s generator update, %d thread%s: median %.0f ms (p95 %.0f, first %.0f)%s; "
+                        "pruned-network work %.1f GFLOP/step = %.1f GFLOP/s = %.2f of sgemm\n",
                         static_cast<long long>(genParams / 1000000),
                         c.update == GeneratorUpdate::Sparse ? "sparse" : "dense", c.threads,
-                        c.threads > 1 ? "s" : "", t.median, t.p95, t.first,
-                        kReferenceSeconds * 1000 / t.median, work, work / (t.median / 1000),
+                        c.threads > 1 ? "s" : "", t.median, t.p95, t.first, ratio, work, work / (t.median / 1000),
                         work / (t.median / 1000) / gflops);
             std::fflush(stdout);
         }

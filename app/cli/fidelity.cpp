@@ -51,6 +51,8 @@ void declareFidelity(Parser& p) {
     p.addOption({"latency-grid-step",
                  "Scale-index step of the latency table's grid (0 = any stored table).", "n", "0"});
     p.addOption({"top-k", "k of the top-k overlap.", "n", "3"});
+    p.addOption({"score", "The prediction ranked: top1, or loss (lower is better), as search --score ranks.", "name",
+                 "top1"});
     RetrainConfig d;
     d.epochs = 1; // a short retraining: enough to rank, cheap enough for a dozen structures
     addRetrainOptions(p, d);
@@ -91,6 +93,11 @@ int runFidelity(const Parser& p) {
     if (!ok) throw UsageError("--sample-seed must be a non-negative integer");
     cfg.samples = intValue(p, "samples", 3, 10000);
     cfg.topK = intValue(p, "top-k", 1, 10000);
+    try {
+        cfg.score = parseSearchScore(p.value("score").toStdString());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--score: ") + e.what());
+    }
     if (p.isSet("band") && p.isSet("latency-band"))
         throw UsageError("give --band or --latency-band, not both");
     const QString reportPath = QFileInfo(p.value("report")).absoluteFilePath();

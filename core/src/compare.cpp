@@ -880,7 +880,7 @@ void FidelityReport::addRankingStatistics(int resamples) {
     std::vector<double> predicted, retrained, macs, inherited;
     std::vector<std::vector<double>> bySeed;
     for (const FidelityPoint& p : points) {
-        predicted.push_back(p.candidate.top1);
+        predicted.push_back(this->predicted(p));
         retrained.push_back(p.retrainedTop1);
         macs.push_back(double(p.candidate.macs));
         if (p.inheritedTop1)
@@ -907,7 +907,8 @@ std::string FidelityReport::markdown() const {
               std::to_string(requested) + " asked, " + std::to_string(attempts) + " encodings drawn).";
     else
         md += std::to_string(points.size()) + " structures spread over the MACs range.";
-    md += " Predicted: PruningNet weights after BN recalibration, search split. Retrained: " + recipeText(recipe) +
+    md += std::string(" Predicted: PruningNet weights after BN recalibration, search split, ranked by ") +
+          (score == SearchScore::Loss ? "the loss (lower is better)" : "top-1") + ". Retrained: " + recipeText(recipe) +
           ", official test set" +
           (seeds.size() > 1 ? ", the mean over retraining seeds " + seedList(seeds) : std::string()) + ".\n\n";
     if (band && int(points.size()) < requested)
@@ -981,6 +982,8 @@ std::string FidelityReport::markdown() const {
 std::string FidelityReport::toJson() const {
     QJsonObject o;
     o["version"] = 2;
+    if (score != SearchScore::Top1)
+        o["score"] = QString::fromStdString(searchScoreName(score));
     o["kendall_tau"] = number(correlation.kendallTau);
     o["spearman_rho"] = number(correlation.spearmanRho);
     o["n"] = correlation.n;
@@ -1105,6 +1108,7 @@ std::vector<Encoding> sampleInBand(const ArchSpec& arch, const CostBand& band, i
 
 FidelityReport fidelityOf(const QJsonObject& o) {
     FidelityReport r;
+    r.score = parseSearchScore(o["score"].toString("top1").toStdString());
     r.correlation.kendallTau = numberOf(o["kendall_tau"]);
     r.correlation.spearmanRho = numberOf(o["spearman_rho"]);
     r.correlation.n = o["n"].toInt();
@@ -1188,6 +1192,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
     report.recipe = cfg.recipe;
     report.band = cfg.band;
     report.requested = cfg.samples;
+    report.score = cfg.score;
     std::vector<Encoding> chosen;
     if (cfg.band) {
         const CostBand& b = *cfg.band;
@@ -1288,7 +1293,7 @@ FidelityReport measureFidelity(const std::string& dbPath, const Evaluator& evalu
             inherited.push_back(*point.inheritedTop1);
         }
         report.points.push_back(point);
-        predicted.push_back(c.top1);
+        predicted.push_back(report.predicted(point));
         retrained.push_back(point.retrainedTop1);
         macs.push_back(double(c.macs));
     }

@@ -213,10 +213,18 @@ struct FidelityConfig {
     /// --jobs: the retrainings run on it once every structure is scored; the report is the same
     /// as without.
     StudyPool pool;
+    /// The PruningNet's prediction that is ranked: top-1, or the loss (lower is better) as
+    /// `search --score loss` ranks candidates.
+    SearchScore score = SearchScore::Top1;
 };
 
 struct FidelityReport {
     std::vector<FidelityPoint> points;
+    SearchScore score = SearchScore::Top1; ///< the prediction ranked: top-1 or minus the loss
+    /// The prediction of a point as ranked: its top-1, or minus its loss.
+    double predicted(const FidelityPoint& p) const {
+        return score == SearchScore::Loss ? -p.candidate.loss : p.candidate.top1;
+    }
     RankCorrelation correlation;
     /// MACs alone against retrained top-1: across a wide MACs range, size predicts accuracy
     /// too, so the PruningNet only adds information where it beats this.
