@@ -204,14 +204,28 @@ QString fidelityText(const std::optional<mp::FidelityReport>& report, const QStr
     auto interval = [&](const mp::Interval& i) {
         return i.defined() ? QStringLiteral(" [%1, %2]").arg(value(i.lo), value(i.hi)) : QString();
     };
-    return ReportPanel::tr("Trust in the ranking %1: PruningNet top-1 vs retrained top-1 over %2 structures: "
-                           "Kendall's \u03c4 = %3%4, Spearman's \u03c1 = %5 (MACs alone: \u03c4 = %6%7, \u03c1 = %8; "
-                           "95% intervals)")
-        .arg(where)
-        .arg(c.n)
-        .arg(value(c.kendallTau), interval(report->correlationInterval.kendallTau), value(c.spearmanRho),
-             value(report->macsBaseline.kendallTau), interval(report->macsInterval.kendallTau),
-             value(report->macsBaseline.spearmanRho));
+    QString text =
+        ReportPanel::tr("Trust in the ranking %1: PruningNet top-1 vs retrained top-1 over %2 structures: "
+                        "Kendall's \u03c4 = %3%4, Spearman's \u03c1 = %5 (MACs alone: \u03c4 = %6%7, \u03c1 = %8; "
+                        "95% intervals)")
+            .arg(where)
+            .arg(c.n)
+            .arg(value(c.kendallTau), interval(report->correlationInterval.kendallTau), value(c.spearmanRho),
+                 value(report->macsBaseline.kendallTau), interval(report->macsInterval.kendallTau),
+                 value(report->macsBaseline.spearmanRho));
+    if (!std::isnan(report->partialTau))
+        text += ReportPanel::tr("; beyond cost (partial \u03c4 given MACs) %1%2")
+                    .arg(value(report->partialTau), interval(report->partialInterval));
+    if (report->noise)
+        text += ReportPanel::tr("; retraining noise allows \u03c4 up to about %1").arg(value(report->noise->ceiling));
+    const mp::Interval& tau = report->correlationInterval.kendallTau;
+    // What the ranking is worth: the plot's differences inside the band are predictions only.
+    if (tau.defined() && tau.lo <= 0)
+        text += ReportPanel::tr(". Its ranking is not distinguishable from chance here: read differences between "
+                                "structures of similar cost as unconfirmed.");
+    else if (tau.defined())
+        text += ReportPanel::tr(". Its ranking agrees with retraining better than chance.");
+    return text;
 }
 
 } // namespace mpw
