@@ -700,7 +700,23 @@ private slots:
             R"("epochs":4,"family":"mobilenetv2","full_width_prob":0.5,"generator_update":"sparse",)"
             R"("label_smoothing":0.1,"lr":0.4,"momentum":0.9,"preset":"small","search_per_class":500,"seed":"1",)"
             R"("test_per_class":0,"train_per_class":0,"warmup_steps":200,"weight_decay":0})";
-        QCOMPARE(toJson(TrainConfig{}), old);
+        TrainConfig before; // the defaults of that time: a search split of 500 per class
+        before.searchPerClass = 500;
+        QCOMPARE(toJson(before), old);
+        // Today's default split is sized automatically (0); sampling, in-place distillation and
+        // synchronised batch norm appear only when set.
+        const std::string now = toJson(TrainConfig{});
+        QVERIFY2(now.find(R"("search_per_class":0)") != std::string::npos &&
+                     now.find("sampling") == std::string::npos && now.find("inplace") == std::string::npos &&
+                     now.find("sync_bn") == std::string::npos,
+                 now.c_str());
+        TrainConfig sandwich;
+        sandwich.sampling = Sampling::Sandwich;
+        sandwich.inplaceDistill = true;
+        sandwich.syncBatchNorm = true;
+        const TrainConfig sw = trainConfigFromJson(toJson(sandwich));
+        QVERIFY(sw.sampling == Sampling::Sandwich && sw.inplaceDistill && sw.syncBatchNorm);
+        QCOMPARE(sw.sandwichRandom, 2);
         const TrainConfig read = trainConfigFromJson(old);
         QCOMPARE(read.inputHeight, 0);
         QCOMPARE(read.maxBad, 0.01);

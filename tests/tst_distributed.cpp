@@ -87,7 +87,8 @@ double maxAbsDifference(const QString& a, const QString& b, int64_t& stepsA, int
 // between oneDNN's batch-16 and batch-32 convolutions grow (README, "Several processes").
 const QStringList kData = {"--data",       FASHION_MNIST_DIR, "--train-per-class", "14", "--test-per-class", "20",
                            "--search-per-class", "10",        "--epochs",          "1",  "--batch-size",     "32",
-                           "--warmup-steps",     "5",         "--threads",         "1",  "--lr",             "0.05"};
+                           "--warmup-steps",     "5",         "--threads",         "1",  "--lr",             "0.05",
+                           "--sync-bn"};
 // 500 training images, 15 steps: the search's PruningNet and the killed training.
 const QStringList kLonger = {"--data",       FASHION_MNIST_DIR, "--train-per-class", "60", "--test-per-class", "20",
                              "--search-per-class", "10",        "--epochs",          "1",  "--batch-size",     "32",
@@ -149,6 +150,27 @@ private slots:
             qInfo("one shard alone (batch 16, 2 steps) against batch 32: %.3g", apart);
             QVERIFY(apart > 1e-2);
         }
+    }
+
+    // Without --sync-bn (the default) each rank normalises with its own shard's statistics, as
+    // DistributedDataParallel does: the run no longer equals one process (the BN buffers are the
+    // shard's), and says so.
+    void localBatchNormIsPerRank() {
+        QStringList local = kData;
+        local.removeAll("--sync-bn");
+        const QString one = path("local-1.pt"), two = path("local-2.pt");
+        Result r = runCli(QStringList{"train", "--db", path("local-1.sqlite"), "--checkpoint", one} + local);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        r = runCli(QStringList{"train", "--nproc", "2", "--db", path("local-2.sqlite"), "--checkpoint", two} + local);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("16 images per rank and step, per-rank (--sync-bn synchronises it) batch norm"),
+                 qPrintable(r.out));
+        QVERIFY(!readCheckpointInfo(two.toStdString()).config.syncBatchNorm);
+        int64_t s1 = 0, s2 = 0;
+        const double diff = maxAbsDifference(one, two, s1, s2);
+        qInfo("local batch norm, 2 ranks x 16 vs 1 x 32: max abs difference %.3g", diff);
+        QCOMPARE(s2, s1);
+        QVERIFY2(diff > 1e-4, qPrintable(QString::number(diff)));
     }
 
     // A single-process training stopped after its first epoch (1 step) resumes on 2 ranks: rank 0

@@ -20,8 +20,9 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
         cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
     if (dist)
-        std::printf("  data-parallel on %d ranks: %d images per rank and step, synchronised batch norm\n",
-                    dist->worldSize(), cfg.batchSize / dist->worldSize());
+        std::printf("  data-parallel on %d ranks: %d images per rank and step, %s batch norm\n",
+                    dist->worldSize(), cfg.batchSize / dist->worldSize(),
+                    cfg.syncBatchNorm ? "synchronised" : "per-rank (--sync-bn synchronises it)");
     if (QFileInfo::exists(QString::fromStdString(ckpt))) {
         const CheckpointInfo info = readCheckpointInfo(ckpt);
         std::printf("  resuming from its step %lld of %lld\n", static_cast<long long>(info.step),

@@ -153,6 +153,10 @@ void addTrainOptions(Parser& p, const TrainConfig& d) {
          "Generator update: sparse (only this step's weight slice, fast) or dense (every row, "
          "exactly the reference SGD).",
          "mode", "sparse"});
+    p.addOption({"sync-bn",
+                 "Data-parallel runs: synchronise batch norm statistics over the ranks (the run then equals one "
+                 "process with the global batch; slower). Default: each rank's own batch, as PyTorch's "
+                 "DistributedDataParallel."});
     p.addOption({"sampling",
                  "random (one random structure per step, the reference) or sandwich (every step trains the full "
                  "width, the narrowest structure and --sandwich-random random ones, gradients accumulated).",
@@ -216,6 +220,7 @@ TrainConfig trainConfigOf(const Parser& p) {
         throw UsageError(std::string("--sampling: ") + e.what());
     }
     c.sandwichRandom = intValue(p, "sandwich-random", 0, 16);
+    c.syncBatchNorm = p.isSet("sync-bn");
     const QString distill = p.value("distill");
     if (distill != "none" && distill != "inplace")
         throw UsageError("--distill must be none or inplace");

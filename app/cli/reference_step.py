@@ -24,7 +24,7 @@ SCALES = [(10 + 3 * i) / 100 for i in range(31)]  # the reference's channel scal
 
 
 def channels(max_channels, index):
-    return max(1, int(round(max_channels * SCALES[index])))
+    return max(1, max_channels * (10 + 3 * index) // 100)  # MetaPrune's channel count (README)
 
 
 class ReferencePruningNet(nn.Module):

@@ -75,7 +75,7 @@ Timing benchTrainingStep(const std::string& family, const std::string& preset, i
 
 Timing benchDataParallelSteps(const std::string& family, const std::string& preset, int channels, int size,
                               int classes, int batch, int steps, const Distributed* dist, double* allreduceBytes,
-                              double* bnBytes) {
+                              double* bnBytes, bool syncBatchNorm) {
     detail::ProcessGroupImpl* group = dist && dist->worldSize() > 1 ? &dist->impl() : nullptr;
     const int world = group ? group->worldSize() : 1;
     if (batch % world != 0)
@@ -86,7 +86,7 @@ Timing benchDataParallelSteps(const std::string& family, const std::string& pres
     torch::manual_seed(1);
     detail::PruningNetModule net(arch);
     const detail::RankSum rankSum{group};
-    if (group)
+    if (group && syncBatchNorm)
         net->setRankSum(&rankSum);
     TrainConfig cfg;
     torch::optim::SGD sgd(net->denseParameters(), torch::optim::SGDOptions(0.01).momentum(0.9));

@@ -648,8 +648,9 @@ TrainOutcome trainPruningNet(const DataBundle& data, const TrainConfig& cfg, con
             arch, withBatchNormOfEveryConv(arch, readTrainedModel(arch), train, sample, info.mean, info.stddev)));
     }
     const detail::RankSum rankSum{group};
-    if (group) {
+    if (group && cfg.syncBatchNorm)
         net->setRankSum(&rankSum);
+    if (group) {
         shareInitialState(*group, net, sgd, info.step);
     }
     net->train();

@@ -40,7 +40,8 @@ Timing benchTrainingStep(const std::string& family, const std::string& preset, i
 /// Throws DistributedError when a rank is lost.
 Timing benchDataParallelSteps(const std::string& family, const std::string& preset, int channels, int size,
                               int classes, int batch, int steps, const Distributed* dist,
-                              double* allreduceBytes = nullptr, double* bnBytes = nullptr);
+                              double* allreduceBytes = nullptr, double* bnBytes = nullptr,
+                              bool syncBatchNorm = false);
 
 /// Writes `count` JPEGs (quality 90) of mixed sizes around 500x375 (widths 375-625, a quarter
 /// portrait) into `classes` class folders of `dir`, with photo-like texture (about 60-120 KB

@@ -78,6 +78,11 @@ struct TrainConfig {
     /// full width learn from the full width's predictions on the same batch (detached), loss
     /// T^2 KL(softmax(teacher / T) || softmax(student / T)) instead of the labels.
     bool inplaceDistill = false;
+    /// Data-parallel runs: batch norm statistics summed over the ranks every layer (synchronised
+    /// BN: the run equals one process with the global batch) instead of each rank's own batch,
+    /// as PyTorch's DistributedDataParallel does by default. Local statistics spare two small
+    /// collectives per batch norm and step (issue 24); no effect in one process.
+    bool syncBatchNorm = false;
     double inplaceTemperature = 1.0; ///< US-Nets and BigNAS use the soft labels as they are
     uint64_t seed = 1;
     /// Input (tensor) size; 0 = the data's own size for IDX/CIFAR, the preset's for image
