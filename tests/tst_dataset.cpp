@@ -708,14 +708,14 @@ private slots:
         const std::string now = toJson(TrainConfig{});
         QVERIFY2(now.find(R"("search_per_class":0)") != std::string::npos &&
                      now.find("sampling") == std::string::npos && now.find("inplace") == std::string::npos &&
-                     now.find("sync_bn") == std::string::npos,
+                     now.find("bn_ranks") == std::string::npos,
                  now.c_str());
         TrainConfig sandwich;
         sandwich.sampling = Sampling::Sandwich;
         sandwich.inplaceDistill = true;
-        sandwich.syncBatchNorm = true;
+        sandwich.batchNormRanks = 2;
         const TrainConfig sw = trainConfigFromJson(toJson(sandwich));
-        QVERIFY(sw.sampling == Sampling::Sandwich && sw.inplaceDistill && sw.syncBatchNorm);
+        QVERIFY(sw.sampling == Sampling::Sandwich && sw.inplaceDistill && sw.batchNormRanks == 2);
         QCOMPARE(sw.sandwichRandom, 2);
         const TrainConfig read = trainConfigFromJson(old);
         QCOMPARE(read.inputHeight, 0);

@@ -50,6 +50,7 @@ void declareCompare(Parser& p) {
 
 int runCompare(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
+    intValue(p, "jobs", 1, 256); // checked before any data is read
     std::vector<double> fractions;
     for (const QString& t : p.value("targets").split(',', Qt::SkipEmptyParts)) {
         QString v = t.trimmed();

@@ -71,6 +71,7 @@ void declareFidelity(Parser& p) {
 
 int runFidelity(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
+    intValue(p, "jobs", 1, 256); // checked before any data is read
     FidelityConfig cfg;
     cfg.recipe = retrainConfigOf(p);
     if (p.isSet("seed") && p.isSet("seeds"))

@@ -19,6 +19,11 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
         static_cast<long long>(data.train.size()), searchPerClassFor(data.train, cfg.searchPerClass), cfg.epochs,
         cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
+    if (cfg.sampling == Sampling::Sandwich)
+        std::printf("  sandwich sampling: the full width, the narrowest structure and %d random structure%s per "
+                    "step, gradients accumulated%s\n",
+                    cfg.sandwichRandom, cfg.sandwichRandom == 1 ? "" : "s",
+                    cfg.inplaceDistill ? "; in-place distillation from the full width" : "");
     if (dist)
         std::printf("  data-parallel on %d ranks: %d images per rank and step, %s batch norm\n",
                     dist->worldSize(), cfg.batchSize / dist->worldSize(),
@@ -37,11 +42,11 @@ TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainC
                       p.epoch + 1, p.loss, p.top1, p.lr);
         bar.update(p.step, p.totalSteps, extra);
     };
-    cb.epochEnd = [&bar](const TrainProgress& p) {
+    const char* sampled = cfg.sampling == Sampling::Sandwich ? "sandwich structures" : "random structures";
+    cb.epochEnd = [&bar, sampled](const TrainProgress& p) {
         bar.done();
-        std::printf("  epoch %d done: loss %.4f, training top-1 %.2f%% (random structures, batch "
-                    "statistics)\n",
-                    p.epoch + 1, p.loss, p.top1);
+        std::printf("  epoch %d done: loss %.4f, training top-1 %.2f%% (%s, batch statistics)\n", p.epoch + 1,
+                    p.loss, p.top1, sampled);
         std::fflush(stdout);
     };
     const TrainJob job = trainInProject(db, data, cfg, ckpt, cb, &gCancel, dist);
@@ -91,6 +96,8 @@ SearchJob runSearchJob(const std::string& db, const Evaluator& ev, const SearchC
                 cfg.population, cfg.generations, cfg.generations == 1 ? "generation" : "generations",
                 static_cast<long long>(scored), cfg.eval.recalBatches,
                 cfg.eval.recalBatchSize);
+    if (cfg.score == SearchScore::Loss)
+        std::printf("  ranked by the loss on the search split (--score loss), ties by top-1\n");
     std::fflush(stdout);
     Progress bar("search");
     double best = -1;

@@ -201,7 +201,15 @@ TrainConfig trainConfigOf(const Parser& p) {
     c.dataFormat = p.value("format").toStdString();
     c.trainPerClass = intValue(p, "train-per-class", 0, 1 << 30);
     c.testPerClass = intValue(p, "test-per-class", 0, 1 << 30);
-    c.searchPerClass = p.value("search-per-class") == "auto" ? 0 : intValue(p, "search-per-class", 1, 1 << 30);
+    if (p.value("search-per-class") == "auto") {
+        c.searchPerClass = 0;
+    } else {
+        bool ok = false;
+        c.searchPerClass = p.value("search-per-class").toInt(&ok);
+        if (!ok || c.searchPerClass < 1)
+            throw UsageError("--search-per-class must be auto or a number of images per class (1 or more), got '" +
+                             p.value("search-per-class").toStdString() + "'");
+    }
     c.epochs = intValue(p, "epochs", 1, 100000);
     c.batchSize = intValue(p, "batch-size", 2, 1 << 16);
     c.lr = doubleValue(p, "lr", 1e-8, 100);
@@ -220,6 +228,8 @@ TrainConfig trainConfigOf(const Parser& p) {
         throw UsageError(std::string("--sampling: ") + e.what());
     }
     c.sandwichRandom = intValue(p, "sandwich-random", 0, 16);
+    if (p.isSet("sandwich-random") && c.sampling != Sampling::Sandwich)
+        throw UsageError("--sandwich-random sets the random structures of a sandwich step: add --sampling sandwich");
     c.syncBatchNorm = p.isSet("sync-bn");
     const QString distill = p.value("distill");
     if (distill != "none" && distill != "inplace")
@@ -228,6 +238,8 @@ TrainConfig trainConfigOf(const Parser& p) {
     if (c.inplaceDistill && c.sampling != Sampling::Sandwich)
         throw UsageError("--distill inplace needs --sampling sandwich (the full width in every step is the teacher)");
     c.inplaceTemperature = doubleValue(p, "distill-temperature", 1e-3, 100);
+    if (p.isSet("distill-temperature") && !c.inplaceDistill)
+        throw UsageError("--distill-temperature is the temperature of --distill inplace: add it");
     c.seed = seedValue(p);
     if (p.isSet("size"))
         std::tie(c.inputHeight, c.inputWidth) = sizeValue(p, "size");
@@ -265,7 +277,7 @@ EvalSettings evalSettingsOf(const Parser& p) {
     EvalSettings e;
     e.recalBatches = intValue(p, "recal-batches", 1, 100000);
     e.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
-    e.evalImages = intValue(p, "eval-images", 0, 1 << 30);
+    e.evalImages = intValue(p, "search-images", 0, 1 << 30);
     return e;
 }
 

@@ -30,6 +30,7 @@ void declareRetrain(Parser& p) {
 
 int runRetrain(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
+    intValue(p, "jobs", 1, 256); // checked before any data is read
     if (!p.isSet("candidate"))
         throw UsageError("--candidate is required (see metaprune pareto --all)");
     RetrainConfig cfg = retrainConfigOf(p);
@@ -77,7 +78,9 @@ int runRetrain(const Parser& p) {
     const DataBundle data = dataForCheckpoint(info, p);
     const Evaluator ev(ref.checkpoint, data);
     StageProgress bar;
+    bool pooled = false; // retrained by --jobs workers just now: not an older stored result
     if (const StudyPool pool = studyPoolOf(p, ref.checkpoint); pool && candidates.size() > 1) {
+        pooled = true;
         std::vector<StudyUnit> units;
         for (const CandidateRecord& c : candidates) {
             StudyUnit u;
@@ -102,7 +105,7 @@ int runRetrain(const Parser& p) {
                     static_cast<long long>(c.id), formatMacs(c.macs).c_str(), c.top1, r.testTop1,
                     retrainModeName(cfg.mode).c_str(), cfg.distill ? " + distillation" : "", cfg.epochs,
                     cfg.epochs == 1 ? "" : "s", static_cast<unsigned long long>(cfg.seed),
-                    reused ? " [stored result]" : "");
+                    reused && !pooled ? " [stored result]" : "");
         std::fflush(stdout);
     }
     if (!exportPath.isEmpty())

@@ -51,6 +51,10 @@ int runSearch(const Parser& p) {
     const int64_t full = countMacs(arch, uniformEncoding(arch, grid::kSize - 1));
     printFront(all, full, &cfg);
     if (job.outcome.best) {
+        if (cfg.score == SearchScore::Loss)
+            std::printf("The run ranks candidates by their loss on the search split (--score loss): the best "
+                        "below has the lowest loss (%.4f), which need not lie on the top-1 front above.\n",
+                        job.outcome.best->loss);
         printBestVsUniform(*job.outcome.best, all, full);
         if (const auto u = uniformBaselineAtLeast(all, job.outcome.best->macs))
             printPairedDifference(ev, *job.outcome.best, *u, EvalSplit::Search);

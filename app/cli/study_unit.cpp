@@ -6,13 +6,17 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
 namespace mpcli {
 
 using namespace mp;
 
 void declareStudyUnit(Parser& p) {
     addCommon(p, "metaprune.sqlite");
-    p.addOption({"spec", "The unit as JSON (written by the study that starts it).", "json"});
+    p.addOption({"spec", "The unit as JSON text (not a file name), as a study writes it.", "json"});
     p.addOption({"worker", "Read units as JSON lines from stdin, one at a time, answering unit-ok or "
                            "unit-error: on stdout, until the input ends."});
     p.addOption({"data-checkpoint", "The checkpoint whose data the study uses.", "file"});
@@ -22,8 +26,11 @@ void declareStudyUnit(Parser& p) {
 
 int runStudyUnit(const Parser& p) {
     configureRuntime(intValue(p, "threads", 0, 1024));
-    if (p.isSet("spec") == p.isSet("worker") || !p.isSet("data-checkpoint"))
-        throw UsageError("give --spec or --worker, and --data-checkpoint (this command is started by a study's --jobs)");
+    if (p.isSet("spec") == p.isSet("worker"))
+        throw UsageError("give --spec JSON (one unit, the JSON text itself) or --worker (units on stdin), not both "
+                         "or neither; this command is started by a study's --jobs");
+    if (!p.isSet("data-checkpoint"))
+        throw UsageError("--data-checkpoint is required: the checkpoint whose data the study uses");
     const CheckpointInfo info = readCheckpointInfo(p.value("data-checkpoint").toStdString());
     const DataBundle data = dataForCheckpoint(info, p);
     if (p.isSet("spec")) {
@@ -74,6 +81,9 @@ StudyPool studyPoolOf(const Parser& p, const std::string& dataCheckpoint) {
     if (jobs == 1)
         return {};
     const int threads = p.isSet("threads") ? intValue(p, "threads", 1, 1024) : threadsPerJob(jobs);
+    if (const int cores = int(std::max(1u, std::thread::hardware_concurrency())); jobs > cores)
+        std::fprintf(stderr, "metaprune: note: --jobs %d on %d cores: the workers share the cores, which is slower "
+                             "than --jobs %d\n", jobs, cores, cores);
     std::vector<std::string> args{"--data-checkpoint", dataCheckpoint};
     if (p.isSet("data"))
         args.insert(args.end(), {"--data", QFileInfo(p.value("data")).absoluteFilePath().toStdString()});

@@ -18,13 +18,17 @@ void declareTrain(Parser& p) {
 int runTrain(const Parser& p) {
     if (p.isSet("nproc")) {
         // Settings no rank could train with are refused once, before any rank starts.
-        checkBatchSplits(trainConfigOf(p).batchSize, intValue(p, "nproc", 1, 256));
+        checkDataParallel(trainConfigOf(p), intValue(p, "nproc", 1, 256));
         return launchLocal(p, "train");
     }
     configureRuntime(intValue(p, "threads", 0, 1024));
-    const TrainConfig cfg = trainConfigOf(p);
-    if (const std::optional<DistEnv> env = distEnvFromEnvironment()) // refused before any rank waits
-        checkBatchSplits(cfg.batchSize, env->worldSize);
+    TrainConfig cfg = trainConfigOf(p);
+    if (const std::optional<DistEnv> env = distEnvFromEnvironment()) { // refused before any rank waits
+        checkDataParallel(cfg, env->worldSize);
+        // Per-rank batch norm trains another network on every rank count: its own checkpoint.
+        if (!cfg.syncBatchNorm && env->worldSize > 1)
+            cfg.batchNormRanks = env->worldSize;
+    }
     // Joined before the data is read: a missing rank or other settings show at once.
     const std::unique_ptr<Distributed> dist = joinFromEnvironment(p, "train", toJson(cfg));
     const std::string db = p.value("db").toStdString();

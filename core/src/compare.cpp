@@ -969,11 +969,14 @@ std::string FidelityReport::markdown() const {
     if (std::isnan(correlation.kendallTau) || std::isnan(macsBaseline.kendallTau))
         md += "Undefined: a sample is constant (e.g. every retrained top-1 is equal), so it has no ranking; "
               "retrain longer.\n\n";
-    md += inheritedBaseline ? "| candidate | MACs | predicted top-1 | inherited top-1 | retrained top-1 |\n|---|---|---|---|---|\n"
-                            : "| candidate | MACs | predicted top-1 | retrained top-1 |\n|---|---|---|---|\n";
+    const bool byLoss = score == SearchScore::Loss;
+    md += std::string("| candidate | MACs | ") + (byLoss ? "predicted loss | " : "") + "predicted top-1 | " +
+          (inheritedBaseline ? "inherited top-1 | " : "") + "retrained top-1 |\n|---|---|---|" +
+          (byLoss ? "---|" : "") + (inheritedBaseline ? "---|" : "") + "---|\n";
     for (const FidelityPoint& p : points)
         md += "| " + std::to_string(p.candidate.id) + " | " + formatMacs(p.candidate.macs) + " | " +
-              fixed("%.2f%%", p.candidate.top1) + " | " +
+              (byLoss ? fixed("%.4f", p.candidate.loss) + " | " : std::string()) + fixed("%.2f%%", p.candidate.top1) +
+              " | " +
               (p.inheritedTop1 ? fixed("%.2f%%", *p.inheritedTop1) + " | " : std::string()) +
               fixed("%.2f%%", p.retrainedTop1) + " |\n";
     return md;

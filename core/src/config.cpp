@@ -67,8 +67,8 @@ std::string toJson(const TrainConfig& c) {
         o["sampling"] = QString::fromStdString(samplingName(c.sampling));
         o["sandwich_random"] = c.sandwichRandom;
     }
-    if (c.syncBatchNorm)
-        o["sync_bn"] = true;
+    if (c.batchNormRanks > 1)
+        o["bn_ranks"] = c.batchNormRanks;
     if (c.inplaceDistill)
         o["inplace_distill"] = QJsonObject{{"temperature", c.inplaceTemperature}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
@@ -115,7 +115,7 @@ TrainConfig trainConfigFromJson(const std::string& json) {
     c.maxBad = o["max_bad"].toDouble(c.maxBad);
     c.sampling = parseSampling(o["sampling"].toString("random").toStdString());
     c.sandwichRandom = o["sandwich_random"].toInt(c.sandwichRandom);
-    c.syncBatchNorm = o["sync_bn"].toBool(false);
+    c.batchNormRanks = o["bn_ranks"].toInt(1);
     if (o.contains("inplace_distill")) {
         c.inplaceDistill = true;
         c.inplaceTemperature = o["inplace_distill"].toObject()["temperature"].toDouble(c.inplaceTemperature);

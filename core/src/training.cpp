@@ -548,12 +548,16 @@ void checkBatchSplits(int batchSize, int ranks) {
                           " (the batch size is the global batch, the same for any number of processes)");
 }
 
-void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks) {
+void checkDataParallel(const TrainConfig& cfg, int ranks) {
     checkBatchSplits(cfg.batchSize, ranks);
     if (cfg.sampling == Sampling::Sandwich && ranks > 1)
         throw ConfigError("sandwich sampling trains in one process: its gradients are accumulated over several "
                           "structures before the update, which the data-parallel exchange does not do yet; train "
                           "with --sampling random, or without --nproc");
+}
+
+void checkTrainingFits(const DataBundle& data, const TrainConfig& cfg, int ranks) {
+    checkDataParallel(cfg, ranks);
     if (cfg.sampling == Sampling::Sandwich && !(cfg.sandwichRandom >= 0 && cfg.sandwichRandom <= 16))
         throw ConfigError("--sandwich-random must be 0..16, got " + std::to_string(cfg.sandwichRandom));
     if (cfg.inplaceDistill && cfg.sampling != Sampling::Sandwich)

@@ -83,6 +83,11 @@ struct TrainConfig {
     /// as PyTorch's DistributedDataParallel does by default. Local statistics spare two small
     /// collectives per batch norm and step (issue 24); no effect in one process.
     bool syncBatchNorm = false;
+    /// The ranks whose batch norms normalise their own shards (per-rank batch norm over more than
+    /// one rank), 1 otherwise: part of the run's identity, so that such a PruningNet gets a
+    /// checkpoint of its own (one process and synchronised ranks train the same network and
+    /// share one). Set by the command from the rank count.
+    int batchNormRanks = 1;
     double inplaceTemperature = 1.0; ///< US-Nets and BigNAS use the soft labels as they are
     uint64_t seed = 1;
     /// Input (tensor) size; 0 = the data's own size for IDX/CIFAR, the preset's for image
@@ -170,6 +175,10 @@ struct TrainOutcome {
 /// Throws ConfigError when a global batch of `batchSize` does not split evenly over `ranks`
 /// processes (each rank trains on an equal shard of every batch).
 void checkBatchSplits(int batchSize, int ranks);
+
+/// Everything checkBatchSplits checks, and that the sampling can run on `ranks` processes
+/// (sandwich sampling cannot yet). Throws ConfigError; called before any rank starts.
+void checkDataParallel(const TrainConfig& cfg, int ranks);
 
 /// The trained model of a description with weights (ArchSpec::weightsFile), read from its ONNX
 /// file: checked against the SHA-256 the import recorded and against the description's ops.
