@@ -12,12 +12,13 @@ using namespace mp;
 TrainJob runTraining(const std::string& db, const DataBundle& data, const TrainConfig& cfg,
                      const std::string& ckpt, const Distributed* dist) {
     checkTrainingFits(data, cfg, dist ? dist->worldSize() : 1); // before the training is announced
-    std::printf(
-        "Training PruningNet %s/%s on %s: %lld training images (%d per class held out for search), "
-        "%d %s, batch %d\n",
-        cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(),
-        static_cast<long long>(data.train.size()), searchPerClassFor(data.train, cfg.searchPerClass), cfg.epochs,
-        cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
+    const int held = searchPerClassFor(data.train, cfg.searchPerClass);
+    const int64_t searchImages = int64_t(held) * data.train.numClasses();
+    std::printf("Training PruningNet %s/%s on %s: %lld training images, of which %lld (%d per class) are held out "
+                "as the search split and %lld train, %d %s, batch %d\n",
+                cfg.family.c_str(), cfg.preset.c_str(), data.path.c_str(), static_cast<long long>(data.train.size()),
+                static_cast<long long>(searchImages), held, static_cast<long long>(data.train.size() - searchImages),
+                cfg.epochs, cfg.epochs == 1 ? "epoch" : "epochs", cfg.batchSize);
     std::printf("  checkpoint: %s\n", ckpt.c_str());
     if (cfg.sampling == Sampling::Sandwich)
         std::printf("  sandwich sampling: the full width, the narrowest structure and %d random structure%s per "

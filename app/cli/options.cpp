@@ -277,6 +277,8 @@ EvalSettings evalSettingsOf(const Parser& p) {
     EvalSettings e;
     e.recalBatches = intValue(p, "recal-batches", 1, 100000);
     e.recalBatchSize = intValue(p, "recal-batch-size", 2, 1 << 16);
+    if (p.values("search-images").size() > 1) // the option and its alias --eval-images both given
+        throw UsageError("--search-images (or --eval-images, the same option) is given more than once");
     e.evalImages = intValue(p, "search-images", 0, 1 << 30);
     return e;
 }
