@@ -38,22 +38,6 @@ std::string textOf(const QJsonObject& o) {
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
-QJsonObject evalJson(const EvalSettings& e) {
-    return QJsonObject{{"recal_batches", e.recalBatches}, {"recal_batch_size", e.recalBatchSize},
-                       {"eval_images", e.evalImages},     {"batch_size", e.batchSize},
-                       {"recalibrate", e.recalibrate}};
-}
-
-EvalSettings evalOf(const QJsonObject& o) {
-    EvalSettings e;
-    e.recalBatches = o["recal_batches"].toInt(e.recalBatches);
-    e.recalBatchSize = o["recal_batch_size"].toInt(e.recalBatchSize);
-    e.evalImages = o["eval_images"].toInt(e.evalImages);
-    e.batchSize = o["batch_size"].toInt(e.batchSize);
-    e.recalibrate = o["recalibrate"].toBool(e.recalibrate);
-    return e;
-}
-
 } // namespace
 
 std::string StudyUnit::label() const {
@@ -86,7 +70,7 @@ std::string toJson(const StudyUnit& u) {
                   {"db", QString::fromStdString(u.db)},
                   {"checkpoint", QString::fromStdString(u.checkpoint)},
                   {"training_id", qint64(u.trainingId)},
-                  {"eval", evalJson(u.eval)}};
+                  {"eval", objectOf(toJson(u.eval))}};
     switch (u.kind) {
     case StudyUnit::Kind::Train: o["train"] = objectOf(toJson(u.train)); break;
     case StudyUnit::Kind::Search:
@@ -124,7 +108,7 @@ StudyUnit studyUnitFromJson(const std::string& json) {
     if (u.db.empty() || u.checkpoint.empty())
         throw std::invalid_argument("a study unit needs its project (db) and checkpoint");
     u.trainingId = o["training_id"].toInteger();
-    u.eval = evalOf(o["eval"].toObject());
+    u.eval = evalSettingsFromJson(textOf(o["eval"].toObject()));
     switch (u.kind) {
     case StudyUnit::Kind::Train: u.train = trainConfigFromJson(textOf(o["train"].toObject())); break;
     case StudyUnit::Kind::Search:

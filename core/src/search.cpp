@@ -22,6 +22,34 @@ SearchScore parseSearchScore(const std::string& name) {
     throw std::invalid_argument("unknown search score '" + name + "' (top1, loss)");
 }
 
+namespace {
+
+QJsonObject evalSettingsObject(const EvalSettings& e) {
+    return QJsonObject{{"recal_batches", e.recalBatches}, {"recal_batch_size", e.recalBatchSize},
+                       {"eval_images", e.evalImages},     {"batch_size", e.batchSize},
+                       {"recalibrate", e.recalibrate}};
+}
+
+EvalSettings evalSettingsOf(const QJsonObject& o) {
+    EvalSettings e;
+    e.recalBatches = o["recal_batches"].toInt(e.recalBatches);
+    e.recalBatchSize = o["recal_batch_size"].toInt(e.recalBatchSize);
+    e.evalImages = o["eval_images"].toInt(e.evalImages);
+    e.batchSize = o["batch_size"].toInt(e.batchSize);
+    e.recalibrate = o["recalibrate"].toBool(e.recalibrate);
+    return e;
+}
+
+} // namespace
+
+std::string toJson(const EvalSettings& e) {
+    return QJsonDocument(evalSettingsObject(e)).toJson(QJsonDocument::Compact).toStdString();
+}
+
+EvalSettings evalSettingsFromJson(const std::string& json) {
+    return evalSettingsOf(QJsonDocument::fromJson(QByteArray::fromStdString(json)).object());
+}
+
 std::string toJson(const SearchConfig& c) {
     QJsonObject o;
     o["population"] = c.population;
@@ -41,13 +69,7 @@ std::string toJson(const SearchConfig& c) {
         o["min_latency_ms"] = c.minLatencyMs;
         o["latency_table"] = QString::fromStdString(c.latencyTable);
     }
-    QJsonObject e;
-    e["recal_batches"] = c.eval.recalBatches;
-    e["recal_batch_size"] = c.eval.recalBatchSize;
-    e["eval_images"] = c.eval.evalImages;
-    e["batch_size"] = c.eval.batchSize;
-    e["recalibrate"] = c.eval.recalibrate;
-    o["eval"] = e;
+    o["eval"] = evalSettingsObject(c.eval);
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -72,12 +94,7 @@ SearchConfig searchConfigFromJson(const std::string& json) {
     c.maxLatencyMs = o["max_latency_ms"].toDouble(0);
     c.minLatencyMs = o["min_latency_ms"].toDouble(0);
     c.latencyTable = o["latency_table"].toString().toStdString();
-    const QJsonObject e = o["eval"].toObject();
-    c.eval.recalBatches = e["recal_batches"].toInt(c.eval.recalBatches);
-    c.eval.recalBatchSize = e["recal_batch_size"].toInt(c.eval.recalBatchSize);
-    c.eval.evalImages = e["eval_images"].toInt(c.eval.evalImages);
-    c.eval.batchSize = e["batch_size"].toInt(c.eval.batchSize);
-    c.eval.recalibrate = e["recalibrate"].toBool(c.eval.recalibrate);
+    c.eval = evalSettingsOf(o["eval"].toObject());
     return c;
 }
 

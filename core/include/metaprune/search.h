@@ -49,6 +49,11 @@ struct SearchConfig {
     EvalSettings eval;            ///< recorded with the run: candidates are only comparable under equal settings
 };
 
+/// JSON of evaluation settings, as the "eval" object of a search config (stable key order), and
+/// back (missing keys keep their defaults).
+std::string toJson(const EvalSettings& eval);
+EvalSettings evalSettingsFromJson(const std::string& json);
+
 /// JSON of a search config (stable key order) and back; fromJson throws std::invalid_argument.
 std::string toJson(const SearchConfig& cfg);
 SearchConfig searchConfigFromJson(const std::string& json);
