@@ -100,26 +100,24 @@ std::string recipeText(const RetrainConfig& r) {
 
 /// What a retraining from scratch depends on besides the structure, recipe and seed: the
 /// architecture, the data, its caps, the search split (held out of training) and the input
-/// size. Two PruningNets trained with other settings (rate, epochs, sampling) on the same split
-/// give the same scratch retraining.
-std::string scratchDataKey(TrainConfig c) {
-    const TrainConfig d;
-    c.epochs = d.epochs;
-    c.batchSize = d.batchSize;
-    c.lr = d.lr;
-    c.warmupSteps = d.warmupSteps;
-    c.momentum = d.momentum;
-    c.weightDecay = d.weightDecay;
-    c.labelSmoothing = d.labelSmoothing;
-    c.augment = d.augment;
-    c.fullWidthProb = d.fullWidthProb;
-    c.update = d.update;
-    c.sampling = d.sampling;
-    c.sandwichRandom = d.sandwichRandom;
-    c.inplaceDistill = d.inplaceDistill;
-    c.inplaceTemperature = d.inplaceTemperature;
-    c.initFromWeights = d.initFromWeights;
-    return toJson(c);
+/// size. Two PruningNets trained with other settings (rate, epochs, sampling, ranks) on the same
+/// split give the same scratch retraining. Listed rather than the others reset, so that a
+/// setting added to TrainConfig later cannot split what is shared.
+std::string scratchDataKey(const TrainConfig& c) {
+    TrainConfig k;
+    k.family = c.family;
+    k.preset = c.preset;
+    k.architecture = c.architecture;
+    k.dataPath = c.dataPath;
+    k.dataFormat = c.dataFormat;
+    k.trainPerClass = c.trainPerClass;
+    k.testPerClass = c.testPerClass;
+    k.searchPerClass = c.searchPerClass;
+    k.seed = c.seed;
+    k.inputHeight = c.inputHeight;
+    k.inputWidth = c.inputWidth;
+    k.maxBad = c.maxBad;
+    return toJson(k);
 }
 
 /// A stored retraining from scratch of the same structure, recipe and seed under another
